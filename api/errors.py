@@ -1,0 +1,80 @@
+"""Our errors to HTTP answers, at this edge only. No stack trace reaches a client."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from domain.errors import DomainError
+from journey.consistency import NotYetConsistent
+from journey.envelope import InvalidEvent
+from journey.log.base import LogUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, error: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.error, self.detail = status, error, detail
+
+
+def _answer(
+    status: int,
+    error: str,
+    detail: str,
+    problems: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = {"error": error, "detail": detail, "problems": problems or []}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return _answer(exc.status, exc.error, exc.detail)
+
+    @app.exception_handler(InvalidEvent)
+    async def invalid_event(_: Request, exc: InvalidEvent) -> JSONResponse:
+        problems = [{"field": p.field, "reason": p.reason} for p in exc.problems]
+        return _answer(422, "invalid_event", str(exc), problems)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"field": ".".join(str(part) for part in e["loc"]), "reason": e["msg"]}
+            for e in exc.errors()
+        ]
+        return _answer(
+            422,
+            "invalid_request",
+            "; ".join(f"{p['field']}: {p['reason']}" for p in problems),
+            problems,
+        )
+
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        return _answer(409, "rule_violated", str(exc))
+
+    @app.exception_handler(NotYetConsistent)
+    async def not_consistent(_: Request, exc: NotYetConsistent) -> JSONResponse:
+        return _answer(503, "not_yet_consistent", str(exc), headers={"Retry-After": "1"})
+
+    @app.exception_handler(LogUnavailable)
+    async def log_down(_: Request, exc: LogUnavailable) -> JSONResponse:
+        logger.error("log unavailable: %s", exc)
+        return _answer(
+            503,
+            "log_unavailable",
+            "the log did not acknowledge; retry",
+            headers={"Retry-After": "1"},
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _answer(500, "internal_error", "an internal error occurred; it has been logged")

@@ -1,0 +1,97 @@
+"""Channels publish source events over HTTP; they go to the same log as Kafka producers'."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+
+from api.deps import RuntimeDep
+from api.errors import ApiError
+from api.schemas import AcceptedListOut, AcceptedOut, ErrorOut
+from journey.envelope import InvalidEvent, Problem, SourceEvent, envelope_json_schema, validate
+from journey.log.base import OutgoingRecord
+
+router = APIRouter(prefix="/v1", tags=["channels"])
+
+MAX_BATCH = 1000
+
+_envelope = envelope_json_schema()
+_body_schema = {"anyOf": [_envelope, {"type": "array", "items": _envelope, "maxItems": MAX_BATCH}]}
+
+
+@router.post(
+    "/events",
+    status_code=202,
+    response_model=AcceptedListOut,
+    responses={422: {"model": ErrorOut}, 413: {"model": ErrorOut}, 503: {"model": ErrorOut}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _body_schema}},
+        }
+    },
+)
+async def publish_events(request: Request, runtime: RuntimeDep) -> AcceptedListOut:
+    """Accept one source event (a JSON object) or a batch (a JSON array). Every event is
+    validated first; if any is invalid nothing is published and the answer names each
+    field at fault. Accepted events are acknowledged by the log before the answer."""
+    settings = runtime.settings
+    raw = await request.body()
+    if len(raw) > settings.max_record_bytes * MAX_BATCH:
+        raise ApiError(
+            413, "too_large", f"body is over {settings.max_record_bytes * MAX_BATCH} bytes"
+        )
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise InvalidEvent([Problem("body", f"not JSON: {error}")]) from None
+    items = body if isinstance(body, list) else [body]
+    if not items or len(items) > MAX_BATCH:
+        raise InvalidEvent([Problem("body", f"a batch holds 1 to {MAX_BATCH} events")])
+    now = datetime.now(UTC)
+    max_future = timedelta(seconds=settings.max_future_skew_s)
+    events: list[SourceEvent] = []
+    problems: list[Problem] = []
+    for index, item in enumerate(items):
+        try:
+            events.append(validate(item, now=now, max_future=max_future))
+        except InvalidEvent as error:
+            prefix = f"[{index}]." if isinstance(body, list) else ""
+            problems += [Problem(prefix + p.field, p.reason) for p in error.problems]
+    if problems:
+        raise InvalidEvent(problems)
+    records = []
+    for event in events:
+        value = event.to_json()
+        if len(value) > settings.max_record_bytes:
+            raise InvalidEvent(
+                [Problem("body", f"event {event.event_id} is over the record limit")]
+            )
+        records.append(
+            OutgoingRecord(
+                topic=runtime.topics.for_type(event.type),
+                key=event.customer_id.encode(),
+                value=value,
+                headers=(
+                    ("event_id", event.event_id.encode()),
+                    ("type", event.type.encode()),
+                    ("schema_version", str(event.envelope.schema_version).encode()),
+                ),
+            )
+        )
+    placed = await run_in_threadpool(runtime.publisher.publish_many, records)
+    return AcceptedListOut(
+        accepted=[
+            AcceptedOut(
+                event_id=event.event_id,
+                topic=c.topic,
+                partition=c.partition,
+                offset=c.offset,
+                position=f"{c.topic}:{c.partition}:{c.offset}",
+            )
+            for event, c in zip(events, placed, strict=True)
+        ]
+    )

@@ -1,0 +1,170 @@
+"""The composition root: builds the log, the event store, the read models and the workers
+from settings. Nothing else constructs infrastructure, and nothing is built at import."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from consumers.deadletters import DeadLetterSink
+from consumers.ingest import IngestWorker
+from journey.application import JourneyApplication
+from journey.log.base import Log, LogPublisher
+from journey.readstore import PostgresReadStore, ReadStore, SQLiteReadStore
+from journey.settings import Settings, WorkerName
+from journey.topics import Topics
+from projections.ledger import ComplaintLedger
+from projections.runner import ProjectionRunner
+
+logger = logging.getLogger(__name__)
+
+
+def build_log(settings: Settings) -> Log:
+    if settings.log_backend == "kafka":
+        from journey.log.kafka import KafkaLog
+
+        return KafkaLog(settings.kafka_bootstrap)
+    from journey.log.embedded import EmbeddedLog
+
+    return EmbeddedLog(settings.data_dir / "log.sqlite")
+
+
+def _ensure_postgres_schema(settings: Settings) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(settings.postgres_conninfo(), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                sql.Identifier(settings.postgres_schema)
+            )
+        )
+
+
+def event_store_env(settings: Settings) -> dict[str, str]:
+    if settings.store_backend == "postgres":
+        password = settings.postgres_password
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": settings.postgres_db,
+            "POSTGRES_HOST": settings.postgres_host,
+            "POSTGRES_PORT": str(settings.postgres_port),
+            "POSTGRES_USER": settings.postgres_user,
+            "POSTGRES_PASSWORD": password.get_secret_value() if password else "",
+            "POSTGRES_SCHEMA": settings.postgres_schema,
+        }
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(settings.data_dir / "events.sqlite"),
+        "SQLITE_LOCK_TIMEOUT": "30",
+    }
+
+
+def build_read_store(settings: Settings) -> ReadStore:
+    if settings.store_backend == "postgres":
+        return PostgresReadStore(settings.postgres_conninfo(), settings.postgres_schema)
+    return SQLiteReadStore(settings.data_dir / "readmodels.sqlite")
+
+
+@dataclass
+class Workers:
+    """Background workers running in this process."""
+
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    threads: list[threading.Thread] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+    def start(self, name: str, target: Callable[[threading.Event], None]) -> None:
+        def run() -> None:
+            try:
+                target(self.stop_event)
+            except Exception as error:
+                logger.exception("worker %s stopped on an error", name)
+                self.failed[name] = f"{type(error).__name__}: {error}"
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def stop(self, timeout_s: float = 30) -> None:
+        self.stop_event.set()
+        for thread in self.threads:
+            thread.join(timeout_s)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    topics: Topics
+    log: Log
+    app: JourneyApplication
+    read_store: ReadStore
+    ledger: ComplaintLedger
+    projection_runner: ProjectionRunner
+    _publisher: LogPublisher | None = None
+
+    @property
+    def publisher(self) -> LogPublisher:
+        if self._publisher is None:
+            self._publisher = self.log.publisher()
+        return self._publisher
+
+    def create_topics(self) -> list[str]:
+        admin = self.log.admin()
+        try:
+            return admin.create_topics(self.topics.specs())
+        finally:
+            admin.close()
+
+    def ingest_worker(self) -> IngestWorker:
+        settings = self.settings
+        return IngestWorker(
+            consumer=self.log.consumer(settings.consumer_group),
+            app=self.app,
+            dead_letters=DeadLetterSink(self.log.publisher(), self.topics.dead_letters),
+            topics=self.topics.ingress,
+            max_future=timedelta(seconds=settings.max_future_skew_s),
+            max_record_bytes=settings.max_record_bytes,
+            max_records=settings.poll_max_records,
+            on_applied=self.projection_runner.nudge,
+        )
+
+    def start_workers(self, names: set[WorkerName]) -> Workers:
+        workers = Workers()
+        if "ingest" in names:
+            workers.start("ingest", self.ingest_worker().run)
+        if "projections" in names:
+            workers.start("projections", self.projection_runner.run)
+        return workers
+
+    def close(self) -> None:
+        if self._publisher is not None:
+            self._publisher.close()
+        self.read_store.close()
+        self.app.close()
+        self.log.close()
+
+
+def build(settings: Settings) -> Runtime:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.store_backend == "postgres":
+        _ensure_postgres_schema(settings)
+    app = JourneyApplication(env=event_store_env(settings))
+    read_store = build_read_store(settings)
+    ledger = ComplaintLedger(read_store)
+    ledger.create_tables()
+    runtime = Runtime(
+        settings=settings,
+        topics=Topics(settings.topic_prefix, settings.topic_partitions),
+        log=build_log(settings),
+        app=app,
+        read_store=read_store,
+        ledger=ledger,
+        projection_runner=ProjectionRunner(app.process_recorder, app.mapper, [ledger]),
+    )
+    if settings.log_backend == "embedded":
+        runtime.create_topics()
+    return runtime

@@ -1,0 +1,162 @@
+"""The source-log contract shared by the embedded SQLite log and Apache Kafka.
+
+Both implementations give the same guarantees to the code above them:
+
+- a topic has a fixed number of partitions; a record's partition is chosen from its key
+  with Kafka's murmur2 partitioner, so one customer's records stay in order on one
+  partition whichever log carries them;
+- offsets within a partition start at 0 and grow by one per record;
+- a consumer in a group is assigned partitions; on assignment the caller decides where to
+  resume (``seek``), because the event store, not the log, holds the truth of what has been
+  applied; ``commit`` only reports progress (lag monitoring);
+- delivery is at least once: after a restart a consumer may see records again.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+Headers = tuple[tuple[str, bytes], ...]
+
+
+@dataclass(frozen=True, order=True)
+class TopicPartition:
+    topic: str
+    partition: int
+
+    def __str__(self) -> str:
+        return f"{self.topic}:{self.partition}"
+
+
+@dataclass(frozen=True)
+class Coordinates:
+    """Where a record landed: enough to find it again and to wait for it."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class OutgoingRecord:
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: Headers = ()
+
+
+@dataclass(frozen=True)
+class Record:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: Headers
+    timestamp_ms: int
+
+    @property
+    def coordinates(self) -> Coordinates:
+        return Coordinates(self.topic, self.partition, self.offset)
+
+    def header(self, name: str) -> bytes | None:
+        for key, value in self.headers:
+            if key == name:
+                return value
+        return None
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+
+
+class LogUnavailable(Exception):
+    """The log could not be reached or did not acknowledge in time."""
+
+
+class LogAdmin(ABC):
+    @abstractmethod
+    def create_topics(self, specs: Sequence[TopicSpec]) -> list[str]:
+        """Create the topics that do not exist yet; return the names created."""
+
+    @abstractmethod
+    def partitions_for(self, topic: str) -> int:
+        """Number of partitions of an existing topic."""
+
+    @abstractmethod
+    def end_offsets(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
+        """The offset the next record of each partition will get."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+
+class LogPublisher(ABC):
+    @abstractmethod
+    def publish_many(self, records: Sequence[OutgoingRecord]) -> list[Coordinates]:
+        """Publish records durably (acknowledged by the log) and return where each landed,
+        in the order given."""
+
+    def publish(self, record: OutgoingRecord) -> Coordinates:
+        return self.publish_many([record])[0]
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Flush and release connections."""
+
+
+AssignmentCallback = Callable[[list[TopicPartition]], None]
+
+
+class LogConsumer(ABC):
+    """One member of a consumer group."""
+
+    @abstractmethod
+    def subscribe(
+        self,
+        topics: Sequence[str],
+        on_assigned: AssignmentCallback,
+        on_revoked: AssignmentCallback,
+    ) -> None:
+        """Join the group for these topics. ``on_assigned`` is called (from inside
+        ``poll``) with newly assigned partitions before any of their records are returned;
+        it is the place to ``seek``."""
+
+    @abstractmethod
+    def poll(self, timeout_s: float, max_records: int) -> dict[TopicPartition, list[Record]]:
+        """Records fetched since the last poll, grouped by partition, in offset order."""
+
+    @abstractmethod
+    def seek(self, partition: TopicPartition, offset: int) -> None:
+        """The next poll returns records of ``partition`` from ``offset`` on."""
+
+    @abstractmethod
+    def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        """Report progress: ``offsets`` are the next offsets to read."""
+
+    @abstractmethod
+    def assignment(self) -> list[TopicPartition]:
+        """Partitions currently assigned to this member."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Leave the group."""
+
+
+class Log(ABC):
+    """A log implementation: hands out its admin, publishers and group consumers."""
+
+    @abstractmethod
+    def admin(self) -> LogAdmin: ...
+
+    @abstractmethod
+    def publisher(self) -> LogPublisher: ...
+
+    @abstractmethod
+    def consumer(self, group_id: str) -> LogConsumer: ...
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release what the log holds."""

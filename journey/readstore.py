@@ -1,0 +1,137 @@
+"""Where read models live: a SQLite file (embedded) or PostgreSQL (scaled).
+
+Projections write SQL with named parameters (``:name``); the PostgreSQL store rewrites them
+to psycopg's ``%(name)s``. Each read model keeps its rows and its position in the event
+store's notification log in one transaction (see ``projections.base``).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+Row = dict[str, Any]
+Params = Mapping[str, Any]
+
+
+class Cursor(Protocol):
+    def execute(self, sql: str, params: Params = ...) -> Any: ...
+    def executemany(self, sql: str, params: Sequence[Params]) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    @property
+    def rowcount(self) -> int: ...
+
+
+class ReadStore(ABC):
+    dialect: Literal["sqlite", "postgres"]
+
+    @abstractmethod
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        """A cursor whose work commits on exit, or rolls back on error."""
+
+    def query(self, sql: str, params: Params | None = None) -> list[Row]:
+        with self.transaction() as cursor:
+            cursor.execute(sql, params or {})
+            return list(cursor.fetchall())
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+
+class SQLiteReadStore(ReadStore):
+    dialect = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._path = path
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self._path, timeout=30, isolation_level=None)
+            conn.row_factory = lambda c, r: {d[0]: v for d, v in zip(c.description, r)}
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        conn = self._connection()
+        cursor = conn.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            yield cursor
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+
+
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+class _PgCursor:
+    """Adapts ``:name`` parameters to psycopg's ``%(name)s``."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    @staticmethod
+    def _sql(sql: str) -> str:
+        return _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
+
+    def execute(self, sql: str, params: Params = {}) -> Any:  # noqa: B006 - never mutated
+        return self._cursor.execute(self._sql(sql), params)
+
+    def executemany(self, sql: str, params: Sequence[Params]) -> Any:
+        return self._cursor.executemany(self._sql(sql), params)
+
+    def fetchall(self) -> list[Any]:
+        return list(self._cursor.fetchall())
+
+    @property
+    def rowcount(self) -> int:
+        return int(self._cursor.rowcount)
+
+
+class PostgresReadStore(ReadStore):
+    dialect = "postgres"
+
+    def __init__(self, conninfo: str, schema: str, max_size: int = 10) -> None:
+        from psycopg.rows import dict_row
+        from psycopg_pool import ConnectionPool
+
+        self._pool = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=max_size,
+            kwargs={"row_factory": dict_row, "options": f"-c search_path={schema}"},
+            open=True,
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            yield _PgCursor(cursor)
+
+    def close(self) -> None:
+        self._pool.close()

@@ -1,0 +1,68 @@
+"""Typed settings, read from ``JOURNEY_*`` environment variables, checked at start-up.
+
+Only the composition root reads them; the domain never reads the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+WorkerName = Literal["ingest", "projections"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JOURNEY_", extra="ignore", frozen=True)
+
+    log_backend: Literal["embedded", "kafka"] = "embedded"
+    store_backend: Literal["sqlite", "postgres"] = "sqlite"
+    data_dir: Path = Path("var")
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    topic_prefix: str = Field("journey.", pattern=r"^[A-Za-z0-9._-]*$")
+    topic_partitions: int = Field(6, ge=1, le=1000)
+    consumer_group: str = "journey-ingest"
+
+    postgres_host: str = "127.0.0.1"
+    postgres_port: int = 5432
+    postgres_db: str = "journey"
+    postgres_user: str = "journey"
+    postgres_password: SecretStr | None = None
+    postgres_schema: str = Field("public", pattern=r"^[a-z_][a-z0-9_]*$")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    workers: set[WorkerName] = {"ingest", "projections"}
+    """Background workers that ``journey serve`` runs in its own process."""
+
+    max_future_skew_s: float = Field(300, ge=0)
+    """How far ``occurred_at`` may lie after the time the record was received."""
+    max_record_bytes: int = Field(256 * 1024, ge=1024)
+    poll_max_records: int = Field(500, ge=1)
+    consistency_wait_max_s: float = Field(10, ge=0)
+
+    @model_validator(mode="after")
+    def _postgres_needs_a_password(self) -> Settings:
+        if self.store_backend == "postgres":
+            secret = self.postgres_password.get_secret_value() if self.postgres_password else ""
+            if not secret or secret.lower() in {"changeme", "change-me", "password", "secret"}:
+                raise ValueError(
+                    "JOURNEY_POSTGRES_PASSWORD must be set to a real secret when"
+                    " JOURNEY_STORE_BACKEND=postgres"
+                )
+        return self
+
+    def postgres_conninfo(self) -> str:
+        password = self.postgres_password.get_secret_value() if self.postgres_password else ""
+        from psycopg.conninfo import make_conninfo
+
+        return make_conninfo(
+            host=self.postgres_host,
+            port=self.postgres_port,
+            dbname=self.postgres_db,
+            user=self.postgres_user,
+            password=password,
+        )
