@@ -16,7 +16,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import ProcessRecorder, Tracking, Transcoder, Transcoding
+from eventsourcing.persistence import JSONTranscoder, ProcessRecorder, Tracking, Transcoding
 
 from domain.case import Case
 from domain.errors import DomainError
@@ -139,7 +139,7 @@ class JourneyApplication(Application[UUID]):
         assert isinstance(recorder, ProcessRecorder)
         return recorder
 
-    def register_transcodings(self, transcoder: Transcoder) -> None:
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(SourceRefAsDict())
 

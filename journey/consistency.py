@@ -44,11 +44,11 @@ def wait_for_positions(
     deadline = time.monotonic() + timeout_s
     for position in positions:
         partition = TopicPartition(position.topic, position.partition)
-        _until(
-            lambda p=partition, o=position.offset: app.next_offset(p) > o,
-            deadline,
-            f"{position.topic}:{position.partition}:{position.offset} not yet ingested",
-        )
+
+        def ingested(p: TopicPartition = partition, offset: int = position.offset) -> bool:
+            return app.next_offset(p) > offset
+
+        _until(ingested, deadline, f"{partition}:{position.offset} not yet ingested")
     target = app.process_recorder.max_notification_id() or 0
     _until(
         lambda: projection.position() >= target,

@@ -59,7 +59,7 @@ class SQLiteReadStore(ReadStore):
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(self._path, timeout=30, isolation_level=None)
-            conn.row_factory = lambda c, r: {d[0]: v for d, v in zip(c.description, r)}
+            conn.row_factory = lambda c, r: {d[0]: v for d, v in zip(c.description, r, strict=True)}
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn

@@ -77,10 +77,10 @@ class ComplaintLedger(Projection):
     def page(self, limit: int, after: tuple[str, str] | None = None) -> list[Row]:
         """Cases in order of opening time, ``limit`` at a time after the cursor
         ``(opened_at, case_id)`` of the previous page's last row."""
-        where, params = "", {"limit": limit}
+        where, params = "", dict[str, object](limit=limit)
         if after is not None:
             where = "WHERE opened_at > :after_at OR (opened_at = :after_at AND case_id > :after_id)"
-            params.update(after_at=after[0], after_id=after[1])  # type: ignore[arg-type]
+            params.update(after_at=after[0], after_id=after[1])
         rows = self.store.query(
             f"SELECT * FROM complaint_ledger {where} ORDER BY opened_at, case_id LIMIT :limit",
             params,

@@ -100,7 +100,8 @@ class EmbeddedLog(Log):
         rows = self.read("SELECT partitions FROM log_topics WHERE name = ?", (topic,))
         if not rows:
             raise UnknownTopic(topic)
-        return int(rows[0][0])  # type: ignore[call-overload]
+        count: int = rows[0][0]  # type: ignore[assignment]
+        return count
 
     def append(self, records: Sequence[OutgoingRecord]) -> list[Coordinates]:
         now_ms = int(time.time() * 1000)
