@@ -53,7 +53,8 @@ def partition_for(key: bytes | None, partitions: int) -> int:
     """Kafka's default partitioner for keyed records (murmur2, positive, modulo)."""
     if key is None:
         return 0
-    return (murmur2(key) & 0x7FFFFFFF) % partitions
+    hashed: int = murmur2(key)
+    return (hashed & 0x7FFFFFFF) % partitions
 
 
 class UnknownTopic(LookupError):
