@@ -107,10 +107,14 @@ class IngestWorker:
             self.apply(partition, records)
         return sum(len(records) for records in batches.values())
 
+    def close(self) -> None:
+        """Leave the group."""
+        self._consumer.close()
+
     def run(self, stop: threading.Event) -> None:
         self.start()
         try:
             while not stop.is_set():
                 self.run_once()
         finally:
-            self._consumer.close()
+            self.close()

@@ -119,10 +119,10 @@ class Runtime:
         finally:
             admin.close()
 
-    def ingest_worker(self) -> IngestWorker:
+    def ingest_worker(self, group: str | None = None) -> IngestWorker:
         settings = self.settings
         return IngestWorker(
-            consumer=self.log.consumer(settings.consumer_group),
+            consumer=self.log.consumer(group or settings.consumer_group),
             app=self.app,
             dead_letters=DeadLetterSink(self.log.publisher(), self.topics.dead_letters),
             topics=self.topics.ingress,

@@ -6,10 +6,10 @@ Only the composition root reads them; the domain never reads the environment.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 WorkerName = Literal["ingest", "projections"]
 
@@ -35,14 +35,22 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
-    workers: set[WorkerName] = {"ingest", "projections"}
-    """Background workers that ``journey serve`` runs in its own process."""
+    workers: Annotated[set[WorkerName], NoDecode] = {"ingest", "projections"}
+    """Background workers that ``journey serve`` runs in its own process: a comma-separated
+    list, empty for the API alone."""
 
     max_future_skew_s: float = Field(300, ge=0)
     """How far ``occurred_at`` may lie after the time the record was received."""
     max_record_bytes: int = Field(256 * 1024, ge=1024)
     poll_max_records: int = Field(500, ge=1)
     consistency_wait_max_s: float = Field(10, ge=0)
+
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return {name.strip() for name in value.split(",") if name.strip()}
+        return value
 
     @model_validator(mode="after")
     def _postgres_needs_a_password(self) -> Settings:

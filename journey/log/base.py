@@ -30,7 +30,7 @@ class TopicPartition:
         return f"{self.topic}:{self.partition}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Coordinates:
     """Where a record landed: enough to find it again and to wait for it."""
 
