@@ -110,7 +110,8 @@ def base_url(
     try:
         if request.param == "scaled":
             service.start("topics", "create")
-            service.processes[-1][1].wait(60)
+            _, topics = service.processes.pop()
+            assert topics.wait(60) == 0, service.output()
             service.start("serve", JOURNEY_WORKERS="")
             service.start("ingest")
             service.start("project")
