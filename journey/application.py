@@ -48,11 +48,14 @@ class SourceRefAsDict(Transcoding):
 
 
 class UnitOfWork:
-    """Aggregates loaded or created while applying one batch; saved together."""
+    """Aggregates loaded or created while applying one batch, and their new events in the
+    order of the source records that caused them."""
 
     def __init__(self, repository: Repository[UUID]) -> None:
         self._repository = repository
         self._aggregates: dict[UUID, Aggregate] = {}
+        self._touched: dict[UUID, Aggregate] = {}
+        self.events: list[Any] = []
 
     def get(self, kind: type[A], aggregate_id: UUID) -> A | None:
         if aggregate_id not in self._aggregates:
@@ -62,16 +65,23 @@ class UnitOfWork:
                 return None
         aggregate = self._aggregates[aggregate_id]
         assert isinstance(aggregate, kind)
+        self._touched[aggregate_id] = aggregate
         return aggregate
 
     def add(self, aggregate: Aggregate) -> None:
         self._aggregates[aggregate.id] = aggregate
+        self._touched[aggregate.id] = aggregate
 
-    def touched(self) -> list[Aggregate]:
-        return list(self._aggregates.values())
+    def collect(self) -> None:
+        """Take the new events of the aggregates touched since the last call."""
+        for aggregate in self._touched.values():
+            self.events.extend(aggregate.collect_events())
+        self._touched.clear()
 
 
 Handler = Callable[[UnitOfWork, SourceEvent, SourceRef], None]
+"""Applies one source event. A handler that refuses (raises ``DomainError``) must do so
+before any aggregate it touched has triggered an event."""
 
 
 def contact_opened(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
@@ -121,10 +131,7 @@ class PendingBatch:
 
     def commit(self) -> None:
         """Store the new events and the partition's next offset in one transaction."""
-        events = [
-            event for aggregate in self.unit.touched() for event in aggregate.collect_events()
-        ]
-        self.app.events.put(events, tracking=self.tracking)
+        self.app.events.put(self.unit.events, tracking=self.tracking)
 
 
 class JourneyApplication(Application[UUID]):
@@ -166,4 +173,5 @@ class JourneyApplication(Application[UUID]):
                 HANDLERS[event.type](pending.unit, event, source)
             except DomainError as error:
                 pending.refusals.append((source, error))
+            pending.unit.collect()
         return pending

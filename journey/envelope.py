@@ -9,11 +9,12 @@ same way wherever it enters.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import orjson
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -28,13 +29,30 @@ Channel = Literal["app", "mini_program", "web", "phone", "store", "social", "mar
 """R-CH-01: every channel publishes into the one hub."""
 
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+"""Event times before this are refused: no channel has such records, and every event time
+must have a UTC instant for SLA clocks to compare (some offsets near year 1 have none)."""
+
+
 def _must_be_text(value: object) -> object:
     if not isinstance(value, str):
         raise ValueError("expected an RFC 3339 date-time string with a UTC offset")
     return value
 
 
-Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_must_be_text)]
+def _on_or_after_earliest(value: datetime) -> datetime:
+    try:
+        instant = value.astimezone(UTC)
+    except OverflowError:
+        instant = datetime.min.replace(tzinfo=UTC)
+    if instant < EARLIEST:
+        raise ValueError(f"must not be before {EARLIEST.isoformat()}")
+    return value
+
+
+Rfc3339 = Annotated[
+    AwareDatetime, BeforeValidator(_must_be_text), AfterValidator(_on_or_after_earliest)
+]
 Id = Annotated[StrictStr, Field(min_length=1, max_length=200)]
 
 

@@ -9,9 +9,11 @@ log commit) resumes from the store and applies nothing twice.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from unittest.mock import patch
 
 import orjson
 import pytest
@@ -45,8 +47,8 @@ def runtime(
     if store_backend == "postgres":
         server: PostgresServer = request.getfixturevalue("postgres_server")
         env |= server.settings_env(request.getfixturevalue("postgres_schema"))
-    settings = Settings(**{k.removeprefix("JOURNEY_").lower(): v for k, v in env.items()})
-    made = build(settings)
+    with patch.dict(os.environ, env):
+        made = build(Settings())
     made.create_topics()
     yield made
     made.close()
@@ -103,13 +105,13 @@ def dead_letters(runtime: Runtime, count: int) -> list[Record]:
     consumer = runtime.log.consumer(unique("dlq-reader-"))
     consumer.subscribe([runtime.topics.dead_letters], lambda _: None, lambda _: None)
     got: list[Record] = []
-    until(
-        lambda: (
-            bool(got.extend(r for rs in consumer.poll(0.2, 100).values() for r in rs))
-            or len(got) >= count
-        ),
-        f"{count} dead letters arrived",
-    )
+
+    def arrived() -> bool:
+        for records in consumer.poll(0.2, 100).values():
+            got.extend(records)
+        return len(got) >= count
+
+    until(arrived, f"{count} dead letters arrived")
     consumer.close()
     return sorted(got, key=lambda r: int(r.header("source_offset") or b"-1"))
 

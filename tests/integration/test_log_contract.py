@@ -111,8 +111,7 @@ def test_a_group_member_gets_every_partition_in_order_and_can_seek(log: Log, top
     assert first.key.decode() in keys
 
     # Seeking back re-delivers from the chosen offset (at-least-once, resume anywhere).
-    partition = TopicPartition(topic, first.partition)
-    consumer.seek(partition, 0)
+    consumer.seek(TopicPartition(topic, first.partition), 0)
     again = poll_until(consumer, 1)
     assert again[0].coordinates == first.coordinates
     consumer.close()

@@ -1,0 +1,296 @@
+"""The complaint ledger (R-CMP-06) follows the notification log: rows and position move in
+one transaction, so re-delivered notifications change nothing and a rebuild equals live."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from domain.provenance import SourceRef
+from journey.application import JourneyApplication
+from journey.envelope import SourceEvent, validate
+from journey.log.base import TopicPartition
+from journey.readstore import Row, SQLiteReadStore
+from projections.base import Notified
+from projections.ledger import ComplaintLedger
+from projections.runner import ProjectionRunner
+
+PARTITION = TopicPartition("journey.contacts", 0)
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+# (event_id, customer_id, contact_id, case_id, channel)
+ContactSpec = tuple[str, str, str, str | None, str]
+
+
+def source_event(spec: ContactSpec, minute: int) -> SourceEvent:
+    event_id, customer_id, contact_id, case_id, channel = spec
+    data: dict[str, Any] = {
+        "contact_id": contact_id,
+        "classification": "complaint",
+        "topic": "after_sales",
+        "store_id": "store-7",
+    }
+    if case_id is not None:
+        data["case_id"] = case_id
+    occurred = NOW.astimezone(UTC) - timedelta(hours=2) + timedelta(minutes=minute)
+    return validate(
+        {
+            "event_id": event_id,
+            "type": "contact.opened",
+            "occurred_at": occurred.isoformat(),
+            "channel": channel,
+            "customer_id": customer_id,
+            "source": "test",
+            "schema_version": 1,
+            "data": data,
+        },
+        now=NOW,
+        max_future=timedelta(minutes=5),
+    )
+
+
+def make_app(folder: Path) -> JourneyApplication:
+    return JourneyApplication(
+        env={
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(folder / "events.sqlite"),
+        }
+    )
+
+
+def ingest(app: JourneyApplication, specs: Sequence[ContactSpec], per_batch: int = 3) -> None:
+    """Store the contacts' case events, ``per_batch`` source records per commit."""
+    start = app.next_offset(PARTITION)
+    for first in range(0, len(specs), per_batch):
+        chunk = specs[first : first + per_batch]
+        events = [
+            (
+                SourceRef(spec[0], PARTITION.topic, PARTITION.partition, start + first + i),
+                source_event(spec, minute=start + first + i),
+            )
+            for i, spec in enumerate(chunk)
+        ]
+        end = start + first + len(chunk)
+        app.prepare_batch(PARTITION, events, next_offset=end).commit()
+
+
+def notifications(app: JourneyApplication) -> list[Notified]:
+    """Every notification in the store, in order, with its domain event."""
+    found = app.process_recorder.select_notifications(start=None, limit=10_000)
+    return [(n.id, app.mapper.to_domain_event(n)) for n in found]
+
+
+def new_ledger(path: Path) -> ComplaintLedger:
+    ledger = ComplaintLedger(SQLiteReadStore(path))
+    ledger.create_tables()
+    return ledger
+
+
+def rows(ledger: ComplaintLedger) -> list[Row]:
+    return ledger.store.query("SELECT * FROM complaint_ledger ORDER BY case_id")
+
+
+def by_case_ref(ledger: ComplaintLedger) -> dict[str, Row]:
+    return {row["case_ref"]: row for row in rows(ledger)}
+
+
+def snapshot(ledger: ComplaintLedger) -> tuple[list[Row], int]:
+    return rows(ledger), ledger.position()
+
+
+SPECS: list[ContactSpec] = [
+    ("e1", "cust-1", "k1", None, "app"),
+    ("e2", "cust-2", "k2", None, "web"),
+    ("e3", "cust-1", "k3", "k1", "phone"),
+    ("e4", "cust-2", "k4", "k1", "email"),  # refused: R-CH-01, another customer's case
+    ("e5", "cust-1", "k5", "k1", "app"),
+    ("e3", "cust-1", "k3", "k1", "phone"),  # re-delivered: no effect
+]
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[JourneyApplication]:
+    application = make_app(tmp_path)
+    yield application
+    application.close()
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Iterator[ComplaintLedger]:
+    projection = new_ledger(tmp_path / "rm.sqlite")
+    yield projection
+    projection.store.close()
+
+
+def test_processing_notifications_creates_rows_and_moves_the_position(
+    app: JourneyApplication, ledger: ComplaintLedger
+) -> None:
+    ingest(app, SPECS)
+    log = notifications(app)
+    assert len(log) == 4  # two openings, two joins
+    assert ledger.position() == 0
+
+    assert ledger.process(log) == 4
+
+    assert ledger.position() == log[-1][0]
+    by_ref = by_case_ref(ledger)
+    assert sorted(by_ref) == ["k1", "k2"]
+    k1, k2 = by_ref["k1"], by_ref["k2"]
+    assert k1["case_ref"] == "k1"
+    assert k1["customer_id"] == "cust-1"
+    assert k1["channel"] == "app"
+    assert k1["channels"] == '["app","phone"]'
+    assert k1["contacts"] == 3
+    assert k1["version"] == 3
+    assert k1["status"] == "open"
+    assert k1["store_id"] == "store-7"
+    assert k1["classification"] == "complaint"
+    assert k1["topic"] == "after_sales"
+    assert k1["opened_at"] == "2024-05-01T10:00:00+00:00"
+    assert k1["opened_by_event_id"] == "e1"
+    assert k1["last_notification_id"] == log[-1][0]
+    assert k2["case_ref"] == "k2"
+    assert k2["customer_id"] == "cust-2"
+    assert k2["channels"] == '["web"]'
+    assert k2["contacts"] == 1
+    assert k2["opened_by_event_id"] == "e2"
+    assert [row["case_ref"] for row in ledger.page(10)] == ["k1", "k2"]
+    assert ledger.page(10)[0]["channels"] == ["app", "phone"]
+
+
+def test_same_batch_again_changes_nothing(app: JourneyApplication, ledger: ComplaintLedger) -> None:
+    ingest(app, SPECS)
+    log = notifications(app)
+    ledger.process(log)
+    before = snapshot(ledger)
+
+    assert ledger.process(log) == 0
+    assert ledger.process(log[:2]) == 0
+
+    assert snapshot(ledger) == before
+
+
+def test_overlapping_batch_applies_only_what_is_new(
+    app: JourneyApplication, ledger: ComplaintLedger, tmp_path: Path
+) -> None:
+    ingest(app, SPECS)
+    log = notifications(app)
+
+    assert ledger.process(log[:3]) == 3
+    assert ledger.position() == log[2][0]
+    assert ledger.process(log[1:]) == 1
+
+    once = new_ledger(tmp_path / "once.sqlite")
+    try:
+        once.process(log)
+        assert snapshot(ledger) == snapshot(once)
+    finally:
+        once.store.close()
+
+
+def test_position_survives_reopening_the_read_store(
+    app: JourneyApplication, tmp_path: Path
+) -> None:
+    ingest(app, SPECS)
+    log = notifications(app)
+    first = new_ledger(tmp_path / "reopen.sqlite")
+    first.process(log[:2])
+    first.store.close()
+
+    second = new_ledger(tmp_path / "reopen.sqlite")
+    try:
+        assert second.position() == log[1][0]
+        assert second.process(log) == 2
+        assert {ref: row["contacts"] for ref, row in by_case_ref(second).items()} == {
+            "k1": 3,
+            "k2": 1,
+        }
+    finally:
+        second.store.close()
+
+
+def test_runner_catches_up_in_small_batches(
+    app: JourneyApplication, ledger: ComplaintLedger, tmp_path: Path
+) -> None:
+    ingest(app, SPECS)
+    runner = ProjectionRunner(app.process_recorder, app.mapper, [ledger], batch_size=1)
+
+    applied = [runner.run_once() for _ in range(6)]
+
+    assert applied == [1, 1, 1, 1, 0, 0]
+    once = new_ledger(tmp_path / "once.sqlite")
+    try:
+        once.process(notifications(app))
+        assert snapshot(ledger) == snapshot(once)
+    finally:
+        once.store.close()
+
+    ingest(app, [("e6", "cust-2", "k6", "k2", "store")])
+    assert runner.run_once() == 1
+    assert ledger.page(10)[1]["channels"] == ["web", "store"]
+
+
+# -- rebuild equals live ------------------------------------------------------------------
+
+CONTACT_SPECS = st.tuples(
+    st.sampled_from(["e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8"]),
+    st.sampled_from(["c1", "c2"]),
+    st.sampled_from(["k1", "k2", "k3"]),
+    st.sampled_from([None, "k1", "k2"]),
+    st.sampled_from(["app", "phone", "web"]),
+)
+
+
+def deliveries(data: st.DataObject, count: int) -> list[tuple[int, int]]:
+    """Slices ``[start, end)`` of a log of ``count`` notifications, as a follower would
+    see them: each starts at or before the first not yet delivered; some go back over
+    earlier ones (re-deliveries), and together they reach the end."""
+    slices: list[tuple[int, int]] = []
+    delivered = 0
+    while delivered < count:
+        start = data.draw(st.integers(min_value=0, max_value=delivered), label="start")
+        end = data.draw(st.integers(min_value=start + 1, max_value=count), label="end")
+        slices.append((start, end))
+        delivered = max(delivered, end)
+        if len(slices) > 3 * count:
+            slices.append((delivered, count))
+            break
+    return slices
+
+
+@settings(max_examples=30, deadline=None)
+@given(specs=st.lists(CONTACT_SPECS, min_size=1, max_size=12), data=st.data())
+def test_rebuild_in_any_batches_with_redeliveries_equals_one_pass(
+    specs: list[ContactSpec], data: st.DataObject
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        app = make_app(root)
+        try:
+            ingest(app, specs, per_batch=data.draw(st.integers(1, 4), label="per_batch"))
+            log = notifications(app)
+        finally:
+            app.close()
+
+        one_pass = new_ledger(root / "one.sqlite")
+        live = new_ledger(root / "live.sqlite")
+        try:
+            one_pass.process(log)
+            for start, end in deliveries(data, len(log)):
+                live.process(log[start:end])
+            expected, actual = snapshot(one_pass), snapshot(live)
+        finally:
+            one_pass.store.close()
+            live.store.close()
+
+    assert actual == expected
+    assert expected[1] == log[-1][0]
+    assert sum(row["contacts"] for row in expected[0]) == len(log)
+    assert {row["case_id"] for row in expected[0]} == {str(event.originator_id) for _, event in log}
