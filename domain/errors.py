@@ -8,3 +8,8 @@ class DomainError(Exception):
     def __init__(self, message: str, rule: str | None = None) -> None:
         super().__init__(f"{rule}: {message}" if rule else message)
         self.rule = rule
+
+
+class NotFound(DomainError):
+    """An event names an order, case, contact or other aggregate that does not exist; it is
+    refused with this reason, never dropped silently."""

@@ -9,22 +9,20 @@ crash between the store commit and the log commit never applies a record twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, Repository
-from eventsourcing.domain import Aggregate
+from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, ProcessRecorder, Tracking, Transcoding
 
-from domain.case import Case
 from domain.errors import DomainError
 from domain.provenance import SourceRef
-from journey.envelope import ContactOpenedV1, SourceEvent
+from journey.envelope import SourceEvent
+from journey.handlers import HANDLERS, UnitOfWork
 from journey.log.base import TopicPartition
-
-A = TypeVar("A", bound=Aggregate)
 
 
 def ingest_tracking_name(partition: TopicPartition) -> str:
@@ -47,77 +45,17 @@ class SourceRefAsDict(Transcoding):
         return SourceRef(**data)
 
 
-class UnitOfWork:
-    """Aggregates loaded or created while applying one batch, and their new events in the
-    order of the source records that caused them."""
+class TimedeltaAsMicroseconds(Transcoding):
+    """Durations (SLA targets and actuals) stored exactly, as whole microseconds."""
 
-    def __init__(self, repository: Repository[UUID]) -> None:
-        self._repository = repository
-        self._aggregates: dict[UUID, Aggregate] = {}
-        self._touched: dict[UUID, Aggregate] = {}
-        self.events: list[Any] = []
+    type = timedelta
+    name = "timedelta_us"
 
-    def get(self, kind: type[A], aggregate_id: UUID) -> A | None:
-        if aggregate_id not in self._aggregates:
-            try:
-                self._aggregates[aggregate_id] = self._repository.get(aggregate_id)
-            except AggregateNotFoundError:
-                return None
-        aggregate = self._aggregates[aggregate_id]
-        assert isinstance(aggregate, kind)
-        self._touched[aggregate_id] = aggregate
-        return aggregate
+    def encode(self, obj: timedelta) -> int:
+        return (obj.days * 86_400 + obj.seconds) * 1_000_000 + obj.microseconds
 
-    def add(self, aggregate: Aggregate) -> None:
-        self._aggregates[aggregate.id] = aggregate
-        self._touched[aggregate.id] = aggregate
-
-    def collect(self) -> None:
-        """Take the new events of the aggregates touched since the last call."""
-        for aggregate in self._touched.values():
-            self.events.extend(aggregate.collect_events())
-        self._touched.clear()
-
-
-Handler = Callable[[UnitOfWork, SourceEvent, SourceRef], None]
-"""Applies one source event. A handler that refuses (raises ``DomainError``) must do so
-before any aggregate it touched has triggered an event."""
-
-
-def contact_opened(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    """A contact opens its own case, or joins the case it names (R-CH-01)."""
-    data = event.data
-    assert isinstance(data, ContactOpenedV1)
-    case_ref = data.case_id or data.contact_id
-    case = unit.get(Case, Case.create_id(case_ref))
-    if case is None:
-        unit.add(
-            Case(
-                case_ref=case_ref,
-                customer_id=event.customer_id,
-                contact_id=data.contact_id,
-                channel=event.envelope.channel,
-                classification=data.classification,
-                topic=data.topic,
-                store_id=data.store_id,
-                agent_group=data.agent_group,
-                occurred_at=event.occurred_at,
-                source=source,
-            )
-        )
-    else:
-        case.join(
-            contact_id=data.contact_id,
-            customer_id=event.customer_id,
-            channel=event.envelope.channel,
-            occurred_at=event.occurred_at,
-            source=source,
-        )
-
-
-HANDLERS: dict[str, Handler] = {
-    "contact.opened": contact_opened,
-}
+    def decode(self, data: int) -> timedelta:
+        return timedelta(microseconds=data)
 
 
 @dataclass
@@ -149,6 +87,7 @@ class JourneyApplication(Application[UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(SourceRefAsDict())
+        transcoder.register(TimedeltaAsMicroseconds())
 
     def next_offset(self, partition: TopicPartition) -> int:
         """The offset of the first record of ``partition`` not yet applied."""
@@ -173,5 +112,7 @@ class JourneyApplication(Application[UUID]):
                 HANDLERS[event.type](pending.unit, event, source)
             except DomainError as error:
                 pending.refusals.append((source, error))
+                pending.unit.discard()
+                continue
             pending.unit.collect()
         return pending

@@ -9,51 +9,17 @@ same way wherever it enters.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import (
-    AfterValidator,
-    AwareDatetime,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StrictInt,
-    StrictStr,
-    ValidationError,
-)
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+
+from journey.contracts import CATALOG, UPCASTS, latest_version
+from journey.contracts.base import Id, Rfc3339
 
 Channel = Literal["app", "mini_program", "web", "phone", "store", "social", "marketplace", "email"]
 """R-CH-01: every channel publishes into the one hub."""
-
-
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-"""Event times before this are refused: no channel has such records, and every event time
-must have a UTC instant for SLA clocks to compare (some offsets near year 1 have none)."""
-
-
-def _must_be_text(value: object) -> object:
-    if not isinstance(value, str):
-        raise ValueError("expected an RFC 3339 date-time string with a UTC offset")
-    return value
-
-
-def _on_or_after_earliest(value: datetime) -> datetime:
-    try:
-        instant = value.astimezone(UTC)
-    except OverflowError:
-        instant = datetime.min.replace(tzinfo=UTC)
-    if instant < EARLIEST:
-        raise ValueError(f"must not be before {EARLIEST.isoformat()}")
-    return value
-
-
-Rfc3339 = Annotated[
-    AwareDatetime, BeforeValidator(_must_be_text), AfterValidator(_on_or_after_earliest)
-]
-Id = Annotated[StrictStr, Field(min_length=1, max_length=200)]
 
 
 class _Strict(BaseModel):
@@ -73,25 +39,6 @@ class Envelope(_Strict):
     data: dict[str, Any]
     correlation_id: Id | None = None
     causation_id: Id | None = None
-
-
-class ContactOpenedV1(_Strict):
-    """``contact.opened`` v1: a customer starts a contact on a channel (R-PRI-01)."""
-
-    contact_id: Id
-    case_id: Id | None = Field(
-        default=None, description="An existing case the contact joins; default: its own case."
-    )
-    classification: Literal["inquiry", "service", "complaint", "urgent"]
-    topic: Literal["product", "order", "after_sales", "logistics", "membership", "other"]
-    store_id: Id | None = None
-    agent_group: Id | None = None
-
-
-CATALOG: dict[str, dict[int, type[_Strict]]] = {
-    "contact.opened": {1: ContactOpenedV1},
-}
-"""Every source event type and its schema per version."""
 
 
 @dataclass(frozen=True)
@@ -176,6 +123,12 @@ def validate(body: object, *, now: datetime, max_future: timedelta) -> SourceEve
         )
     try:
         data = schema.model_validate(envelope.data)
+        # Old versions are upcast, never refused for their age.
+        version = envelope.schema_version
+        while version < latest_version(envelope.type):
+            raw = UPCASTS[(envelope.type, version)](data.model_dump(exclude_unset=True))
+            version += 1
+            data = versions[version].model_validate(raw)
     except ValidationError as error:
         raise InvalidEvent(_problems(error, prefix="data")) from None
     if envelope.occurred_at > now + max_future:

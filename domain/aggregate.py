@@ -1,0 +1,216 @@
+"""What every aggregate of the journey shares.
+
+- **Facts** are the events that record what happened in the customer's journey. Each
+  carries its event time (``occurred_at``) and the source record it came from
+  (``source``); a source ``event_id`` already applied has no further effect.
+- **Clock decisions** are the events the SLA clocks derive from facts and the policy
+  (``domain.clocks``): deadline started, met, breached, settled, cancelled. Each names its
+  rule id, its target and the actual duration.
+- **The policy version** in force when the aggregate started is recorded on creation and
+  used for its clocks; ``outcomes_under`` replays the facts alone under another version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, Literal
+
+from eventsourcing.domain import Aggregate
+
+from domain.clocks import (
+    Breached,
+    Cancelled,
+    ClockCommand,
+    Clocks,
+    Decision,
+    Met,
+    Outcome,
+    Settled,
+    Started,
+)
+from domain.errors import DomainError
+from domain.policy import Policy, policy_named
+from domain.provenance import SourceRef
+
+
+class LateFact(DomainError):
+    """A fact older than one it must follow; refused rather than applied out of order."""
+
+
+class Fact(Aggregate.Event):
+    """Base of the facts recorded after creation."""
+
+    occurred_at: datetime
+    source: SourceRef
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate._note(self)
+        self.apply_fact(aggregate)
+
+    def apply_fact(self, aggregate: Any) -> None:
+        """Subclasses change the aggregate's state here."""
+
+
+class JourneyAggregate(Aggregate):
+    # Subclasses' creation events carry ``policy_version``, ``occurred_at``, ``source``.
+
+    # -- clock decision events --------------------------------------------------------------
+
+    class DeadlineStarted(Aggregate.Event):
+        rule: str
+        key: str
+        started_at: datetime
+        due_at: datetime
+        policy_version: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.clocks.apply(Started(self.rule, self.key, self.started_at, self.due_at))
+
+    class DeadlineMet(Aggregate.Event):
+        rule: str
+        key: str
+        at: datetime
+        actual: timedelta
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.clocks.apply(Met(self.rule, self.key, self.at, self.actual))
+
+    class DeadlineBreached(Aggregate.Event):
+        rule: str
+        key: str
+        due_at: datetime
+        target: timedelta
+        actual: timedelta | None
+        detected_by: Literal["fact", "watermark"]
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.clocks.apply(
+                Breached(
+                    self.rule, self.key, self.due_at, self.target, self.actual, self.detected_by
+                )
+            )
+
+    class DeadlineSettled(Aggregate.Event):
+        rule: str
+        key: str
+        at: datetime
+        actual: timedelta
+        within_target: bool
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.clocks.apply(
+                Settled(self.rule, self.key, self.at, self.actual, self.within_target)
+            )
+
+    class DeadlineCancelled(Aggregate.Event):
+        rule: str
+        key: str
+        at: datetime
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.clocks.apply(Cancelled(self.rule, self.key, self.at, self.reason))
+
+    _DECISIONS: ClassVar[dict[type, str]] = {
+        Started: "DeadlineStarted",
+        Met: "DeadlineMet",
+        Breached: "DeadlineBreached",
+        Settled: "DeadlineSettled",
+        Cancelled: "DeadlineCancelled",
+    }
+
+    # -- state shared by every aggregate ----------------------------------------------------
+
+    policy_version: str
+    clocks: Clocks
+    applied: set[str]
+    first_event_at: datetime
+    last_event_at: datetime
+
+    def _begin(self, policy_version: str, occurred_at: datetime, source: SourceRef) -> None:
+        """Called by each subclass's ``__init__`` (its creation fact)."""
+        self.policy_version = policy_version
+        self.clocks = Clocks()
+        self.applied = {source.event_id}
+        self.first_event_at = occurred_at
+        self.last_event_at = occurred_at
+
+    def _note(self, fact: Fact) -> None:
+        self.applied.add(fact.source.event_id)
+        self.last_event_at = max(self.last_event_at, fact.occurred_at)
+
+    def has_applied(self, event_id: str) -> bool:
+        return event_id in self.applied
+
+    @property
+    def policy(self) -> Policy:
+        return policy_named(self.policy_version)
+
+    # -- recording facts and their clock decisions ------------------------------------------
+
+    def clock_rules(self, fact: Any, policy: Policy) -> Iterable[ClockCommand]:
+        """What the clocks must do after ``fact`` was applied. Pure: reads the fact and the
+        aggregate's fact state, never the clocks or the wall clock."""
+        return ()
+
+    def _record(self, event_class: type[Fact], **kwargs: Any) -> None:
+        """Record a fact, then the clock decisions it leads to."""
+        self.trigger_event(event_class, **kwargs)
+        self._run_clocks(self.pending_events[-1])
+
+    def _run_clocks(self, fact: Any) -> None:
+        for command in self.clock_rules(fact, self.policy):
+            for decision in self.clocks.decide(command):
+                self._decide(decision)
+
+    def _decide(self, decision: Decision) -> None:
+        fields = asdict(decision)
+        if isinstance(decision, Started):
+            fields["policy_version"] = self.policy_version
+        self.trigger_event(getattr(type(self), self._DECISIONS[type(decision)]), **fields)
+
+    def advance_clock(self, watermark: datetime) -> None:
+        """Breach every deadline whose due time plus the allowed lateness the watermark
+        has passed. The watermark is event time (the latest event time seen) or, in live
+        mode, the wall clock; the breach itself carries only event-time values."""
+        for decision in self.clocks.on_watermark(watermark, self.policy.allowed_lateness):
+            self._decide(decision)
+
+    def outcomes(self) -> dict[str, Outcome]:
+        return dict(self.clocks.outcomes)
+
+    def require_in_order(self, occurred_at: datetime, after: datetime, what: str) -> None:
+        if occurred_at < after:
+            raise LateFact(
+                f"occurred_at {occurred_at.isoformat()} is before {what}"
+                f" ({after.isoformat()}); refused rather than applied out of order"
+            )
+
+
+def is_fact(event: Any) -> bool:
+    return hasattr(event, "source") and hasattr(event, "occurred_at")
+
+
+def outcomes_under(
+    events: Sequence[Any], alternative: Policy, as_of: datetime | None = None
+) -> dict[str, Outcome]:
+    """What-if: the SLA outcomes the stored facts of one aggregate would have had under
+    another policy, as of ``as_of`` (default: its latest fact). Stored events are only
+    read; clock decisions recorded under the original policy are ignored."""
+    facts = [e for e in events if is_fact(e)]
+    if not facts:
+        return {}
+    aggregate: Any = facts[0].mutate(None)
+    clocks = aggregate.clocks = Clocks()
+    for index, fact in enumerate(facts):
+        if index:
+            fact.apply(aggregate)
+        for command in aggregate.clock_rules(fact, alternative):
+            for decision in clocks.decide(command):
+                clocks.apply(decision)
+    horizon = as_of or max(f.occurred_at for f in facts)
+    for decision in clocks.on_watermark(horizon, alternative.allowed_lateness):
+        clocks.apply(decision)
+    return dict(clocks.outcomes)

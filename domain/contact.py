@@ -1,0 +1,290 @@
+"""A contact: one conversation of a customer on one channel, inside a case.
+
+Owns the first-response rules (R-RESP-01..05) and identity verification before
+account-specific answers (R-CUS-01).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.aggregate import Fact, JourneyAggregate
+from domain.clocks import Cancel, ClockCommand, Start, Stop
+from domain.errors import DomainError
+from domain.ids import aggregate_id
+from domain.policy import Policy, policy_in_force
+from domain.provenance import SourceRef
+
+IM_CHANNELS = frozenset({"app", "mini_program", "web"})
+"""Instant-messaging channels (R-RESP-01)."""
+VERIFICATION_METHODS = frozenset({"order_number", "member_id", "phone"})
+"""Ways to verify a customer's identity (R-CUS-01)."""
+
+FIRST_RESPONSE = ("R-RESP-01", "R-RESP-03", "R-RESP-04")
+
+Responder = Literal["agent", "bot"]
+
+
+class UnverifiedIdentity(DomainError):
+    pass
+
+
+class ContactEnded(DomainError):
+    pass
+
+
+class Contact(JourneyAggregate):
+    class Opened(Aggregate.Created):
+        contact_id: str
+        customer_id: str
+        case_ref: str
+        channel: str
+        verified_by: str | None
+        policy_version: str
+        occurred_at: datetime
+        source: SourceRef
+
+    class MessageReceived(Fact):
+        message_id: str
+
+    class Replied(Fact):
+        responder: str
+        agent_id: str | None
+        account_specific: bool
+
+        def apply_fact(self, aggregate: Any) -> None:
+            if self.responder == "agent":
+                aggregate.agent_replies += 1
+            else:
+                aggregate.bot_replies += 1
+
+    class IdentityVerified(Fact):
+        method: str
+
+        def apply_fact(self, aggregate: Any) -> None:
+            aggregate.verified_by = aggregate.verified_by or self.method
+
+    class HandoffRequested(Fact):
+        def apply_fact(self, aggregate: Any) -> None:
+            aggregate.handoff_requests += 1
+
+    class HandedOff(Fact):
+        agent_id: str
+
+        def apply_fact(self, aggregate: Any) -> None:
+            aggregate.handoffs += 1
+
+    class ReplyPromised(Fact):
+        agent_id: str | None
+
+        def apply_fact(self, aggregate: Any) -> None:
+            aggregate.promises += 1
+
+    class Closed(Fact):
+        resolved: bool
+
+        def apply_fact(self, aggregate: Any) -> None:
+            aggregate.ended_at = self.occurred_at
+            aggregate.status = "closed"
+            aggregate.resolved_in_contact = self.resolved
+
+    class Abandoned(Fact):
+        def apply_fact(self, aggregate: Any) -> None:
+            aggregate.ended_at = self.occurred_at
+            aggregate.status = "abandoned"
+
+    @staticmethod
+    def create_id(contact_id: str) -> UUID:
+        return aggregate_id("contact", contact_id)
+
+    @event(Opened)
+    def __init__(
+        self,
+        *,
+        contact_id: str,
+        customer_id: str,
+        case_ref: str,
+        channel: str,
+        verified_by: str | None,
+        policy_version: str,
+        occurred_at: datetime,
+        source: SourceRef,
+    ) -> None:
+        self._begin(policy_version, occurred_at, source)
+        self.contact_id = contact_id
+        self.customer_id = customer_id
+        self.case_ref = case_ref
+        self.channel = channel
+        self.verified_by = verified_by
+        self.opened_at = occurred_at
+        self.status = "open"
+        self.ended_at: datetime | None = None
+        self.resolved_in_contact = False
+        self.agent_replies = 0
+        self.bot_replies = 0
+        self.handoff_requests = 0
+        self.handoffs = 0
+        self.promises = 0
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        contact_id: str,
+        customer_id: str,
+        case_ref: str,
+        channel: str,
+        verified_by: str | None,
+        occurred_at: datetime,
+        source: SourceRef,
+    ) -> Contact:
+        if verified_by is not None and verified_by not in VERIFICATION_METHODS:
+            raise UnverifiedIdentity(f"unknown verification method {verified_by!r}", "R-CUS-01")
+        contact = cls(
+            contact_id=contact_id,
+            customer_id=customer_id,
+            case_ref=case_ref,
+            channel=channel,
+            verified_by=verified_by,
+            policy_version=policy_in_force(occurred_at).version,
+            occurred_at=occurred_at,
+            source=source,
+        )
+        contact._run_clocks(contact.pending_events[-1])
+        return contact
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def _check(self, occurred_at: datetime, source: SourceRef) -> bool:
+        """False for a source event already applied; refuses facts after the end."""
+        if self.has_applied(source.event_id):
+            return False
+        self.require_in_order(occurred_at, self.opened_at, "the contact's opening")
+        if self.ended_at is not None and occurred_at > self.ended_at:
+            raise ContactEnded(
+                f"contact {self.contact_id!r} was {self.status} at {self.ended_at.isoformat()}"
+            )
+        return True
+
+    def receive_message(self, *, message_id: str, occurred_at: datetime, source: SourceRef) -> None:
+        if self._check(occurred_at, source):
+            self._record(
+                self.MessageReceived, message_id=message_id, occurred_at=occurred_at, source=source
+            )
+
+    def reply(
+        self,
+        *,
+        responder: Responder,
+        agent_id: str | None,
+        account_specific: bool,
+        occurred_at: datetime,
+        source: SourceRef,
+    ) -> None:
+        """An answer to the customer. An account-specific answer needs a verified identity
+        (R-CUS-01)."""
+        if not self._check(occurred_at, source):
+            return
+        if account_specific and self.verified_by is None:
+            raise UnverifiedIdentity(
+                f"contact {self.contact_id!r}: identity not verified by order number, member id"
+                " or phone before an account-specific answer",
+                "R-CUS-01",
+            )
+        self._record(
+            self.Replied,
+            responder=responder,
+            agent_id=agent_id,
+            account_specific=account_specific,
+            occurred_at=occurred_at,
+            source=source,
+        )
+
+    def verify_identity(self, *, method: str, occurred_at: datetime, source: SourceRef) -> None:
+        if method not in VERIFICATION_METHODS:
+            raise UnverifiedIdentity(f"unknown verification method {method!r}", "R-CUS-01")
+        if self._check(occurred_at, source):
+            self._record(
+                self.IdentityVerified, method=method, occurred_at=occurred_at, source=source
+            )
+
+    def request_handoff(self, *, occurred_at: datetime, source: SourceRef) -> None:
+        if self._check(occurred_at, source):
+            self._record(self.HandoffRequested, occurred_at=occurred_at, source=source)
+
+    def hand_off(self, *, agent_id: str, occurred_at: datetime, source: SourceRef) -> None:
+        if self._check(occurred_at, source):
+            self._record(self.HandedOff, agent_id=agent_id, occurred_at=occurred_at, source=source)
+
+    def promise_reply(
+        self, *, agent_id: str | None, occurred_at: datetime, source: SourceRef
+    ) -> None:
+        if self._check(occurred_at, source):
+            self._record(
+                self.ReplyPromised, agent_id=agent_id, occurred_at=occurred_at, source=source
+            )
+
+    def close(self, *, resolved: bool, occurred_at: datetime, source: SourceRef) -> None:
+        if self._check(occurred_at, source):
+            self._record(self.Closed, resolved=resolved, occurred_at=occurred_at, source=source)
+
+    def abandon(self, *, occurred_at: datetime, source: SourceRef) -> None:
+        if self._check(occurred_at, source):
+            self._record(self.Abandoned, occurred_at=occurred_at, source=source)
+
+    # -- SLA clocks -------------------------------------------------------------------------
+
+    def clock_rules(self, fact: Any, policy: Policy) -> Iterable[ClockCommand]:
+        at = fact.occurred_at
+        if isinstance(fact, Contact.Opened):
+            if fact.channel in IM_CHANNELS:
+                yield Start("R-RESP-01", "R-RESP-01", at, policy.im_first_reply)
+            elif fact.channel == "phone" and policy.phone_hours.contains(at):
+                # Outside working hours the call goes to voicemail: no clock (R-RESP-03).
+                yield Start("R-RESP-03", "R-RESP-03", at, policy.phone_answer)
+            elif fact.channel == "store":
+                yield Start("R-RESP-04", "R-RESP-04", at, policy.store_greeting)
+        elif isinstance(fact, Contact.Replied) and fact.responder == "bot":
+            if self.agent_replies == 0 and self.bot_replies == 1:
+                # A bot answered first: the hand-off rule applies instead (R-RESP-02).
+                yield Cancel("R-RESP-01", at, "a bot answered first (R-RESP-02 applies)")
+        elif isinstance(fact, Contact.Replied | Contact.ReplyPromised):
+            for rule in FIRST_RESPONSE:
+                yield Stop(rule, at)
+            if isinstance(fact, Contact.Replied) and self.promises:
+                yield Stop(f"R-RESP-05:{self.promises}", at)
+            if isinstance(fact, Contact.ReplyPromised):
+                yield Start(
+                    "R-RESP-05", f"R-RESP-05:{self.promises}", at, policy.promised_reply_max
+                )
+        elif isinstance(fact, Contact.HandoffRequested):
+            yield Start("R-RESP-02", f"R-RESP-02:{self.handoff_requests}", at, policy.bot_handoff)
+        elif isinstance(fact, Contact.HandedOff):
+            for n in range(1, self.handoff_requests + 1):
+                yield Stop(f"R-RESP-02:{n}", at)
+        elif isinstance(fact, Contact.Abandoned):
+            for rule in FIRST_RESPONSE:
+                yield Cancel(rule, at, "the customer abandoned the contact")
+            yield Cancel(f"R-RESP-02:{self.handoff_requests}", at, "abandoned")
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "contact_id": self.contact_id,
+            "customer_id": self.customer_id,
+            "case_ref": self.case_ref,
+            "channel": self.channel,
+            "verified_by": self.verified_by,
+            "status": self.status,
+            "opened_at": self.opened_at.isoformat(),
+            "agent_replies": self.agent_replies,
+            "bot_replies": self.bot_replies,
+            "handoffs": self.handoffs,
+            "promises": self.promises,
+            "resolved_in_contact": self.resolved_in_contact,
+            "outcomes": {k: (o.rule, o.met, o.actual) for k, o in sorted(self.outcomes().items())},
+        }

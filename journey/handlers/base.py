@@ -1,0 +1,63 @@
+"""What handlers share: the unit of work of one batch, and loading what must exist."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Repository
+from eventsourcing.domain import Aggregate
+
+from domain.errors import NotFound
+from domain.provenance import SourceRef
+from journey.envelope import SourceEvent
+
+A = TypeVar("A", bound=Aggregate)
+
+Handler = Callable[["UnitOfWork", SourceEvent, SourceRef], None]
+"""Applies one source event. A handler that refuses (raises ``DomainError``) must do so
+before any aggregate it touched has triggered an event: check everything, then act."""
+
+
+class UnitOfWork:
+    """Aggregates loaded or created while applying one batch, and their new events in the
+    order of the source records that caused them."""
+
+    def __init__(self, repository: Repository[UUID]) -> None:
+        self._repository = repository
+        self._aggregates: dict[UUID, Aggregate] = {}
+        self._touched: dict[UUID, Aggregate] = {}
+        self.events: list[Any] = []
+
+    def get(self, kind: type[A], aggregate_id: UUID) -> A | None:
+        if aggregate_id not in self._aggregates:
+            try:
+                self._aggregates[aggregate_id] = self._repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                return None
+        aggregate = self._aggregates[aggregate_id]
+        if not isinstance(aggregate, kind):
+            raise NotFound(f"{aggregate_id} is a {type(aggregate).__name__}, not a {kind.__name__}")
+        self._touched[aggregate_id] = aggregate
+        return aggregate
+
+    def require(self, kind: type[A], aggregate_id: UUID, what: str) -> A:
+        aggregate = self.get(kind, aggregate_id)
+        if aggregate is None:
+            raise NotFound(f"unknown {what}")
+        return aggregate
+
+    def add(self, aggregate: Aggregate) -> None:
+        self._aggregates[aggregate.id] = aggregate
+        self._touched[aggregate.id] = aggregate
+
+    def collect(self) -> None:
+        """Take the new events of the aggregates touched since the last call."""
+        for aggregate in self._touched.values():
+            self.events.extend(aggregate.collect_events())
+        self._touched.clear()
+
+    def discard(self) -> None:
+        """Forget aggregates touched by a refused source event (they triggered nothing)."""
+        self._touched.clear()
