@@ -131,6 +131,9 @@ def validate(body: object, *, now: datetime, max_future: timedelta) -> SourceEve
             data = versions[version].model_validate(raw)
     except ValidationError as error:
         raise InvalidEvent(_problems(error, prefix="data")) from None
+    if version != envelope.schema_version:
+        upcast = data.model_dump(mode="json", exclude_none=True)
+        envelope = envelope.model_copy(update={"schema_version": version, "data": upcast})
     if envelope.occurred_at > now + max_future:
         raise InvalidEvent(
             [
