@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, ProcessRecorder, Tracking, Transcoding
 
+from domain.aggregate import JourneyAggregate
 from domain.errors import DomainError
 from domain.provenance import SourceRef
 from journey.envelope import SourceEvent
@@ -88,6 +89,14 @@ class JourneyApplication(Application[UUID]):
         super().register_transcodings(transcoder)
         transcoder.register(SourceRefAsDict())
         transcoder.register(TimedeltaAsMicroseconds())
+
+    def advance_clock(self, aggregate_id: UUID, watermark: datetime) -> int:
+        """Let the watermark breach the aggregate's overdue deadlines; returns how many
+        decisions were stored (optimistic concurrency: a racing write raises
+        ``IntegrityError`` and nothing is stored)."""
+        aggregate: JourneyAggregate = self.repository.get(aggregate_id)
+        aggregate.advance_clock(watermark)
+        return len(self.save(aggregate))
 
     def next_offset(self, partition: TopicPartition) -> int:
         """The offset of the first record of ``partition`` not yet applied."""

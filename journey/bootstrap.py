@@ -11,11 +11,13 @@ from datetime import timedelta
 
 from consumers.deadletters import DeadLetterSink
 from consumers.ingest import IngestWorker
+from consumers.timer import ClockTimer, wall_clock
 from journey.application import JourneyApplication
 from journey.log.base import Log, LogPublisher
 from journey.readstore import PostgresReadStore, ReadStore, SQLiteReadStore
 from journey.settings import Settings, WorkerName
 from journey.topics import Topics
+from projections.deadlines import DeadlineIndex
 from projections.ledger import ComplaintLedger
 from projections.runner import ProjectionRunner
 
@@ -103,6 +105,7 @@ class Runtime:
     app: JourneyApplication
     read_store: ReadStore
     ledger: ComplaintLedger
+    deadlines: DeadlineIndex
     projection_runner: ProjectionRunner
     _publisher: LogPublisher | None = None
 
@@ -132,12 +135,18 @@ class Runtime:
             on_applied=self.projection_runner.nudge,
         )
 
+    def clock_timer(self) -> ClockTimer:
+        live = self.settings.clock == "wall_clock"
+        return ClockTimer(self.app, self.deadlines, wall_clock if live else None)
+
     def start_workers(self, names: set[WorkerName]) -> Workers:
         workers = Workers()
         if "ingest" in names:
             workers.start("ingest", self.ingest_worker().run)
         if "projections" in names:
             workers.start("projections", self.projection_runner.run)
+        if "timer" in names:
+            workers.start("timer", self.clock_timer().run)
         return workers
 
     def close(self) -> None:
@@ -155,7 +164,9 @@ def build(settings: Settings) -> Runtime:
     app = JourneyApplication(env=event_store_env(settings))
     read_store = build_read_store(settings)
     ledger = ComplaintLedger(read_store)
-    ledger.create_tables()
+    deadlines = DeadlineIndex(read_store)
+    for projection in (ledger, deadlines):
+        projection.create_tables()
     runtime = Runtime(
         settings=settings,
         topics=Topics(settings.topic_prefix, settings.topic_partitions),
@@ -163,7 +174,8 @@ def build(settings: Settings) -> Runtime:
         app=app,
         read_store=read_store,
         ledger=ledger,
-        projection_runner=ProjectionRunner(app.process_recorder, app.mapper, [ledger]),
+        deadlines=deadlines,
+        projection_runner=ProjectionRunner(app.process_recorder, app.mapper, [ledger, deadlines]),
     )
     if settings.log_backend == "embedded":
         runtime.create_topics()

@@ -53,6 +53,12 @@ def _project(runtime: Runtime, _: argparse.Namespace) -> int:
     return 0
 
 
+def _timer(runtime: Runtime, _: argparse.Namespace) -> int:
+    print(f"journey: SLA timer on {runtime.settings.clock}", flush=True)
+    runtime.clock_timer().run(_until_signalled())
+    return 0
+
+
 def _topics(runtime: Runtime, args: argparse.Namespace) -> int:
     created = runtime.create_topics()
     for spec in runtime.topics.specs():
@@ -71,6 +77,9 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("ingest", help="consume the ingress topics").set_defaults(run=_ingest)
     commands.add_parser("project", help="keep the read models up to date").set_defaults(
         run=_project
+    )
+    commands.add_parser("timer", help="breach SLA deadlines the watermark passed").set_defaults(
+        run=_timer
     )
     topics = commands.add_parser("topics", help="manage topics")
     topic_commands = topics.add_subparsers(dest="topics_command", required=True)

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-WorkerName = Literal["ingest", "projections"]
+WorkerName = Literal["ingest", "projections", "timer"]
 
 
 class Settings(BaseSettings):
@@ -35,9 +35,13 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
-    workers: Annotated[set[WorkerName], NoDecode] = {"ingest", "projections"}
+    workers: Annotated[set[WorkerName], NoDecode] = {"ingest", "projections", "timer"}
     """Background workers that ``journey serve`` runs in its own process: a comma-separated
     list, empty for the API alone."""
+
+    clock: Literal["event_time", "wall_clock"] = "event_time"
+    """What drives the SLA timer: the latest event time seen (replays decide the same), or
+    the wall clock (live mode: deadlines breach even when no events arrive)."""
 
     max_future_skew_s: float = Field(300, ge=0)
     """How far ``occurred_at`` may lie after the time the record was received."""

@@ -42,3 +42,25 @@ def contact_opened(
         "schema_version": 1,
         "data": body,
     }
+
+
+def source_event(
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    customer_id: str = "cust-1",
+    occurred_at: str = "2026-03-02T09:30:00+08:00",
+    channel: str = "app",
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """A valid envelope of any type (DESIGN.md) around ``data``."""
+    return {
+        "event_id": event_id or unique("ev-"),
+        "type": event_type,
+        "occurred_at": occurred_at,
+        "channel": channel,
+        "customer_id": customer_id,
+        "source": "test-channel",
+        "schema_version": 1,
+        "data": data,
+    }

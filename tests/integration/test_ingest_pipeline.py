@@ -9,96 +9,13 @@ log commit) resumes from the store and applies nothing twice.
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from unittest.mock import patch
-
 import orjson
-import pytest
 
-from journey.bootstrap import Runtime, build
-from journey.log.base import OutgoingRecord, Record, TopicPartition
-from journey.settings import Settings
-from tests.conftest import PostgresServer
+from domain.aggregate import is_fact
+from journey.bootstrap import Runtime
+from journey.log.base import Record
 from tests.factories import contact_opened, unique
-
-PAIRINGS = [
-    pytest.param(("embedded", "sqlite"), id="embedded-sqlite"),
-    pytest.param(("kafka", "sqlite"), id="kafka-sqlite", marks=pytest.mark.kafka),
-    pytest.param(
-        ("kafka", "postgres"), id="kafka-postgres", marks=[pytest.mark.kafka, pytest.mark.postgres]
-    ),
-]
-
-
-@pytest.fixture(params=PAIRINGS)
-def runtime(
-    request: pytest.FixtureRequest, tmp_path: Path, settings_env: dict[str, str]
-) -> Iterator[Runtime]:
-    log_backend, store_backend = request.param
-    env = dict(settings_env, JOURNEY_TOPIC_PARTITIONS="3")
-    if log_backend == "kafka":
-        env |= {
-            "JOURNEY_LOG_BACKEND": "kafka",
-            "JOURNEY_KAFKA_BOOTSTRAP": request.getfixturevalue("kafka_bootstrap"),
-        }
-    if store_backend == "postgres":
-        server: PostgresServer = request.getfixturevalue("postgres_server")
-        env |= server.settings_env(request.getfixturevalue("postgres_schema"))
-    with patch.dict(os.environ, env):
-        made = build(Settings())
-    made.create_topics()
-    yield made
-    made.close()
-
-
-def until(condition: Callable[[], bool], what: str, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting until {what}"
-
-
-def publish(runtime: Runtime, bodies: list[bytes], key: str) -> list[int]:
-    topic = runtime.topics.for_type("contact.opened")
-    placed = runtime.publisher.publish_many(
-        [OutgoingRecord(topic, key.encode(), body) for body in bodies]
-    )
-    return [c.offset for c in placed]
-
-
-def ingest_everything(runtime: Runtime, group: str | None = None) -> int:
-    """Run an ingest worker until the store's position reached the end of every
-    partition; returns how many records it read."""
-    worker = runtime.ingest_worker(group)
-    worker.start()
-    partitions = [
-        TopicPartition(topic, p)
-        for topic in runtime.topics.ingress
-        for p in range(runtime.settings.topic_partitions)
-    ]
-    admin = runtime.log.admin()
-    ends = admin.end_offsets(partitions)
-    admin.close()
-    read = 0
-
-    def caught_up() -> bool:
-        nonlocal read
-        read += worker.run_once(0.2)
-        return all(runtime.app.next_offset(tp) >= end for tp, end in ends.items())
-
-    until(caught_up, "the store holds the end offset of every partition")
-    worker.close()
-    return read
-
-
-def project_everything(runtime: Runtime) -> None:
-    target = runtime.app.process_recorder.max_notification_id() or 0
-    until(
-        lambda: runtime.projection_runner.run_once() >= 0 and runtime.ledger.position() >= target,
-        "the ledger reached the last notification",
-    )
+from tests.integration.drive import ingest_everything, project_everything, publish, until
 
 
 def dead_letters(runtime: Runtime, count: int) -> list[Record]:
@@ -116,15 +33,23 @@ def dead_letters(runtime: Runtime, count: int) -> list[Record]:
     return sorted(got, key=lambda r: int(r.header("source_offset") or b"-1"))
 
 
-def stored_event_count(runtime: Runtime) -> int:
-    return len(runtime.app.process_recorder.select_notifications(start=None, limit=100_000))
+def stored_facts(runtime: Runtime) -> list[tuple[str, str]]:
+    """(fact type, source event_id) of every stored fact, in notification order."""
+    app = runtime.app
+    notifications = app.process_recorder.select_notifications(start=None, limit=100_000)
+    events = [app.mapper.to_domain_event(n) for n in notifications]
+    return [(type(e).__qualname__, e.source.event_id) for e in events if is_fact(e)]
 
 
 def test_good_records_are_applied_once_and_bad_ones_dead_lettered(runtime: Runtime) -> None:
     customers = [f"cust-{i}" for i in range(4)]
+    # Each customer's first contact opens the case "<customer>-case"; the others join it.
     good = [
         contact_opened(
-            customer_id=c, contact_id=f"{c}-contact-{n}", case_id=f"{c}-case", channel=ch
+            customer_id=c,
+            contact_id=f"{c}-case" if n == 0 else f"{c}-contact-{n}",
+            case_id=None if n == 0 else f"{c}-case",
+            channel=ch,
         )
         for c in customers
         for n, ch in enumerate(["app", "phone", "web"])
@@ -158,7 +83,16 @@ def test_good_records_are_applied_once_and_bad_ones_dead_lettered(runtime: Runti
     assert sorted(r["case_ref"] for r in rows) == sorted(f"{c}-case" for c in customers)
     assert {r["contacts"] for r in rows} == {3}
     assert all(r["channels"] == ["app", "phone", "web"] for r in rows)
-    assert stored_event_count(runtime) == len(good)
+    # Each good contact.opened is one Contact.Opened and one Case.Opened or ContactJoined.
+    facts = stored_facts(runtime)
+    assert sorted(facts) == sorted(
+        [("Contact.Opened", g["event_id"]) for g in good]
+        + [
+            ("Case.Opened" if "case_id" not in g["data"] else "Case.ContactJoined", g["event_id"])
+            for g in good
+        ]
+    )
+    notifications = runtime.app.process_recorder.max_notification_id()
 
     letters = dead_letters(runtime, len(bad))
     assert len(letters) == len(bad)
@@ -171,5 +105,6 @@ def test_good_records_are_applied_once_and_bad_ones_dead_lettered(runtime: Runti
     # A member with no committed log offsets at all resumes from the store's positions.
     assert ingest_everything(runtime, group=unique("fresh-group-")) == 0
     project_everything(runtime)
-    assert stored_event_count(runtime) == len(good)
+    assert stored_facts(runtime) == facts
+    assert runtime.app.process_recorder.max_notification_id() == notifications
     assert runtime.ledger.page(limit=100) == rows
