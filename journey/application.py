@@ -18,8 +18,10 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, ProcessRecorder, Tracking, Transcoding
 
-from domain.aggregate import JourneyAggregate
-from domain.errors import DomainError
+from domain.aggregate import JourneyAggregate, outcomes_under
+from domain.clocks import Outcome
+from domain.errors import DomainError, NotFound
+from domain.policy import policy_named
 from domain.provenance import SourceRef
 from journey.envelope import SourceEvent
 from journey.handlers import HANDLERS, UnitOfWork
@@ -97,6 +99,20 @@ class JourneyApplication(Application[UUID]):
         aggregate: JourneyAggregate = self.repository.get(aggregate_id)
         aggregate.advance_clock(watermark)
         return len(self.save(aggregate))
+
+    def what_if(
+        self, aggregate_id: UUID, policy_version: str, as_of: datetime | None = None
+    ) -> tuple[dict[str, Outcome], dict[str, Outcome]]:
+        """The aggregate's SLA outcomes under the policy it recorded and under another
+        version, both as of the same time: its stored facts are replayed, never changed."""
+        events = list(self.events.get(aggregate_id))
+        if not events:
+            raise NotFound(f"no aggregate {aggregate_id}")
+        original = policy_named(getattr(events[0], "policy_version"))  # noqa: B009
+        return (
+            outcomes_under(events, original, as_of),
+            outcomes_under(events, policy_named(policy_version), as_of),
+        )
 
     def next_offset(self, partition: TopicPartition) -> int:
         """The offset of the first record of ``partition`` not yet applied."""

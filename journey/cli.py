@@ -67,6 +67,13 @@ def _topics(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
+def _catalog(_: argparse.Namespace) -> int:
+    from journey.catalog_doc import render
+
+    print(render())
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="journey", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -81,6 +88,9 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("timer", help="breach SLA deadlines the watermark passed").set_defaults(
         run=_timer
     )
+    commands.add_parser("catalog", help="print docs/events.md").set_defaults(
+        run=_catalog, offline=True
+    )
     topics = commands.add_parser("topics", help="manage topics")
     topic_commands = topics.add_subparsers(dest="topics_command", required=True)
     topic_commands.add_parser("create", help="create missing topics").set_defaults(run=_topics)
@@ -89,6 +99,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if getattr(args, "offline", False):
+        return int(args.run(args))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("kafka").setLevel(logging.WARNING)
     try:
