@@ -105,11 +105,10 @@ class Policy:
             "crazy",
             "stupid",
             "troublemaker",
-            "demanding",
             "nasty",
             "liar",
         }
-    )  # R-CUS-03
+    )  # R-CUS-03 ("demanding" is left out: "demanding a refund" is a fact, not a label)
 
     # Event time
     allowed_lateness: timedelta = timedelta(minutes=5)

@@ -43,7 +43,7 @@ def test_r_resp_01_is_breached_by_the_event_time_watermark_then_settled(
     contact_id = Contact.create_id("ka")
 
     assert runtime.clock_timer().run_once() == 1
-    contact = runtime.app.repository.get(contact_id)
+    contact: Contact = runtime.app.repository.get(contact_id)
     breach = contact.outcomes()["R-RESP-01"]
     assert breach == Outcome("R-RESP-01", "R-RESP-01", timedelta(seconds=30), False, None)
     project_everything(runtime)
@@ -57,7 +57,8 @@ def test_r_resp_01_is_breached_by_the_event_time_watermark_then_settled(
     )
     publish(runtime, [orjson.dumps(reply)], key="cust-a")
     ingest_everything(runtime)
-    settled = runtime.app.repository.get(contact_id).outcomes()["R-RESP-01"]
+    reloaded: Contact = runtime.app.repository.get(contact_id)
+    settled = reloaded.outcomes()["R-RESP-01"]
     assert settled == Outcome(
         "R-RESP-01", "R-RESP-01", timedelta(seconds=30), True, timedelta(seconds=20)
     )
@@ -75,9 +76,9 @@ def test_the_wall_clock_breaches_when_no_events_arrive(runtime: Runtime) -> None
     # The contact's first reply (R-RESP-01), and the complaint case's response target for
     # an important case (R-PRI-02, 2 h) and first progress update (R-CMP-03, 24 h).
     assert live.run_once() == 3
-    contact = runtime.app.repository.get(Contact.create_id("kw"))
+    contact: Contact = runtime.app.repository.get(Contact.create_id("kw"))
     assert contact.outcomes()["R-RESP-01"].met is False
-    case = runtime.app.repository.get(Case.create_id("kw"))
+    case: Case = runtime.app.repository.get(Case.create_id("kw"))
     assert {k: o.met for k, o in case.outcomes().items()} == {
         "R-PRI-02:0": False,
         "R-CMP-03:1": False,

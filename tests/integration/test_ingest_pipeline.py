@@ -38,7 +38,7 @@ def stored_facts(runtime: Runtime) -> list[tuple[str, str]]:
     app = runtime.app
     notifications = app.process_recorder.select_notifications(start=None, limit=100_000)
     events = [app.mapper.to_domain_event(n) for n in notifications]
-    return [(type(e).__qualname__, e.source.event_id) for e in events if is_fact(e)]
+    return [(type(e).__qualname__, getattr(e, "source").event_id) for e in events if is_fact(e)]  # noqa: B009
 
 
 def test_good_records_are_applied_once_and_bad_ones_dead_lettered(runtime: Runtime) -> None:
