@@ -128,6 +128,7 @@ class JourneyAggregate(Aggregate):
     applied: set[str]
     first_event_at: datetime
     last_event_at: datetime
+    chains: dict[str, datetime]
 
     def _begin(self, policy_version: str, occurred_at: datetime, source: SourceRef) -> None:
         """Called by each subclass's ``__init__`` (its creation fact)."""
@@ -136,6 +137,7 @@ class JourneyAggregate(Aggregate):
         self.applied = {source.event_id}
         self.first_event_at = occurred_at
         self.last_event_at = occurred_at
+        self.chains: dict[str, datetime] = {}
 
     def _note(self, fact: Fact) -> None:
         self.applied.add(fact.source.event_id)
@@ -180,6 +182,19 @@ class JourneyAggregate(Aggregate):
 
     def outcomes(self) -> dict[str, Outcome]:
         return dict(self.clocks.outcomes)
+
+    def advance_chain(self, chain: str, at: datetime) -> None:
+        """Called by the facts that start the next link of a chain of clocks (the next
+        progress update, hand-off request, promise...), from their ``apply_fact``."""
+        previous = self.chains.get(chain)
+        self.chains[chain] = at if previous is None else max(previous, at)
+
+    def require_chain_order(self, chain: str, occurred_at: datetime) -> None:
+        """The next link of a chain is applied in event-time order only: a link older than
+        the latest one would re-key the clocks behind it, so it is refused instead."""
+        latest = self.chains.get(chain)
+        if latest is not None:
+            self.require_in_order(occurred_at, latest, f"the latest {chain.replace('_', ' ')}")
 
     def require_in_order(self, occurred_at: datetime, after: datetime, what: str) -> None:
         if occurred_at < after:

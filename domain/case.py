@@ -84,6 +84,7 @@ class Case(JourneyAggregate):
         def apply_fact(self, aggregate: Any) -> None:
             aggregate.priority = self.priority
             aggregate.priority_changes += 1
+            aggregate.advance_chain("priority_change", self.occurred_at)
 
     class OwnerAssigned(Fact):
         owner: str
@@ -95,6 +96,7 @@ class Case(JourneyAggregate):
             aggregate.due_at = self.due_at
             aggregate.acceptance_criteria = self.acceptance_criteria
             aggregate.assignments += 1
+            aggregate.advance_chain("owner_assignment", self.occurred_at)
 
     class Escalated(Fact):
         level: int
@@ -120,6 +122,7 @@ class Case(JourneyAggregate):
         def apply_fact(self, aggregate: Any) -> None:
             aggregate.progress_updates += 1
             aggregate.progress_clock += 1
+            aggregate.advance_chain("progress_update", self.occurred_at)
 
     class Resolved(Fact):
         option: str
@@ -155,6 +158,7 @@ class Case(JourneyAggregate):
             aggregate.closed_at = None
             aggregate.confirmed_at = None
             aggregate.progress_clock += 1
+            aggregate.advance_chain("progress_update", self.occurred_at)
 
     class RecallLinked(Fact):
         recall_id: str
@@ -298,9 +302,11 @@ class Case(JourneyAggregate):
         if self.status != "open":
             raise CaseRuleViolated(f"case {self.case_ref!r} is {self.status}; cannot {what}")
 
-    def check_join(self, customer_id: str) -> None:
+    def check_join(self, customer_id: str, occurred_at: datetime) -> None:
+        """Everything that can refuse a contact joining this case (R-CH-01)."""
         if customer_id != self.customer_id:
             raise CaseMismatch(f"case {self.case_ref!r} belongs to another customer", "R-CH-01")
+        self.require_in_order(occurred_at, self.opened_at, "the case's opening")
 
     def join(
         self,
@@ -314,7 +320,7 @@ class Case(JourneyAggregate):
         """A further contact about the same case, on any channel (R-CH-01)."""
         if not self._fresh(occurred_at, source):
             return
-        self.check_join(customer_id)
+        self.check_join(customer_id, occurred_at)
         self._record(
             self.ContactJoined,
             contact_id=contact_id,
@@ -336,6 +342,7 @@ class Case(JourneyAggregate):
     def set_priority(self, *, priority: str, occurred_at: datetime, source: SourceRef) -> None:
         if not self._fresh(occurred_at, source):
             return
+        self.require_chain_order("priority_change", occurred_at)
         if priority not in PRIORITIES:
             raise CaseRuleViolated(f"unknown priority {priority!r}", "R-PRI-02")
         if priority != self.priority:
@@ -355,6 +362,7 @@ class Case(JourneyAggregate):
         """Every case carries an owner, a due time and acceptance criteria (R-CMP-02)."""
         if not self._fresh(occurred_at, source):
             return
+        self.require_chain_order("owner_assignment", occurred_at)
         self._open_only("assign an owner")
         if not owner.strip() or not acceptance_criteria.strip():
             raise CaseRuleViolated("an owner and acceptance criteria are required", "R-CMP-02")
@@ -425,6 +433,7 @@ class Case(JourneyAggregate):
     def send_progress_update(self, *, occurred_at: datetime, source: SourceRef) -> None:
         if not self._fresh(occurred_at, source):
             return
+        self.require_chain_order("progress_update", occurred_at)
         self._open_only("send a progress update")
         self._record(self.ProgressUpdateSent, occurred_at=occurred_at, source=source)
 
@@ -482,6 +491,7 @@ class Case(JourneyAggregate):
         """Reopened cases are counted (R-CMP-07)."""
         if not self._fresh(occurred_at, source):
             return
+        self.require_chain_order("progress_update", occurred_at)
         if self.status == "open":
             raise CaseRuleViolated(f"case {self.case_ref!r} is open; nothing to reopen")
         self._record(self.Reopened, reason=reason, occurred_at=occurred_at, source=source)
@@ -549,7 +559,7 @@ class Case(JourneyAggregate):
             yield Stop("R-CMP-05:supervisor", at)
         elif isinstance(fact, Case.OptionsOffered):
             yield Stop("R-CMP-05:solution", at)
-        elif isinstance(fact, Case.ProgressUpdateSent):
+        elif isinstance(fact, Case.ProgressUpdateSent) and self.tracks_progress:
             yield Stop(f"R-CMP-03:{self.progress_clock - 1}", at)
             yield Start("R-CMP-03", progress, at, self._progress_target(policy))
         elif isinstance(fact, Case.Resolved):

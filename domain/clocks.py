@@ -80,8 +80,9 @@ class Breached:
 
 @dataclass(frozen=True)
 class Settled:
-    """The fact that stops a watermark-breached deadline arrived: its real duration, and
-    whether it was within target after all."""
+    """A stopping fact for a deadline already decided arrived late: it stops a
+    watermark breach, or it happened earlier than the fact that decided the outcome. Its
+    real duration, and whether it was within target after all."""
 
     rule: str
     key: str
@@ -126,57 +127,68 @@ class Outcome:
 @dataclass
 class Clocks:
     """The deadlines of one aggregate. Decisions are computed by ``decide`` and
-    ``on_watermark`` without changing anything; ``apply`` records one."""
+    ``on_watermark`` without changing anything; ``apply`` records one.
+
+    The earliest stopping or cancelling fact decides, whatever order facts arrive in: a
+    stop earlier than the one behind an outcome settles it again, a cancel earlier than
+    that stop (and before the due time) calls the deadline off, and a stop earlier than the
+    cancel settles it after all.
+    """
 
     open: dict[str, Deadline] = field(default_factory=dict)
-    overdue: dict[str, Deadline] = field(default_factory=dict)
+    decided: dict[str, Deadline] = field(default_factory=dict)
+    stopped_at: dict[str, datetime] = field(default_factory=dict)
+    """When the fact behind each outcome happened; absent while none has (a breach by
+    the watermark, or by a cancel after the due time)."""
+    called_off: dict[str, tuple[Deadline, datetime]] = field(default_factory=dict)
+    """Cancelled deadlines and when; a stop from before the cancel reinstates them."""
     outcomes: dict[str, Outcome] = field(default_factory=dict)
 
+    def _earlier(self, key: str, at: datetime) -> bool:
+        previous = self.stopped_at.get(key)
+        return previous is None or at < previous
+
     def decide(self, command: ClockCommand) -> list[Decision]:
+        key = command.key
         if isinstance(command, Start):
-            if command.key in self.open or command.key in self.outcomes:
+            if key in self.open or key in self.decided or key in self.called_off:
                 return []
-            return [Started(command.rule, command.key, command.at, command.at + command.target)]
-        if isinstance(command, Stop):
-            deadline = self.open.get(command.key)
-            if deadline is not None:
+            return [Started(command.rule, key, command.at, command.at + command.target)]
+        if key in self.called_off:
+            off, cancelled_at = self.called_off[key]
+            if not off.started_at <= command.at < cancelled_at:
+                return []
+            if isinstance(command, Cancel):
+                return [Cancelled(off.rule, key, command.at, command.reason)]
+            actual = command.at - off.started_at
+            return [Settled(off.rule, key, command.at, actual, command.at <= off.due_at)]
+        known = self.open.get(key) or self.decided.get(key)
+        if known is not None and command.at < known.started_at:
+            return []  # a fact from before the deadline started cannot stop or cancel it
+        deadline = self.open.get(key)
+        if deadline is not None:
+            if isinstance(command, Stop):
                 actual = command.at - deadline.started_at
                 if command.at <= deadline.due_at:
-                    return [Met(deadline.rule, deadline.key, command.at, actual)]
+                    return [Met(deadline.rule, key, command.at, actual)]
                 return [
-                    Breached(
-                        deadline.rule,
-                        deadline.key,
-                        deadline.due_at,
-                        deadline.target,
-                        actual,
-                        "fact",
-                    )
+                    Breached(deadline.rule, key, deadline.due_at, deadline.target, actual, "fact")
                 ]
-            deadline = self.overdue.get(command.key)
-            if deadline is not None:
-                actual = command.at - deadline.started_at
+            if command.at > deadline.due_at:
+                # Too late to call off: the target had already passed unmet.
                 return [
-                    Settled(
-                        deadline.rule,
-                        deadline.key,
-                        command.at,
-                        actual,
-                        command.at <= deadline.due_at,
-                    )
+                    Breached(deadline.rule, key, deadline.due_at, deadline.target, None, "fact")
                 ]
+            return [Cancelled(deadline.rule, key, command.at, command.reason)]
+        deadline = self.decided.get(key)
+        if deadline is None or not self._earlier(key, command.at):
             return []
-        deadline = self.open.get(command.key)
-        if deadline is None:
-            return []
-        if command.at > deadline.due_at:
-            # Too late to call off: the target had already passed unmet.
-            return [
-                Breached(
-                    deadline.rule, deadline.key, deadline.due_at, deadline.target, None, "fact"
-                )
-            ]
-        return [Cancelled(deadline.rule, deadline.key, command.at, command.reason)]
+        if isinstance(command, Stop):
+            actual = command.at - deadline.started_at
+            return [Settled(deadline.rule, key, command.at, actual, command.at <= deadline.due_at)]
+        if command.at <= deadline.due_at:
+            return [Cancelled(deadline.rule, key, command.at, command.reason)]
+        return []
 
     def on_watermark(self, watermark: datetime, lateness: timedelta) -> list[Decision]:
         return [
@@ -186,33 +198,35 @@ class Clocks:
         ]
 
     def apply(self, decision: Decision) -> None:
+        key = decision.key
         if isinstance(decision, Started):
-            self.open[decision.key] = Deadline(
-                decision.rule, decision.key, decision.started_at, decision.due_at
-            )
+            self.open[key] = Deadline(decision.rule, key, decision.started_at, decision.due_at)
         elif isinstance(decision, Met):
-            deadline = self.open.pop(decision.key)
-            self.outcomes[decision.key] = Outcome(
-                decision.rule, decision.key, deadline.target, True, decision.actual
-            )
+            deadline = self.decided[key] = self.open.pop(key)
+            self.stopped_at[key] = decision.at
+            self.outcomes[key] = Outcome(decision.rule, key, deadline.target, True, decision.actual)
         elif isinstance(decision, Breached):
-            deadline = self.open.pop(decision.key)
-            if decision.actual is None:
-                self.overdue[decision.key] = deadline
-            self.outcomes[decision.key] = Outcome(
-                decision.rule, decision.key, decision.target, False, decision.actual
+            deadline = self.decided[key] = self.open.pop(key)
+            if decision.actual is not None:
+                self.stopped_at[key] = deadline.started_at + decision.actual
+            self.outcomes[key] = Outcome(
+                decision.rule, key, decision.target, False, decision.actual
             )
         elif isinstance(decision, Settled):
-            deadline = self.overdue.pop(decision.key)
-            self.outcomes[decision.key] = Outcome(
-                decision.rule,
-                decision.key,
-                deadline.target,
-                decision.within_target,
-                decision.actual,
+            if key in self.called_off:
+                self.decided[key] = self.called_off.pop(key)[0]
+            deadline = self.decided[key]
+            self.stopped_at[key] = decision.at
+            self.outcomes[key] = Outcome(
+                decision.rule, key, deadline.target, decision.within_target, decision.actual
             )
+        elif key in self.called_off:
+            self.called_off[key] = (self.called_off[key][0], decision.at)
         else:
-            self.open.pop(decision.key)
+            deadline = self.open.pop(key) if key in self.open else self.decided.pop(key)
+            self.stopped_at.pop(key, None)
+            self.outcomes.pop(key, None)
+            self.called_off[key] = (deadline, decision.at)
 
     def next_due(self) -> datetime | None:
         return min((d.due_at for d in self.open.values()), default=None)

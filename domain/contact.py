@@ -60,6 +60,9 @@ class Contact(JourneyAggregate):
         def apply_fact(self, aggregate: Any) -> None:
             if self.responder == "agent":
                 aggregate.agent_replies += 1
+                first = aggregate.first_agent_reply_at
+                if first is None or self.occurred_at < first:
+                    aggregate.first_agent_reply_at = self.occurred_at
             else:
                 aggregate.bot_replies += 1
 
@@ -72,6 +75,7 @@ class Contact(JourneyAggregate):
     class HandoffRequested(Fact):
         def apply_fact(self, aggregate: Any) -> None:
             aggregate.handoff_requests += 1
+            aggregate.advance_chain("handoff_request", self.occurred_at)
 
     class HandedOff(Fact):
         agent_id: str
@@ -84,6 +88,7 @@ class Contact(JourneyAggregate):
 
         def apply_fact(self, aggregate: Any) -> None:
             aggregate.promises += 1
+            aggregate.advance_chain("promise", self.occurred_at)
 
     class Closed(Fact):
         resolved: bool
@@ -126,6 +131,7 @@ class Contact(JourneyAggregate):
         self.ended_at: datetime | None = None
         self.resolved_in_contact = False
         self.agent_replies = 0
+        self.first_agent_reply_at: datetime | None = None
         self.bot_replies = 0
         self.handoff_requests = 0
         self.handoffs = 0
@@ -215,6 +221,7 @@ class Contact(JourneyAggregate):
 
     def request_handoff(self, *, occurred_at: datetime, source: SourceRef) -> None:
         if self._check(occurred_at, source):
+            self.require_chain_order("handoff_request", occurred_at)
             self._record(self.HandoffRequested, occurred_at=occurred_at, source=source)
 
     def hand_off(self, *, agent_id: str, occurred_at: datetime, source: SourceRef) -> None:
@@ -225,6 +232,7 @@ class Contact(JourneyAggregate):
         self, *, agent_id: str | None, occurred_at: datetime, source: SourceRef
     ) -> None:
         if self._check(occurred_at, source):
+            self.require_chain_order("promise", occurred_at)
             self._record(
                 self.ReplyPromised, agent_id=agent_id, occurred_at=occurred_at, source=source
             )
@@ -250,8 +258,10 @@ class Contact(JourneyAggregate):
             elif fact.channel == "store":
                 yield Start("R-RESP-04", "R-RESP-04", at, policy.store_greeting)
         elif isinstance(fact, Contact.Replied) and fact.responder == "bot":
-            if self.agent_replies == 0 and self.bot_replies == 1:
-                # A bot answered first: the hand-off rule applies instead (R-RESP-02).
+            first_human = self.first_agent_reply_at
+            if first_human is None or at < first_human:
+                # A bot answered before any person: the hand-off rule applies instead
+                # (R-RESP-02). Judged by event time, so arrival order does not matter.
                 yield Cancel("R-RESP-01", at, "a bot answered first (R-RESP-02 applies)")
         elif isinstance(fact, Contact.Replied | Contact.ReplyPromised):
             for rule in FIRST_RESPONSE:

@@ -28,6 +28,7 @@ class UnitOfWork:
         self._repository = repository
         self._aggregates: dict[UUID, Aggregate] = {}
         self._touched: dict[UUID, Aggregate] = {}
+        self._created: set[UUID] = set()
         self.events: list[Any] = []
 
     def get(self, kind: type[A], aggregate_id: UUID) -> A | None:
@@ -51,13 +52,19 @@ class UnitOfWork:
     def add(self, aggregate: Aggregate) -> None:
         self._aggregates[aggregate.id] = aggregate
         self._touched[aggregate.id] = aggregate
+        self._created.add(aggregate.id)
 
     def collect(self) -> None:
         """Take the new events of the aggregates touched since the last call."""
         for aggregate in self._touched.values():
             self.events.extend(aggregate.collect_events())
         self._touched.clear()
+        self._created.clear()
 
     def discard(self) -> None:
-        """Forget aggregates touched by a refused source event (they triggered nothing)."""
+        """Undo what a refused source event touched: aggregates it created are forgotten
+        (loaded ones triggered nothing, by the handlers' check-then-act contract)."""
+        for aggregate_id in self._created:
+            del self._aggregates[aggregate_id]
         self._touched.clear()
+        self._created.clear()

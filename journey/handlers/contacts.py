@@ -29,7 +29,7 @@ def opened(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
     if case is None and case_ref != data.contact_id:
         raise NotFound(f"unknown case {case_ref!r}")
     if case is not None:
-        case.check_join(event.customer_id)
+        case.check_join(event.customer_id, event.occurred_at)
     unit.add(
         Contact.open(
             contact_id=data.contact_id,

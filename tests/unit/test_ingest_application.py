@@ -16,7 +16,10 @@ from eventsourcing.persistence import IntegrityError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from domain.aggregate import is_fact
 from domain.case import Case, CaseMismatch
+from domain.contact import Contact as ContactAggregate
+from domain.policy import BASELINE
 from domain.provenance import SourceRef
 from journey.application import JourneyApplication
 from journey.envelope import SourceEvent, validate
@@ -96,6 +99,26 @@ def exists(app: JourneyApplication, case_ref: str) -> bool:
     return Case.create_id(case_ref) in app.repository
 
 
+def contact_exists(app: JourneyApplication, contact_id: str) -> bool:
+    return ContactAggregate.create_id(contact_id) in app.repository
+
+
+def history(app: JourneyApplication, aggregate_id: Any) -> list[Any]:
+    return list(app.events.get(aggregate_id))
+
+
+def facts(app: JourneyApplication, case_ref: str) -> list[Any]:
+    """The case's facts (its clock decisions left out), in order."""
+    return [event for event in history(app, Case.create_id(case_ref)) if is_fact(event)]
+
+
+def stored_for(app: JourneyApplication, cases: Sequence[str], contacts: Sequence[str]) -> int:
+    """How many events these cases and contacts have in the store."""
+    ids = [Case.create_id(ref) for ref in cases]
+    ids += [ContactAggregate.create_id(ref) for ref in contacts]
+    return sum(len(history(app, aggregate_id)) for aggregate_id in ids)
+
+
 def notification_count(app: JourneyApplication) -> int:
     return app.process_recorder.max_notification_id() or 0
 
@@ -124,18 +147,22 @@ def test_commit_stores_the_case_and_moves_the_position(app: JourneyApplication) 
     assert app.next_offset(PARTITION) == 13
     assert app.next_offset(TopicPartition(PARTITION.topic, 0)) == 0
     case = load(app, "k1")
-    assert case.version == 2
+    case_events = history(app, Case.create_id("k1"))
+    assert case.version == len(case_events)
+    assert [type(event) for event in facts(app, "k1")] == [Case.Opened, Case.ContactJoined]
+    # Nothing stopped the clocks the opening started: the rest are deadlines started.
+    assert {type(event) for event in case_events if not is_fact(event)} == {Case.DeadlineStarted}
     assert case.customer_id == "cust-1"
     assert case.channels == ["app", "phone"]
     assert case.contact_ids == ["k1", "k2"]
     assert load(app, "k3").customer_id == "cust-2"
     assert not exists(app, "k2")
-    history = list(app.events.get(Case.create_id("k1")))
-    assert [event.source for event in history] == [  # type: ignore[attr-defined]
+    assert [event.source for event in facts(app, "k1")] == [
         SourceRef("e1", PARTITION.topic, PARTITION.partition, 10),
         SourceRef("e2", PARTITION.topic, PARTITION.partition, 11),
     ]
-    assert notification_count(app) == 3
+    assert all(contact_exists(app, ref) for ref in ("k1", "k2", "k3"))
+    assert notification_count(app) == stored_for(app, ["k1", "k3"], ["k1", "k2", "k3"])
 
 
 def test_positions_are_kept_per_partition(app: JourneyApplication) -> None:
@@ -170,16 +197,20 @@ def test_two_preparations_of_one_batch_store_it_once(app: JourneyApplication) ->
     second = app.prepare_batch(PARTITION, events, next_offset=2)
 
     first.commit()
+    stored = notification_count(app)
     with pytest.raises(IntegrityError):
         second.commit()
 
     assert app.next_offset(PARTITION) == 2
-    assert load(app, "k1").version == 2
-    assert notification_count(app) == 2
+    assert [type(event) for event in facts(app, "k1")] == [Case.Opened, Case.ContactJoined]
+    assert load(app, "k1").version == len(history(app, Case.create_id("k1")))
+    assert notification_count(app) == stored == stored_for(app, ["k1"], ["k1", "k2"])
 
 
 def test_tracking_only_moves_forward_and_fails_with_its_events(app: JourneyApplication) -> None:
     app.prepare_batch(PARTITION, batch([Contact("e1", "cust-1", "k1")]), next_offset=5).commit()
+    stored = notification_count(app)
+    assert stored == stored_for(app, ["k1"], ["k1"])
 
     stale = app.prepare_batch(
         PARTITION, batch([Contact("e9", "cust-9", "k9")], first_offset=3), next_offset=4
@@ -189,7 +220,8 @@ def test_tracking_only_moves_forward_and_fails_with_its_events(app: JourneyAppli
 
     assert app.next_offset(PARTITION) == 5
     assert not exists(app, "k9")
-    assert notification_count(app) == 1
+    assert not contact_exists(app, "k9")
+    assert notification_count(app) == stored
 
 
 def test_same_source_event_in_a_later_batch_has_no_effect(app: JourneyApplication) -> None:
@@ -208,16 +240,26 @@ def test_same_source_event_in_a_later_batch_has_no_effect(app: JourneyApplicatio
     assert notification_count(app) == stored
 
 
-def test_repeated_event_within_one_batch_is_applied_once(app: JourneyApplication) -> None:
+def test_repeated_event_within_one_batch_is_applied_once(
+    app: JourneyApplication, tmp_path: Path
+) -> None:
     join = Contact("e2", "cust-1", "k2", case_id="k1", channel="phone")
     events = batch([Contact("e1", "cust-1", "k1"), join, join, Contact("e1", "cust-1", "k1")])
 
     app.prepare_batch(PARTITION, events, next_offset=4).commit()
 
     case = load(app, "k1")
-    assert case.version == 2
+    assert [type(event) for event in facts(app, "k1")] == [Case.Opened, Case.ContactJoined]
     assert case.contact_ids == ["k1", "k2"]
-    assert notification_count(app) == 2
+    (tmp_path / "once").mkdir()
+    once = make_app(tmp_path / "once")
+    try:
+        once.prepare_batch(PARTITION, events[:2], next_offset=2).commit()
+        assert load(once, "k1").state() == case.state()
+        assert load(once, "k1").version == case.version
+        assert notification_count(app) == notification_count(once)
+    finally:
+        once.close()
 
 
 def test_r_ch_01_contact_of_another_customer_is_refused_and_the_rest_stored(
@@ -298,39 +340,68 @@ def case_refs(contacts: Sequence[Contact]) -> list[str]:
     return sorted({contact.case_id or contact.contact_id for contact in contacts})
 
 
-def expected_cases(contacts: Sequence[Contact]) -> dict[str, dict[str, Any]]:
-    """A plain model of the rules: open, join (R-CH-01: same customer only), and ignore a
-    source event already applied to the case."""
+def case_clocks(contact: Contact) -> int:
+    """Deadlines a case opening starts: R-PRI-02 always, R-CMP-03 for complaints and
+    urgent cases (topic ``order``: no R-PRI-03)."""
+    return 1 + (contact.classification in ("complaint", "urgent"))
+
+
+def contact_clocks(contact: Contact) -> int:
+    """Deadlines a contact opening starts: R-RESP-01 (app, web), R-RESP-04 (store) and
+    R-RESP-03 (phone, all these events being inside working hours)."""
+    return 1 if contact.channel in ("app", "web", "store", "phone") else 0
+
+
+def expected_cases(
+    contacts: Sequence[Contact],
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """A plain model of the rules, giving cases and contacts: a contact opens its own case
+    or joins the case it names (R-CH-01: same customer only; an unknown case is refused);
+    a contact opens once, so a re-delivered source event has no effect."""
     cases: dict[str, dict[str, Any]] = {}
-    applied: dict[str, set[str]] = {}
+    opened: dict[str, dict[str, Any]] = {}
     for contact in contacts:
+        if contact.contact_id in opened:
+            continue
         ref = contact.case_id or contact.contact_id
         case = cases.get(ref)
         if case is None:
+            if ref != contact.contact_id:
+                continue
             cases[ref] = {
                 "customer_id": contact.customer_id,
                 "channels": [contact.channel],
                 "contact_ids": [contact.contact_id],
-                "version": 1,
+                "version": 1 + case_clocks(contact),
             }
-            applied[ref] = {contact.event_id}
-        elif contact.event_id in applied[ref] or contact.customer_id != case["customer_id"]:
+        elif contact.customer_id != case["customer_id"]:
             continue
         else:
             if contact.channel not in case["channels"]:
                 case["channels"].append(contact.channel)
             case["contact_ids"].append(contact.contact_id)
             case["version"] += 1
-            applied[ref].add(contact.event_id)
-    return cases
+        opened[contact.contact_id] = {
+            "customer_id": contact.customer_id,
+            "case_ref": ref,
+            "channel": contact.channel,
+            "version": 1 + contact_clocks(contact),
+        }
+    return cases, opened
 
 
-Outcome = tuple[dict[str, dict[str, Any] | None], int, int, int]
+States = dict[str, dict[str, Any] | None]
+Outcome = tuple[States, States, int, int, int]
+
+
+def stored_state(aggregate: Any) -> dict[str, Any]:
+    return {**aggregate.state(), "version": aggregate.version}
 
 
 def apply_in_batches(folder: Path, events: Batch, cuts: Sequence[int], refs: list[str]) -> Outcome:
-    """Apply ``events`` split at ``cuts``; return each case's stored state (``None`` when
-    absent), the partition's position, the number of stored events and of refusals."""
+    """Apply ``events`` split at ``cuts``; return each case's and each contact's stored
+    state (``None`` when absent), the partition's position, the number of stored events
+    and of refusals."""
     app = make_app(folder)
     try:
         refusals = 0
@@ -341,8 +412,16 @@ def apply_in_batches(folder: Path, events: Batch, cuts: Sequence[int], refs: lis
             pending = app.prepare_batch(PARTITION, events[start:end], next_offset=end)
             pending.commit()
             refusals += len(pending.refusals)
-        states = {ref: load(app, ref).state() if exists(app, ref) else None for ref in refs}
-        return states, app.next_offset(PARTITION), notification_count(app), refusals
+        states = {ref: stored_state(load(app, ref)) if exists(app, ref) else None for ref in refs}
+        contacts: States = {}
+        for contact_id in CONTACT_IDS:
+            found: object = (
+                app.repository.get(ContactAggregate.create_id(contact_id))
+                if contact_exists(app, contact_id)
+                else None
+            )
+            contacts[contact_id] = None if found is None else stored_state(found)
+        return states, contacts, app.next_offset(PARTITION), notification_count(app), refusals
     finally:
         app.close()
 
@@ -356,18 +435,27 @@ def test_batch_boundaries_do_not_change_the_outcome(
     events = batch(contacts)
     cuts = data.draw(st.lists(st.integers(min_value=1, max_value=len(events)), max_size=6))
     refs = case_refs(contacts)
+    # The model's contact_clocks counts on this (R-RESP-03).
+    assert all(BASELINE.phone_hours.contains(event.occurred_at) for _, event in events)
 
     with tempfile.TemporaryDirectory() as one, tempfile.TemporaryDirectory() as split:
         expected = apply_in_batches(Path(one), events, [], refs)
         actual = apply_in_batches(Path(split), events, cuts, refs)
 
     assert actual == expected
-    states, position, stored, _ = expected
+    states, contact_states, position, stored, _ = expected
     assert position == len(events)
-    model = expected_cases(contacts)
+    model, opened = expected_cases(contacts)
     assert {ref: state for ref, state in states.items() if state is not None}.keys() == model.keys()
     for ref, case in model.items():
         state = states[ref]
         assert state is not None
         assert {key: state[key] for key in case} == case
-    assert stored == sum(case["version"] for case in model.values())
+    assert {k for k, state in contact_states.items() if state is not None} == opened.keys()
+    for contact_id, contact in opened.items():
+        state = contact_states[contact_id]
+        assert state is not None
+        assert {key: state[key] for key in contact} == contact
+    assert stored == sum(case["version"] for case in model.values()) + sum(
+        contact["version"] for contact in opened.values()
+    )
