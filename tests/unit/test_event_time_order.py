@@ -42,9 +42,9 @@ def im_contact() -> Contact:
 
 def reply(contact: Contact, responder: str, at: timedelta) -> None:
     contact.reply(
-        responder=responder,
+        responder=responder,  # type: ignore[arg-type]
         agent_id=None,
-        account_specific=False,  # type: ignore[arg-type]
+        account_specific=False,
         occurred_at=T0 + at,
         source=ref(),
     )
