@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Literal
 
@@ -168,7 +167,7 @@ class JourneyAggregate(Aggregate):
                 self._decide(decision)
 
     def _decide(self, decision: Decision) -> None:
-        fields = asdict(decision)
+        fields = dict(vars(decision))  # flat values: no need for asdict's deep copy
         if isinstance(decision, Started):
             fields["policy_version"] = self.policy_version
         self.trigger_event(getattr(type(self), self._DECISIONS[type(decision)]), **fields)
