@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from eventsourcing.persistence import IntegrityError
+from prometheus_client import CollectorRegistry
 
 from consumers.deadletters import DeadLetter, DeadLetterSink
 from domain.provenance import SourceRef
 from journey.application import JourneyApplication
 from journey.envelope import InvalidEvent, SourceEvent, decode
 from journey.log.base import LogConsumer, Record, TopicPartition
+from journey.metrics import IngestMetrics
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +40,7 @@ class IngestWorker:
         max_record_bytes: int,
         max_records: int = 500,
         on_applied: threading.Event | None = None,
+        metrics: IngestMetrics | None = None,
     ) -> None:
         self._consumer = consumer
         self._app = app
@@ -46,6 +50,8 @@ class IngestWorker:
         self._max_record_bytes = max_record_bytes
         self._max_records = max_records
         self._on_applied = on_applied
+        # Without a registry from the composition root, count into one of our own.
+        self._metrics = metrics if metrics is not None else IngestMetrics(CollectorRegistry())
         self.applied = 0
 
     def start(self) -> None:
@@ -72,6 +78,7 @@ class IngestWorker:
         )
 
     def apply(self, partition: TopicPartition, records: Sequence[Record]) -> None:
+        started = time.perf_counter()
         valid: list[tuple[SourceRef, SourceEvent]] = []
         letters: list[DeadLetter] = []
         by_offset = {r.offset: r for r in records}
@@ -88,6 +95,7 @@ class IngestWorker:
         letters += [DeadLetter(by_offset[ref.offset], str(err)) for ref, err in pending.refusals]
         letters.sort(key=lambda letter: letter.record.offset)
         self._dead_letters.send(letters)
+        self._metrics.dead_lettered(partition.topic, len(letters))
         try:
             pending.commit()
         except IntegrityError:
@@ -98,6 +106,20 @@ class IngestWorker:
             return
         self.applied += len(valid) - len(pending.refusals)
         self._consumer.commit({partition: next_offset})
+        # A record changed something if one of the new events came from it.
+        changed = {
+            source.offset
+            for event in pending.unit.events
+            if isinstance(source := getattr(event, "source", None), SourceRef)
+        }
+        applied = sum(1 for ref, _ in valid if ref.offset in changed)
+        self._metrics.batch_stored(
+            partition.topic,
+            applied=applied,
+            refused=len(letters),
+            ignored=len(records) - len(letters) - applied,
+            seconds=time.perf_counter() - started,
+        )
         if self._on_applied is not None:
             self._on_applied.set()
 

@@ -9,14 +9,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from prometheus_client import CollectorRegistry
+
 from consumers.deadletters import DeadLetterSink
 from consumers.ingest import IngestWorker
+from consumers.status import Status, read_status
 from consumers.timer import ClockTimer, wall_clock
 from journey.application import JourneyApplication
 from journey.log.base import Log, LogPublisher
+from journey.metrics import IngestMetrics, StatusCollector
 from journey.readstore import PostgresReadStore, ReadStore, SQLiteReadStore
 from journey.settings import Settings, WorkerName
 from journey.topics import Topics
+from projections.base import Projection
 from projections.deadlines import DeadlineIndex
 from projections.ledger import ComplaintLedger
 from projections.runner import ProjectionRunner
@@ -107,6 +112,10 @@ class Runtime:
     ledger: ComplaintLedger
     deadlines: DeadlineIndex
     projection_runner: ProjectionRunner
+    projections: list[Projection]
+    registry: CollectorRegistry
+    """What ``GET /metrics`` renders; built here, never at import."""
+    ingest_metrics: IngestMetrics
     _publisher: LogPublisher | None = None
 
     @property
@@ -133,7 +142,18 @@ class Runtime:
             max_record_bytes=settings.max_record_bytes,
             max_records=settings.poll_max_records,
             on_applied=self.projection_runner.nudge,
+            metrics=self.ingest_metrics,
         )
+
+    def status(self) -> Status:
+        """Lag of every ingress partition and projection, read from the log and the store."""
+        admin = self.log.admin()
+        try:
+            return read_status(
+                admin, self.app, self.topics.ingress, self.topics.dead_letters, self.projections
+            )
+        finally:
+            admin.close()
 
     def clock_timer(self) -> ClockTimer:
         live = self.settings.clock == "wall_clock"
@@ -165,8 +185,10 @@ def build(settings: Settings) -> Runtime:
     read_store = build_read_store(settings)
     ledger = ComplaintLedger(read_store)
     deadlines = DeadlineIndex(read_store)
-    for projection in (ledger, deadlines):
+    projections: list[Projection] = [ledger, deadlines]
+    for projection in projections:
         projection.create_tables()
+    registry = CollectorRegistry()
     runtime = Runtime(
         settings=settings,
         topics=Topics(settings.topic_prefix, settings.topic_partitions),
@@ -175,8 +197,12 @@ def build(settings: Settings) -> Runtime:
         read_store=read_store,
         ledger=ledger,
         deadlines=deadlines,
-        projection_runner=ProjectionRunner(app.process_recorder, app.mapper, [ledger, deadlines]),
+        projection_runner=ProjectionRunner(app.process_recorder, app.mapper, projections),
+        projections=projections,
+        registry=registry,
+        ingest_metrics=IngestMetrics(registry),
     )
+    registry.register(StatusCollector(runtime.status))
     if settings.log_backend == "embedded":
         runtime.create_topics()
     return runtime

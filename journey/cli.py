@@ -10,8 +10,16 @@ import sys
 import threading
 from collections.abc import Sequence
 
+import orjson
 from pydantic import ValidationError
 
+from consumers.deadletters import (
+    StoredDeadLetter,
+    parse_coordinates,
+    read_dead_letters,
+    replay,
+    select,
+)
 from journey.bootstrap import Runtime, build
 from journey.settings import Settings
 
@@ -67,6 +75,105 @@ def _topics(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_json(value: object) -> None:
+    print(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
+
+
+def _status(runtime: Runtime, args: argparse.Namespace) -> int:
+    status = runtime.status()
+    if args.json:
+        _print_json(status.as_json())
+        return 0
+    settings = runtime.settings
+    log = settings.kafka_bootstrap if settings.log_backend == "kafka" else settings.data_dir
+    store = (
+        f"{settings.postgres_host}:{settings.postgres_port}/{settings.postgres_db}"
+        f" schema {settings.postgres_schema}"
+        if settings.store_backend == "postgres"
+        else settings.data_dir
+    )
+    print(f"log: {settings.log_backend} {log}\nstore: {settings.store_backend} {store}\n")
+    print(f"{'partition':<40} {'log end':>10} {'stored':>10} {'lag':>8}")
+    for p in status.partitions:
+        warning = "  store ahead of the log: topic recreated?" if p.ahead_of_log else ""
+        print(
+            f"{p.partition!s:<40} {p.log_end_offset:>10} {p.stored_offset:>10} {p.lag:>8}{warning}"
+        )
+    print(f"{'ingest lag':<40} {'':>10} {'':>10} {status.ingest_lag:>8}")
+    print(f"\ndead letters: {status.dead_letters} on {runtime.topics.dead_letters}\n")
+    print(f"{'projection':<40} {'position':>10} {'head':>10} {'lag':>8}")
+    for projection in status.projections:
+        print(
+            f"{projection.name:<40} {projection.position:>10} {status.notifications:>10}"
+            f" {projection.lag:>8}"
+        )
+    return 0
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"not a count: {text}")
+    return value
+
+
+def _read_dead_letters(runtime: Runtime) -> list[StoredDeadLetter]:
+    return read_dead_letters(
+        runtime.log,
+        runtime.topics.dead_letters,
+        group_prefix=f"{runtime.settings.consumer_group}-deadletters",
+    )
+
+
+def _deadletters_list(runtime: Runtime, args: argparse.Namespace) -> int:
+    letters = _read_dead_letters(runtime)
+    shown = letters if args.limit is None else letters[: args.limit]
+    if args.json:
+        _print_json({"count": len(letters), "dead_letters": [letter.as_json() for letter in shown]})
+        return 0
+    print(f"{len(letters)} dead letters on {runtime.topics.dead_letters}, {len(shown)} shown")
+    for letter in shown:
+        item = letter.as_json()
+        print(
+            f"\n{item['source'] or '(unknown source)'}  event_id {item['event_id'] or '-'}"
+            f"  type {item['type'] or '-'}  (letter {item['dead_letter']})"
+        )
+        print(f"  reason: {item['reason']}")
+        cut = f" ... ({item['original_bytes']} bytes)" if item["truncated"] else ""
+        print(f"  original: {item['original']}{cut}")
+    return 0
+
+
+def _deadletters_replay(runtime: Runtime, args: argparse.Namespace) -> int:
+    try:
+        sources = [parse_coordinates(text) for text in args.source or ()]
+    except ValueError as error:
+        print(f"journey: {error}", file=sys.stderr)
+        return 2
+    try:
+        chosen = select(_read_dead_letters(runtime), sources=sources, all_from=args.all_from)
+        placed = replay(chosen, runtime.publisher, runtime.topics.ingress)
+    except (LookupError, ValueError) as error:
+        print(f"journey: {error}", file=sys.stderr)
+        return 1
+    replayed = [
+        {
+            "source": letter.as_json()["source"],
+            "event_id": letter.event_id,
+            "type": letter.type,
+            "replayed_to": f"{c.topic}:{c.partition}:{c.offset}",
+        }
+        for letter, c in zip(chosen, placed, strict=True)
+    ]
+    if args.json:
+        _print_json({"replayed": replayed})
+        return 0
+    for item in replayed:
+        print(f"{item['source']} -> {item['replayed_to']}\tevent_id {item['event_id'] or '-'}")
+    print(f"{len(replayed)} dead letters replayed")
+    return 0
+
+
 def _catalog(_: argparse.Namespace) -> int:
     from journey.catalog_doc import render
 
@@ -94,6 +201,51 @@ def parser() -> argparse.ArgumentParser:
     topics = commands.add_parser("topics", help="manage topics")
     topic_commands = topics.add_subparsers(dest="topics_command", required=True)
     topic_commands.add_parser("create", help="create missing topics").set_defaults(run=_topics)
+
+    status = commands.add_parser(
+        "status",
+        help="lag of every ingress partition and read model, and the dead-letter count",
+        description="Per ingress partition: the log's end offset, the next offset stored with"
+        " the events, and the lag between them; the records on the dead-letter topic; each"
+        " projection's position and lag. Read from the log and the store, so it answers"
+        " from any process.",
+    )
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.set_defaults(run=_status)
+
+    deadletters = commands.add_parser("deadletters", help="list and replay refused records")
+    dl_commands = deadletters.add_subparsers(dest="deadletters_command", required=True)
+    dl_list = dl_commands.add_parser(
+        "list",
+        help="the dead letters, read from the beginning of the topic",
+        description="Reads the dead-letter topic from the beginning with a consumer group of"
+        " its own (the ingest group is not touched). Personal fields are masked and the"
+        " original bytes cut for display.",
+    )
+    dl_list.add_argument("--limit", type=_count, default=None, metavar="N", help="show N at most")
+    dl_list.add_argument("--json", action="store_true", help="machine-readable output")
+    dl_list.set_defaults(run=_deadletters_list)
+    dl_replay = dl_commands.add_parser(
+        "replay",
+        help="re-publish chosen dead letters to their source topic",
+        description="Re-publishes the chosen dead letters' original bytes to their source"
+        " topic with their key, so they keep their event_id, and prints where each landed."
+        " A replayed letter that is still invalid is simply dead-lettered again (with its"
+        " new coordinates); one whose event_id was applied meanwhile has no effect.",
+    )
+    chosen = dl_replay.add_mutually_exclusive_group(required=True)
+    chosen.add_argument(
+        "--source",
+        nargs="+",
+        action="extend",
+        metavar="TOPIC:PARTITION:OFFSET",
+        help="the source coordinates of the letters to replay",
+    )
+    chosen.add_argument(
+        "--all-from", metavar="TOPIC", help="every letter whose source is this topic"
+    )
+    dl_replay.add_argument("--json", action="store_true", help="machine-readable output")
+    dl_replay.set_defaults(run=_deadletters_replay)
     return root
 
 

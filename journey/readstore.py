@@ -58,7 +58,10 @@ class SQLiteReadStore(ReadStore):
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self._path, timeout=30, isolation_level=None)
+            conn = sqlite3.connect(
+                # One connection per thread; close() closes them all from the closing thread.
+                self._path, timeout=30, isolation_level=None, check_same_thread=False
+            )
             conn.row_factory = lambda c, r: {d[0]: v for d, v in zip(c.description, r, strict=True)}
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")

@@ -1,0 +1,20 @@
+"""Prometheus metrics: the ingest counters of this process, and the lag of every ingress
+partition and read model read from the log and the store on each scrape."""
+
+from fastapi import APIRouter, Response
+
+from api.deps import RuntimeDep
+from journey.metrics import CONTENT_TYPE, render
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE: {}}, "description": "Prometheus text format"}},
+)
+def metrics(runtime: RuntimeDep) -> Response:
+    """Ingest counters of this process; lag of every ingress partition and read model."""
+    # A plain ``def``: the scrape reads the log and the store, in FastAPI's thread pool.
+    return Response(render(runtime.registry), media_type=CONTENT_TYPE)
