@@ -60,7 +60,10 @@ class SQLiteReadStore(ReadStore):
         if conn is None:
             conn = sqlite3.connect(
                 # One connection per thread; close() closes them all from the closing thread.
-                self._path, timeout=30, isolation_level=None, check_same_thread=False
+                self._path,
+                timeout=30,
+                isolation_level=None,
+                check_same_thread=False,
             )
             conn.row_factory = lambda c, r: {d[0]: v for d, v in zip(c.description, r, strict=True)}
             conn.execute("PRAGMA journal_mode=WAL")
