@@ -112,6 +112,13 @@ class JourneyAggregate(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.clocks.apply(Cancelled(self.rule, self.key, self.at, self.reason))
 
+    class Acknowledged(Fact):
+        """A source event that changed nothing (e.g. a repeat of what is already known),
+        recorded so that its ``event_id`` counts as applied: delivered again later, when the
+        state has moved on, it must still have no effect."""
+
+        type: str
+
     _DECISIONS: ClassVar[dict[type, str]] = {
         Started: "DeadlineStarted",
         Met: "DeadlineMet",
@@ -155,6 +162,9 @@ class JourneyAggregate(Aggregate):
         """What the clocks must do after ``fact`` was applied. Pure: reads the fact and the
         aggregate's fact state, never the clocks or the wall clock."""
         return ()
+
+    def _acknowledge(self, event_type: str, occurred_at: datetime, source: SourceRef) -> None:
+        self._record(self.Acknowledged, type=event_type, occurred_at=occurred_at, source=source)
 
     def _record(self, event_class: type[Fact], **kwargs: Any) -> None:
         """Record a fact, then the clock decisions it leads to."""

@@ -345,7 +345,9 @@ class Case(JourneyAggregate):
         self.require_chain_order("priority_change", occurred_at)
         if priority not in PRIORITIES:
             raise CaseRuleViolated(f"unknown priority {priority!r}", "R-PRI-02")
-        if priority != self.priority:
+        if priority == self.priority:
+            self._acknowledge("case.priority_set", occurred_at, source)
+        else:
             self._record(
                 self.PrioritySet, priority=priority, occurred_at=occurred_at, source=source
             )

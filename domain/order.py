@@ -387,6 +387,7 @@ class Order(JourneyAggregate):
         if sku not in self.quantities:
             raise OrderRuleViolated(f"sku {sku!r} is not on order {self.order_id!r}", "R-ORD-02")
         if sku in self.awaiting_notice:
+            self._acknowledge("order.out_of_stock", occurred_at, source)
             return
         self._record(self.OutOfStock, sku=sku, occurred_at=occurred_at, source=source)
 
