@@ -19,7 +19,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "validate_compose.sh"
 COMPOSE = ROOT / "docker" / "compose.yaml"
-APP_SERVICES = ("api", "ingest", "projector")
+APP_SERVICES = ("api", "ingest", "projector", "timer")
 REQUIRED = re.compile(r"^\$\{POSTGRES_PASSWORD:\?[^}]+\}$")
 
 
