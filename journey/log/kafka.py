@@ -125,6 +125,10 @@ class KafkaLogConsumer(LogConsumer):
             client_id=client_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            # A member killed without leaving holds its partitions until its session times
+            # out; kafka-python's default (45 s) stalls recovery after a crash that long.
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=3_000,
         )
 
     def subscribe(
