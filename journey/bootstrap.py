@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -39,16 +40,31 @@ def build_log(settings: Settings) -> Log:
     return EmbeddedLog(settings.data_dir / "log.sqlite")
 
 
-def _ensure_postgres_schema(settings: Settings) -> None:
+_SETUP_LOCK = 7_451_020_626  # any constant; names our schema-setup advisory lock
+
+
+@contextmanager
+def _setup_guard(settings: Settings) -> Iterator[None]:
+    """Processes starting together (e.g. several ``journey ingest``) create the schema,
+    tables and functions one at a time: PostgreSQL refuses concurrent ``CREATE OR REPLACE
+    FUNCTION`` ("tuple concurrently updated")."""
+    if settings.store_backend != "postgres":
+        yield
+        return
     import psycopg
     from psycopg import sql
 
     with psycopg.connect(settings.postgres_conninfo(), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
-                sql.Identifier(settings.postgres_schema)
+        conn.execute("SELECT pg_advisory_lock(%s)", (_SETUP_LOCK,))
+        try:
+            conn.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                    sql.Identifier(settings.postgres_schema)
+                )
             )
-        )
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK,))
 
 
 def event_store_env(settings: Settings) -> dict[str, str]:
@@ -179,15 +195,14 @@ class Runtime:
 
 def build(settings: Settings) -> Runtime:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    if settings.store_backend == "postgres":
-        _ensure_postgres_schema(settings)
-    app = JourneyApplication(env=event_store_env(settings))
-    read_store = build_read_store(settings)
-    ledger = ComplaintLedger(read_store)
-    deadlines = DeadlineIndex(read_store)
-    projections: list[Projection] = [ledger, deadlines]
-    for projection in projections:
-        projection.create_tables()
+    with _setup_guard(settings):
+        app = JourneyApplication(env=event_store_env(settings))
+        read_store = build_read_store(settings)
+        ledger = ComplaintLedger(read_store)
+        deadlines = DeadlineIndex(read_store)
+        projections: list[Projection] = [ledger, deadlines]
+        for projection in projections:
+            projection.create_tables()
     registry = CollectorRegistry()
     runtime = Runtime(
         settings=settings,
