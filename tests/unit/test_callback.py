@@ -3,24 +3,24 @@ launches; each ends once, with an outcome or as missed, and runs a clock to its 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from functools import reduce
-from pathlib import Path
+from functools import partial, reduce
 from typing import Any
 
 import pytest
 
 from domain.aggregate import LateFact, outcomes_under
 from domain.callback import Callback, CallbackEnded, CallbackExists, CallbackRuleViolated
-from domain.errors import DomainError, NotFound
+from domain.errors import NotFound
 from domain.policy import BASELINE, policy_in_force
 from domain.provenance import SourceRef
 from journey.application import JourneyApplication
 from journey.contracts import engagement, orders
-from journey.envelope import InvalidEvent, SourceEvent, validate
-from journey.log.base import TopicPartition
+from journey.envelope import InvalidEvent, SourceEvent
+from tests.unit import feeding
+from tests.unit.feeding import Feed
 
 TZ = timezone(timedelta(hours=8))
 PLACED_AT = datetime(2026, 3, 2, 10, 0, tzinfo=TZ)
@@ -352,63 +352,10 @@ def test_replay_of_a_callback_equals_the_original() -> None:
     assert replayed.has_applied("cb-done")
 
 
+source = partial(feeding.source, channel="phone")
+
+
 # -- through the application ------------------------------------------------------------------
-
-NOW = datetime(2030, 1, 1, tzinfo=TZ)
-PARTITION = TopicPartition("journey.engagement", 0)
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[JourneyApplication]:
-    application = JourneyApplication(
-        env={
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(tmp_path / "events.sqlite"),
-        }
-    )
-    yield application
-    application.close()
-
-
-def source(
-    event_type: str,
-    data: dict[str, Any],
-    at: datetime,
-    event_id: str,
-    customer_id: str = "cust-1",
-    channel: str = "phone",
-) -> SourceEvent:
-    return validate(
-        {
-            "event_id": event_id,
-            "type": event_type,
-            "occurred_at": at.isoformat(),
-            "channel": channel,
-            "customer_id": customer_id,
-            "source": "test",
-            "schema_version": 1,
-            "data": data,
-        },
-        now=NOW,
-        max_future=timedelta(minutes=5),
-    )
-
-
-class Feed:
-    """Source events on one partition at consecutive offsets."""
-
-    def __init__(self, app: JourneyApplication) -> None:
-        self.app = app
-        self.offset = 0
-
-    def __call__(self, *events: SourceEvent) -> list[tuple[SourceRef, DomainError]]:
-        batch = []
-        for event in events:
-            batch.append((SourceRef(event.event_id, PARTITION.topic, 0, self.offset), event))
-            self.offset += 1
-        pending = self.app.prepare_batch(PARTITION, batch, next_offset=self.offset)
-        pending.commit()
-        return pending.refusals
 
 
 def order_events(order_id: str = "o-1", delivered: bool = True) -> list[SourceEvent]:

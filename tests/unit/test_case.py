@@ -4,10 +4,9 @@ start of the survey clock (R-SAT-01); on the aggregate and through the handlers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from functools import reduce
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -885,18 +884,6 @@ def test_replay_at_each_version_gives_the_state_at_that_point(ref: Refs) -> None
     events = case.collect_events()
 
     assert {upto: replay(events[:upto]).state() for upto in states} == states
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[JourneyApplication]:
-    application = JourneyApplication(
-        env={
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(tmp_path / "events.sqlite"),
-        }
-    )
-    yield application
-    application.close()
 
 
 def test_replay_through_a_stored_history_equals_the_original(

@@ -4,9 +4,8 @@ under another policy, and the policy version recorded at opening."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -327,18 +326,6 @@ def test_r_resp_01_a_late_cancelling_fact_gives_the_same_outcome_as_in_order(
 
 
 # -- what-if: outcomes_under another policy ---------------------------------------------
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[JourneyApplication]:
-    application = JourneyApplication(
-        env={
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(tmp_path / "events.sqlite"),
-        }
-    )
-    yield application
-    application.close()
 
 
 def stored_events(app: JourneyApplication, aggregate: JourneyAggregate) -> list[Any]:

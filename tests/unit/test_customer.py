@@ -3,7 +3,7 @@ the erasure request, and the ``customer.*`` handlers and schemas."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from functools import reduce
@@ -624,18 +624,6 @@ def load(app: JourneyApplication, customer_id: str = "cust-1") -> Customer:
     customer: object = app.repository.get(Customer.create_id(customer_id))
     assert isinstance(customer, Customer)
     return customer
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[JourneyApplication]:
-    application = JourneyApplication(
-        env={
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(tmp_path / "events.sqlite"),
-        }
-    )
-    yield application
-    application.close()
 
 
 def registration(**data: Any) -> dict[str, Any]:

@@ -4,7 +4,7 @@ partition's next offset in one transaction, so a record is applied once in effec
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -24,6 +24,7 @@ from domain.provenance import SourceRef
 from journey.application import JourneyApplication
 from journey.envelope import SourceEvent, validate
 from journey.log.base import TopicPartition
+from tests.unit.conftest import make_app
 
 PARTITION = TopicPartition("journey.contacts", 3)
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -71,22 +72,6 @@ def batch(contacts: Sequence[Contact], first_offset: int = 0) -> Batch:
         )
         for offset, contact in enumerate(contacts, start=first_offset)
     ]
-
-
-def make_app(folder: Path) -> JourneyApplication:
-    return JourneyApplication(
-        env={
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(folder / "events.sqlite"),
-        }
-    )
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[JourneyApplication]:
-    application = make_app(tmp_path)
-    yield application
-    application.close()
 
 
 def load(app: JourneyApplication, case_ref: str) -> Case:

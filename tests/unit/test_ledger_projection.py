@@ -22,6 +22,7 @@ from journey.readstore import Row, SQLiteReadStore
 from projections.base import Notified
 from projections.ledger import ComplaintLedger
 from projections.runner import ProjectionRunner
+from tests.unit.conftest import make_app
 
 PARTITION = TopicPartition("journey.contacts", 0)
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -54,15 +55,6 @@ def source_event(spec: ContactSpec, minute: int) -> SourceEvent:
         },
         now=NOW,
         max_future=timedelta(minutes=5),
-    )
-
-
-def make_app(folder: Path) -> JourneyApplication:
-    return JourneyApplication(
-        env={
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(folder / "events.sqlite"),
-        }
     )
 
 
@@ -119,13 +111,6 @@ SPECS: list[ContactSpec] = [
     ("e5", "cust-1", "k5", "k1", "app"),
     ("e3", "cust-1", "k3", "k1", "phone"),  # re-delivered: no effect
 ]
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[JourneyApplication]:
-    application = make_app(tmp_path)
-    yield application
-    application.close()
 
 
 @pytest.fixture

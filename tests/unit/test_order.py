@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from functools import reduce
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -900,18 +899,6 @@ class Feed:
         source = SourceRef(event_id, PARTITION.topic, PARTITION.partition, self.offset)
         self.offset += 1
         return source, validate(body, now=NOW, max_future=timedelta(minutes=5))
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[JourneyApplication]:
-    application = JourneyApplication(
-        env={
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(tmp_path / "events.sqlite"),
-        }
-    )
-    yield application
-    application.close()
 
 
 def run(
