@@ -70,14 +70,6 @@ class DeadLetterSink:
         self.count += len(letters)
 
 
-def parse_coordinates(text: str) -> Coordinates:
-    """``topic:partition:offset`` (topic names hold no colon)."""
-    topic, partition, offset = text.rsplit(":", 2)
-    if not topic or int(partition) < 0 or int(offset) < 0:
-        raise ValueError(f"not topic:partition:offset: {text!r}")
-    return Coordinates(topic, int(partition), int(offset))
-
-
 def _text(coordinates: Coordinates) -> str:
     return f"{coordinates.topic}:{coordinates.partition}:{coordinates.offset}"
 

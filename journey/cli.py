@@ -15,12 +15,12 @@ from pydantic import ValidationError
 
 from consumers.deadletters import (
     StoredDeadLetter,
-    parse_coordinates,
     read_dead_letters,
     replay,
     select,
 )
 from journey.bootstrap import Runtime, build
+from journey.log.base import Coordinates
 from journey.settings import Settings
 
 
@@ -146,7 +146,7 @@ def _deadletters_list(runtime: Runtime, args: argparse.Namespace) -> int:
 
 def _deadletters_replay(runtime: Runtime, args: argparse.Namespace) -> int:
     try:
-        sources = [parse_coordinates(text) for text in args.source or ()]
+        sources = [Coordinates.parse(text) for text in args.source or ()]
     except ValueError as error:
         print(f"journey: {error}", file=sys.stderr)
         return 2
@@ -161,7 +161,7 @@ def _deadletters_replay(runtime: Runtime, args: argparse.Namespace) -> int:
             "source": letter.as_json()["source"],
             "event_id": letter.event_id,
             "type": letter.type,
-            "replayed_to": f"{c.topic}:{c.partition}:{c.offset}",
+            "replayed_to": str(c),
         }
         for letter, c in zip(chosen, placed, strict=True)
     ]

@@ -29,12 +29,6 @@ def _until(condition: Callable[[], bool], deadline: float, what: str) -> None:
         pause = min(pause * 2, 0.1)
 
 
-def parse_position(text: str) -> Coordinates:
-    """``topic:partition:offset`` as returned by ``POST /v1/events``."""
-    topic, partition, offset = text.rsplit(":", 2)
-    return Coordinates(topic, int(partition), int(offset))
-
-
 def wait_for_positions(
     app: JourneyApplication,
     projection: Projection,

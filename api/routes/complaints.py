@@ -12,7 +12,8 @@ from fastapi.concurrency import run_in_threadpool
 from api.deps import RuntimeDep
 from api.errors import ApiError
 from api.schemas import ComplaintOut, ComplaintPageOut, ErrorOut
-from journey.consistency import parse_position, wait_for_positions
+from journey.consistency import wait_for_positions
+from journey.log.base import Coordinates
 
 router = APIRouter(prefix="/v1", tags=["analysts"])
 
@@ -51,7 +52,7 @@ async def list_complaints(
     after = _decode_cursor(cursor) if cursor else None
     if consistent_with:
         try:
-            positions = [parse_position(p) for p in consistent_with]
+            positions = [Coordinates.parse(p) for p in consistent_with]
         except ValueError:
             raise ApiError(
                 422, "invalid_position", "consistent_with: expected topic:partition:offset"

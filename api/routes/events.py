@@ -90,7 +90,7 @@ async def publish_events(request: Request, runtime: RuntimeDep) -> AcceptedListO
                 topic=c.topic,
                 partition=c.partition,
                 offset=c.offset,
-                position=f"{c.topic}:{c.partition}:{c.offset}",
+                position=str(c),
             )
             for event, c in zip(events, placed, strict=True)
         ]

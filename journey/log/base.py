@@ -38,6 +38,17 @@ class Coordinates:
     partition: int
     offset: int
 
+    @classmethod
+    def parse(cls, text: str) -> Coordinates:
+        """``topic:partition:offset`` (topic names hold no colon); ValueError otherwise."""
+        topic, partition, offset = text.rsplit(":", 2)
+        if not topic or int(partition) < 0 or int(offset) < 0:
+            raise ValueError(f"not topic:partition:offset: {text!r}")
+        return cls(topic, int(partition), int(offset))
+
+    def __str__(self) -> str:
+        return f"{self.topic}:{self.partition}:{self.offset}"
+
 
 @dataclass(frozen=True)
 class OutgoingRecord:
