@@ -27,12 +27,20 @@ def test_every_example_validates_and_upcasts_to_the_latest_version(
     event_type: str, version: int
 ) -> None:
     schema = CATALOG[event_type][version]
+    assert schema.__doc__, f"{schema.__name__} says what the event means"
     event = validate(
         example_envelope(event_type, schema, version), now=NOW, max_future=timedelta(minutes=5)
     )
     assert event.type == event_type
+    assert event.envelope.channel == schema.example_channel
     assert event.envelope.schema_version == latest_version(event_type)
     assert isinstance(event.data, CATALOG[event_type][latest_version(event_type)])
+    # The example's values arrive unchanged (upcasting only adds fields).
+    dumped = event.data.model_dump(mode="json")
+    expected = schema.model_validate(schema.example).model_dump(mode="json")
+    assert {name: dumped[name] for name in schema.example} == {
+        name: expected[name] for name in schema.example
+    }
 
 
 def test_every_type_has_a_handler_and_every_handler_a_type() -> None:

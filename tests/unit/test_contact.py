@@ -19,7 +19,6 @@ from domain.errors import DomainError, NotFound
 from domain.policy import BASELINE
 from domain.provenance import SourceRef
 from journey.application import JourneyApplication, PendingBatch
-from journey.contracts import contacts as contracts
 from journey.contracts import latest_version
 from journey.envelope import SourceEvent, validate
 from journey.log.base import TopicPartition
@@ -958,33 +957,3 @@ def test_contact_opened_again_with_a_new_event_id_is_refused(journey: Journey) -
     assert isinstance(error, DomainError)
     assert "ct-1" in str(error)
     assert journey.stored() == stored
-
-
-# -- schemas ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("type_", "version"),
-    [(t, v) for t, versions in contracts.SCHEMAS.items() for v in versions],
-)
-def test_each_contact_schema_example_validates_in_an_envelope(type_: str, version: int) -> None:
-    """R-PRI-01, R-RESP-01..05, R-CUS-01: each contact.* schema's example is valid."""
-    schema = contracts.SCHEMAS[type_][version]
-    body = {
-        "type": type_,
-        "event_id": f"example-{type_}-{version}",
-        "occurred_at": OPENED_AT.isoformat(),
-        "channel": schema.example_channel,
-        "customer_id": "cust-1",
-        "source": "docs",
-        "schema_version": version,
-        "data": schema.example,
-    }
-
-    event = validate(body, now=NOW, max_future=timedelta(minutes=5))
-
-    assert event.type == type_
-    latest = contracts.SCHEMAS[type_][max(contracts.SCHEMAS[type_])]
-    assert isinstance(event.data, latest)
-    dumped = event.data.model_dump(mode="json")
-    assert {name: dumped[name] for name in schema.example} == schema.example

@@ -740,17 +740,6 @@ def test_event_for_an_unknown_customer_is_refused_with_not_found(
     assert load(app).version == 1
 
 
-@pytest.mark.parametrize("event_type", sorted(SCHEMAS))
-def test_schema_example_validates(event_type: str) -> None:
-    schema = SCHEMAS[event_type][1]
-    raw = body(event_type, dict(schema.example), channel=schema.example_channel)
-
-    event = as_event(raw)
-
-    assert isinstance(event.data, schema)
-    assert event.data.model_dump(mode="json", exclude_none=True) == schema.example
-
-
 def test_schema_examples_apply_in_order(app: JourneyApplication) -> None:
     """The examples, in a journey's order, are accepted by the domain too."""
     order = [

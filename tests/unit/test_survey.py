@@ -622,19 +622,6 @@ def test_repeated_answer_through_the_handler_has_no_effect(app: JourneyApplicati
 
 # -- schemas ---------------------------------------------------------------------------------
 
-SURVEY_TYPES = sorted(t for t in engagement.SCHEMAS if t.startswith("survey."))
-
-
-@pytest.mark.parametrize("event_type", SURVEY_TYPES)
-def test_schema_example_validates_in_an_envelope(event_type: str) -> None:
-    schema = engagement.SCHEMAS[event_type][1]
-    event = source(
-        event_type, schema.example, SENT_AT, f"ex-{event_type}", channel=schema.example_channel
-    )
-    assert event.type == event_type
-    assert isinstance(event.data, schema)
-    assert event.data.model_dump(mode="json", exclude_unset=True) == schema.example
-
 
 @pytest.mark.parametrize(
     ("changes", "field"),
