@@ -560,11 +560,16 @@ class StreamBuilder:
 
 
 def publish_stream(
-    runtime: Runtime, plans: Sequence[Planned], cases: dict[str, tuple[str, int]], chunk: int = 5000
+    runtime: Runtime,
+    plans: Sequence[Planned],
+    cases: dict[str, tuple[str, int]],
+    chunk: int = 5000,
+    onto: Stream | None = None,
 ) -> Stream:
-    """Publish the plans to the contacts topic keyed by customer, in order."""
+    """Publish the plans to the contacts topic keyed by customer, in order; ``onto`` a
+    stream already partly published, when given."""
     topic = runtime.topics.for_type("contact.opened")
-    stream = Stream(cases=cases)
+    stream = onto if onto is not None else Stream(cases=cases)
     for begin in range(0, len(plans), chunk):
         part = plans[begin : begin + chunk]
         placed = runtime.publisher.publish_many(

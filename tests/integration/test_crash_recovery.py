@@ -113,7 +113,7 @@ def test_kill_9_at_random_points_applies_every_good_event_exactly_once(
     for number, seed in enumerate(KILL_SEEDS):
         before = applied()
         # Leave work for the kills still to come, and for the final run.
-        room = (total - before) // (len(KILL_SEEDS) - number + 1)
+        room = (total - before) // (len(KILL_SEEDS) - number + 2)
         rng = random.Random(seed)
         target = before + rng.randrange(1, room)
         group = unique("crash-group-")
