@@ -95,6 +95,7 @@ class ReturnRequest(JourneyAggregate):
         merchant_id: str | None
         items: list[str]
         delivered_at: datetime
+        case_ref: str | None
         policy_version: str
         occurred_at: datetime
         source: SourceRef
@@ -173,11 +174,13 @@ class ReturnRequest(JourneyAggregate):
         merchant_id: str | None,
         items: list[str],
         delivered_at: datetime,
+        case_ref: str | None,
         policy_version: str,
         occurred_at: datetime,
         source: SourceRef,
     ) -> None:
         self._begin(policy_version, occurred_at, source)
+        self.case_ref = case_ref
         self.return_id = return_id
         self.customer_id = customer_id
         self.order_id = order_id
@@ -218,12 +221,14 @@ class ReturnRequest(JourneyAggregate):
         merchant_id: str | None = None,
         items: list[str] | None = None,
         delivered_at: datetime | None,
+        case_ref: str | None = None,
         occurred_at: datetime,
         source: SourceRef,
     ) -> ReturnRequest:
         """A customer asks to return goods of a delivered order (R-REF-01): unopened goods
         within the no-reason window, goods at fault within the quality window, both counted
-        from delivery. ``delivered_at`` is the order's delivery time (None: not delivered)."""
+        from delivery. ``delivered_at`` is the order's delivery time (None: not delivered);
+        ``case_ref`` the complaint case the return settles, if any (for the ledger)."""
         if reason not in REASONS:
             raise ReturnRefused(f"unknown return reason {reason!r}", "R-REF-01")
         if where not in WHERE:
@@ -266,6 +271,7 @@ class ReturnRequest(JourneyAggregate):
             merchant_id=merchant_id,
             items=list(items or []),
             delivered_at=delivered_at,
+            case_ref=case_ref,
             policy_version=policy.version,
             occurred_at=occurred_at,
             source=source,

@@ -25,7 +25,7 @@ from journey.topics import Topics
 from projections.base import Projection
 from projections.deadlines import DeadlineIndex
 from projections.ledger import ComplaintLedger
-from projections.runner import ProjectionRunner
+from projections.runner import NotificationReader, ProjectionRunner
 
 logger = logging.getLogger(__name__)
 
@@ -212,7 +212,9 @@ def build(settings: Settings) -> Runtime:
         read_store=read_store,
         ledger=ledger,
         deadlines=deadlines,
-        projection_runner=ProjectionRunner(app.process_recorder, app.mapper, projections),
+        projection_runner=ProjectionRunner(
+            NotificationReader(app.process_recorder, app.mapper), projections
+        ),
         projections=projections,
         registry=registry,
         ingest_metrics=IngestMetrics(registry),

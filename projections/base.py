@@ -3,14 +3,20 @@
 Each projection applies a batch of notifications and moves its position in the same
 transaction, so a notification is applied exactly once in effect however often it is
 delivered: a batch whose first notification is at or below the stored position is
-skipped up to the position, and the position only moves forward.
+skipped up to the position, and the position only moves forward. On PostgreSQL the
+position row is locked for the transaction, so two runners (or a runner and a rebuild's
+swap) never apply the same notifications to the same rows.
+
+A projection's tables are named by ``t(logical_name)``: the live copy uses the logical
+names, a rebuild writes a fresh copy under a suffix and swaps it in (``projections.rebuild``).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from journey.readstore import Cursor, ReadStore
 
@@ -20,34 +26,112 @@ POSITIONS_DDL = (
 )
 
 Notified = tuple[int, Any]
-"""A notification id and the domain event it carries."""
+"""A notification id and the domain event it carries (``None``: an event this build of
+the software cannot decode; see ``projections.runner``)."""
+
+
+@dataclass(frozen=True)
+class Index:
+    """A secondary index: created with the tables, renamed with them on a swap."""
+
+    name: str
+    table: str
+    columns: str
+    unique: bool = False
 
 
 class Projection(ABC):
-    name: str
+    name: ClassVar[str]
+    tables: ClassVar[tuple[str, ...]]
+    """Logical names of the tables this projection owns."""
 
-    def __init__(self, store: ReadStore) -> None:
+    def __init__(self, store: ReadStore, suffix: str = "") -> None:
         self.store = store
+        self.suffix = suffix
+        self.position_name = self.name + suffix
+
+    def t(self, table: str) -> str:
+        """The physical name of one of this copy's tables."""
+        return table + self.suffix
+
+    def fresh_copy(self, suffix: str) -> Projection:
+        """The same read model, writing to tables under ``suffix`` (for a rebuild)."""
+        return type(self)(self.store, suffix)
+
+    # -- schema -----------------------------------------------------------------------------
+
+    @abstractmethod
+    def ddl(self) -> Sequence[str]:
+        """``CREATE TABLE IF NOT EXISTS`` statements, table names through ``t()``."""
+
+    def indexes(self) -> Sequence[Index]:
+        """Secondary indexes (logical table names)."""
+        return ()
+
+    def index_sql(self, index: Index) -> str:
+        unique = "UNIQUE " if index.unique else ""
+        return (
+            f"CREATE {unique}INDEX IF NOT EXISTS {self.t(index.name)}"
+            f" ON {self.t(index.table)} ({index.columns})"
+        )
 
     def create_tables(self) -> None:
         with self.store.transaction() as cursor:
             cursor.execute(POSITIONS_DDL)
             for statement in self.ddl():
                 cursor.execute(statement)
+            for index in self.indexes():
+                cursor.execute(self.index_sql(index))
+            cursor.execute(
+                "INSERT INTO projection_positions (name, position) VALUES (:name, 0)"
+                " ON CONFLICT (name) DO NOTHING",
+                {"name": self.position_name},
+            )
 
-    @abstractmethod
-    def ddl(self) -> Sequence[str]:
-        """Statements that create the projection's tables if absent."""
+    def drop_tables(self) -> None:
+        with self.store.transaction() as cursor:
+            for table in self.tables:
+                cursor.execute(f"DROP TABLE IF EXISTS {self.t(table)}")
+            cursor.execute(
+                "DELETE FROM projection_positions WHERE name = :name", {"name": self.position_name}
+            )
 
-    @abstractmethod
-    def apply(self, cursor: Cursor, notification_id: int, event: Any) -> None:
-        """Apply one domain event to the rows (unknown event types are ignored)."""
+    # -- applying -----------------------------------------------------------------------------
+
+    def apply_batch(self, cursor: Cursor, batch: Sequence[Notified]) -> None:
+        """Apply notifications in order; a projection may override this to work a batch
+        at a time (load the rows it touches, change them, write them back)."""
+        for notification_id, event in batch:
+            if event is not None:
+                self.apply(cursor, notification_id, event)
+
+    def apply(self, cursor: Cursor, notification_id: int, event: Any) -> None:  # noqa: B027
+        """Apply one domain event to the rows (events of no interest are ignored)."""
 
     def position(self) -> int:
         rows = self.store.query(
-            "SELECT position FROM projection_positions WHERE name = :name", {"name": self.name}
+            "SELECT position FROM projection_positions WHERE name = :name",
+            {"name": self.position_name},
         )
         return int(rows[0]["position"]) if rows else 0
+
+    def locked_position(self, cursor: Cursor) -> int:
+        """The stored position, locked until the transaction ends (PostgreSQL; SQLite's
+        write transactions are serial already)."""
+        lock = " FOR UPDATE" if self.store.dialect == "postgres" else ""
+        cursor.execute(
+            f"SELECT position FROM projection_positions WHERE name = :name{lock}",
+            {"name": self.position_name},
+        )
+        rows = cursor.fetchall()
+        return int(rows[0]["position"]) if rows else 0
+
+    def set_position(self, cursor: Cursor, position: int) -> None:
+        cursor.execute(
+            "INSERT INTO projection_positions (name, position) VALUES (:name, :pos)"
+            " ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+            {"name": self.position_name, "pos": position},
+        )
 
     def process(self, batch: Sequence[Notified]) -> int:
         """Apply the notifications after the stored position and store the new position,
@@ -55,19 +139,12 @@ class Projection(ABC):
         if not batch:
             return 0
         with self.store.transaction() as cursor:
-            cursor.execute(
-                "SELECT position FROM projection_positions WHERE name = :name",
-                {"name": self.name},
-            )
-            rows = cursor.fetchall()
-            current = int(rows[0]["position"]) if rows else 0
-            fresh = [(nid, event) for nid, event in batch if nid > current]
-            for nid, event in fresh:
-                self.apply(cursor, nid, event)
-            if fresh:
-                cursor.execute(
-                    "INSERT INTO projection_positions (name, position) VALUES (:name, :pos)"
-                    " ON CONFLICT (name) DO UPDATE SET position = excluded.position",
-                    {"name": self.name, "pos": fresh[-1][0]},
-                )
+            return self.process_in(cursor, batch)
+
+    def process_in(self, cursor: Cursor, batch: Sequence[Notified]) -> int:
+        current = self.locked_position(cursor)
+        fresh = [(nid, event) for nid, event in batch if nid > current]
+        if fresh:
+            self.apply_batch(cursor, fresh)
+            self.set_position(cursor, fresh[-1][0])
         return len(fresh)

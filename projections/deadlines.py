@@ -14,7 +14,7 @@ from uuid import UUID
 
 from domain.aggregate import JourneyAggregate, is_fact
 from journey.readstore import Cursor
-from projections.base import Projection
+from projections.base import Index, Projection
 
 _CLOSING = (
     JourneyAggregate.DeadlineMet,
@@ -29,20 +29,24 @@ def _utc(at: datetime) -> str:
 
 class DeadlineIndex(Projection):
     name = "deadline_index"
+    tables = ("open_deadlines", "event_time")
 
     def ddl(self) -> Sequence[str]:
         return (
-            "CREATE TABLE IF NOT EXISTS open_deadlines ("
+            f"CREATE TABLE IF NOT EXISTS {self.t('open_deadlines')} ("
             " aggregate_id TEXT NOT NULL, key TEXT NOT NULL, rule TEXT NOT NULL,"
             " due_at TEXT NOT NULL, PRIMARY KEY (aggregate_id, key))",
-            "CREATE INDEX IF NOT EXISTS open_deadlines_due ON open_deadlines (due_at)",
-            "CREATE TABLE IF NOT EXISTS event_time (name TEXT PRIMARY KEY, latest TEXT NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {self.t('event_time')}"
+            " (name TEXT PRIMARY KEY, latest TEXT NOT NULL)",
         )
+
+    def indexes(self) -> Sequence[Index]:
+        return (Index("open_deadlines_due", "open_deadlines", "due_at"),)
 
     def apply(self, cursor: Cursor, notification_id: int, event: Any) -> None:
         if isinstance(event, JourneyAggregate.DeadlineStarted):
             cursor.execute(
-                "INSERT INTO open_deadlines VALUES (:id, :key, :rule, :due)"
+                f"INSERT INTO {self.t('open_deadlines')} VALUES (:id, :key, :rule, :due)"
                 " ON CONFLICT (aggregate_id, key) DO UPDATE SET due_at = excluded.due_at",
                 {
                     "id": str(event.originator_id),
@@ -53,29 +57,34 @@ class DeadlineIndex(Projection):
             )
         elif isinstance(event, _CLOSING):
             cursor.execute(
-                "DELETE FROM open_deadlines WHERE aggregate_id = :id AND key = :key",
+                f"DELETE FROM {self.t('open_deadlines')} WHERE aggregate_id = :id AND key = :key",
                 {"id": str(event.originator_id), "key": event.key},
             )
         if is_fact(event):
             cursor.execute(
-                "INSERT INTO event_time VALUES ('watermark', :at) ON CONFLICT (name)"
-                " DO UPDATE SET latest = excluded.latest WHERE event_time.latest < excluded.latest",
+                f"INSERT INTO {self.t('event_time')} AS w VALUES ('watermark', :at)"
+                " ON CONFLICT (name) DO UPDATE SET latest = excluded.latest"
+                " WHERE w.latest < excluded.latest",
                 {"at": _utc(event.occurred_at)},
             )
 
     def watermark(self) -> datetime | None:
         """The latest event time of any fact recorded so far."""
-        rows = self.store.query("SELECT latest FROM event_time WHERE name = 'watermark'")
+        rows = self.store.query(
+            f"SELECT latest FROM {self.t('event_time')} WHERE name = 'watermark'"
+        )
         return datetime.fromisoformat(rows[0]["latest"]) if rows else None
 
     def due_before(self, at: datetime, limit: int = 500) -> list[UUID]:
         """Aggregates with a deadline due before ``at``, soonest first."""
         rows = self.store.query(
-            "SELECT aggregate_id, MIN(due_at) AS due FROM open_deadlines WHERE due_at < :at"
+            f"SELECT aggregate_id, MIN(due_at) AS due FROM {self.t('open_deadlines')}"
+            " WHERE due_at < :at"
             " GROUP BY aggregate_id ORDER BY due LIMIT :limit",
             {"at": _utc(at), "limit": limit},
         )
         return [UUID(row["aggregate_id"]) for row in rows]
 
     def open_count(self) -> int:
-        return int(self.store.query("SELECT COUNT(*) AS n FROM open_deadlines")[0]["n"])
+        rows = self.store.query(f"SELECT COUNT(*) AS n FROM {self.t('open_deadlines')}")
+        return int(rows[0]["n"])

@@ -33,6 +33,11 @@ class ReturnRequested(ReturnMixin):
         default=None, description="The marketplace merchant who must answer (R-REF-05)."
     )
     items: list[Id] = Field(default_factory=list, max_length=200, description="SKUs returned.")
+    case_id: Id | None = Field(
+        default=None,
+        description="The complaint case this return settles (its refunds show"
+        " in the case's ledger row).",
+    )
 
     example = {
         "return_id": "rt-3001",

@@ -53,6 +53,7 @@ def requested(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
             merchant_id=data.merchant_id,
             items=list(data.items),
             delivered_at=order.delivered_at,
+            case_ref=data.case_id,
             occurred_at=event.occurred_at,
             source=source,
         )

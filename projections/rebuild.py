@@ -1,0 +1,109 @@
+"""Rebuild a read model from position zero while the current copy keeps serving, then
+swap the fresh copy in.
+
+1. The fresh copy's tables are created under a suffix (``__rebuild``) and filled from the
+   start of the notification log, strictly: an event this build cannot decode stops the
+   rebuild (``UnknownEvent``) and the live copy stays as it was.
+2. The swap is one transaction: it locks the live copy's position (so no runner applies a
+   batch to the live tables meanwhile), applies the last notifications to the fresh copy,
+   drops the live tables, renames the fresh ones (with their indexes) to the live names,
+   and moves the live position to the fresh copy's. A runner that was waiting on the lock
+   then reads the new position and carries on from there, on the new tables.
+
+A rebuild that stops half-way leaves only its own ``__rebuild`` tables behind; the next
+rebuild drops them first.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from journey.readstore import Cursor
+from projections.base import Projection
+from projections.runner import NotificationReader
+
+REBUILD_SUFFIX = "__rebuild"
+
+
+@dataclass(frozen=True)
+class Progress:
+    read_model: str
+    position: int
+    head: int
+    applied: int
+    elapsed_s: float
+    swapped: bool = False
+
+    @property
+    def rate(self) -> float:
+        return self.applied / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+def rebuild(
+    live: Projection,
+    reader: NotificationReader,
+    batch_size: int = 5000,
+    progress: Callable[[Progress], None] | None = None,
+) -> Progress:
+    began = time.monotonic()
+    fresh = live.fresh_copy(REBUILD_SUFFIX)
+    fresh.drop_tables()
+    fresh.create_tables()
+    applied = 0
+
+    def report(swapped: bool = False) -> Progress:
+        done = Progress(
+            live.name,
+            fresh.position() if not swapped else live.position(),
+            reader.head(),
+            applied,
+            time.monotonic() - began,
+            swapped,
+        )
+        if progress is not None:
+            progress(done)
+        return done
+
+    while True:
+        batch = reader.read(fresh.position(), batch_size, strict=True)
+        if len(batch) < batch_size:
+            break  # near the head: the rest is applied under the swap's lock
+        applied += fresh.process(batch)
+        report()
+    with live.store.transaction() as cursor:
+        live.locked_position(cursor)
+        while batch := reader.read(fresh.locked_position(cursor), batch_size, strict=True):
+            applied += fresh.process_in(cursor, batch)
+        _swap_tables(cursor, live, fresh)
+        live.set_position(cursor, fresh.locked_position(cursor))
+        cursor.execute(
+            "DELETE FROM projection_positions WHERE name = :name", {"name": fresh.position_name}
+        )
+    return report(swapped=True)
+
+
+def _swap_tables(cursor: Cursor, live: Projection, fresh: Projection) -> None:
+    postgres = live.store.dialect == "postgres"
+    for table in live.tables:
+        cursor.execute(f"DROP TABLE IF EXISTS {live.t(table)}")
+        cursor.execute(f"ALTER TABLE {fresh.t(table)} RENAME TO {live.t(table)}")
+        if postgres:
+            # Every index of the renamed table (its primary key's too) still carries the
+            # suffix in its name; give them the live names so the next rebuild is free to
+            # use the suffixed ones again.
+            cursor.execute(
+                "SELECT indexname FROM pg_indexes"
+                " WHERE schemaname = current_schema() AND tablename = :table",
+                {"table": live.t(table)},
+            )
+            for row in cursor.fetchall():
+                name = str(row["indexname"])
+                if fresh.suffix in name:
+                    cursor.execute(f"ALTER INDEX {name} RENAME TO {name.replace(fresh.suffix, '')}")
+    if not postgres:
+        # SQLite cannot rename an index: drop the suffixed ones, create the live ones.
+        for index in live.indexes():
+            cursor.execute(f"DROP INDEX IF EXISTS {fresh.t(index.name)}")
+            cursor.execute(live.index_sql(index))
