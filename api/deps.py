@@ -2,9 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 
+from api.errors import ApiError
 from journey.bootstrap import Runtime
+from journey.consistency import wait_for_positions
+from journey.log.base import Coordinates
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -13,3 +17,36 @@ def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def read_your_writes(
+    runtime: RuntimeDep,
+    consistent_with: Annotated[
+        list[str] | None,
+        Query(
+            max_length=100,
+            description="Positions (topic:partition:offset) from POST /v1/events that the"
+            " answer must include; waits a bounded time for them (503 if not reached).",
+        ),
+    ] = None,
+) -> None:
+    """Read-your-writes: wait until every read model includes the given positions."""
+    if not consistent_with:
+        return
+    try:
+        positions = [Coordinates.parse(p) for p in consistent_with]
+    except ValueError:
+        raise ApiError(
+            422, "invalid_position", "consistent_with: expected topic:partition:offset"
+        ) from None
+    await run_in_threadpool(
+        wait_for_positions,
+        runtime.app,
+        runtime.projections,
+        positions,
+        runtime.settings.consistency_wait_max_s,
+    )
+
+
+Consistent = Depends(read_your_writes)
+"""Add ``dependencies=[Consistent]`` to a read route to accept ``consistent_with``."""

@@ -29,7 +29,59 @@ class AcceptedListOut(BaseModel):
     accepted: list[AcceptedOut]
 
 
+# -- the complaint ledger --------------------------------------------------------------------
+
+
+class SlaClockOut(BaseModel):
+    rule: str
+    started_at: str | None = None
+    due_at: str | None = None
+    target_s: float | None = None
+    outcome: str
+    """open, met, breached, late (settled after its target), cancelled"""
+    actual_s: float | None = None
+
+
+class BreachOut(BaseModel):
+    rule: str
+    key: str
+    due_at: str
+    target_s: float
+    actual_s: float | None
+    detected_by: str
+
+
+class CommunicationOut(BaseModel):
+    at: str
+    kind: str
+    event_id: str
+    channel: str | None = None
+    contact_id: str | None = None
+    agent_id: str | None = None
+    options: list[str] | None = None
+    via: str | None = None
+    reason: str | None = None
+    resolved: bool | None = None
+
+
+class SolutionOut(BaseModel):
+    option: str
+    summary: str | None
+
+
+class SatisfactionOut(BaseModel):
+    overall: int
+    attitude: int
+    efficiency: int
+    solution: int
+    nps: int | None
+    dissatisfied: bool
+    answered_at: str
+
+
 class ComplaintOut(BaseModel):
+    """One case of the complaint ledger (R-CMP-06); times are UTC, RFC 3339."""
+
     case_id: str
     case_ref: str
     customer_id: str
@@ -39,12 +91,58 @@ class ComplaintOut(BaseModel):
     agent_group: str | None
     classification: str
     topic: str
+    priority: str
     status: str
+    demand: str | None
     opened_at: str
+    first_response_at: str | None
+    supervisor_at: str | None
+    supervisor_id: str | None
+    solution_at: str | None
+    resolved_at: str | None
+    confirmed_at: str | None
+    closed_at: str | None
+    owner: str | None
+    due_at: str | None
+    acceptance_criteria: str | None
+    escalation_level: int
+    options_offered: list[str]
+    option_chosen: str | None
+    solution: SolutionOut | None
+    outcome: str | None
+    refund_amount: str
+    satisfaction: SatisfactionOut | None
+    sla: dict[str, SlaClockOut]
+    breaches: int
+    breach_list: list[BreachOut]
+    communications: list[CommunicationOut]
     contacts: int
+    reopen_count: int
+    repeat_complaint: bool
+    """R-CMP-07: the customer complained on the same topic within the 30 days before."""
+    repeat_of: str | None
+    recall_id: str | None
+    major: bool
+    policy_version: str
     version: int
 
 
 class ComplaintPageOut(BaseModel):
     items: list[ComplaintOut]
     next_cursor: str | None
+
+
+class ExplainedEventOut(BaseModel):
+    notification_id: int
+    aggregate_id: str
+    version: int
+    type: str
+    occurred_at: str | None
+    event_id: str | None
+    """The source record's ``event_id`` (clock decisions have none)."""
+
+
+class ExplainOut(BaseModel):
+    subject: str
+    count: int
+    events: list[ExplainedEventOut]

@@ -31,7 +31,7 @@ def _until(condition: Callable[[], bool], deadline: float, what: str) -> None:
 
 def wait_for_positions(
     app: JourneyApplication,
-    projection: Projection,
+    projections: Sequence[Projection],
     positions: Sequence[Coordinates],
     timeout_s: float,
 ) -> None:
@@ -44,8 +44,9 @@ def wait_for_positions(
 
         _until(ingested, deadline, f"{partition}:{position.offset} not yet ingested")
     target = app.process_recorder.max_notification_id() or 0
-    _until(
-        lambda: projection.position() >= target,
-        deadline,
-        f"{projection.name} has not reached notification {target}",
-    )
+    for projection in projections:
+        _until(
+            lambda p=projection: p.position() >= target,  # type: ignore[misc]
+            deadline,
+            f"{projection.name} has not reached notification {target}",
+        )

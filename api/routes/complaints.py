@@ -1,73 +1,190 @@
-"""The complaint ledger for analysts."""
+"""The complaint ledger for analysts: filtered, sorted, paged, exported, explained."""
 
 from __future__ import annotations
 
 import base64
-from typing import Annotated
+import csv
+import io
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 
-from api.deps import RuntimeDep
+from api.deps import Consistent, RuntimeDep
 from api.errors import ApiError
-from api.schemas import ComplaintOut, ComplaintPageOut, ErrorOut
-from journey.consistency import wait_for_positions
-from journey.log.base import Coordinates
+from api.schemas import ComplaintOut, ComplaintPageOut, ErrorOut, ExplainOut
+from domain.ids import aggregate_id
+from journey.explain import explain_notifications
+from projections.ledger import ComplaintLedger, LedgerFilter, SortKey
 
 router = APIRouter(prefix="/v1", tags=["analysts"])
 
+Sort = Literal[
+    "opened_at", "-opened_at", "priority", "-priority", "breaches", "-breaches",
+    "reopen_count", "-reopen_count",
+]  # fmt: skip
+CSV_COLUMNS = (
+    "case_ref", "customer_id", "channel", "channels", "store_id", "agent_group",
+    "classification", "topic", "priority", "status", "demand", "opened_at",
+    "first_response_at", "supervisor_at", "solution_at", "resolved_at", "confirmed_at",
+    "closed_at", "owner", "due_at", "escalation_level", "options_offered", "option_chosen",
+    "outcome", "refund_amount", "satisfaction_overall", "breaches", "breached_rules",
+    "communications", "contacts", "reopen_count", "repeat_complaint", "policy_version",
+)  # fmt: skip
+CSV_PAGE = 1000
 
-def _encode_cursor(opened_at: str, case_id: str) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps([opened_at, case_id])).decode()
+
+def _encode_cursor(value: Any, case_id: str) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([value, case_id])).decode()
 
 
-def _decode_cursor(cursor: str) -> tuple[str, str]:
+def _decode_cursor(cursor: str) -> tuple[Any, str]:
     try:
-        opened_at, case_id = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return str(opened_at), str(case_id)
+        value, case_id = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(value, str | int) or not isinstance(case_id, str):
+            raise TypeError
+        return value, case_id
     except (ValueError, TypeError):
         raise ApiError(422, "invalid_cursor", "cursor: not a cursor from a previous page") from None
+
+
+def _filter(
+    opened_from: datetime | None,
+    opened_to: datetime | None,
+    channel: str | None,
+    store: str | None,
+    agent_group: str | None,
+    status: str | None,
+    priority: str | None,
+    breached: bool | None,
+) -> LedgerFilter:
+    for name, at in (("opened_from", opened_from), ("opened_to", opened_to)):
+        if at is not None and at.tzinfo is None:
+            raise ApiError(422, "invalid_request", f"{name}: give a time with a UTC offset")
+    return LedgerFilter(
+        opened_from=opened_from,
+        opened_to=opened_to,
+        channel=channel,
+        store_id=store,
+        agent_group=agent_group,
+        status=status,
+        priority=priority,
+        breached=breached,
+    )
+
+
+def _csv_row(row: dict[str, Any]) -> list[Any]:
+    flat = dict(row)
+    flat["channels"] = " ".join(row["channels"])
+    flat["options_offered"] = " | ".join(row["options_offered"])
+    flat["satisfaction_overall"] = (row["satisfaction"] or {}).get("overall")
+    flat["breached_rules"] = " ".join(sorted({b["rule"] for b in row["breach_list"]}))
+    flat["communications"] = len(row["communications"])
+    return [flat.get(column) for column in CSV_COLUMNS]
+
+
+def _csv(ledger: ComplaintLedger, where: LedgerFilter, sort: SortKey, desc: bool) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    after = None
+    while True:
+        rows = ledger.page(CSV_PAGE, after, where, sort, desc)
+        for row in rows:
+            writer.writerow(_csv_row(row))
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        if len(rows) < CSV_PAGE:
+            return
+        after = ledger.cursor_of(rows[-1], sort)
+
+
+Text = Annotated[str | None, Query(max_length=200)]
 
 
 @router.get(
     "/complaints",
     response_model=ComplaintPageOut,
-    responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}},
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "JSON page, or CSV with format=csv"},
+        422: {"model": ErrorOut},
+        503: {"model": ErrorOut},
+    },
+    dependencies=[Consistent],
 )
 async def list_complaints(
     runtime: RuntimeDep,
+    opened_from: Annotated[datetime | None, Query(description="Opened at or after.")] = None,
+    opened_to: Annotated[datetime | None, Query(description="Opened before.")] = None,
+    channel: Text = None,
+    store: Text = None,
+    agent_group: Text = None,
+    status: Annotated[Literal["open", "resolved", "reopened", "closed"] | None, Query()] = None,
+    priority: Annotated[Literal["urgent", "important", "general"] | None, Query()] = None,
+    breached: Annotated[
+        bool | None, Query(description="Only cases with (true) or without (false) a breach.")
+    ] = None,
+    sort: Sort = "opened_at",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
-    consistent_with: Annotated[
-        list[str] | None,
-        Query(
-            max_length=100,
-            description="Positions (topic:partition:offset) from POST /v1/events that the"
-            " answer must include; waits a bounded time for them.",
-        ),
-    ] = None,
-) -> ComplaintPageOut:
-    """Cases in the complaint ledger, oldest first, a page at a time."""
-    after = _decode_cursor(cursor) if cursor else None
-    if consistent_with:
-        try:
-            positions = [Coordinates.parse(p) for p in consistent_with]
-        except ValueError:
-            raise ApiError(
-                422, "invalid_position", "consistent_with: expected topic:partition:offset"
-            ) from None
-        await run_in_threadpool(
-            wait_for_positions,
-            runtime.app,
-            runtime.ledger,
-            positions,
-            runtime.settings.consistency_wait_max_s,
+    format: Literal["json", "csv"] = "json",
+) -> Any:
+    """Cases of the complaint ledger (R-CMP-06), filtered, sorted, a page at a time
+    (``next_cursor``), or every matching case as CSV (``format=csv``)."""
+    where = _filter(opened_from, opened_to, channel, store, agent_group, status, priority, breached)
+    key: SortKey = sort.lstrip("-")  # type: ignore[assignment]
+    desc = sort.startswith("-")
+    ledger = runtime.ledger
+    if format == "csv":
+        return StreamingResponse(
+            _csv(ledger, where, key, desc),
+            media_type="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="complaints.csv"'},
         )
-    rows = await run_in_threadpool(runtime.ledger.page, limit + 1, after)
+    after = _decode_cursor(cursor) if cursor else None
+    rows = await run_in_threadpool(ledger.page, limit + 1, after, where, key, desc)
     more = len(rows) > limit
     rows = rows[:limit]
     return ComplaintPageOut(
         items=[ComplaintOut.model_validate(row) for row in rows],
-        next_cursor=_encode_cursor(rows[-1]["opened_at"], rows[-1]["case_id"]) if more else None,
+        next_cursor=_encode_cursor(*ledger.cursor_of(rows[-1], key)) if more else None,
     )
+
+
+@router.get(
+    "/complaints/{case_ref}",
+    response_model=ComplaintOut,
+    responses={404: {"model": ErrorOut}, 503: {"model": ErrorOut}},
+    dependencies=[Consistent],
+)
+async def get_complaint(runtime: RuntimeDep, case_ref: str) -> ComplaintOut:
+    """One case's ledger row."""
+    row = await run_in_threadpool(_row, runtime.ledger, case_ref)
+    return ComplaintOut.model_validate(row)
+
+
+@router.get(
+    "/complaints/{case_ref}/explain",
+    response_model=ExplainOut,
+    responses={404: {"model": ErrorOut}, 503: {"model": ErrorOut}},
+    dependencies=[Consistent],
+)
+async def explain_complaint(runtime: RuntimeDep, case_ref: str) -> ExplainOut:
+    """The stored events a ledger row was built from, in order."""
+    row = await run_in_threadpool(_row, runtime.ledger, case_ref)
+    events = await run_in_threadpool(explain_notifications, runtime.app, row["notifications"])
+    return ExplainOut.model_validate(
+        {"subject": f"complaint {case_ref}", "count": len(events), "events": events}
+    )
+
+
+def _row(ledger: ComplaintLedger, case_ref: str) -> dict[str, Any]:
+    row = ledger.row(str(aggregate_id("case", case_ref)))
+    if row is None:
+        raise ApiError(404, "not_found", f"case_ref: no case {case_ref!r} in the ledger")
+    return row
