@@ -56,7 +56,8 @@ def _ingest(runtime: Runtime, _: argparse.Namespace) -> int:
 
 
 def _project(runtime: Runtime, _: argparse.Namespace) -> int:
-    print("journey: projecting the complaint ledger", flush=True)
+    names = ", ".join(p.name for p in runtime.projections)
+    print(f"journey: projecting {names}", flush=True)
     runtime.projection_runner.run(_until_signalled())
     return 0
 
@@ -181,6 +182,41 @@ def _catalog(_: argparse.Namespace) -> int:
     return 0
 
 
+def _rebuild(runtime: Runtime, args: argparse.Namespace) -> int:
+    from projections.rebuild import Progress, rebuild
+
+    by_name = {p.name: p for p in runtime.projections}
+    if args.read_model not in by_name:
+        print(
+            f"journey: no read model {args.read_model!r}; one of {', '.join(by_name)}",
+            file=sys.stderr,
+        )
+        return 2
+
+    def show(progress: Progress) -> None:
+        done = "swapped in" if progress.swapped else "building"
+        print(
+            f"journey: {progress.read_model} {done}: notification {progress.position}"
+            f" of {progress.head}, {progress.applied} applied, {progress.rate:,.0f} events/s",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    result = rebuild(by_name[args.read_model], runtime.projection_runner.reader, progress=show)
+    print(
+        orjson.dumps(
+            {
+                "read_model": result.read_model,
+                "position": result.position,
+                "applied": result.applied,
+                "seconds": round(result.elapsed_s, 3),
+                "events_per_s": round(result.rate),
+            }
+        ).decode()
+    )
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="journey", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -192,6 +228,16 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("project", help="keep the read models up to date").set_defaults(
         run=_project
     )
+    rebuild = commands.add_parser(
+        "rebuild",
+        help="rebuild a read model from zero while the current one serves, then swap",
+        description="Builds a fresh copy of the read model from the start of the event"
+        " store's notification log (strict: an event this build cannot decode stops it and"
+        " the current copy stays), then swaps it in atomically. Progress on stderr, a JSON"
+        " summary on stdout.",
+    )
+    rebuild.add_argument("read_model", help="e.g. complaint_ledger")
+    rebuild.set_defaults(run=_rebuild)
     commands.add_parser("timer", help="breach SLA deadlines the watermark passed").set_defaults(
         run=_timer
     )
