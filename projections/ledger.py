@@ -330,7 +330,15 @@ class _Batch:
             "satisfaction": None,
             "sla": {},
             "breach_list": [],
-            "communications": [],
+            "communications": [
+                {
+                    "at": opened_at,
+                    "kind": "contact_opened",
+                    "channel": event.channel,
+                    "contact_id": event.contact_id,
+                    "event_id": event.source.event_id,
+                }
+            ],
             "notifications": [nid],
             "repeat_of": None,
         }
@@ -462,6 +470,8 @@ def _apply_creation(row: dict[str, Any], event: Any) -> bool:
     if isinstance(event, Contact.Opened):
         if event.channel not in row["channels"]:
             row["channels"].append(event.channel)
+        if any(c.get("contact_id") == event.contact_id for c in row["communications"]):
+            return True  # the contact that opened the case, shown with the case
         row["communications"].append(
             {
                 "at": at,

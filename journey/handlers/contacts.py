@@ -30,17 +30,6 @@ def opened(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
         raise NotFound(f"unknown case {case_ref!r}")
     if case is not None:
         case.check_join(event.customer_id, event.occurred_at)
-    unit.add(
-        Contact.open(
-            contact_id=data.contact_id,
-            customer_id=event.customer_id,
-            case_ref=case_ref,
-            channel=event.envelope.channel,
-            verified_by=data.verified_by,
-            occurred_at=event.occurred_at,
-            source=source,
-        )
-    )
     if case is None:
         unit.add(
             Case.open(
@@ -61,7 +50,19 @@ def opened(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
                 source=source,
             )
         )
-    else:
+    # The contact after its case: read models meet the case before its contacts' events.
+    unit.add(
+        Contact.open(
+            contact_id=data.contact_id,
+            customer_id=event.customer_id,
+            case_ref=case_ref,
+            channel=event.envelope.channel,
+            verified_by=data.verified_by,
+            occurred_at=event.occurred_at,
+            source=source,
+        )
+    )
+    if case is not None:
         case.join(
             contact_id=data.contact_id,
             customer_id=event.customer_id,
