@@ -158,18 +158,19 @@ def compare(
     stored: Sequence[StoredEvent],
     links: Sequence[Link],
     *,
-    known_before: int,
-    known_after: int,
     position: int,
+    head: int,
 ) -> VerifyReport:
-    """Recompute the chain from ``stored`` (read between the notification heads
-    ``known_before`` and ``known_after``) and compare it with ``links`` (read after, with the
-    follower's ``position``). Links of notifications after ``known_before`` may be of events
-    stored after ``stored`` was read: they are not expected in it."""
+    """Recompute the chain from ``stored`` and compare it with ``links``.
+
+    Read the links and the follower's ``position`` first, then the stored events, then the
+    notification log's ``head``: every link is then of an event stored before the events
+    were read (so a link without its event is a removal, never a race), and an event with
+    no link is only *unexpected* when a later version is linked or the follower had passed
+    the head before the events were read; otherwise it is *pending*."""
     events = {e.originator_version: e for e in stored}
     chain = {k.version: k for k in links}
-    expected = {k.version for k in links if k.notification_id <= known_before}
-    last = max([*events, *expected], default=0)
+    last = max([*events, *chain], default=0)
     last_linked = max(chain, default=0)
     previous = GENESIS
     checked = pending = 0
@@ -188,13 +189,11 @@ def compare(
                     Problem(version, "altered", "the stored event differs from the one chained")
                 )
             checked += 1
-        elif event is None and recorded is not None and recorded.notification_id > known_before:
-            break  # chained after the store was read; beyond what this check saw
         elif event is None:
             return report(
                 Problem(version, "missing", "the chain holds this version; the store does not")
             )
-        elif version < last_linked or position >= known_after:
+        elif version < last_linked or position >= head:
             return report(
                 Problem(
                     version, "unexpected", "stored, but the chain, which has passed it, lacks it"
@@ -392,19 +391,12 @@ class AuditChain:
         return position, links
 
     def verify(self, aggregate_id: UUID) -> VerifyReport:
-        """Compare the aggregate's stored events with its chain (see ``compare``)."""
-        known_before = self._recorder.max_notification_id() or 0
-        stored = self._recorder.select_events(aggregate_id)
-        known_after = self._recorder.max_notification_id() or 0
+        """Compare the aggregate's stored events with its chain (see ``compare`` for why
+        the reads go in this order)."""
         position, links = self.links(aggregate_id)
-        return compare(
-            aggregate_id,
-            stored,
-            links,
-            known_before=known_before,
-            known_after=known_after,
-            position=position,
-        )
+        stored = self._recorder.select_events(aggregate_id)
+        head = self._recorder.max_notification_id() or 0
+        return compare(aggregate_id, stored, links, position=position, head=head)
 
     def opened_between(
         self,
