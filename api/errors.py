@@ -8,7 +8,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from domain.errors import DomainError
+from domain.errors import DomainError, NotFound
+from domain.policy import UnknownPolicy
+from journey.audit import AsOfOutOfRange, WhatIfScope
 from journey.consistency import NotYetConsistent
 from journey.envelope import InvalidEvent
 from journey.log.base import LogUnavailable
@@ -59,6 +61,19 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
         return _answer(409, "rule_violated", str(exc))
+
+    @app.exception_handler(NotFound)
+    async def not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return _answer(404, "not_found", str(exc))
+
+    @app.exception_handler(AsOfOutOfRange)
+    @app.exception_handler(WhatIfScope)
+    async def bad_question(_: Request, exc: DomainError) -> JSONResponse:
+        return _answer(422, "invalid_request", str(exc))
+
+    @app.exception_handler(UnknownPolicy)
+    async def unknown_policy(_: Request, exc: UnknownPolicy) -> JSONResponse:
+        return _answer(422, "unknown_policy", f"policy_version: {exc}")
 
     @app.exception_handler(NotYetConsistent)
     async def not_consistent(_: Request, exc: NotYetConsistent) -> JSONResponse:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel
 
 
@@ -146,3 +148,41 @@ class ExplainOut(BaseModel):
     subject: str
     count: int
     events: list[ExplainedEventOut]
+
+
+# -- auditors --------------------------------------------------------------------------------
+
+
+class HistoryEntryOut(BaseModel):
+    version: int
+    type: str
+    kind: str
+    """fact, decision (a clock's), or undecodable"""
+    occurred_at: str | None
+    recorded_at: str | None
+    source: dict[str, Any] | None
+    """The source record: event_id, topic, partition, offset (facts only)."""
+    caused_by: dict[str, Any] | None = None
+    data: dict[str, Any]
+
+
+class HistoryOut(BaseModel):
+    case_ref: str
+    events: list[HistoryEntryOut]
+
+
+class VerifyProblemOut(BaseModel):
+    version: int
+    kind: str
+    """altered, missing or unexpected"""
+    detail: str
+
+
+class VerifyOut(BaseModel):
+    aggregate_id: str
+    ok: bool
+    events_checked: int
+    stored: int
+    chained: int
+    pending: int
+    problem: VerifyProblemOut | None

@@ -17,11 +17,13 @@ from consumers.ingest import IngestWorker
 from consumers.status import Status, read_status
 from consumers.timer import ClockTimer, wall_clock
 from journey.application import JourneyApplication
+from journey.audit import Auditor
 from journey.log.base import Log, LogPublisher
 from journey.metrics import IngestMetrics, StatusCollector
 from journey.readstore import PostgresReadStore, ReadStore, SQLiteReadStore
 from journey.settings import Settings, WorkerName
 from journey.topics import Topics
+from projections.audit_chain import AuditChain
 from projections.base import Projection
 from projections.deadlines import DeadlineIndex
 from projections.ledger import ComplaintLedger
@@ -129,6 +131,8 @@ class Runtime:
     deadlines: DeadlineIndex
     projection_runner: ProjectionRunner
     projections: list[Projection]
+    audit_chain: AuditChain
+    auditor: Auditor
     registry: CollectorRegistry
     """What ``GET /metrics`` renders; built here, never at import."""
     ingest_metrics: IngestMetrics
@@ -203,6 +207,8 @@ def build(settings: Settings) -> Runtime:
         projections: list[Projection] = [ledger, deadlines]
         for projection in projections:
             projection.create_tables()
+        audit_chain = AuditChain(read_store, app.recorder, app.mapper)
+        audit_chain.create_tables()
     registry = CollectorRegistry()
     runtime = Runtime(
         settings=settings,
@@ -213,9 +219,13 @@ def build(settings: Settings) -> Runtime:
         ledger=ledger,
         deadlines=deadlines,
         projection_runner=ProjectionRunner(
-            NotificationReader(app.process_recorder, app.mapper), projections
+            NotificationReader(app.process_recorder, app.mapper),
+            projections,
+            followers=[audit_chain],
         ),
         projections=projections,
+        audit_chain=audit_chain,
+        auditor=Auditor(app, audit_chain),
         registry=registry,
         ingest_metrics=IngestMetrics(registry),
     )

@@ -561,6 +561,10 @@ def _apply_fact(row: dict[str, Any], event: Fact) -> bool:
             "dissatisfied": event.dissatisfied,
             "answered_at": at,
         }
+    elif isinstance(event, Survey.FollowedUp):
+        _communication(row, event, "survey_follow_up")
+    elif isinstance(event, Survey.ThankYouTriggered):
+        _communication(row, event, "thank_you")
     elif isinstance(event, ReturnRequest.Refunded):
         row["refund_amount"] = str(Decimal(row["refund_amount"]) + event.amount)
     else:

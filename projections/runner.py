@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from eventsourcing.persistence import Mapper, Notification, ProcessRecorder
 
@@ -70,26 +70,36 @@ class NotificationReader:
         return notification.id, event
 
 
+class Follower(Protocol):
+    """Anything else that follows the notification log by itself (e.g. the audit chain,
+    which reads raw records)."""
+
+    def run_once(self) -> int: ...
+
+
 class ProjectionRunner:
     def __init__(
         self,
         reader: NotificationReader,
         projections: Sequence[Projection],
         batch_size: int = 1000,
+        followers: Sequence[Follower] = (),
     ) -> None:
         self.reader = reader
         self._projections = list(projections)
+        self._followers = list(followers)
         self._batch_size = batch_size
         self.nudge = threading.Event()
 
     def run_once(self) -> int:
         """One batch after the lowest position, decoded once and handed to every
         projection (each skips what it already has); returns how many were applied."""
+        applied = sum(follower.run_once() for follower in self._followers)
         positions = {p.position_name: p.position() for p in self._projections}
         if not positions:
-            return 0
+            return applied
         batch = self.reader.read(min(positions.values()), self._batch_size)
-        return sum(p.process(batch) for p in self._projections)
+        return applied + sum(p.process(batch) for p in self._projections)
 
     def run(self, stop: threading.Event, idle_wait_s: float = 0.2) -> None:
         """Follow the log until ``stop`` is set. When caught up, wait for a nudge from the

@@ -1,0 +1,102 @@
+"""Auditors: a case's history, its state at a past point, verification of its stored
+events, and what-if under another policy version."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
+
+from api.deps import Consistent, RuntimeDep
+from api.errors import ApiError
+from api.schemas import ErrorOut, HistoryOut, VerifyOut
+from journey.audit import parse_as_of
+
+router = APIRouter(prefix="/v1", tags=["auditors"])
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+
+
+@router.get(
+    "/cases/{case_ref}/history",
+    response_model=HistoryOut,
+    responses=NOT_FOUND,
+    dependencies=[Consistent],
+)
+async def case_history(runtime: RuntimeDep, case_ref: str) -> HistoryOut:
+    """Every stored event of the case in order: version, event time, recorded time, the
+    source record (event_id, topic, partition, offset) and, for clock decisions, the fact
+    or watermark that caused them."""
+    events = await run_in_threadpool(runtime.auditor.history, case_ref)
+    return HistoryOut.model_validate({"case_ref": case_ref, "events": events})
+
+
+@router.get(
+    "/cases/{case_ref}",
+    response_model=dict[str, Any],
+    responses={**NOT_FOUND, 422: {"model": ErrorOut}},
+    dependencies=[Consistent],
+)
+async def case_state(
+    runtime: RuntimeDep,
+    case_ref: str,
+    as_of: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="A version (digits), or a time with offset: the case as recorded"
+            " by then. Default: now.",
+        ),
+    ] = None,
+) -> dict[str, Any]:
+    """The case rebuilt from its stored events, at a version or a recorded time."""
+    point = parse_as_of(as_of) if as_of is not None else None
+    state: dict[str, Any] = await run_in_threadpool(runtime.auditor.state, case_ref, point)
+    return state
+
+
+@router.get(
+    "/cases/{case_ref}/verify",
+    response_model=VerifyOut,
+    responses=NOT_FOUND,
+)
+async def verify_case(runtime: RuntimeDep, case_ref: str) -> VerifyOut:
+    """Recompute the hash chain over the case's stored events and compare it with the
+    recorded chain: the first altered, missing or unexpected event, if any."""
+    report = await run_in_threadpool(runtime.auditor.verify, case_ref)
+    return VerifyOut.model_validate(report.as_json())
+
+
+@router.get(
+    "/what-if",
+    response_model=dict[str, Any],
+    responses={**NOT_FOUND, 422: {"model": ErrorOut}},
+)
+async def what_if(
+    runtime: RuntimeDep,
+    policy_version: Annotated[str, Query(max_length=64, description="e.g. 2027.1-draft")],
+    case_ref: Annotated[str | None, Query(max_length=200)] = None,
+    opened_from: datetime | None = None,
+    opened_to: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> dict[str, Any]:
+    """Replay one case, or the aggregates opened in ``[opened_from, opened_to)``, under
+    another policy version; the SLA outcomes that would differ."""
+    period = None
+    if opened_from is not None or opened_to is not None:
+        if opened_from is None or opened_to is None:
+            raise ApiError(422, "invalid_request", "opened_from, opened_to: give both or neither")
+        if opened_from.tzinfo is None or opened_to.tzinfo is None:
+            raise ApiError(422, "invalid_request", "opened_from, opened_to: need a UTC offset")
+        period = (opened_from, opened_to)
+
+    def run() -> dict[str, Any]:
+        report = runtime.auditor.what_if(
+            policy_version, case_ref=case_ref, period=period, limit=limit
+        )
+        result: dict[str, Any] = report.as_json()
+        return result
+
+    return await run_in_threadpool(run)

@@ -1,0 +1,183 @@
+"""The scripted multi-channel journey (tests/e2e/journey_script.py) through a real uvicorn
+on loopback, embedded and scaled: each event POSTed as a channel would, then the exact
+ledger row (R-CMP-06), the case's history, state and verification as an auditor reads
+them, and the customer 360 view and KPI counts as an analyst reads them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.journey_script import GROUP, STORE, Journey, script
+
+pytestmark = pytest.mark.e2e
+
+
+def utc(text: str) -> str:
+    return datetime.fromisoformat(text).astimezone(UTC).isoformat()
+
+
+def publish(base_url: str, journey: Journey) -> str:
+    """POST each event and wait until the read models include it before the next: the
+    events go to several topics, and a return needs its order's delivery applied first."""
+    position = ""
+    for event in journey.events:
+        answer = httpx.post(f"{base_url}/v1/events", json=event, timeout=30)
+        assert answer.status_code == 202, answer.text
+        position = answer.json()["accepted"][0]["position"]
+        waited = httpx.get(
+            f"{base_url}/v1/complaints",
+            params={"limit": 1, "consistent_with": position},
+            timeout=60,
+        )
+        assert waited.status_code == 200, waited.text
+    return position
+
+
+@pytest.fixture(scope="module")
+def published(base_url: str) -> tuple[str, Journey, str]:
+    journey = script()
+    return base_url, journey, publish(base_url, journey)
+
+
+def by_type(journey: Journey, type_: str) -> list[dict[str, Any]]:
+    return [e for e in journey.events if e["type"] == type_]
+
+
+def test_the_ledger_row_is_exactly_what_the_journey_says(
+    published: tuple[str, Journey, str],
+) -> None:
+    base_url, j, _ = published
+    answer = httpx.get(f"{base_url}/v1/complaints/{j.case}", timeout=30)
+    assert answer.status_code == 200, answer.text
+    row = answer.json()
+    opened, phone = by_type(j, "contact.opened")
+    message = by_type(j, "contact.message")[0]
+    app_reply, phone_reply = by_type(j, "contact.replied")
+    offered = by_type(j, "case.options_offered")[0]
+    resolved = by_type(j, "case.resolved")[0]
+    confirmed = by_type(j, "case.resolution_confirmed")[0]
+    answered = by_type(j, "survey.answered")[0]
+    follow_up = by_type(j, "survey.followed_up")[0]
+    expected = {
+        "case_ref": j.case,
+        "customer_id": j.customer,
+        "channel": "app",
+        "channels": ["app", "phone"],
+        "store_id": STORE,
+        "agent_group": GROUP,
+        "classification": "complaint",
+        "topic": "after_sales",
+        "priority": "important",
+        "status": "closed",
+        "demand": "a refund for a cracked kettle",
+        "opened_at": utc(opened["occurred_at"]),
+        "first_response_at": utc(app_reply["occurred_at"]),
+        "supervisor_at": utc(by_type(j, "case.escalated")[0]["occurred_at"]),
+        "supervisor_id": "sup-3",
+        "solution_at": utc(offered["occurred_at"]),
+        "resolved_at": utc(resolved["occurred_at"]),
+        "confirmed_at": utc(confirmed["occurred_at"]),
+        "closed_at": utc(confirmed["occurred_at"]),
+        "owner": "ag-17",
+        "acceptance_criteria": "refund received",
+        "escalation_level": 2,
+        "options_offered": ["replace", "refund"],
+        "option_chosen": "refund",
+        "solution": {"option": "refund", "summary": "refunded in full"},
+        "outcome": "confirmed (sms)",
+        "refund_amount": "299.00",
+        "contacts": 2,
+        "reopen_count": 0,
+        "repeat_complaint": False,
+        "policy_version": "2026.1",
+        "breaches": 1,
+    }
+    assert {k: row[k] for k in expected} == expected
+    assert row["satisfaction"]["overall"] == 2
+    assert row["satisfaction"]["nps"] == 3
+    # One breach: the supervisor followed the low score up after 2 h, not 1 h (R-SAT-02).
+    [breach] = row["breach_list"]
+    assert (breach["rule"], breach["target_s"], breach["actual_s"], breach["detected_by"]) == (
+        "R-SAT-02",
+        3600.0,
+        7200.0,
+        "fact",
+    )
+    assert utc(follow_up["occurred_at"]) > breach["due_at"]
+    outcomes = {key: (c["rule"], c["outcome"]) for key, c in row["sla"].items()}
+    assert sorted(set(outcomes.values())) == [
+        ("R-CMP-02", "met"),
+        ("R-CMP-03", "met"),
+        ("R-PRI-02", "met"),
+        ("R-PRI-03", "met"),
+        ("R-REF-02", "met"),
+        ("R-RESP-01", "met"),
+        ("R-RESP-03", "met"),
+        ("R-SAT-01", "met"),
+        ("R-SAT-02", "breached"),
+    ]
+    communications = [(c["kind"], c["event_id"]) for c in row["communications"]]
+    assert communications == [
+        ("contact_opened", opened["event_id"]),
+        ("customer_message", message["event_id"]),
+        ("agent_reply", app_reply["event_id"]),
+        ("contact_opened", phone["event_id"]),
+        ("agent_reply", phone_reply["event_id"]),
+        ("options_offered", offered["event_id"]),
+        ("resolved", resolved["event_id"]),
+        ("resolution_confirmed", confirmed["event_id"]),
+        ("survey_sent", by_type(j, "survey.sent")[0]["event_id"]),
+        ("survey_follow_up", follow_up["event_id"]),
+    ]
+    # Explain: the row's events, read back from the event store.
+    explained = httpx.get(f"{base_url}/v1/complaints/{j.case}/explain", timeout=30).json()
+    assert explained["count"] == len(explained["events"]) > 0
+    sources = {e["event_id"] for e in explained["events"]} - {None}
+    assert {answered["event_id"], follow_up["event_id"], opened["event_id"]} <= sources
+    assert by_type(j, "order.placed")[0]["event_id"] not in sources
+    # Filters find it; the CSV export carries it.
+    found = httpx.get(
+        f"{base_url}/v1/complaints",
+        params={"store": STORE, "breached": "true", "status": "closed", "limit": 500},
+        timeout=30,
+    ).json()
+    assert j.case in [r["case_ref"] for r in found["items"]]
+    csv = httpx.get(f"{base_url}/v1/complaints", params={"format": "csv"}, timeout=30)
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert any(line.startswith(j.case + ",") for line in csv.text.splitlines())
+
+
+def test_an_auditor_replays_verifies_and_rebuilds_the_case(
+    published: tuple[str, Journey, str],
+) -> None:
+    base_url, j, _ = published
+    history = httpx.get(f"{base_url}/v1/cases/{j.case}/history", timeout=30)
+    assert history.status_code == 200, history.text
+    events = history.json()["events"]
+    assert [e["version"] for e in events] == list(range(1, len(events) + 1))
+    facts = [e for e in events if e["kind"] == "fact"]
+    case_sources = [
+        e["event_id"]
+        for e in j.events
+        if e["type"].startswith("case.")
+        or e["type"] == "contact.opened"
+        or (e["type"] == "contact.replied" and e is by_type(j, "contact.replied")[0])
+        or e["type"] == "survey.sent"
+    ]
+    assert [f["source"]["event_id"] for f in facts] == case_sources
+    assert all(f["source"]["topic"] and f["source"]["offset"] >= 0 for f in facts)
+
+    verified = httpx.get(f"{base_url}/v1/cases/{j.case}/verify", timeout=30).json()
+    assert verified["ok"] is True
+    assert verified["events_checked"] == len(events)
+
+    first = httpx.get(f"{base_url}/v1/cases/{j.case}", params={"as_of": "1"}, timeout=30).json()
+    now = httpx.get(f"{base_url}/v1/cases/{j.case}", timeout=30).json()
+    assert first["status"] == "open"
+    assert now["status"] == "closed"
+    missing = httpx.get(f"{base_url}/v1/cases/nope-{j.case}/history", timeout=30)
+    assert missing.status_code == 404
