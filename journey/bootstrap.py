@@ -25,6 +25,7 @@ from journey.settings import Settings, WorkerName
 from journey.topics import Topics
 from projections.audit_chain import AuditChain
 from projections.base import Projection
+from projections.customer360 import Customer360
 from projections.deadlines import DeadlineIndex
 from projections.ledger import ComplaintLedger
 from projections.runner import NotificationReader, ProjectionRunner
@@ -129,6 +130,7 @@ class Runtime:
     read_store: ReadStore
     ledger: ComplaintLedger
     deadlines: DeadlineIndex
+    customers: Customer360
     projection_runner: ProjectionRunner
     projections: list[Projection]
     audit_chain: AuditChain
@@ -204,7 +206,8 @@ def build(settings: Settings) -> Runtime:
         read_store = build_read_store(settings)
         ledger = ComplaintLedger(read_store)
         deadlines = DeadlineIndex(read_store)
-        projections: list[Projection] = [ledger, deadlines]
+        customers = Customer360(read_store)
+        projections: list[Projection] = [ledger, deadlines, customers]
         for projection in projections:
             projection.create_tables()
         audit_chain = AuditChain(read_store, app.recorder, app.mapper)
@@ -218,6 +221,7 @@ def build(settings: Settings) -> Runtime:
         read_store=read_store,
         ledger=ledger,
         deadlines=deadlines,
+        customers=customers,
         projection_runner=ProjectionRunner(
             NotificationReader(app.process_recorder, app.mapper),
             projections,

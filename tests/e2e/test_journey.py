@@ -181,3 +181,48 @@ def test_an_auditor_replays_verifies_and_rebuilds_the_case(
     assert now["status"] == "closed"
     missing = httpx.get(f"{base_url}/v1/cases/nope-{j.case}/history", timeout=30)
     assert missing.status_code == 404
+
+
+def test_the_customer_360_shows_the_whole_journey(published: tuple[str, Journey, str]) -> None:
+    base_url, j, _ = published
+    answer = httpx.get(f"{base_url}/v1/customers/{j.customer}", timeout=30)
+    assert answer.status_code == 200, answer.text
+    view = answer.json()
+    assert view["profile"]["member_id"] == "m-1"
+    assert view["consents"]["current"] == ["marketing", "service"]
+    [order] = view["orders"]
+    assert (order["order_id"], order["status"], order["amount"], order["refunded"]) == (
+        j.order,
+        "delivered",
+        "299.00",
+        "299.00",
+    )
+    assert order["late"] is False
+    [returned] = view["returns"]
+    assert (returned["return_id"], returned["status"], returned["refunded"]) == (
+        j.return_id,
+        "refunded",
+        "299.00",
+    )
+    assert view["cases"]["open"] == []
+    [case] = view["cases"]["past"]
+    assert (case["case_ref"], case["status"], case["channels"]) == (
+        j.case,
+        "closed",
+        ["app", "phone"],
+    )
+    [callback] = view["callbacks"]
+    assert (callback["status"], callback["outcome"]) == ("completed", "reached")
+    [survey] = view["satisfaction"]
+    assert (survey["scores"]["overall"], survey["nps"]) == (2, 3)
+    # R-CUS-05 at the last event time: one order 8 days ago, fully refunded.
+    segments = view["segments"]
+    assert (segments["lifecycle"], segments["frequency"], segments["monetary"]) == (
+        "new",
+        1,
+        "0.00",
+    )
+    channels = {entry["channel"] for entry in view["timeline"]}
+    assert channels == {"app", "phone"}
+    missing = httpx.get(f"{base_url}/v1/customers/nobody-{j.customer}", timeout=30)
+    assert missing.status_code == 404

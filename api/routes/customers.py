@@ -1,0 +1,58 @@
+"""The customer 360 view for analysts (R-CUS-06)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
+
+from api.deps import Consistent, RuntimeDep
+from api.errors import ApiError
+from api.schemas import ErrorOut, ExplainOut
+from journey.explain import explain_notifications
+
+router = APIRouter(prefix="/v1", tags=["analysts"])
+
+
+@router.get(
+    "/customers/{customer_id}",
+    response_model=dict[str, Any],
+    responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}, 503: {"model": ErrorOut}},
+    dependencies=[Consistent],
+)
+async def customer_360(
+    runtime: RuntimeDep,
+    customer_id: str,
+    as_of: Annotated[
+        datetime | None,
+        Query(description="Judge segments and time-relative flags at this event time"),
+    ] = None,
+) -> dict[str, Any]:
+    """Profile, consents, RFM and lifecycle segments (R-CUS-05), orders, returns and
+    refunds, open and past cases, callbacks, satisfaction history and the contact timeline
+    across channels, in one place."""
+    if as_of is not None and as_of.tzinfo is None:
+        raise ApiError(422, "invalid_request", "as_of: give a time with a UTC offset")
+    view = await run_in_threadpool(runtime.customers.view, customer_id, as_of)
+    if view is None:
+        raise ApiError(404, "not_found", f"customer_id: no customer {customer_id!r}")
+    return view
+
+
+@router.get(
+    "/customers/{customer_id}/explain",
+    response_model=ExplainOut,
+    responses={404: {"model": ErrorOut}, 503: {"model": ErrorOut}},
+    dependencies=[Consistent],
+)
+async def explain_customer(runtime: RuntimeDep, customer_id: str) -> ExplainOut:
+    """The stored events the customer's 360 view was built from."""
+    ids = await run_in_threadpool(runtime.customers.events_behind, customer_id)
+    if not ids:
+        raise ApiError(404, "not_found", f"customer_id: no customer {customer_id!r}")
+    events = await run_in_threadpool(explain_notifications, runtime.app, ids)
+    return ExplainOut.model_validate(
+        {"subject": f"customer {customer_id}", "count": len(events), "events": events}
+    )
