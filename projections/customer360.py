@@ -12,7 +12,7 @@ Storage (one copy per rebuild suffix, see ``projections.base``):
 - ``c360_timeline`` — one row per contact fact (opened, message, reply, hand-off, close…)
   with its channel and event time: the contact timeline across channels, read newest
   first in pages.
-- ``c360_customers`` — one row per customer: first and latest event time of the facts shown.
+- ``c360_customers`` — one row per customer: the event time of its first fact shown.
 - ``c360_event_time`` — the latest ``occurred_at`` of any fact seen: the default ``as_of``.
 
 Personal values (name, phone, email, address, id number, member id, birthday,
@@ -129,7 +129,7 @@ class _Item:
 class _Work:
     """The rows one batch touches, each loaded once, changed in memory, written once."""
 
-    def __init__(self, items: dict[str, _Item], customers: dict[str, dict[str, str]]) -> None:
+    def __init__(self, items: dict[str, _Item], customers: dict[str, str]) -> None:
         self.items = items
         self.customers = customers
         self.dirty_items: set[str] = set()
@@ -137,13 +137,12 @@ class _Work:
         self.timeline: list[dict[str, Any]] = []
 
     def seen(self, customer_id: str, at: str) -> None:
-        row = self.customers.get(customer_id)
-        if row is None:
-            self.customers[customer_id] = {"first_seen_at": at, "last_event_at": at}
-        else:
-            row["first_seen_at"] = min(row["first_seen_at"], at)
-            row["last_event_at"] = max(row["last_event_at"], at)
-        self.dirty_customers.add(customer_id)
+        """The customer's first fact is the earliest by event time (the log's order is
+        only per aggregate); its row is written only when that changes."""
+        first = self.customers.get(customer_id)
+        if first is None or at < first:
+            self.customers[customer_id] = at
+            self.dirty_customers.add(customer_id)
 
 
 # -- creation events: a new item (kind, ref, document) ------------------------------------------
@@ -549,48 +548,54 @@ class Customer360(Projection):
     tables = ("c360_items", "c360_timeline", "c360_customers", "c360_event_time")
 
     def ddl(self) -> Sequence[str]:
+        # Times and ids are compared and ordered as strings: byte order on PostgreSQL too,
+        # whatever the database's locale, as on SQLite.
+        ordered = 'TEXT COLLATE "C"' if self.store.dialect == "postgres" else "TEXT"
+        # SQLite: the timeline is stored in its key's order, one b-tree instead of two.
+        clustered = "" if self.store.dialect == "postgres" else " WITHOUT ROWID"
         return (
             f"CREATE TABLE IF NOT EXISTS {self.t('c360_items')} ("
-            " aggregate_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, kind TEXT NOT NULL,"
-            " ref TEXT NOT NULL, at TEXT NOT NULL, doc TEXT NOT NULL)",
+            f" aggregate_id {ordered} PRIMARY KEY, customer_id TEXT NOT NULL,"
+            f" kind TEXT NOT NULL, ref TEXT NOT NULL, at {ordered} NOT NULL, doc TEXT NOT NULL)",
             f"CREATE TABLE IF NOT EXISTS {self.t('c360_timeline')} ("
-            " customer_id TEXT NOT NULL, at TEXT NOT NULL, nid BIGINT NOT NULL,"
+            f" customer_id TEXT NOT NULL, at {ordered} NOT NULL, nid BIGINT NOT NULL,"
             " contact_id TEXT NOT NULL, case_ref TEXT NOT NULL, channel TEXT NOT NULL,"
-            " event TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (customer_id, at, nid))",
+            " event TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (customer_id, at, nid))"
+            + clustered,
             f"CREATE TABLE IF NOT EXISTS {self.t('c360_customers')} ("
-            " customer_id TEXT PRIMARY KEY, first_seen_at TEXT NOT NULL,"
-            " last_event_at TEXT NOT NULL)",
+            " customer_id TEXT PRIMARY KEY, first_seen_at TEXT NOT NULL)",
             f"CREATE TABLE IF NOT EXISTS {self.t('c360_event_time')}"
-            " (name TEXT PRIMARY KEY, latest TEXT NOT NULL)",
+            f" (name TEXT PRIMARY KEY, latest {ordered} NOT NULL)",
         )
 
     def indexes(self) -> Sequence[Index]:
-        return (
-            Index("c360_items_customer", "c360_items", "customer_id, kind"),
-            Index("c360_customers_last_event", "c360_customers", "last_event_at"),
-        )
+        return (Index("c360_items_customer", "c360_items", "customer_id, kind"),)
 
     # -- applying ------------------------------------------------------------------------------
 
     def apply_batch(self, cursor: Cursor, batch: Sequence[Notified]) -> None:
-        shown = [(nid, e) for nid, e in batch if e is not None and type(e) in _SHOWN]
-        latest = max((_iso(e.occurred_at) for _, e in batch if is_fact(e)), default=None)
+        shown = [
+            (nid, str(e.originator_id), e)
+            for nid, e in batch
+            if e is not None and type(e) in _SHOWN
+        ]
+        latest = max((e.occurred_at for _, e in batch if is_fact(e)), default=None)
         if shown:
             work = self._load(cursor, shown)
-            for nid, event in shown:
-                self._apply(work, nid, event)
+            for nid, aggregate_id, event in shown:
+                self._apply(work, nid, aggregate_id, event)
             self._store(cursor, work)
         if latest is not None:
             cursor.execute(
                 f"INSERT INTO {self.t('c360_event_time')} AS w VALUES ('watermark', :at)"
                 " ON CONFLICT (name) DO UPDATE SET latest = excluded.latest"
                 " WHERE w.latest < excluded.latest",
-                {"at": latest},
+                {"at": _iso(latest)},
             )
 
-    def _load(self, cursor: Cursor, shown: Sequence[Notified]) -> _Work:
+    def _load(self, cursor: Cursor, shown: Sequence[tuple[int, str, Any]]) -> _Work:
         """The items and customer rows the batch touches, one query per 500 ids."""
-        ids = list(dict.fromkeys(str(e.originator_id) for _, e in shown))
+        ids = list(dict.fromkeys(aggregate_id for _, aggregate_id, _ in shown))
         items: dict[str, _Item] = {}
         for row in self._select_in(cursor, "c360_items", "aggregate_id", ids):
             items[row["aggregate_id"]] = _Item(
@@ -602,12 +607,9 @@ class Customer360(Projection):
                 orjson.loads(row["doc"]),
             )
         customer_ids = {item.customer_id for item in items.values()}
-        customer_ids.update(e.customer_id for _, e in shown if type(e) in CREATED)
+        customer_ids.update(e.customer_id for _, _, e in shown if type(e) in CREATED)
         customers = {
-            row["customer_id"]: {
-                "first_seen_at": row["first_seen_at"],
-                "last_event_at": row["last_event_at"],
-            }
+            row["customer_id"]: row["first_seen_at"]
             for row in self._select_in(
                 cursor, "c360_customers", "customer_id", sorted(customer_ids)
             )
@@ -624,8 +626,7 @@ class Customer360(Projection):
             rows.extend(cursor.fetchall())
         return rows
 
-    def _apply(self, work: _Work, nid: int, event: Any) -> None:
-        aggregate_id = str(event.originator_id)
+    def _apply(self, work: _Work, nid: int, aggregate_id: str, event: Any) -> None:
         at = _iso(event.occurred_at)
         kind = type(event)
         item = work.items.get(aggregate_id)
@@ -690,12 +691,11 @@ class Customer360(Projection):
             )
         if work.dirty_customers:
             cursor.executemany(
-                f"INSERT INTO {self.t('c360_customers')} (customer_id, first_seen_at,"
-                " last_event_at) VALUES (:customer_id, :first_seen_at, :last_event_at)"
-                " ON CONFLICT (customer_id) DO UPDATE SET first_seen_at = excluded.first_seen_at,"
-                " last_event_at = excluded.last_event_at",
+                f"INSERT INTO {self.t('c360_customers')} (customer_id, first_seen_at)"
+                " VALUES (:customer_id, :first_seen_at) ON CONFLICT (customer_id)"
+                " DO UPDATE SET first_seen_at = excluded.first_seen_at",
                 [
-                    {"customer_id": customer_id, **work.customers[customer_id]}
+                    {"customer_id": customer_id, "first_seen_at": work.customers[customer_id]}
                     for customer_id in sorted(work.dirty_customers)
                 ],
             )
@@ -752,7 +752,6 @@ class Customer360(Projection):
             "customer_id": customer_id,
             "as_of": at,
             "first_seen_at": customer["first_seen_at"],
-            "last_event_at": customer["last_event_at"],
             "profile": _profile(docs.get("customer", [])),
             "consents": _consents(docs.get("customer", []), at),
             "segments": segments_of(docs.get("order", []), customer["first_seen_at"], as_of),

@@ -292,7 +292,6 @@ def expected_view(log: Sequence[Notified]) -> dict[str, Any]:
         "customer_id": "c-360",
         "as_of": iso(T0 + 11 * D),
         "first_seen_at": iso(T0),
-        "last_event_at": iso(T0 + 11 * D),
         "profile": {
             "registered_at": iso(T0),
             "channel": "app",
