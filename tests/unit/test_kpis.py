@@ -1,0 +1,634 @@
+"""KPI counters (R-KPI-01..08): each rule at its boundaries, driven through a real
+``JourneyApplication``; then, for random journeys, the properties of the read model: every
+count is explained by exactly the events it is made of, batches and re-deliveries do not
+change the result, and a fresh copy fed the whole log equals the live one."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domain.contact import Contact
+from domain.ids import aggregate_id
+from journey.application import JourneyApplication
+from journey.envelope import SourceEvent, validate
+from journey.readstore import ReadStore, SQLiteReadStore
+from projections import kpi_metrics as m
+from projections.base import Notified
+from projections.kpi_anomalies import anomalies as flag_anomalies
+from projections.kpi_sample import rank, sample
+from projections.kpis import KpiCounters
+from tests.unit.feeding import NOW, Feed
+
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+DAY0 = T0.date()
+S, M, H, D = (timedelta(seconds=1), timedelta(minutes=1), timedelta(hours=1), timedelta(days=1))
+
+
+def notifications(app: JourneyApplication) -> list[Notified]:
+    found = app.process_recorder.select_notifications(start=None, limit=100_000)
+    return [(n.id, app.mapper.to_domain_event(n)) for n in found]
+
+
+def new_kpis(store: ReadStore) -> KpiCounters:
+    projection = KpiCounters(store)
+    projection.create_tables()
+    return projection
+
+
+@pytest.fixture
+def kpi(tmp_path: Path) -> Iterator[KpiCounters]:
+    projection = new_kpis(SQLiteReadStore(tmp_path / "kpi.sqlite"))
+    yield projection
+    projection.store.close()
+
+
+def source(
+    event_type: str, data: dict[str, Any], at: datetime, event_id: str, customer: str, channel: str
+) -> SourceEvent:
+    """A validated source event (``contact.opened`` in its version 2)."""
+    return validate(
+        {
+            "event_id": event_id,
+            "type": event_type,
+            "occurred_at": at.isoformat(),
+            "channel": channel,
+            "customer_id": customer,
+            "source": "test",
+            "schema_version": 2 if event_type == "contact.opened" else 1,
+            "data": data,
+        },
+        now=NOW,
+        max_future=timedelta(minutes=5),
+    )
+
+
+class Journey:
+    """Source events fed one at a time; in the rule tests every one must be accepted."""
+
+    def __init__(self, app: JourneyApplication, strict: bool = True) -> None:
+        self.app = app
+        self.feed = Feed(app)
+        self.count = 0
+        self.strict = strict
+
+    def __call__(
+        self, event_type: str, at: datetime, customer: str = "c1", channel: str = "app", **data: Any
+    ) -> bool:
+        self.count += 1
+        refused = self.feed(source(event_type, data, at, f"e-{self.count}", customer, channel))
+        if self.strict:
+            assert refused == []
+        return not refused
+
+    def contact(
+        self,
+        contact_id: str,
+        at: datetime,
+        customer: str = "c1",
+        channel: str = "app",
+        *,
+        case: str | None = None,
+        classification: str = "inquiry",
+        topic: str = "product",
+        store: str | None = "s1",
+        group: str | None = "g1",
+        **more: Any,
+    ) -> bool:
+        data: dict[str, Any] = {
+            "contact_id": contact_id,
+            "classification": classification,
+            "topic": topic,
+            **more,
+        }
+        if case is not None:
+            data["case_id"] = case
+        if store is not None:
+            data["store_id"] = store
+        if group is not None:
+            data["agent_group"] = group
+        return self("contact.opened", at, customer, channel, **data)
+
+    def reply(
+        self, contact_id: str, at: datetime, customer: str = "c1", responder: str = "agent"
+    ) -> bool:
+        return self("contact.replied", at, customer, contact_id=contact_id, responder=responder)
+
+    def resolve(self, case: str, at: datetime, customer: str = "c1") -> bool:
+        """Owner, options, resolution: the last at ``at``."""
+        return (
+            self(
+                "case.owner_assigned",
+                at - 2 * S,
+                customer,
+                case_id=case,
+                owner="ag-1",
+                due_at=(at + 30 * D).isoformat(),
+                acceptance_criteria="done",
+            )
+            and self("case.options_offered", at - S, customer, case_id=case, options=["fix"])
+            and self("case.resolved", at, customer, case_id=case, option="fix")
+        )
+
+    def order(
+        self, order_id: str, at: datetime, customer: str = "c1", store: str | None = "s1"
+    ) -> bool:
+        extra = {"store_id": store} if store else {}
+        return self(
+            "order.placed",
+            at,
+            customer,
+            "web",
+            order_id=order_id,
+            items=[{"sku": "KT-1", "quantity": 1, "unit_price": "100.00"}],
+            amount_paid="100.00",
+            currency="CNY",
+            promised_delivery_at=(at + 3 * D).isoformat(),
+            **extra,
+        )
+
+    def deliver(self, order_id: str, at: datetime, customer: str = "c1") -> bool:
+        return self("order.shipped", at - S, customer, "web", order_id=order_id) and self(
+            "order.delivered", at, customer, "web", order_id=order_id
+        )
+
+    def returned(self, return_id: str, order_id: str, at: datetime, customer: str = "c1") -> bool:
+        """A return requested, then approved at ``at``."""
+        return self(
+            "return.requested",
+            at - S,
+            customer,
+            "web",
+            return_id=return_id,
+            order_id=order_id,
+            reason="quality",
+            opened=True,
+            where="online",
+            amount_requested="50.00",
+        ) and self("return.approved", at, customer, "web", return_id=return_id)
+
+    def survey(
+        self, survey_id: str, case: str, at: datetime, overall: int, nps: int | None = None
+    ) -> bool:
+        answer: dict[str, Any] = {"attitude": 4, "efficiency": 4, "solution": 4}
+        if nps is not None:
+            answer["nps"] = nps
+        return self("survey.sent", at - S, survey_id=survey_id, case_id=case) and self(
+            "survey.answered", at, survey_id=survey_id, overall=overall, **answer
+        )
+
+
+@pytest.fixture
+def journey(app: JourneyApplication) -> Journey:
+    return Journey(app)
+
+
+def caught_up(app: JourneyApplication, kpi: KpiCounters) -> KpiCounters:
+    kpi.process(notifications(app))
+    return kpi
+
+
+def total(kpi: KpiCounters, start: date = DAY0, end: date | None = None) -> dict[str, Any]:
+    [row] = kpi.kpis(start, end or start)
+    return row
+
+
+def contact_of(contact_id: str) -> str:
+    return str(aggregate_id("contact", contact_id))
+
+
+def case_of(case_ref: str) -> str:
+    return str(aggregate_id("case", case_ref))
+
+
+def subjects(kpi: KpiCounters, metric: str, day: date = DAY0, **where: str | None) -> list[str]:
+    return [row["subject_id"] for row in kpi.explain(metric, day, **where)]
+
+
+# -- R-KPI-01 response rate ------------------------------------------------------------------
+
+
+def test_r_kpi_01_a_response_at_the_target_is_in_target_one_second_later_is_not(
+    app: JourneyApplication, journey: Journey, kpi: KpiCounters
+) -> None:
+    journey.contact("k-30s", T0)
+    journey.reply("k-30s", T0 + 30 * S)
+    journey.contact("k-31s", T0)
+    journey.reply("k-31s", T0 + 31 * S)
+    journey.contact("k-mail", T0, channel="email")  # no first-response clock on email
+    journey.reply("k-mail", T0 + H)
+
+    row = total(caught_up(app, kpi))
+
+    assert (row["responses"], row["responses_in_target"], row["response_rate"]) == (2, 1, 0.5)
+    assert row["breaches"] == {"R-RESP-01": 1}
+    [met] = kpi.explain(m.RESPONSES_IN_TARGET, DAY0)
+    assert (met["subject_id"], met["subkey"]) == (contact_of("k-30s"), "R-RESP-01")
+    assert met["type"] == "Contact.DeadlineMet"
+    [breach] = kpi.explain(m.BREACHES + "R-RESP-01", DAY0)
+    assert (breach["subject_id"], breach["type"]) == (
+        contact_of("k-31s"),
+        "Contact.DeadlineBreached",
+    )
+    assert sorted(subjects(kpi, m.RESPONSES)) == sorted([contact_of("k-30s"), contact_of("k-31s")])
+
+
+def test_r_kpi_01_after_a_bot_the_hand_off_is_the_response(
+    app: JourneyApplication, journey: Journey, kpi: KpiCounters
+) -> None:
+    for contact, handed_after in (("k-10s", 10 * S), ("k-11s", 11 * S)):
+        journey.contact(contact, T0)
+        journey.reply(contact, T0 + 2 * S, responder="bot")  # calls R-RESP-01 off
+        journey("contact.handoff_requested", T0 + 5 * S, contact_id=contact)
+        journey("contact.handed_off", T0 + 5 * S + handed_after, contact_id=contact, agent_id="a")
+
+    row = total(caught_up(app, kpi))
+
+    assert (row["responses"], row["responses_in_target"]) == (2, 1)
+    assert row["breaches"] == {"R-RESP-02": 1}
+    assert subjects(kpi, m.RESPONSES_IN_TARGET) == [contact_of("k-10s")]
+    assert {r["subkey"] for r in kpi.explain(m.RESPONSES, DAY0)} == {"R-RESP-02:1"}
+
+
+def test_r_kpi_01_a_breach_by_the_watermark_settled_by_a_late_answer_counts_as_met(
+    app: JourneyApplication, journey: Journey, kpi: KpiCounters
+) -> None:
+    journey.contact("k-late", T0)
+    assert app.advance_clock(Contact.create_id("k-late"), T0 + 10 * M) == 1
+    caught_up(app, kpi)
+    assert total(kpi)["responses_in_target"] == 0
+    assert total(kpi)["breaches"] == {"R-RESP-01": 1}
+
+    journey.reply("k-late", T0 + 20 * S)  # happened in time, arrived after the breach
+
+    row = total(caught_up(app, kpi))
+    assert (row["responses"], row["responses_in_target"], row["breaches"]) == (1, 1, {})
+    [settled] = kpi.explain(m.RESPONSES_IN_TARGET, DAY0)
+    assert settled["type"] == "Contact.DeadlineSettled"
+    assert kpi.explain(m.BREACHES + "R-RESP-01", DAY0) == []
+
+
+# -- R-KPI-02 first-contact resolution --------------------------------------------------------
+
+
+def test_r_kpi_02_resolved_in_the_one_contact_and_never_reopened(
+    app: JourneyApplication, journey: Journey, kpi: KpiCounters
+) -> None:
+    journey.contact("one", T0)
+    journey.resolve("one", T0 + H)
+    journey.contact("two", T0)
+    journey.contact("two-b", T0 + M, case="two", channel="phone")
+    journey.resolve("two", T0 + H)
+
+    row = total(caught_up(app, kpi))
+    assert (row["resolved"], row["fcr"], row["fcr_rate"]) == (2, 1, 0.5)
+    assert subjects(kpi, m.FCR) == [case_of("one")]
+
+    journey("case.reopened", T0 + D, case_id="one", reason="broke again")
+    journey.resolve("one", T0 + D + H)
+
+    caught_up(app, kpi)
+    assert kpi.explain(m.FCR, DAY0) == []  # the reopening un-counted it
+    assert (total(kpi)["fcr"], total(kpi)["resolved"]) == (0, 2)
+    assert total(kpi, DAY0 + timedelta(days=1))["reopened"] == 1
+    assert total(kpi, DAY0 + timedelta(days=1))["resolved"] == 0  # first resolutions only
+
+
+def test_r_kpi_02_a_contact_joining_after_the_resolution_un_counts_it(
+    app: JourneyApplication, journey: Journey, kpi: KpiCounters
+) -> None:
+    journey.contact("solo", T0)
+    journey.resolve("solo", T0 + H)
+    assert total(caught_up(app, kpi))["fcr"] == 1
+
+    journey.contact("solo-again", T0 + 2 * H, case="solo")
+
+    assert total(caught_up(app, kpi))["fcr"] == 0
+    assert total(kpi)["contacts"] == 2
+
+
+# -- R-KPI-03 return rate -------------------------------------------------------------------
+
+
+def test_r_kpi_03_orders_with_an_approved_return_over_deliveries(
+    app: JourneyApplication, journey: Journey, kpi: KpiCounters
+) -> None:
+    for order in ("o1", "o2", "o3", "o4"):
+        journey.order(order, T0)
+        journey.deliver(order, T0 + H)
+    journey.returned("r1", "o1", T0 + 2 * H)
+    journey.returned("r2", "o1", T0 + 3 * H)  # a second return of the same order
+    journey(
+        "return.requested",
+        T0 + 2 * H,
+        channel="web",
+        return_id="r3",
+        order_id="o2",
+        reason="quality",
+        opened=True,
+        where="online",
+        amount_requested="50.00",
+    )  # requested, never approved
+
+    row = total(caught_up(app, kpi))
+
+    assert (row["deliveries"], row["returned_orders"], row["return_rate"]) == (4, 1, 0.25)
+    [approved] = kpi.explain(m.RETURNED_ORDERS, DAY0, channel="web", store="s1")
+    assert approved["ref"] == "o1"
+    assert approved["type"] == "ReturnRequest.Approved"
+    assert approved["aggregate_id"] == str(aggregate_id("return", "r1"))
+
+
+# -- R-KPI-04 CSAT and NPS ------------------------------------------------------------------------
+
+
+def test_r_kpi_04_nps_9_promoter_8_passive_6_detractor_and_csat_the_mean_overall(
+    app: JourneyApplication, journey: Journey, kpi: KpiCounters
+) -> None:
+    answers = {"p9": (5, 9), "p10": (5, 10), "n8": (4, 8), "n7": (4, 7), "d6": (2, 6)}
+    for case, (overall, nps) in answers.items():
+        journey.contact(case, T0)
+        journey.resolve(case, T0 + H)
+        journey.survey(f"sv-{case}", case, T0 + 2 * H, overall, nps)
+    journey.contact("no-nps", T0)
+    journey.resolve("no-nps", T0 + H)
+    journey.survey("sv-no-nps", "no-nps", T0 + 2 * H, 1)
+
+    row = total(caught_up(app, kpi))
+
+    assert (row["nps_answers"], row["nps_promoters"], row["nps_detractors"]) == (5, 2, 1)
+    assert row["nps"] == pytest.approx(100 * (2 - 1) / 5)
+    assert row["csat_answers"] == 6
+    assert row["csat"] == pytest.approx((5 + 5 + 4 + 4 + 2 + 1) / 6)
+    refs = {metric: sorted(r["ref"] for r in kpi.explain(metric, DAY0)) for metric in (
+        m.NPS_PROMOTERS, m.NPS_DETRACTORS)}  # fmt: skip
+    assert refs == {m.NPS_PROMOTERS: ["sv-p10", "sv-p9"], m.NPS_DETRACTORS: ["sv-d6"]}
+    assert sum(r["value"] for r in kpi.explain(m.CSAT, DAY0)) == 21
+
+
+# -- R-KPI-05 volume, type mix, handling time, top issues, by dimension -----------------------
+
+
+def test_r_kpi_05_volumes_type_mix_top_issues_and_handling_time_by_dimension(
+    app: JourneyApplication, journey: Journey, kpi: KpiCounters
+) -> None:
+    issues = [
+        ("after_sales", "damaged", 3),
+        ("order", None, 3),
+        ("product", None, 2),
+        ("logistics", None, 2),
+        ("membership", None, 1),
+        ("other", None, 1),
+        ("after_sales", "quality", 1),
+    ]
+    n = 0
+    for topic, kind, count in issues:
+        for _ in range(count):
+            n += 1
+            more = {"after_sales_kind": kind} if kind else {}
+            journey.contact(
+                f"k{n}",
+                T0,
+                channel="app" if n % 2 else "web",
+                classification="complaint" if n % 3 == 0 else "inquiry",
+                topic=topic,
+                store=f"s{n % 2}",
+                group="g1" if n <= 6 else None,
+                **more,
+            )
+    journey.resolve("k1", T0 + 2 * H)
+    journey.resolve("k2", T0 + 4 * H)
+
+    row = total(caught_up(app, kpi))
+
+    assert row["contacts"] == n == 13
+    assert row["volume_by_classification"] == {"complaint": 4, "inquiry": 9}
+    assert row["top5_issues"] == [
+        {"issue": "after_sales/damaged", "contacts": 3},
+        {"issue": "order", "contacts": 3},
+        {"issue": "logistics", "contacts": 2},
+        {"issue": "product", "contacts": 2},
+        {"issue": "after_sales/quality", "contacts": 1},
+    ]
+    assert (row["handled"], row["mean_handling_s"]) == (2, 3 * 3600)
+    by_channel = {r["channel"]: r["contacts"] for r in kpi.kpis(DAY0, DAY0, ["channel"])}
+    assert by_channel == {"app": 7, "web": 6}
+    by_group = {r["agent_group"]: r["contacts"] for r in kpi.kpis(DAY0, DAY0, ["agent_group"])}
+    assert by_group == {"g1": 6, None: 7}
+    full = kpi.kpis(DAY0, DAY0, ["day", "channel", "store", "agent_group"])
+    assert sum(r["contacts"] for r in full) == 13
+    assert {r["day"] for r in full} == {DAY0.isoformat()}
+    for r in full:
+        where = {d: r[d] for d in ("channel", "store", "agent_group")}
+        assert len(kpi.explain(m.CONTACTS, DAY0, **where)) == r["contacts"]
+    assert kpi.kpis(DAY0 + timedelta(days=1), DAY0 + timedelta(days=9), ["channel"]) == []
+
+
+def test_r_kpi_05_a_resolution_after_a_reopening_replaces_the_handling_time(
+    app: JourneyApplication, journey: Journey, kpi: KpiCounters
+) -> None:
+    journey.contact("k", T0)
+    journey.resolve("k", T0 + H)
+    journey("case.reopened", T0 + D, case_id="k", reason="again")
+    journey.resolve("k", T0 + D + 5 * H)
+
+    caught_up(app, kpi)
+
+    assert total(kpi)["handled"] == 0
+    later = total(kpi, DAY0 + timedelta(days=1))
+    assert (later["handled"], later["mean_handling_s"]) == (1, (D + 5 * H).total_seconds())
+
+
+# -- R-KPI-06 anomalies ---------------------------------------------------------------------------
+
+
+def complaint_days(journey: Journey, days: Sequence[int]) -> None:
+    """Each day: store s1 has 2 complaints in 2 contacts, s2 and s3 none in 2."""
+    for day in days:
+        at = T0 + day * D
+        for store in ("s1", "s2", "s3"):
+            for i in range(2):
+                journey.contact(
+                    f"{store}-{day}-{i}",
+                    at,
+                    classification="complaint" if store == "s1" else "inquiry",
+                    store=store,
+                )
+
+
+def test_r_kpi_06_flagged_on_the_third_consecutive_day_above_the_peers(
+    app: JourneyApplication, journey: Journey, kpi: KpiCounters
+) -> None:
+    complaint_days(journey, [0, 1, 2])
+    caught_up(app, kpi)
+
+    [flag] = kpi.anomalies(DAY0, DAY0 + timedelta(days=2))
+
+    days = [(DAY0 + timedelta(days=n)).isoformat() for n in range(3)]
+    assert (flag["dimension"], flag["value"], flag["days"]) == ("store", "s1", days)
+    assert flag["flagged_days"] == days[2:]
+    assert [(r["complaint_rate"], r["peer_mean"]) for r in flag["rates"]] == [(1.0, 0.0)] * 3
+    assert kpi.anomalies(DAY0 + timedelta(days=2), DAY0 + timedelta(days=2)) == [flag]
+    assert kpi.anomalies(DAY0, DAY0 + timedelta(days=1)) == []  # 2 days are not enough
+
+
+def test_r_kpi_06_a_gap_breaks_the_run(
+    app: JourneyApplication, journey: Journey, kpi: KpiCounters
+) -> None:
+    complaint_days(journey, [0, 1, 3, 4])
+    caught_up(app, kpi)
+
+    assert kpi.anomalies(DAY0, DAY0 + timedelta(days=6)) == []
+
+
+def test_r_kpi_06_equal_to_the_peers_mean_is_not_above() -> None:
+    daily = [(f"2026-03-0{d}", v, c, 4) for d in (2, 3, 4) for v, c in (("a", 2), ("b", 2))]
+    assert flag_anomalies("store", daily) == []
+    daily += [(f"2026-03-0{d}", "c", 1, 4) for d in (2, 3, 4)]
+    assert [f["value"] for f in flag_anomalies("store", daily)] == ["a", "b"]
+    no_store = [(f"2026-03-0{d}", "", 4, 4) for d in (2, 3, 4)]
+    assert flag_anomalies("store", no_store + daily) == flag_anomalies("store", daily)
+
+
+# -- R-KPI-07 quality-inspection sample ---------------------------------------------------------
+
+
+def test_r_kpi_07_ten_percent_per_group_the_same_for_the_same_seed(
+    app: JourneyApplication, journey: Journey, kpi: KpiCounters
+) -> None:
+    for i in range(25):
+        journey.contact(f"g1-{i}", T0 + i * M, group="g1")
+    for i in range(12):
+        journey.contact(f"g2-{i}", T0 + i * M, group="g2")
+    journey.contact("nobody", T0, group=None)
+    caught_up(app, kpi)
+
+    picked = kpi.qa_sample(None, DAY0, DAY0, seed=7)
+
+    sizes = Counter(row["agent_group"] for row in picked)
+    assert sizes == {"g1": 3, "g2": 2, None: 1}  # 10 %, rounded up
+    assert picked == kpi.qa_sample(None, DAY0, DAY0, seed=7)
+    assert picked != kpi.qa_sample(None, DAY0, DAY0, seed=8)
+    g1 = [row for row in picked if row["agent_group"] == "g1"]
+    assert kpi.qa_sample("g1", DAY0, DAY0, seed=7) == g1
+    population = [contact_of(f"g1-{i}") for i in range(25)]
+    assert [row["contact"] for row in g1] == sorted(population, key=lambda c: rank(7, c))[:3]
+    assert all(row["contact_id"].startswith("g1-") for row in g1)
+    assert kpi.qa_sample("g1", DAY0 + timedelta(days=1), DAY0 + timedelta(days=1), 7) == []
+
+
+def test_r_kpi_07_the_sample_does_not_depend_on_arrival_order() -> None:
+    rows = [{"subject_id": f"c-{i}", "agent_group": f"g{i % 3}"} for i in range(40)]
+    shuffled = rows[:]
+    random.Random(3).shuffle(shuffled)
+    assert sample(rows, seed=11) == sample(shuffled, seed=11)
+    assert [len([r for r in sample(rows, 11) if r["agent_group"] == g]) for g in ("g0", "g1")] == [
+        2,
+        2,
+    ]
+
+
+# -- R-KPI-08 funnel and conversion ---------------------------------------------------------------
+
+
+def test_r_kpi_08_conversion_within_7_days_exactly_but_not_one_second_more(
+    app: JourneyApplication, journey: Journey, kpi: KpiCounters
+) -> None:
+    journey.contact("k-7d", T0, customer="c7")
+    journey.order("o-7d", T0 + 7 * D, customer="c7")
+    journey.contact("k-7d1s", T0, customer="c8")
+    journey.order("o-7d1s", T0 + 7 * D + S, customer="c8")
+    journey.order("o-before", T0 - S, customer="c9")  # before the contact: no conversion
+    journey.contact("k-before", T0, customer="c9")
+    journey.contact("k-in-sale", T0, customer="c10", topic="order")
+    journey.order("o-in-sale", T0 + H, customer="c10")
+
+    caught_up(app, kpi)
+    funnel = kpi.funnel(DAY0, DAY0 + timedelta(days=8))
+
+    assert funnel["stages"] == {"pre_sale": 3, "in_sale": 1, "after_sale": 0}
+    assert (funnel["converted"], funnel["pre_sale_contacts"]) == (1, 3)
+    assert funnel["conversion_rate"] == pytest.approx(1 / 3)
+    [converted] = kpi.explain(m.CONVERTED, DAY0)
+    assert (converted["ref"], converted["type"]) == ("k-7d", "Order.Placed")
+    assert converted["aggregate_id"] == str(aggregate_id("order", "o-7d"))
+
+
+def test_r_kpi_08_an_order_stored_before_the_contact_it_follows_still_converts_it(
+    app: JourneyApplication, journey: Journey, kpi: KpiCounters
+) -> None:
+    journey.order("o-late", T0 + 3 * D, customer="c3")
+    journey.order("o-early", T0 + D, customer="c3")
+    caught_up(app, kpi)  # the orders are counted in an earlier batch
+    journey.contact("k-earlier", T0, customer="c3", topic="membership")
+
+    caught_up(app, kpi)
+
+    [converted] = kpi.explain(m.CONVERTED, DAY0)
+    assert converted["aggregate_id"] == str(aggregate_id("order", "o-early"))
+
+
+def test_r_kpi_08_the_earliest_order_converts_whatever_the_arrival_order(
+    app: JourneyApplication, journey: Journey, kpi: KpiCounters
+) -> None:
+    journey.contact("k", T0, customer="c4", topic="other")
+    journey.order("o-later", T0 + 2 * D, customer="c4")
+    caught_up(app, kpi)
+    journey.order("o-sooner", T0 + D, customer="c4")  # stored after, happened before
+
+    caught_up(app, kpi)
+
+    [converted] = kpi.explain(m.CONVERTED, DAY0)
+    assert converted["aggregate_id"] == str(aggregate_id("order", "o-sooner"))
+    assert total(kpi)["converted"] == 1
+
+
+def test_r_kpi_08_after_sales_resolution_rate_by_the_cases_opening_day(
+    app: JourneyApplication, journey: Journey, kpi: KpiCounters
+) -> None:
+    journey.contact("as-1", T0, topic="after_sales", after_sales_kind="damaged")
+    journey.contact("as-2", T0, topic="after_sales", after_sales_kind="usage")
+    journey.contact("pre", T0, topic="product")
+    journey.resolve("as-1", T0 + 3 * D)
+    journey.resolve("pre", T0 + H)
+
+    funnel = caught_up(app, kpi).funnel(DAY0, DAY0)
+
+    assert funnel["stages"] == {"pre_sale": 1, "in_sale": 0, "after_sale": 2}
+    assert (funnel["after_sales_cases"], funnel["after_sales_resolved"]) == (2, 1)
+    assert funnel["after_sales_resolution_rate"] == 0.5
+
+
+# -- R-CMP-07 reopened cases and repeat complaints -----------------------------------------------
+
+
+def test_r_cmp_07_a_repeat_complaint_on_the_same_topic_within_30_days(
+    app: JourneyApplication, journey: Journey, kpi: KpiCounters
+) -> None:
+    journey.contact("first", T0, classification="complaint", topic="order")
+    journey.contact("30d", T0 + 30 * D, classification="complaint", topic="order")
+    journey.contact("other-topic", T0 + D, classification="complaint", topic="logistics")
+    journey.contact("30d1s", T0 + 60 * D + S, classification="complaint", topic="order")
+    journey.contact("not-a-complaint", T0 + 2 * D, classification="inquiry", topic="order")
+    journey.contact("earlier", T0 - D, customer="c2", classification="complaint", topic="order")
+    journey.contact("before", T0 - 2 * D, customer="c2", classification="complaint", topic="order")
+
+    caught_up(app, kpi)
+
+    found = {
+        row["ref"]
+        for row in kpi.explain(m.REPEAT_COMPLAINTS, DAY0 + timedelta(days=30))
+        + kpi.explain(m.REPEAT_COMPLAINTS, DAY0 - timedelta(days=1))
+    }
+    assert found == {"30d", "earlier"}
+    every = kpi.kpis(DAY0 - timedelta(days=5), DAY0 + timedelta(days=70))
+    assert every[0]["repeat_complaints"] == 2
+
+
+# -- explain, rebuild, batches: properties -------------------------------------------------------
