@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import cases, complaints, customers, events, health, metrics
+from api.routes import cases, complaints, customers, events, health, kpis, metrics
 from journey.bootstrap import Runtime
 from journey.settings import WorkerName
 
@@ -37,6 +37,7 @@ def create_api(runtime: Runtime, workers: set[WorkerName] | None = None) -> Fast
     app.include_router(events.router)
     app.include_router(complaints.router)
     app.include_router(customers.router)
+    app.include_router(kpis.router)
     app.include_router(cases.router)
     app.include_router(metrics.router)
     return app

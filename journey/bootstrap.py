@@ -26,6 +26,7 @@ from journey.topics import Topics
 from projections.audit_chain import AuditChain
 from projections.base import Projection
 from projections.customer360 import Customer360
+from projections.kpis import KpiCounters
 from projections.deadlines import DeadlineIndex
 from projections.ledger import ComplaintLedger
 from projections.runner import NotificationReader, ProjectionRunner
@@ -131,6 +132,7 @@ class Runtime:
     ledger: ComplaintLedger
     deadlines: DeadlineIndex
     customers: Customer360
+    kpis: KpiCounters
     projection_runner: ProjectionRunner
     projections: list[Projection]
     audit_chain: AuditChain
@@ -207,7 +209,8 @@ def build(settings: Settings) -> Runtime:
         ledger = ComplaintLedger(read_store)
         deadlines = DeadlineIndex(read_store)
         customers = Customer360(read_store)
-        projections: list[Projection] = [ledger, deadlines, customers]
+        kpis = KpiCounters(read_store)
+        projections: list[Projection] = [ledger, deadlines, customers, kpis]
         for projection in projections:
             projection.create_tables()
         audit_chain = AuditChain(read_store, app.recorder, app.mapper)
@@ -222,6 +225,7 @@ def build(settings: Settings) -> Runtime:
         ledger=ledger,
         deadlines=deadlines,
         customers=customers,
+        kpis=kpis,
         projection_runner=ProjectionRunner(
             NotificationReader(app.process_recorder, app.mapper),
             projections,

@@ -33,7 +33,9 @@ Handler = Callable[[Work, int, Any], None]
 Dims = tuple[str, str, str]
 NO_DIMS: Dims = ("", "", "")
 _MICROSECOND = timedelta(microseconds=1)
-_NUMBERS = frozenset({"notification_id", "version", "contacts", "resolutions", "reopens"})
+_NUMBERS = frozenset(
+    {"notification_id", "version", "contacts", "resolutions", "reopens", "attributed"}
+)
 
 
 def iso(at: datetime) -> str:
@@ -276,7 +278,6 @@ def reopened(work: Work, nid: int, e: Case.Reopened) -> None:
         return
     case["reopens"] += 1
     work.changed(case)
-    work.remove(case["aggregate_id"], m.FCR)
     work.put(owner_fact(m.REOPENED, case, day_of(e.occurred_at), evidence(nid, e)), keep=True)
 
 
