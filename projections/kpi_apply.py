@@ -278,6 +278,7 @@ def reopened(work: Work, nid: int, e: Case.Reopened) -> None:
         return
     case["reopens"] += 1
     work.changed(case)
+    work.remove(case["aggregate_id"], m.FCR)
     work.put(owner_fact(m.REOPENED, case, day_of(e.occurred_at), evidence(nid, e)), keep=True)
 
 

@@ -6,24 +6,32 @@ change the result, and a fresh copy fed the whole log equals the live one."""
 from __future__ import annotations
 
 import random
+import tempfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from domain.case import Case
 from domain.contact import Contact
 from domain.ids import aggregate_id
 from journey.application import JourneyApplication
 from journey.envelope import SourceEvent, validate
-from journey.readstore import ReadStore, SQLiteReadStore
+from journey.readstore import PostgresReadStore, ReadStore, Row, SQLiteReadStore
 from projections import kpi_metrics as m
 from projections.base import Notified
 from projections.kpi_anomalies import anomalies as flag_anomalies
 from projections.kpi_sample import rank, sample
 from projections.kpis import KpiCounters
+from projections.rebuild import rebuild
+from projections.runner import NotificationReader
+from tests.conftest import PostgresServer
+from tests.unit.conftest import make_app
 from tests.unit.feeding import NOW, Feed
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -174,13 +182,19 @@ class Journey:
         ) and self("return.approved", at, customer, "web", return_id=return_id)
 
     def survey(
-        self, survey_id: str, case: str, at: datetime, overall: int, nps: int | None = None
+        self,
+        survey_id: str,
+        case: str,
+        at: datetime,
+        overall: int,
+        nps: int | None = None,
+        customer: str = "c1",
     ) -> bool:
         answer: dict[str, Any] = {"attitude": 4, "efficiency": 4, "solution": 4}
         if nps is not None:
             answer["nps"] = nps
-        return self("survey.sent", at - S, survey_id=survey_id, case_id=case) and self(
-            "survey.answered", at, survey_id=survey_id, overall=overall, **answer
+        return self("survey.sent", at - S, customer, survey_id=survey_id, case_id=case) and self(
+            "survey.answered", at, customer, survey_id=survey_id, overall=overall, **answer
         )
 
 
@@ -632,3 +646,346 @@ def test_r_cmp_07_a_repeat_complaint_on_the_same_topic_within_30_days(
 
 
 # -- explain, rebuild, batches: properties -------------------------------------------------------
+
+CHANNELS = ("app", "web", "phone", "store", "email", "mini_program", "social", "marketplace")
+CLASSIFICATIONS = ("inquiry", "complaint", "service", "urgent")
+TOPICS = ("product", "order", "after_sales", "logistics", "membership", "other")
+KINDS = ("quality", "damaged", "usage")
+ACTIONS = (
+    "contact", "join", "reply", "bot", "handoff", "resolve", "reopen", "order", "deliver",
+    "return", "survey", "timer", "back",
+)  # fmt: skip
+GAPS = (S, 20 * S, 31 * S, 10 * M, H, D, 7 * D, 7 * D + S)
+Step = tuple[str, str, timedelta, int]
+STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(("c1", "c2")),
+        st.sampled_from(ACTIONS),
+        st.sampled_from(GAPS),
+        st.integers(0, 11),
+    ),
+    min_size=1,
+    max_size=30,
+)
+"""Which customer does what next, after how long, with which variant (channel, topic,
+store, score...). Steps the domain refuses (a reply with no contact yet, a return of an
+undelivered order, ...) are refused and leave nothing behind, which is fine."""
+
+
+def play(app: JourneyApplication, steps: Sequence[Step], after: Any = None) -> None:
+    """Feed a random journey, after a first contact so that the log is never empty;
+    ``after()`` is called after each step (a live follower)."""
+    journey = Journey(app, strict=False)
+    at = T0
+    seen: dict[str, dict[str, list[str]]] = {}
+    first: Step = ("c1", "contact", S, 0)
+    for number, (customer, action, gap, choice) in enumerate([first, *steps]):
+        at += gap
+        mine = seen.setdefault(customer, {"contacts": [], "cases": [], "orders": []})
+        ref = f"{customer}-{number}"
+        contact = mine["contacts"][-1] if mine["contacts"] else "none"
+        case = mine["cases"][choice % len(mine["cases"])] if mine["cases"] else "none"
+        order = mine["orders"][-1] if mine["orders"] else "none"
+        topic = TOPICS[choice % len(TOPICS)]
+        opening: dict[str, Any] = {
+            "channel": CHANNELS[choice % len(CHANNELS)],
+            "classification": CLASSIFICATIONS[choice % len(CLASSIFICATIONS)],
+            "topic": topic,
+            "store": ("s1", "s2", None)[choice % 3],
+            "group": ("g1", "g2", None)[(choice // 3) % 3],
+        }
+        if topic == "after_sales":
+            opening["after_sales_kind"] = KINDS[choice % len(KINDS)]
+        if action in ("contact", "back"):
+            when = at if action == "contact" else at - 2 * D
+            if journey.contact(ref, when, customer, **opening):
+                mine["contacts"].append(ref)
+                mine["cases"].append(ref)
+        elif action == "join":
+            if journey.contact(ref, at, customer, **{**opening, "case": case}):
+                mine["contacts"].append(ref)
+        elif action in ("reply", "bot"):
+            journey.reply(contact, at, customer, "agent" if action == "reply" else "bot")
+        elif action == "handoff":
+            if journey("contact.handoff_requested", at, customer, contact_id=contact):
+                handed = at + (5 + choice) * S
+                journey("contact.handed_off", handed, customer, contact_id=contact, agent_id="a")
+        elif action == "resolve":
+            journey.resolve(case, at, customer)
+        elif action == "reopen":
+            journey("case.reopened", at, customer, case_id=case, reason="again")
+        elif action == "order":
+            if journey.order(ref, at, customer, store=opening["store"]):
+                mine["orders"].append(ref)
+        elif action == "deliver":
+            journey.deliver(order, at, customer)
+        elif action == "return":
+            journey.returned(f"r-{ref}", order, at, customer)
+        elif action == "survey":
+            nps = None if choice == 11 else choice
+            journey.survey(f"sv-{ref}", case, at, 1 + choice % 5, nps, customer)
+        elif action == "timer":
+            for kind, refs in (("contact", mine["contacts"]), ("case", mine["cases"])):
+                if refs:
+                    app.advance_clock(aggregate_id(kind, refs[-1]), at)
+        if after is not None:
+            after()
+
+
+def recorded(folder: Path, steps: Sequence[Step]) -> tuple[list[Notified], dict[str, Any]]:
+    """The log of a random journey, and what its aggregates say (for independent counts)."""
+    app = make_app(folder)
+    try:
+        play(app, steps)
+        log = notifications(app)
+        ids = dict.fromkeys(event.originator_id for _, event in log)
+        return log, {str(i): app.repository.get(i) for i in ids}
+    finally:
+        app.close()
+
+
+ORDER_BY = {
+    "kpi_facts": "subject_id, metric, subkey",
+    "kpi_owners": "aggregate_id",
+    "kpi_counters": "day, channel, store, agent_group, metric",
+    "kpi_counters_channel": "day, channel, metric",
+    "kpi_counters_store": "day, store, metric",
+    "kpi_counters_group": "day, agent_group, metric",
+}
+
+
+def snapshot(kpi: KpiCounters) -> tuple[dict[str, list[Row]], int]:
+    assert set(ORDER_BY) == set(KpiCounters.tables)
+    rows = {
+        table: kpi.store.query(f"SELECT * FROM {kpi.t(table)} ORDER BY {order}")
+        for table, order in ORDER_BY.items()
+    }
+    return rows, kpi.position()
+
+
+def deliveries(data: st.DataObject, count: int) -> list[tuple[int, int]]:
+    """Slices ``[start, end)`` of a log as a follower sees them: each starts at or before
+    the first not yet delivered (some go back: re-deliveries); together they reach the end."""
+    slices: list[tuple[int, int]] = []
+    delivered = 0
+    while delivered < count:
+        start = data.draw(st.integers(min_value=0, max_value=delivered), label="start")
+        end = data.draw(st.integers(min_value=start + 1, max_value=count), label="end")
+        slices.append((start, end))
+        delivered = max(delivered, end)
+    return slices
+
+
+def expected_counts(log: Sequence[Notified], aggregates: dict[str, Any]) -> Counter[str]:
+    """Counts worked out from the log and the aggregates alone, not by the read model."""
+    counts: Counter[str] = Counter()
+    opened = {e.case_ref: e for _, e in log if isinstance(e, Case.Opened)}
+    contacts = [e for _, e in log if isinstance(e, Contact.Opened)]
+    orders = [e for _, e in log if type(e).__qualname__ == "Order.Placed"]
+    counts[m.CONTACTS] = len(contacts)
+    counts[m.CASES] = len(opened)
+    for aggregate in aggregates.values():
+        for outcome in aggregate.outcomes().values():
+            if outcome.rule in m.RESPONSE_RULES:
+                counts[m.RESPONSES] += 1
+                counts[m.RESPONSES_IN_TARGET] += outcome.met
+            if not outcome.met:
+                counts[m.BREACHES + outcome.rule] += 1
+        if isinstance(aggregate, Case):
+            resolved = aggregate.resolutions > 0
+            counts[m.RESOLVED] += resolved
+            counts[m.FCR] += (
+                resolved and not aggregate.reopen_count and (len(aggregate.contact_ids) == 1)
+            )
+            counts[m.REOPENED] += aggregate.reopen_count > 0
+    for contact in contacts:
+        if m.stage_of(opened[contact.case_ref].topic) == m.PRE_SALE:
+            counts[m.CONVERTED] += any(
+                o.customer_id == contact.customer_id
+                and contact.occurred_at <= o.occurred_at <= contact.occurred_at + 7 * D
+                for o in orders
+            )
+    complaints = [c for c in opened.values() if c.classification == "complaint"]
+    for case in complaints:
+        counts[m.REPEAT_COMPLAINTS] += any(
+            other.customer_id == case.customer_id
+            and other.topic == case.topic
+            and (other.occurred_at, other.case_ref) < (case.occurred_at, case.case_ref)
+            and case.occurred_at - other.occurred_at <= 30 * D
+            for other in complaints
+        )
+    named = Counter(type(e).__qualname__ for _, e in log)
+    counts[m.DELIVERIES] = named["Order.Delivered"]
+    counts[m.CSAT] = named["Survey.Answered"]
+    approved = {aggregates[str(e.originator_id)].order_id for _, e in log if (
+        type(e).__qualname__ == "ReturnRequest.Approved")}  # fmt: skip
+    counts[m.RETURNED_ORDERS] = len(approved)
+    return counts
+
+
+PROPERTY = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example],
+)
+
+
+@PROPERTY
+@given(steps=STEPS)
+def test_explain_lists_exactly_the_events_each_count_is_made_of(steps: list[Step]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        log, aggregates = recorded(Path(folder), steps)
+        kpi = new_kpis(SQLiteReadStore(Path(folder) / "kpi.sqlite"))
+        try:
+            kpi.process(log)
+            counters = kpi.store.query("SELECT * FROM kpi_counters")
+            explained = {
+                (c["day"], c["channel"], c["store"], c["agent_group"], c["metric"]): kpi.explain(
+                    c["metric"],
+                    c["day"],
+                    channel=c["channel"] or None,
+                    store=c["store"] or None,
+                    agent_group=c["agent_group"] or None,
+                )
+                for c in counters
+            }
+            facts = kpi.store.query("SELECT COUNT(*) AS n FROM kpi_facts")[0]["n"]
+        finally:
+            kpi.store.close()
+
+    events = dict(log)
+    for c in counters:
+        rows = explained[(c["day"], c["channel"], c["store"], c["agent_group"], c["metric"])]
+        assert len(rows) == c["n"] > 0
+        assert sum(row["value"] for row in rows) == c["total"]
+        for row in rows:
+            event = events[row["notification_id"]]
+            assert row["aggregate_id"] == str(event.originator_id)
+            assert row["version"] == event.originator_version
+            assert row["type"] == type(event).__qualname__
+            occurred = getattr(event, "occurred_at", None)
+            assert row["occurred_at"] == (
+                occurred.astimezone(UTC).isoformat() if occurred else None
+            )
+            source_ref = getattr(event, "source", None)
+            assert row["event_id"] == (source_ref.event_id if source_ref else None)
+    assert facts == sum(c["n"] for c in counters)
+    counted: Counter[str] = Counter()
+    for c in counters:
+        counted[c["metric"]] += c["n"]
+    expected = expected_counts(log, aggregates)
+    checked = set(expected) | {k for k in counted if k.startswith(m.BREACHES)}
+    assert {k: counted[k] for k in checked} == {k: expected[k] for k in checked}
+
+
+@PROPERTY
+@given(steps=STEPS, data=st.data())
+def test_random_batches_with_redeliveries_equal_one_batch_and_twice_changes_nothing(
+    steps: list[Step], data: st.DataObject
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        log, _ = recorded(root, steps)
+        one = new_kpis(SQLiteReadStore(root / "one.sqlite"))
+        live = new_kpis(SQLiteReadStore(root / "live.sqlite"))
+        try:
+            assert one.process(log) == len(log)
+            for start, end in deliveries(data, len(log)):
+                live.process(log[start:end])
+            expected, actual = snapshot(one), snapshot(live)
+            assert one.process(log) == 0
+            assert one.process(log[: len(log) // 2]) == 0
+            assert snapshot(one) == expected
+        finally:
+            one.store.close()
+            live.store.close()
+    assert actual == expected
+    assert expected[1] == log[-1][0]
+
+
+@PROPERTY
+@given(steps=STEPS)
+def test_a_fresh_copy_fed_the_whole_log_equals_the_live_one(steps: list[Step]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        app = make_app(root)
+        live = new_kpis(SQLiteReadStore(root / "kpi.sqlite"))
+        try:
+            play(app, steps, after=lambda: live.process(notifications(app)))
+            log = notifications(app)
+            fresh = cast(KpiCounters, live.fresh_copy("__rebuild"))
+            fresh.create_tables()
+            fresh.process(log)
+            assert snapshot(fresh) == snapshot(live)
+            assert fresh.kpis(DAY0, date(2027, 1, 1), ["day", "channel"]) == live.kpis(
+                DAY0, date(2027, 1, 1), ["day", "channel"]
+            )
+        finally:
+            live.store.close()
+            app.close()
+
+
+# -- rebuild and PostgreSQL -----------------------------------------------------------------------
+
+FIXED = [
+    (("c1", "c2")[n % 5 % 2], ACTIONS[n * 7 % len(ACTIONS)], GAPS[n % len(GAPS)], n % 12)
+    for n in range(60)
+]
+"""A fixed journey that touches every action."""
+
+
+def test_a_rebuild_swaps_in_a_copy_equal_to_the_live_one(
+    app: JourneyApplication, kpi: KpiCounters
+) -> None:
+    play(app, FIXED)
+    kpi.process(notifications(app)[:40])
+    kpi.process(notifications(app))
+    before = snapshot(kpi)
+    assert sum(len(rows) for rows in before[0].values()) > 100
+
+    done = rebuild(kpi, NotificationReader(app.process_recorder, app.mapper), batch_size=25)
+
+    assert done.swapped
+    assert snapshot(kpi) == before
+    assert {r["name"] for r in kpi.store.query("SELECT name FROM sqlite_master")} >= {
+        "kpi_facts_metric_day",
+        "kpi_owners_customer",
+    }
+
+
+@pytest.mark.postgres
+def test_postgres_gives_the_same_counts(
+    app: JourneyApplication,
+    kpi: KpiCounters,
+    postgres_server: PostgresServer,
+    postgres_schema: str,
+) -> None:
+    import psycopg
+
+    play(app, FIXED)
+    log = notifications(app)
+    kpi.process(log)
+    conninfo = psycopg.conninfo.make_conninfo(
+        host=postgres_server.host,
+        port=postgres_server.port,
+        dbname=postgres_server.db,
+        user=postgres_server.user,
+        password=postgres_server.password,
+    )
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {postgres_schema}")
+    pg = new_kpis(PostgresReadStore(conninfo, postgres_schema, max_size=2))
+    try:
+        for start in range(0, len(log), 7):
+            pg.process(log[start : start + 7])
+        assert snapshot(pg) == snapshot(kpi)
+        span = (DAY0, date(2027, 1, 1))
+        for group_by in ([], ["channel"], ["store", "agent_group"], ["day", "agent_group"]):
+            assert pg.kpis(*span, group_by) == kpi.kpis(*span, group_by)  # type: ignore[arg-type]
+        assert pg.funnel(*span) == kpi.funnel(*span)
+        assert pg.anomalies(*span) == kpi.anomalies(*span)
+        assert pg.qa_sample(None, *span, seed=3) == kpi.qa_sample(None, *span, seed=3)
+        [day] = {r["day"] for r in kpi.store.query("SELECT day FROM kpi_facts LIMIT 1")}
+        assert pg.explain(m.CONTACTS, day) == kpi.explain(m.CONTACTS, day)
+    finally:
+        pg.store.close()
