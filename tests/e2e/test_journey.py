@@ -226,3 +226,41 @@ def test_the_customer_360_shows_the_whole_journey(published: tuple[str, Journey,
     assert channels == {"app", "phone"}
     missing = httpx.get(f"{base_url}/v1/customers/nobody-{j.customer}", timeout=30)
     assert missing.status_code == 404
+
+
+def test_the_kpi_counts_are_the_journeys_and_each_is_explained(
+    published: tuple[str, Journey, str],
+) -> None:
+    base_url, j, _ = published
+    period = {"start": "2026-11-01", "end": "2026-11-30"}
+    answer = httpx.get(f"{base_url}/v1/kpis", params=period, timeout=30)
+    assert answer.status_code == 200, answer.text
+    [kpis] = answer.json()["rows"]  # this service holds this journey only
+    expected = {
+        "contacts": 2,  # two channels, one case (R-KPI-05 volume)
+        "responses_in_target": 2,  # R-KPI-01
+        "response_rate": 1.0,
+        "complaint_cases": 1,
+        "fcr": 0,  # R-KPI-02: two contacts, so not resolved in the first
+        "deliveries": 1,
+        "returned_orders": 1,  # R-KPI-03
+        "csat": 2.0,  # R-KPI-04
+        "nps": -100.0,
+        "mean_handling_s": 8 * 3600.0,
+        "breaches": {"R-SAT-02": 1},
+        "stages": {"pre_sale": 0, "in_sale": 0, "after_sale": 2},  # R-KPI-08
+        "top5_issues": [{"issue": "after_sales/damaged", "contacts": 2}],
+    }
+    assert {k: kpis[k] for k in expected} == expected
+    by_store = httpx.get(
+        f"{base_url}/v1/kpis", params={**period, "group_by": "store"}, timeout=30
+    ).json()["rows"]
+    assert [(r["store"], r["contacts"]) for r in by_store] == [(STORE, 2)]
+    day = utc(by_type(j, "contact.opened")[0]["occurred_at"])[:10]
+    explained = httpx.get(
+        f"{base_url}/v1/kpis/explain", params={"metric": "contacts", "day": day}, timeout=30
+    ).json()
+    assert explained["count"] == 2
+    assert {e["event_id"] for e in explained["events"]} == {
+        e["event_id"] for e in by_type(j, "contact.opened")
+    }
