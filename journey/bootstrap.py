@@ -26,8 +26,8 @@ from journey.topics import Topics
 from projections.audit_chain import AuditChain
 from projections.base import Projection
 from projections.customer360 import Customer360
-from projections.kpis import KpiCounters
 from projections.deadlines import DeadlineIndex
+from projections.kpis import KpiCounters
 from projections.ledger import ComplaintLedger
 from projections.runner import NotificationReader, ProjectionRunner
 
