@@ -9,9 +9,10 @@ Storage (one copy per rebuild suffix, see ``projections.base``):
   creation time and a small JSON document of what the view shows about it. A document
   holds one aggregate, so its size is bounded by that aggregate's life, not by the
   customer's history: a batch rewrites only the aggregates it touched, once each.
-- ``c360_timeline`` — one row per contact fact (opened, message, reply, hand-off, close…)
-  with its channel and event time: the contact timeline across channels, read newest
-  first in pages.
+  A contact's document keeps its facts (opened, message, reply, hand-off, close…) with
+  their event times; the view merges those of all the customer's contacts into the
+  timeline across channels. Each fact thus rewrites a recently created row, rather than
+  inserting into a per-customer index at a random place.
 - ``c360_customers`` — one row per customer: the event time of its first fact shown.
 - ``c360_event_time`` — the latest ``occurred_at`` of any fact seen: the default ``as_of``.
 
@@ -52,6 +53,7 @@ since the latest purchase is still ``core`` / ``active``).
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -134,7 +136,6 @@ class _Work:
         self.customers = customers
         self.dirty_items: set[str] = set()
         self.dirty_customers: set[str] = set()
-        self.timeline: list[dict[str, Any]] = []
 
     def seen(self, customer_id: str, at: str) -> None:
         """The customer's first fact is the earliest by event time (the log's order is
@@ -177,6 +178,7 @@ def _contact_opened(e: Contact.Opened, at: str) -> Created:
             "case_ref": e.case_ref,
             "channel": e.channel,
             "opened_at": at,
+            "events": [],
         },
     )
 
@@ -446,7 +448,7 @@ UPDATES: dict[type, Update] = {
     Survey.FollowedUp: _followed_up,
 }
 
-# -- contact facts: a timeline entry (source event type, details) --------------------------------
+# -- contact facts: an entry of the contact's events (source event type, details) ----------------
 
 Entry = Callable[[Any], dict[str, Any]]
 
@@ -545,23 +547,16 @@ class Customer360(Projection):
     """The customer 360 read model (R-CUS-06) with its segments (R-CUS-05)."""
 
     name = "customer_360"
-    tables = ("c360_items", "c360_timeline", "c360_customers", "c360_event_time")
+    tables = ("c360_items", "c360_customers", "c360_event_time")
 
     def ddl(self) -> Sequence[str]:
         # Times and ids are compared and ordered as strings: byte order on PostgreSQL too,
         # whatever the database's locale, as on SQLite.
         ordered = 'TEXT COLLATE "C"' if self.store.dialect == "postgres" else "TEXT"
-        # SQLite: the timeline is stored in its key's order, one b-tree instead of two.
-        clustered = "" if self.store.dialect == "postgres" else " WITHOUT ROWID"
         return (
             f"CREATE TABLE IF NOT EXISTS {self.t('c360_items')} ("
             f" aggregate_id {ordered} PRIMARY KEY, customer_id TEXT NOT NULL,"
             f" kind TEXT NOT NULL, ref TEXT NOT NULL, at {ordered} NOT NULL, doc TEXT NOT NULL)",
-            f"CREATE TABLE IF NOT EXISTS {self.t('c360_timeline')} ("
-            f" customer_id TEXT NOT NULL, at {ordered} NOT NULL, nid BIGINT NOT NULL,"
-            " contact_id TEXT NOT NULL, case_ref TEXT NOT NULL, channel TEXT NOT NULL,"
-            " event TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (customer_id, at, nid))"
-            + clustered,
             f"CREATE TABLE IF NOT EXISTS {self.t('c360_customers')} ("
             " customer_id TEXT PRIMARY KEY, first_seen_at TEXT NOT NULL)",
             f"CREATE TABLE IF NOT EXISTS {self.t('c360_event_time')}"
@@ -640,27 +635,18 @@ class Customer360(Projection):
             work.dirty_items.add(aggregate_id)
         elif item is None:
             return  # an aggregate created before this read model's history began
-        elif kind in UPDATES:
+        else:
             if nid in item.doc["nids"]:
                 return  # applied before
-            UPDATES[kind](item.doc, event, at)
+            update = UPDATES.get(kind)
+            if update is not None:
+                update(item.doc, event, at)
             item.doc["nids"].append(nid)
             work.dirty_items.add(aggregate_id)
-        if kind in TIMELINE:
-            name, detail = TIMELINE[kind]
-            contact = item.doc
-            work.timeline.append(
-                {
-                    "customer_id": item.customer_id,
-                    "at": at,
-                    "nid": nid,
-                    "contact_id": contact["contact_id"],
-                    "case_ref": contact["case_ref"],
-                    "channel": contact["channel"],
-                    "event": name,
-                    "detail": _dumps(detail(event)),
-                }
-            )
+        entry = TIMELINE.get(kind)
+        if entry is not None:
+            name, detail = entry
+            item.doc["events"].append([at, nid, name, detail(event)])
         work.seen(item.customer_id, at)
 
     def _store(self, cursor: Cursor, work: _Work) -> None:
@@ -680,14 +666,6 @@ class Customer360(Projection):
                     }
                     for item in (work.items[i] for i in sorted(work.dirty_items))
                 ],
-            )
-        if work.timeline:
-            cursor.executemany(
-                f"INSERT INTO {self.t('c360_timeline')} (customer_id, at, nid, contact_id,"
-                " case_ref, channel, event, detail) VALUES (:customer_id, :at, :nid,"
-                " :contact_id, :case_ref, :channel, :event, :detail)"
-                " ON CONFLICT (customer_id, at, nid) DO NOTHING",
-                work.timeline,
             )
         if work.dirty_customers:
             cursor.executemany(
@@ -735,17 +713,9 @@ class Customer360(Projection):
                     f"SELECT latest FROM {self.t('c360_event_time')} WHERE name = 'watermark'"
                 )
                 as_of = datetime.fromisoformat(cursor.fetchall()[0]["latest"])
-            cursor.execute(
-                f"SELECT kind, doc FROM {self.t('c360_items')}"
-                " WHERE customer_id = :c AND kind <> 'contact' ORDER BY at, aggregate_id",
-                {"c": customer_id},
-            )
-            items = cursor.fetchall()
-            timeline = self._timeline(cursor, customer_id, timeline_limit + 1, None)
+            docs = self._docs(cursor, customer_id)
         at = _iso(as_of)
-        docs: dict[str, list[dict[str, Any]]] = {}
-        for row in items:
-            docs.setdefault(row["kind"], []).append(orjson.loads(row["doc"]))
+        timeline = _timeline(docs.get("contact", []), timeline_limit + 1, None)
         customer = found[0]
         cases = [_public(doc) for doc in docs.get("case", [])]
         return {
@@ -797,49 +767,31 @@ class Customer360(Projection):
         """Contact facts of the customer across channels, newest first, ``limit`` at a time
         before the cursor ``(at, nid)`` of the previous page's last entry."""
         with self.store.transaction() as cursor:
-            return self._timeline(cursor, customer_id, limit, before)
-
-    def _timeline(
-        self, cursor: Cursor, customer_id: str, limit: int, before: tuple[str, int] | None
-    ) -> list[dict[str, Any]]:
-        where, params = "", dict[str, Any](c=customer_id, limit=limit)
-        if before is not None:
-            where = " AND (at < :at OR (at = :at AND nid < :nid))"
-            params.update(at=before[0], nid=before[1])
-        cursor.execute(
-            "SELECT at, nid, contact_id, case_ref, channel, event, detail"
-            f" FROM {self.t('c360_timeline')} WHERE customer_id = :c{where}"
-            " ORDER BY at DESC, nid DESC LIMIT :limit",
-            params,
-        )
-        return [
-            {
-                "at": row["at"],
-                "nid": row["nid"],
-                "event": row["event"],
-                "channel": row["channel"],
-                "contact_id": row["contact_id"],
-                "case_ref": row["case_ref"],
-                **orjson.loads(row["detail"]),
-            }
-            for row in cursor.fetchall()
-        ]
+            return _timeline(
+                self._docs(cursor, customer_id, "contact").get("contact", []), limit, before
+            )
 
     def events_behind(self, customer_id: str) -> list[int]:
         """The notification ids the customer's view was built from, in order (for an
         "explain" route)."""
         with self.store.transaction() as cursor:
-            cursor.execute(
-                f"SELECT doc FROM {self.t('c360_items')} WHERE customer_id = :c",
-                {"c": customer_id},
-            )
-            nids = {nid for row in cursor.fetchall() for nid in orjson.loads(row["doc"])["nids"]}
-            cursor.execute(
-                f"SELECT nid FROM {self.t('c360_timeline')} WHERE customer_id = :c",
-                {"c": customer_id},
-            )
-            nids.update(int(row["nid"]) for row in cursor.fetchall())
-        return sorted(nids)
+            docs = self._docs(cursor, customer_id)
+        return sorted(nid for kind in docs.values() for doc in kind for nid in doc["nids"])
+
+    def _docs(
+        self, cursor: Cursor, customer_id: str, kind: str | None = None
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The customer's item documents by kind, each kind in order of creation."""
+        only = "" if kind is None else " AND kind = :kind"
+        cursor.execute(
+            f"SELECT kind, doc FROM {self.t('c360_items')} WHERE customer_id = :c{only}"
+            " ORDER BY at, aggregate_id",
+            {"c": customer_id, "kind": kind},
+        )
+        docs: dict[str, list[dict[str, Any]]] = {}
+        for row in cursor.fetchall():
+            docs.setdefault(row["kind"], []).append(orjson.loads(row["doc"]))
+        return docs
 
 
 # -- shaping the view ------------------------------------------------------------------------------
@@ -883,6 +835,32 @@ def _order(doc: dict[str, Any], at: str) -> dict[str, Any]:
     else:
         late = doc["cancelled_at"] is None and at > promised
     return {**_public(doc), "late": late}
+
+
+def _timeline(
+    contacts: list[dict[str, Any]], limit: int, before: tuple[str, int] | None
+) -> list[dict[str, Any]]:
+    """The contacts' facts merged across channels, newest first by (event time,
+    notification id), ``limit`` of them before the cursor ``before``."""
+    entries = [
+        (at, nid, name, detail, contact)
+        for contact in contacts
+        for at, nid, name, detail in contact["events"]
+        if before is None or (at, nid) < before
+    ]
+    newest = heapq.nlargest(limit, entries, key=lambda e: (e[0], e[1]))
+    return [
+        {
+            "at": at,
+            "nid": nid,
+            "event": name,
+            "channel": contact["channel"],
+            "contact_id": contact["contact_id"],
+            "case_ref": contact["case_ref"],
+            **detail,
+        }
+        for at, nid, name, detail, contact in newest
+    ]
 
 
 def _callback(doc: dict[str, Any], at: str) -> dict[str, Any]:

@@ -64,7 +64,6 @@ def snapshot(projection: Customer360) -> tuple[dict[str, list[Row]], int]:
     """Every row of the projection's tables (whatever their suffix) and its position."""
     keys = {
         "c360_items": "aggregate_id",
-        "c360_timeline": "customer_id, at, nid",
         "c360_customers": "customer_id",
         "c360_event_time": "name",
     }
