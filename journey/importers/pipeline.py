@@ -106,7 +106,7 @@ def run_import(
                 Pending(
                     topic=topic_for(runtime.topics, step.type),
                     key=step.customer_id,
-                    value=value,
+                    value=value.decode(),
                     event_id=step.event_id,
                     type=step.type,
                     schema_version=event.envelope.schema_version,
@@ -122,7 +122,7 @@ def run_import(
                     OutgoingRecord(
                         topic=p.topic,
                         key=p.key.encode(),
-                        value=p.value,
+                        value=p.value.encode(),
                         headers=(
                             ("event_id", p.event_id.encode()),
                             ("type", p.type.encode()),

@@ -27,11 +27,12 @@ def micros(at: datetime) -> int:
 
 
 class Pending(NamedTuple):
-    """A record ready to publish."""
+    """A record ready to publish; its value as JSON text (exactly sized, unlike the bytes
+    orjson returns, which keep their whole output buffer)."""
 
     topic: str
     key: str
-    value: bytes
+    value: str
     event_id: str
     type: str
     schema_version: int
@@ -71,7 +72,7 @@ class TimeOrder:
         path = Path(self._tmp.name) / f"run-{len(self._files):05d}.jsonl"
         with path.open("wb") as out:
             for at, seq, record in self._run:
-                out.write(orjson.dumps([at, seq, *record[:2], record.value.decode(), *record[3:]]))
+                out.write(orjson.dumps([at, seq, *record]))
                 out.write(b"\n")
         self._files.append(path)
         self._run = []
@@ -80,7 +81,7 @@ class TimeOrder:
     def _read(handle: IO[bytes]) -> Iterator[_Entry]:
         for line in handle:
             at, seq, topic, key, value, event_id, event_type, version = orjson.loads(line)
-            yield at, seq, Pending(topic, key, value.encode(), event_id, event_type, version)
+            yield at, seq, Pending(topic, key, value, event_id, event_type, version)
 
     def drain(self) -> Iterator[Pending]:
         """Every record added, by event time then order of adding; then forgets them."""
