@@ -87,7 +87,9 @@ def ingest_everything(runtime: Runtime, group: str | None = None) -> int:
 def project_everything(runtime: Runtime) -> None:
     target = runtime.app.process_recorder.max_notification_id() or 0
     until(
-        lambda: runtime.projection_runner.run_once() >= 0
-        and min(p.position() for p in runtime.projections) >= target,
+        lambda: (
+            runtime.projection_runner.run_once() >= 0
+            and min(p.position() for p in runtime.projections) >= target
+        ),
         "every read model reached the last notification",
     )
