@@ -100,7 +100,8 @@ class FakeAdmin(LogAdmin):
 
 class FixedProjection(Projection):
     def __init__(self, name: str, position: int) -> None:
-        self.name = name
+        self.name = name  # type: ignore[misc]  # a test double named per instance
+        self.position_name = name
         self._position = position
 
     def ddl(self) -> Sequence[str]:
