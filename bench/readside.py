@@ -73,13 +73,15 @@ def say(line: str = "") -> None:
 @dataclass(frozen=True)
 class Rate:
     """``events`` handled in ``seconds``; ``cpu`` is the share of one core this process
-    used meanwhile, ``rest`` the cores the rest of the host used."""
+    used meanwhile, ``rest`` the cores the rest of the host used, ``io_stall`` the share of
+    the time some task of the host waited for I/O (Linux pressure stall information)."""
 
     label: str
     events: int
     seconds: float
     cpu: float
     rest: float
+    io_stall: float
     goal: float | None = None
 
     @property
@@ -100,12 +102,25 @@ class Rate:
         return f"≥ {self.goal:,.0f}/s: {met}"
 
 
+def io_stalled_us() -> int:
+    """Microseconds in which some task of the host waited for I/O, since boot (0 where
+    ``/proc/pressure`` is not available)."""
+    try:
+        first = Path("/proc/pressure/io").read_text().splitlines()[0]
+    except OSError:
+        return 0
+    return int(first.rsplit("total=", 1)[1])
+
+
 def timed(label: str, events: Callable[[], int], goal: float | None = None) -> Rate:
-    before, started = Snapshot.take(), time.perf_counter()
+    before, stalled, started = Snapshot.take(), io_stalled_us(), time.perf_counter()
     count = events()
     seconds = time.perf_counter() - started
     usage = Usage.between(before, Snapshot.take(), {os.getpid()})
-    return Rate(label, count, seconds, usage.ingest / seconds, usage.other / seconds, goal)
+    io_stall = (io_stalled_us() - stalled) / 1e6 / seconds
+    return Rate(
+        label, count, seconds, usage.ingest / seconds, usage.other / seconds, io_stall, goal
+    )
 
 
 # -- the baselines and the rebuilds ---------------------------------------------------------
@@ -230,7 +245,9 @@ def workloads_for(
     return work, notes
 
 
-def measure(size: int, seed: int, reps: int, commit: str) -> tuple[SizeResult, Runtime, ReadModels]:
+def measure(
+    size: int, seed: int, reps: int, commit: str, audit_chain: bool
+) -> tuple[SizeResult, Runtime, ReadModels]:
     say(f"\n== {size:,} stored events ==")
     folder, manifest, cached = fill(size, seed, commit, say)
     say(
@@ -264,7 +281,7 @@ def measure(size: int, seed: int, reps: int, commit: str) -> tuple[SizeResult, R
             result.missed_rebuilds.append(name)
         say(f"  {rate.label}: {rate.rate:,.0f} events/s ({rate.seconds:.1f} s)")
     chain = getattr(runtime, "audit_chain", None)
-    if chain is not None:
+    if chain is not None and audit_chain:
         rate = timed("catch-up audit_chain (from 0)", partial(audit_chain_catch_up, chain))
         result.rates.append(rate)
         say(f"  {rate.label}: {rate.rate:,.0f} events/s ({rate.seconds:.1f} s)")
@@ -278,7 +295,7 @@ def measure(size: int, seed: int, reps: int, commit: str) -> tuple[SizeResult, R
         result.workloads[workload.key] = workload
         say(
             f"  {latency.label}: p50 {latency.p50:.2f} ms, p99 {latency.p99:.2f} ms"
-            f" ({len(latency.samples)} calls)"
+            f" (CPU p99 {latency.quantile(0.99, cpu=True):.2f} ms; {len(latency.samples)} calls)"
         )
     return result, runtime, models
 
@@ -291,15 +308,16 @@ def rate_table(result: SizeResult) -> list[str]:
     width = max(len(r.label) for r in result.rates)
     lines = [
         f"{'':<{width}}  {'events/s':>9}  {'events':>9}  {'seconds':>7}  {'cpu':>4}  {'rest':>5}"
-        f"  {'/cpu-s':>8}  {'/ raw':>6}  goal",
-        f"{'-' * width}  {'-' * 9}  {'-' * 9}  {'-' * 7}  {'-' * 4}  {'-' * 5}  {'-' * 8}"
-        f"  {'-' * 6}  ----",
+        f"  {'io':>4}  {'/cpu-s':>8}  {'/ raw':>6}  goal",
+        f"{'-' * width}  {'-' * 9}  {'-' * 9}  {'-' * 7}  {'-' * 4}  {'-' * 5}  {'-' * 4}"
+        f"  {'-' * 8}  {'-' * 6}  ----",
     ]
     for r in result.rates:
         ratio = "" if r is raw else f"{r.rate / raw.rate:.3f}x"
         lines.append(
             f"{r.label:<{width}}  {r.rate:>9,.0f}  {r.events:>9,}  {r.seconds:>7.1f}"
-            f"  {100 * r.cpu:>3.0f}%  {r.rest:>5.2f}  {r.per_cpu_s:>8,.0f}  {ratio:>6}  {r.verdict}"
+            f"  {100 * r.cpu:>3.0f}%  {r.rest:>5.2f}  {100 * r.io_stall:>3.0f}%"
+            f"  {r.per_cpu_s:>8,.0f}  {ratio:>6}  {r.verdict}"
         )
     return lines
 
@@ -309,15 +327,17 @@ def latency_table(result: SizeResult) -> list[str]:
         return []
     width = max(len(x.label) for x in result.latencies)
     lines = [
-        f"{'query':<{width}}  {'calls':>5}  {'rows':>6}  {'p50 ms':>7}  {'p90 ms':>7}"
-        f"  {'p99 ms':>7}  {'max ms':>7}  goal",
-        f"{'-' * width}  {'-' * 5}  {'-' * 6}  {'-' * 7}  {'-' * 7}  {'-' * 7}  {'-' * 7}  ----",
+        f"{'':<{width}}  {'':>5}  {'':>6}  {'wall ms':^31}  {'CPU ms':^15}",
+        f"{'query':<{width}}  {'calls':>5}  {'rows':>6}  {'p50':>7} {'p90':>7} {'p99':>7}"
+        f" {'max':>7}  {'p50':>7} {'p99':>7}  goal (on wall p99)",
+        f"{'-' * width}  {'-' * 5}  {'-' * 6}  {'-' * 31}  {'-' * 15}  ----",
     ]
     for x in result.latencies:
         lines.append(
             f"{x.label:<{width}}  {len(x.samples):>5}  {x.rows:>6.1f}  {x.p50:>7.2f}"
-            f"  {x.quantile(0.9):>7.2f}"
-            f"  {x.p99:>7.2f}  {x.worst:>7.2f}  {x.verdict or x.note}"
+            f" {x.quantile(0.9):>7.2f} {x.p99:>7.2f} {x.worst:>7.2f}"
+            f"  {x.quantile(0.5, cpu=True):>7.2f} {x.quantile(0.99, cpu=True):>7.2f}"
+            f"  {x.verdict or x.note}"
         )
     return lines
 
@@ -390,6 +410,11 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="where profiles of missed goals go (default: a temporary folder)",
     )
+    root.add_argument(
+        "--audit-chain",
+        action="store_true",
+        help="also time the audit chain following the log from position 0 (it is never rebuilt)",
+    )
     root.add_argument("--no-profile", action="store_true", help="do not profile missed goals")
     root.add_argument(
         "--profile-rebuild",
@@ -417,7 +442,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     profile_dir = args.profile_dir or Path(tempfile.mkdtemp(prefix="journey-readside-"))
     profile_dir.mkdir(parents=True, exist_ok=True)
     for n, size in enumerate(sizes):
-        result, runtime, models = measure(size, args.seed, args.reps, commit)
+        result, runtime, models = measure(size, args.seed, args.reps, commit, args.audit_chain)
         try:
             results.append(result)
             largest, smallest = n == len(sizes) - 1, n == 0

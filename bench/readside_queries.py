@@ -33,19 +33,22 @@ Call = Callable[[], object]
 
 @dataclass(frozen=True)
 class Latency:
-    """Milliseconds of each call of one workload."""
+    """Milliseconds of each call of one workload: wall time (``samples``) and this
+    process's CPU time, user and system (``cpu``). On a shared host the wall time includes
+    waiting for a core; the CPU time does not."""
 
     label: str
     samples: tuple[float, ...]
+    cpu: tuple[float, ...]
     rows: float
     """Rows (or entries) returned per call, on average."""
     goal_ms: float | None = None
     note: str = ""
 
-    def quantile(self, q: float) -> float:
+    def quantile(self, q: float, cpu: bool = False) -> float:
         """Nearest rank: the smallest sample with at least ``q`` of the samples at or
         below it."""
-        ordered = sorted(self.samples)
+        ordered = sorted(self.cpu if cpu else self.samples)
         rank = max(1, -(-len(ordered) * q // 1))
         return ordered[int(rank) - 1]
 
@@ -80,14 +83,15 @@ class Workload:
     def run(self) -> Latency:
         for call in self.calls[:WARMUP]:
             call()
-        samples, rows = [], 0
+        samples, cpu, rows = [], [], 0
         for call in self.calls:
-            started = time.perf_counter_ns()
+            started, used = time.perf_counter_ns(), time.process_time_ns()
             answer = call()
+            cpu.append((time.process_time_ns() - used) / 1e6)
             samples.append((time.perf_counter_ns() - started) / 1e6)
             rows += _size(answer)
         mean = rows / len(self.calls) if self.calls else 0.0
-        return Latency(self.label, tuple(samples), mean, self.goal_ms, self.note)
+        return Latency(self.label, tuple(samples), tuple(cpu), mean, self.goal_ms, self.note)
 
 
 def _size(answer: object) -> int:
