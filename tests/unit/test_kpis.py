@@ -288,6 +288,20 @@ def test_r_kpi_01_a_breach_by_the_watermark_settled_by_a_late_answer_counts_as_m
     assert kpi.explain(m.BREACHES + "R-RESP-01", DAY0) == []
 
 
+def test_r_kpi_01_a_bots_earlier_answer_arriving_late_calls_the_response_off(
+    app: JourneyApplication, journey: Journey, kpi: KpiCounters
+) -> None:
+    journey.contact("k", T0)
+    journey.reply("k", T0 + 40 * S)
+    assert total(caught_up(app, kpi))["breaches"] == {"R-RESP-01": 1}
+
+    journey.reply("k", T0 + 10 * S, responder="bot")  # happened first: R-RESP-02 applies
+
+    row = total(caught_up(app, kpi))
+    assert (row["responses"], row["responses_in_target"], row["breaches"]) == (0, 0, {})
+    assert kpi.explain(m.RESPONSES, DAY0) == []
+
+
 # -- R-KPI-02 first-contact resolution --------------------------------------------------------
 
 
@@ -656,20 +670,29 @@ ACTIONS = (
     "return", "survey", "timer", "back",
 )  # fmt: skip
 GAPS = (S, 20 * S, 31 * S, 10 * M, H, D, 7 * D, 7 * D + S)
-Step = tuple[str, str, timedelta, int]
+SCRIPT = (
+    "contact", "reply", "resolve", "order", "deliver", "return", "survey", "reopen", "resolve",
+    "contact", "bot", "handoff", "join", "resolve", "back", "timer", "order", "contact",
+    "reply", "survey",
+)  # fmt: skip
+"""A customer's next step when a step follows the script: an order in which most steps
+are accepted (FCR then a reopening, a survey after a resolution, a return of a delivered
+order, a pre-sale contact followed by an order...)."""
+Step = tuple[str, bool, str, timedelta, int]
 STEPS = st.lists(
     st.tuples(
         st.sampled_from(("c1", "c2")),
+        st.booleans(),
         st.sampled_from(ACTIONS),
         st.sampled_from(GAPS),
         st.integers(0, 11),
     ),
-    min_size=1,
-    max_size=30,
+    min_size=10,
+    max_size=40,
 )
-"""Which customer does what next, after how long, with which variant (channel, topic,
-store, score...). Steps the domain refuses (a reply with no contact yet, a return of an
-undelivered order, ...) are refused and leave nothing behind, which is fine."""
+"""Which customer moves next — by its script's next step or by any action — after how
+long, with which variant (channel, topic, store, score...). Steps the domain refuses (a
+reply with no contact yet, a return of an undelivered order...) leave nothing behind."""
 
 
 def play(app: JourneyApplication, steps: Sequence[Step], after: Any = None) -> None:
@@ -678,13 +701,20 @@ def play(app: JourneyApplication, steps: Sequence[Step], after: Any = None) -> N
     journey = Journey(app, strict=False)
     at = T0
     seen: dict[str, dict[str, list[str]]] = {}
-    first: Step = ("c1", "contact", S, 0)
-    for number, (customer, action, gap, choice) in enumerate([first, *steps]):
+    first: Step = ("c1", False, "contact", S, 0)
+    scripted: Counter[str] = Counter()
+    for number, (customer, next_in_script, any_action, gap, choice) in enumerate([first, *steps]):
+        action = any_action
+        if next_in_script:
+            action = SCRIPT[scripted[customer] % len(SCRIPT)]
+            scripted[customer] += 1
         at += gap
         mine = seen.setdefault(customer, {"contacts": [], "cases": [], "orders": []})
         ref = f"{customer}-{number}"
         contact = mine["contacts"][-1] if mine["contacts"] else "none"
-        case = mine["cases"][choice % len(mine["cases"])] if mine["cases"] else "none"
+        # Mostly the latest case, so that resolutions, reopenings and surveys meet.
+        cases = mine["cases"] or ["none"]
+        case = cases[-1] if choice < 8 else cases[choice % len(cases)]
         order = mine["orders"][-1] if mine["orders"] else "none"
         topic = TOPICS[choice % len(TOPICS)]
         opening: dict[str, Any] = {
@@ -928,7 +958,7 @@ def test_a_fresh_copy_fed_the_whole_log_equals_the_live_one(steps: list[Step]) -
 # -- rebuild and PostgreSQL -----------------------------------------------------------------------
 
 FIXED = [
-    (("c1", "c2")[n % 5 % 2], ACTIONS[n * 7 % len(ACTIONS)], GAPS[n % len(GAPS)], n % 12)
+    (("c1", "c2")[n % 5 % 2], n % 3 > 0, ACTIONS[n * 7 % len(ACTIONS)], GAPS[n % len(GAPS)], n % 12)
     for n in range(60)
 ]
 """A fixed journey that touches every action."""
