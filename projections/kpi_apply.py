@@ -104,6 +104,9 @@ def fact(
         "agent_group": agent_group,
         "value": value,
         "ref": ref,
+        "classification": "",
+        "issue": "",
+        "stage": "",
         **made_of,
     }
 
@@ -166,7 +169,8 @@ def contact_opened(work: Work, nid: int, e: Contact.Opened) -> None:
 
 
 def attribute(work: Work, contact: Row, case: Row) -> None:
-    """Count a contact once its case is known: volume, type, issue, stage (R-KPI-05/08)."""
+    """Count a contact once its case is known: volume, and with its labels type, issue
+    and stage (R-KPI-05/08)."""
     stage = m.stage_of(case["topic"])
     contact.update(
         store=case["store"],
@@ -178,14 +182,9 @@ def attribute(work: Work, contact: Row, case: Row) -> None:
         attributed=1,
     )
     work.changed(contact)
-    day, made_of = contact["at"][:10], created_by(contact)
-    for metric in (
-        m.CONTACTS,
-        m.TYPE + case["classification"],
-        m.ISSUE + case["issue"],
-        m.STAGE + stage,
-    ):
-        work.put(owner_fact(metric, contact, day, made_of))
+    counted = owner_fact(m.CONTACTS, contact, contact["at"][:10], created_by(contact))
+    counted.update(classification=case["classification"], issue=case["issue"], stage=stage)
+    work.put(counted)
     if stage == m.PRE_SALE:
         convert_contact(work, contact)
 

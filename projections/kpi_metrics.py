@@ -74,6 +74,9 @@ NPS_ANSWERS = "nps_answers"
 NPS_PROMOTERS = "nps_promoters"
 NPS_DETRACTORS = "nps_detractors"
 
+LABELS = ((TYPE, "classification"), (ISSUE, "issue"), (STAGE, "stage"))
+"""A contact's fact also counts toward ``type:<classification>``, ``issue:<issue>`` and
+``stage:<stage>`` (its columns of those names): one row, four counts."""
 RESPONSE_RULES = frozenset({"R-RESP-01", "R-RESP-02", "R-RESP-03", "R-RESP-04"})
 """The first-response clocks behind the response rate (R-KPI-01)."""
 COMPLAINT = "complaint"

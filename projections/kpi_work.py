@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 
 from journey.readstore import Cursor, Row
+from projections.kpi_metrics import LABELS
 
 IN_CHUNK = 500
 """Ids per ``IN (...)`` list."""
@@ -37,6 +38,9 @@ FACT_COLUMNS = (
     "agent_group",
     "value",
     "ref",
+    "classification",
+    "issue",
+    "stage",
     "notification_id",
     "aggregate_id",
     "version",
@@ -213,12 +217,20 @@ class Work:
             self.facts[fact_key] = None
 
     def _move(self, row: Row, sign: int) -> None:
-        key = (row["day"], row["channel"], row["store"], row["agent_group"], row["metric"])
-        delta = self.deltas.get(key)
-        if delta is None:
-            delta = self.deltas[key] = [0, 0]
-        delta[0] += sign
-        delta[1] += sign * row["value"]
+        """Move the counters of the fact's metric, and of its labels (``LABELS``)."""
+        place = (row["day"], row["channel"], row["store"], row["agent_group"])
+        value = sign * row["value"]
+        metrics = [row["metric"]]
+        for prefix, column in LABELS:
+            if row[column]:
+                metrics.append(prefix + row[column])
+        for metric in metrics:
+            key = (*place, metric)
+            delta = self.deltas.get(key)
+            if delta is None:
+                delta = self.deltas[key] = [0, 0]
+            delta[0] += sign
+            delta[1] += value
 
     # -- writing ------------------------------------------------------------------------------
 

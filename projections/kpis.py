@@ -71,6 +71,7 @@ class KpiCounters(Projection):
             f"CREATE TABLE IF NOT EXISTS {self.t('kpi_facts')} ("
             f" subject_id {text}, metric {text}, subkey {text}, day {text}, channel {text},"
             f" store {text}, agent_group {text}, value BIGINT NOT NULL, ref {text},"
+            f" classification {text}, issue {text}, stage {text},"
             f" notification_id BIGINT NOT NULL, aggregate_id {text}, version BIGINT NOT NULL,"
             f" event_type {text}, occurred_at TEXT, event_id TEXT,"
             " PRIMARY KEY (subject_id, metric, subkey))",
@@ -230,6 +231,10 @@ class KpiCounters(Projection):
             raise ValueError(f"cannot explain by {unknown}; choose from {list(PLACES)}")
         params: dict[str, Any] = {"metric": metric, "day": _day(day)}
         filters = ""
+        for prefix, column in m.LABELS:
+            if metric.startswith(prefix):  # a label of contacts' facts
+                params.update(metric=m.CONTACTS, label=metric[len(prefix) :])
+                filters = f" AND {column} = :label"
         for place in PLACES:
             if place in where:
                 filters += f" AND {place} = :{place}"
@@ -251,7 +256,7 @@ class KpiCounters(Projection):
                 "ref": row["ref"],
                 "subkey": row["subkey"],
                 "value": row["value"],
-                "metric": row["metric"],
+                "metric": metric,
                 "day": row["day"],
                 "channel": _shown(row["channel"]),
                 "store": _shown(row["store"]),

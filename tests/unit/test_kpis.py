@@ -899,7 +899,8 @@ def test_explain_lists_exactly_the_events_each_count_is_made_of(steps: list[Step
             )
             source_ref = getattr(event, "source", None)
             assert row["event_id"] == (source_ref.event_id if source_ref else None)
-    assert facts == sum(c["n"] for c in counters)
+    labels = tuple(prefix for prefix, _ in m.LABELS)  # a contact's fact counts 4 times
+    assert facts == sum(c["n"] for c in counters if not c["metric"].startswith(labels))
     counted: Counter[str] = Counter()
     for c in counters:
         counted[c["metric"]] += c["n"]
