@@ -50,4 +50,5 @@ bench:
 	if ! bash scripts/postgres.sh status >/dev/null 2>&1; then started="$$started postgres"; fi; \
 	eval "$$(bash scripts/postgres.sh start)" || exit 1; \
 	JOURNEY_TEST_KAFKA="$$(bash scripts/kafka.sh status)" \
-	  .venv/bin/python -m bench.ingest $(BENCH_ARGS)
+	  .venv/bin/python -m bench.ingest $(BENCH_ARGS) && \
+	.venv/bin/python -m bench.readside $(READSIDE_ARGS)

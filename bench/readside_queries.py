@@ -226,9 +226,13 @@ class LedgerSpace:
             rows=[(r["opened_at"], r["case_id"]) for r in rows],
         )
 
+    def day(self, rng: Random) -> datetime:
+        """The start (UTC) of the day a random case opened: days weighted by volume, as an
+        analyst asks about days that had cases."""
+        return _day_start(_utc(rng.choice(self.rows)[0]))
+
     def date_range(self, rng: Random) -> dict[str, Any]:
-        days = max(1, (self.last - self.first).days)
-        start = _day_start(self.first) + timedelta(days=rng.randrange(days))
+        start = self.day(rng)
         return {"opened_from": start, "opened_to": start + timedelta(days=rng.choice((1, 7)))}
 
     def one(self, rng: Random, kind: str) -> dict[str, Any]:
@@ -258,9 +262,9 @@ def _describe(where: LedgerFilter) -> str:
     return "+".join(parts) or "none"
 
 
-def ledger_workloads(ledger: ComplaintLedger, rng: Random, reps: int) -> list[Workload]:
-    space = LedgerSpace.read(ledger)
-
+def ledger_workloads(
+    ledger: ComplaintLedger, space: LedgerSpace, rng: Random, reps: int
+) -> list[Workload]:
     def page(
         where: LedgerFilter,
         sort: SortKey = "opened_at",
@@ -359,18 +363,20 @@ KPI_GROUPINGS: tuple[tuple[str, ...], ...] = (
 )
 
 
-def kpi_workloads(
-    kpi: Any, first: datetime, last: datetime, rng: Random, reps: int
-) -> list[Workload]:
-    """``kpis(start, end, group_by)`` over a day, a week and the whole window (days
-    inclusive), grouped in one of ``KPI_GROUPINGS``."""
-    span = max(1, (last - first).days)
+def kpi_workloads(kpi: Any, space: LedgerSpace, rng: Random, reps: int) -> list[Workload]:
+    """``kpis(start, end, group_by)`` (days inclusive) over the day a random case opened,
+    the week from it, or every day from the first case to the last, grouped in one of
+    ``KPI_GROUPINGS``."""
     calls: list[Call] = []
     for _ in range(reps):
-        length = rng.choice((1, 7, span + 1))
-        start = first.date() + timedelta(days=rng.randrange(max(1, span - length + 2)))
-        group = rng.choice(KPI_GROUPINGS)
-        calls.append(partial(kpi.kpis, start, start + timedelta(days=length - 1), group))
+        kind = rng.choice(("day", "week", "all"))
+        start = space.first.date() if kind == "all" else space.day(rng).date()
+        end = {
+            "day": start,
+            "week": start + timedelta(days=6),
+            "all": space.last.date(),
+        }[kind]
+        calls.append(partial(kpi.kpis, start, end, rng.choice(KPI_GROUPINGS)))
     return [
         Workload(
             "kpi",
