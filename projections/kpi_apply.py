@@ -50,13 +50,13 @@ def day_of(at: datetime) -> str:
 # -- rows -------------------------------------------------------------------------------------
 
 
-def evidence(nid: int, event: Any) -> Row:
+def evidence(work: Work, nid: int, event: Any) -> Row:
     """The event a fact is made of, as ``journey.explain`` describes stored events."""
     occurred = getattr(event, "occurred_at", None)
     source = getattr(event, "source", None)
     return {
         "notification_id": nid,
-        "aggregate_id": str(event.originator_id),
+        "aggregate_id": work.sid(event.originator_id),
         "version": event.originator_version,
         "event_type": type(event).__qualname__,
         "occurred_at": iso(occurred) if occurred is not None else None,
@@ -118,10 +118,10 @@ def owner_fact(metric: str, owner: Row, day: str, made_of: Row, value: int = 1) 
     )
 
 
-def new_owner(nid: int, event: Any, kind: str, ref: str, **fields: Any) -> Row:
+def new_owner(work: Work, nid: int, event: Any, kind: str, ref: str, **fields: Any) -> Row:
     row: Row = {column: 0 if column in _NUMBERS else "" for column in OWNER_COLUMNS}
     row.update(
-        aggregate_id=str(event.originator_id),
+        aggregate_id=work.sid(event.originator_id),
         kind=kind,
         ref=ref,
         customer_id=event.customer_id,
@@ -152,9 +152,10 @@ def related(event: Any) -> tuple[str, ...]:
 
 
 def contact_opened(work: Work, nid: int, e: Contact.Opened) -> None:
-    if work.owner(str(e.originator_id)) is not None:
+    if work.owner(work.sid(e.originator_id)) is not None:
         return
     contact = new_owner(
+        work,
         nid,
         e,
         "contact",
@@ -190,9 +191,10 @@ def attribute(work: Work, contact: Row, case: Row) -> None:
 
 
 def case_opened(work: Work, nid: int, e: Case.Opened) -> None:
-    if work.owner(str(e.originator_id)) is not None:
+    if work.owner(work.sid(e.originator_id)) is not None:
         return
     case = new_owner(
+        work,
         nid,
         e,
         "case",
@@ -207,7 +209,7 @@ def case_opened(work: Work, nid: int, e: Case.Opened) -> None:
         contacts=1,
     )
     work.add_owner(case)
-    day, made_of = day_of(e.occurred_at), evidence(nid, e)
+    day, made_of = day_of(e.occurred_at), evidence(work, nid, e)
     work.put(owner_fact(m.CASES, case, day, made_of))
     if e.classification == m.COMPLAINT:
         work.put(owner_fact(m.COMPLAINT_CASES, case, day, made_of))
@@ -244,7 +246,7 @@ def repeats(work: Work, case: Row) -> None:
 
 def contact_joined(work: Work, nid: int, e: Case.ContactJoined) -> None:
     """A further contact: the case is no longer resolved in its first contact (R-KPI-02)."""
-    case = work.owner(str(e.originator_id))
+    case = work.owner(work.sid(e.originator_id))
     if case is None:
         return
     case["contacts"] += 1
@@ -254,12 +256,12 @@ def contact_joined(work: Work, nid: int, e: Case.ContactJoined) -> None:
 
 def resolved(work: Work, nid: int, e: Case.Resolved) -> None:
     """R-KPI-02 first-contact resolution, R-KPI-05 handling time, R-KPI-08 after-sales."""
-    case = work.owner(str(e.originator_id))
+    case = work.owner(work.sid(e.originator_id))
     if case is None:
         return
     case["resolutions"] += 1
     work.changed(case)
-    day, made_of = day_of(e.occurred_at), evidence(nid, e)
+    day, made_of = day_of(e.occurred_at), evidence(work, nid, e)
     if case["resolutions"] == 1:
         work.put(owner_fact(m.RESOLVED, case, day, made_of))
         if case["contacts"] == 1 and case["reopens"] == 0:
@@ -272,24 +274,24 @@ def resolved(work: Work, nid: int, e: Case.Resolved) -> None:
 
 def reopened(work: Work, nid: int, e: Case.Reopened) -> None:
     """R-CMP-07 counts reopened cases; a reopening un-counts the first-contact resolution."""
-    case = work.owner(str(e.originator_id))
+    case = work.owner(work.sid(e.originator_id))
     if case is None:
         return
     case["reopens"] += 1
     work.changed(case)
     work.remove(case["aggregate_id"], m.FCR)
-    work.put(owner_fact(m.REOPENED, case, day_of(e.occurred_at), evidence(nid, e)), keep=True)
+    work.put(owner_fact(m.REOPENED, case, day_of(e.occurred_at), evidence(work, nid, e)), keep=True)
 
 
 # -- orders, returns, surveys -------------------------------------------------------------------
 
 
 def order_placed(work: Work, nid: int, e: Order.Placed) -> None:
-    if work.owner(str(e.originator_id)) is not None:
+    if work.owner(work.sid(e.originator_id)) is not None:
         return
-    order = new_owner(nid, e, "order", e.order_id, channel=e.channel, store=e.store_id or "")
+    order = new_owner(work, nid, e, "order", e.order_id, channel=e.channel, store=e.store_id or "")
     work.add_owner(order)
-    work.put(owner_fact(m.ORDERS, order, day_of(e.occurred_at), evidence(nid, e)))
+    work.put(owner_fact(m.ORDERS, order, day_of(e.occurred_at), evidence(work, nid, e)))
     convert_order(work, order)
 
 
@@ -325,30 +327,32 @@ def converted(work: Work, contact: Row, order: Row) -> None:
 
 
 def delivered(work: Work, nid: int, e: Order.Delivered) -> None:
-    order = work.owner(str(e.originator_id))
+    order = work.owner(work.sid(e.originator_id))
     if order is not None:
         day = day_of(e.occurred_at)
-        work.put(owner_fact(m.DELIVERIES, order, day, evidence(nid, e)), keep=True)
+        work.put(owner_fact(m.DELIVERIES, order, day, evidence(work, nid, e)), keep=True)
 
 
 def return_requested(work: Work, nid: int, e: ReturnRequest.Requested) -> None:
-    if work.owner(str(e.originator_id)) is not None:
+    if work.owner(work.sid(e.originator_id)) is not None:
         return
     order_id = str(aggregate_id("order", e.order_id))
     channel, store, _ = dims(work.owner(order_id))
     work.add_owner(
-        new_owner(nid, e, "return", e.return_id, parent_id=order_id, channel=channel, store=store)
+        new_owner(
+            work, nid, e, "return", e.return_id, parent_id=order_id, channel=channel, store=store
+        )
     )
 
 
 def return_approved(work: Work, nid: int, e: ReturnRequest.Approved) -> None:
     """R-KPI-03: an order with an approved return (its first approval)."""
-    request = work.owner(str(e.originator_id))
+    request = work.owner(work.sid(e.originator_id))
     if request is None:
         return
     order = work.owner(request["parent_id"]) or request
     day = day_of(e.occurred_at)
-    made_of = evidence(nid, e)
+    made_of = evidence(work, nid, e)
     work.put(
         fact(m.RETURNED_ORDERS, request["parent_id"], day, dims(order), made_of, ref=order["ref"]),
         keep=True,
@@ -356,12 +360,13 @@ def return_approved(work: Work, nid: int, e: ReturnRequest.Approved) -> None:
 
 
 def survey_sent(work: Work, nid: int, e: Survey.Sent) -> None:
-    if work.owner(str(e.originator_id)) is not None:
+    if work.owner(work.sid(e.originator_id)) is not None:
         return
     case_id = str(aggregate_id("case", e.case_ref))
     channel, store, agent_group = dims(work.owner(case_id))
     work.add_owner(
         new_owner(
+            work,
             nid,
             e,
             "survey",
@@ -376,10 +381,10 @@ def survey_sent(work: Work, nid: int, e: Survey.Sent) -> None:
 
 def answered(work: Work, nid: int, e: Survey.Answered) -> None:
     """R-KPI-04: CSAT (overall score) and NPS inputs."""
-    survey = work.owner(str(e.originator_id))
+    survey = work.owner(work.sid(e.originator_id))
     if survey is None:
         return
-    day, made_of = day_of(e.occurred_at), evidence(nid, e)
+    day, made_of = day_of(e.occurred_at), evidence(work, nid, e)
     work.put(owner_fact(m.CSAT, survey, day, made_of, value=e.overall))
     if e.nps is not None:
         work.put(owner_fact(m.NPS_ANSWERS, survey, day, made_of))
@@ -396,7 +401,7 @@ def deadline(work: Work, nid: int, e: Any) -> None:
     """The outcome in force of one deadline: a response (R-KPI-01) when its rule is a
     first-response rule, and a breach of its rule unless met. A settlement replaces the
     outcome; a cancellation takes it back."""
-    subject = str(e.originator_id)
+    subject = work.sid(e.originator_id)
     owner = work.owner(subject)
     breach = m.BREACHES + e.rule
     met: bool | None
@@ -412,7 +417,7 @@ def deadline(work: Work, nid: int, e: Any) -> None:
         for metric in (m.RESPONSES, m.RESPONSES_IN_TARGET, breach):
             work.remove(subject, metric, e.key)
         return
-    day, made_of, where = day_of(started), evidence(nid, e), dims(owner)
+    day, made_of, where = day_of(started), evidence(work, nid, e), dims(owner)
     ref = owner["ref"] if owner is not None else ""
 
     def put(metric: str) -> None:

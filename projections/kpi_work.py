@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
+from uuid import UUID
 
 from journey.readstore import Cursor, Row
 from projections.kpi_metrics import LABELS
@@ -127,6 +128,14 @@ class Work:
         self.by_customer: dict[tuple[str, str], set[str]] = defaultdict(set)
         """(customer, kind) → the aggregates in ``owners``."""
         self.deltas: dict[CounterKey, list[int]] = {}
+        self._ids: dict[UUID, str] = {}
+
+    def sid(self, aggregate_id: UUID) -> str:
+        """The id as text (memoised: ``str(UUID)`` is slow and asked for often)."""
+        text = self._ids.get(aggregate_id)
+        if text is None:
+            text = self._ids[aggregate_id] = str(aggregate_id)
+        return text
 
     # -- loading ------------------------------------------------------------------------------
 
@@ -282,6 +291,8 @@ class Work:
         project = itemgetter(*(DIMENSIONS.index(d) for d in spec.dimensions), 4)
         summed: dict[tuple[str, ...], list[int]] = {}
         for key, (n, total) in self.deltas.items():
+            if not n and not total:
+                continue
             projected = project(key)
             delta = summed.get(projected)
             if delta is None:
@@ -289,8 +300,9 @@ class Work:
             delta[0] += n
             delta[1] += total
         names = (*spec.dimensions, "metric")
+        columns = (*names, "n", "total")
         moved: list[Row] = [
-            {**dict(zip(names, key, strict=True)), "n": n, "total": total}
+            dict(zip(columns, (*key, n, total), strict=True))
             for key, (n, total) in summed.items()
             if n or total
         ]
@@ -298,8 +310,8 @@ class Work:
             return
         table = self.t(spec.table)
         self.cursor.executemany(
-            f"INSERT INTO {table} AS c ({', '.join(names)}, n, total)"
-            f" VALUES ({', '.join(':' + c for c in names)}, :n, :total)"
+            f"INSERT INTO {table} AS c ({', '.join(columns)})"
+            f" VALUES ({', '.join(':' + c for c in columns)})"
             f" ON CONFLICT ({', '.join(names)}) DO UPDATE SET"
             " n = c.n + excluded.n, total = c.total + excluded.total",
             moved,

@@ -109,7 +109,7 @@ class KpiCounters(Projection):
         if not work_list:
             return
         work = Work(cursor, self.t)
-        ids = {str(event.originator_id) for _, event, _ in work_list}
+        ids = {work.sid(event.originator_id) for _, event, _ in work_list}
         for _, event, _ in work_list:
             ids.update(related(event))
         work.load_owners(ids)
