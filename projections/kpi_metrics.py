@@ -115,12 +115,16 @@ def rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def _family(counts: Mapping[str, tuple[int, int]], prefix: str) -> dict[str, int]:
-    return {
-        metric[len(prefix) :]: n
-        for metric, (n, _) in sorted(counts.items())
-        if metric.startswith(prefix) and n
-    }
+def _families(counts: Mapping[str, tuple[int, int]]) -> dict[str, dict[str, int]]:
+    """prefix → label → count, for the metric families (one pass over the counts)."""
+    found: dict[str, dict[str, int]] = {ISSUE: {}, BREACHES: {}, TYPE: {}}
+    for metric, (n, _) in counts.items():
+        if n and ":" in metric:
+            prefix, label = metric.split(":", 1)
+            family = found.get(prefix + ":")
+            if family is not None:
+                family[label] = n
+    return {prefix: dict(sorted(family.items())) for prefix, family in found.items()}
 
 
 def figures(counts: Mapping[str, tuple[int, int]]) -> dict[str, Any]:
@@ -134,8 +138,8 @@ def figures(counts: Mapping[str, tuple[int, int]]) -> dict[str, Any]:
     def total(metric: str) -> int:
         return counts.get(metric, (0, 0))[1]
 
-    issues = _family(counts, ISSUE)
-    breaches = _family(counts, BREACHES)
+    families = _families(counts)
+    breaches = families[BREACHES]
     promoters, detractors, answers = n(NPS_PROMOTERS), n(NPS_DETRACTORS), n(NPS_ANSWERS)
     return {
         "contacts": n(CONTACTS),
@@ -164,9 +168,9 @@ def figures(counts: Mapping[str, tuple[int, int]]) -> dict[str, Any]:
         "mean_handling_s": total(HANDLING) / n(HANDLING) / MICROS if n(HANDLING) else None,
         "breaches": breaches,
         "breaches_total": sum(breaches.values()),
-        "volume_by_classification": _family(counts, TYPE),
+        "volume_by_classification": families[TYPE],
         "stages": {stage: n(STAGE + stage) for stage in STAGES},
-        "top5_issues": top_issues(issues),
+        "top5_issues": top_issues(families[ISSUE]),
         "converted": n(CONVERTED),
         "conversion_rate": rate(n(CONVERTED), n(STAGE + PRE_SALE)),
         "after_sales_cases": n(AFTER_SALES_CASES),

@@ -9,10 +9,12 @@ once with ``executemany`` (``projections.kpis``).
 - **owners** (``kpi_owners``): what the counters need to know of each aggregate, from its
   creation event (customer, channel, store, agent group, case topic...) and a little state
   (a case's contacts, resolutions, reopenings; whether a contact was counted yet).
-- **counter deltas**: every change of a fact moves the counters of its (day, channel,
-  store, agent group, metric) by ±1 and ±value; the batch adds the deltas to the counter
-  tables at the end and deletes counters that fell to zero, so the tables are the same
-  whatever the batches were.
+- **counter deltas**: every change of a fact moves the counters of its day, place (channel,
+  store, agent group) and metric by ±1 and ±value; the batch adds the deltas to the
+  counter tables — by (day, channel), (day, store), (day, agent group) — at the end and
+  deletes counters that fell to zero, so the tables are the same whatever the batches were.
+  (A table by all three places would hold about as many rows as the facts: a grouping by
+  two places or more is summed from the facts instead.)
 """
 
 from __future__ import annotations
@@ -88,7 +90,6 @@ class CounterTable:
 
 
 COUNTER_TABLES = (
-    CounterTable("kpi_counters", DIMENSIONS),
     CounterTable("kpi_counters_channel", ("day", "channel")),
     CounterTable("kpi_counters_store", ("day", "store")),
     CounterTable("kpi_counters_group", ("day", "agent_group")),

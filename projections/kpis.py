@@ -5,9 +5,10 @@ and the quality-inspection sample are derived from them when asked.
 
 Every count can be explained: ``kpi_facts`` keeps one row per thing counted with the event
 it is made of, and ``explain`` lists them; a count is always the number of its facts. The
-counter tables hold the same counts summed by (day, channel, store, agent group, metric)
-and by (day, channel), (day, store), (day, agent group), written in the same transaction
-as the facts, so a query over a month reads a few thousand rows whatever the volume.
+counter tables hold the same counts summed by (day, channel, metric), (day, store, metric)
+and (day, agent group, metric), written in the same transaction as the facts, so a query
+over a month grouped by none or one of them reads a few thousand rows whatever the volume;
+a grouping by two places or more sums the facts.
 What is counted, and the choices the rules leave open: ``projections.kpi_metrics``; how
 each event moves the facts: ``projections.kpi_apply``.
 """
@@ -46,7 +47,6 @@ class KpiCounters(Projection):
     tables = (
         "kpi_facts",
         "kpi_owners",
-        "kpi_counters",
         "kpi_counters_channel",
         "kpi_counters_store",
         "kpi_counters_group",
@@ -87,7 +87,7 @@ class KpiCounters(Projection):
 
     def indexes(self) -> Sequence[Index]:
         return (
-            Index("kpi_facts_metric_day", "kpi_facts", "metric, day"),
+            Index("kpi_facts_day", "kpi_facts", "day, metric"),
             Index("kpi_owners_customer", "kpi_owners", "customer_id, kind, at"),
         )
 
@@ -137,21 +137,24 @@ class KpiCounters(Projection):
         """R-KPI-01..05, R-KPI-08 over the days ``start``..``end`` (inclusive, UTC), one
         row per group (``group_by``: any of day, channel, store, agent_group; none: one row
         for the period) that has anything counted: the counts and the derived rates (see
-        ``kpi_metrics.figures``)."""
+        ``kpi_metrics.figures``). Grouped by at most one place (channel, store or agent
+        group) it reads a counter table; by two or more it sums the facts (slower)."""
         by = list(dict.fromkeys(group_by))
         unknown = [g for g in by if g not in GROUPS]
         if unknown:
             raise ValueError(f"cannot group by {unknown}; choose from {list(GROUPS)}")
         places = set(by) - {"day"}
-        table = "kpi_counters"
-        for spec in COUNTER_TABLES[1:]:
-            if places <= set(spec.dimensions):
-                table = spec.table
-                break
         groups: dict[tuple[str, ...], dict[str, tuple[int, int]]] = defaultdict(dict)
-        for row in self._sums(table, start, end, by):
-            key = tuple(row[g] for g in by)
-            groups[key][row["metric"]] = (int(row["n"]), int(row["total"]))
+        for spec in COUNTER_TABLES:
+            if places <= set(spec.dimensions):
+                for row in self._sums(spec.table, start, end, by):
+                    key = tuple(row[g] for g in by)
+                    groups[key][row["metric"]] = (int(row["n"]), int(row["total"]))
+                break
+        else:
+            for key, metric, n, total in self._summed_facts(start, end, by):
+                count = groups[key].get(metric, (0, 0))
+                groups[key][metric] = (count[0] + n, count[1] + total)
         return [
             {
                 **{g: _shown(v) if g != "day" else v for g, v in zip(by, key, strict=True)},
@@ -159,6 +162,28 @@ class KpiCounters(Projection):
             }
             for key in sorted(groups)
         ]
+
+    def _summed_facts(
+        self, start: date, end: date, by: Sequence[str]
+    ) -> list[tuple[tuple[str, ...], str, int, int]]:
+        """(group, metric, count, sum) from the facts themselves, labels included."""
+        columns = "".join(f"{d}, " for d in by)
+        labels = ", ".join(column for _, column in m.LABELS)
+        rows = self.store.query(
+            f"SELECT {columns}metric, {labels}, COUNT(*) AS n, SUM(value) AS total"
+            f" FROM {self.t('kpi_facts')} WHERE day >= :start AND day <= :end"
+            f" GROUP BY {columns}metric, {labels}",
+            {"start": _day(start), "end": _day(end)},
+        )
+        found = []
+        for row in rows:
+            key = tuple(row[g] for g in by)
+            n, total = int(row["n"]), int(row["total"])
+            found.append((key, row["metric"], n, total))
+            for prefix, column in m.LABELS:
+                if row[column]:
+                    found.append((key, prefix + row[column], n, total))
+        return found
 
     def funnel(self, start: date, end: date) -> dict[str, Any]:
         """R-KPI-08: contacts by journey stage, consultation conversion, after-sales
@@ -267,19 +292,6 @@ class KpiCounters(Projection):
 
     def count(self, metric: str, day: date | str, **where: str | None) -> tuple[int, int]:
         """(count, sum of values) of one metric on one day, for the dimensions given (as in
-        ``explain``), from the counter table."""
-        unknown = sorted(set(where) - set(PLACES))
-        if unknown:
-            raise ValueError(f"cannot count by {unknown}; choose from {list(PLACES)}")
-        params: dict[str, Any] = {"metric": metric, "day": _day(day)}
-        filters = ""
-        for place in PLACES:
-            if place in where:
-                filters += f" AND {place} = :{place}"
-                params[place] = where[place] or ""
-        rows = self.store.query(
-            "SELECT COALESCE(SUM(n), 0) AS n, COALESCE(SUM(total), 0) AS total"
-            f" FROM {self.t('kpi_counters')} WHERE metric = :metric AND day = :day{filters}",
-            params,
-        )
-        return int(rows[0]["n"]), int(rows[0]["total"])
+        ``explain``)."""
+        rows = self.explain(metric, day, **where)
+        return len(rows), sum(int(row["value"]) for row in rows)
