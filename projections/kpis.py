@@ -113,8 +113,8 @@ class KpiCounters(Projection):
         for _, event, _ in work_list:
             ids.update(related(event))
         work.load_owners(ids)
-        parents = {row["parent_id"] for row in work.owners.values() if row and row["parent_id"]}
-        work.load_facts(ids | parents)
+        returns = (row for row in work.owners.values() if row and row["kind"] == "return")
+        work.load_facts(ids | {row["parent_id"] for row in returns})  # counted on the order
         for nid, event, handler in work_list:
             handler(work, nid, event)
         work.store()
