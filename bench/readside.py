@@ -52,7 +52,7 @@ from bench.readside_queries import (
     ledger_workloads,
     read_models,
 )
-from bench.readside_store import Manifest, fill, settings_for, stored_event_width
+from bench.readside_store import Manifest, fill, settings_for, stored_event_width, stored_mix
 from bench.report import profile_summary
 from journey.bootstrap import Runtime, build
 from journey.readstore import ReadStore
@@ -204,6 +204,7 @@ def audit_chain_catch_up(chain: Any) -> int:
 class SizeResult:
     manifest: Manifest
     cached: bool
+    mix: str
     rates: list[Rate] = field(default_factory=list)
     latencies: list[Latency] = field(default_factory=list)
     workloads: dict[str, Workload] = field(default_factory=dict)
@@ -255,9 +256,16 @@ def measure(
         f" ({manifest.fill_rate:,.0f} source events/s)"
         + (" — reused from the cache" if cached else "")
     )
+    by_aggregate, by_kind = stored_mix(folder)
+    mix = (
+        ", ".join(f"{name} {n:,}" for name, n in by_aggregate.most_common())
+        + "; "
+        + ", ".join(f"{name} {n:,}" for name, n in by_kind.most_common())
+    )
+    say(f"  stored events: {mix}")
     runtime = build(settings_for(folder))
     models = read_models(runtime, WANTED)
-    result = SizeResult(manifest, cached, notes=list(models.notes))
+    result = SizeResult(manifest, cached, mix, notes=list(models.notes))
     for note in models.notes:
         say(f"  note: {note}")
     reader = runtime.projection_runner.reader
@@ -496,6 +504,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f" {m.customers:,} customers; long case {m.long_case_ref}: {m.long_case_events} events;"
             f" store filled in {m.fill_s:,.0f} s{', cached' if result.cached else ''})"
         )
+        say(f"stored events: {result.mix}")
         say()
         for line in rate_table(result):
             say(line)

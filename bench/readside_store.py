@@ -24,6 +24,7 @@ import shutil
 import sqlite3
 import time
 import zlib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -232,7 +233,20 @@ def fill(
 def stored_event_width(folder: Path) -> int:
     """Average bytes of a stored event's state: the width of the raw-insert baseline's rows."""
     with sqlite3.connect(f"file:{folder / 'events.sqlite'}?mode=ro", uri=True) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        table = next(t for t in tables if "event" in t and "tracking" not in t)
-        row = conn.execute(f"SELECT AVG(LENGTH(state)) FROM {table}").fetchone()
+        row = conn.execute("SELECT AVG(LENGTH(state)) FROM stored_events").fetchone()
     return int(row[0] or 0)
+
+
+def stored_mix(folder: Path) -> tuple[Counter[str], Counter[str]]:
+    """Stored events by aggregate (Case, Contact, Order, Customer…) and by kind (facts, and
+    the SLA clock decisions derived from them)."""
+    by_aggregate: Counter[str] = Counter()
+    by_kind: Counter[str] = Counter()
+    with sqlite3.connect(f"file:{folder / 'events.sqlite'}?mode=ro", uri=True) as conn:
+        for topic, count in conn.execute(
+            "SELECT topic, COUNT(*) FROM stored_events GROUP BY topic"
+        ):
+            aggregate, _, event = str(topic).rpartition(":")[2].partition(".")
+            by_aggregate[aggregate] += count
+            by_kind["clock decisions" if event.startswith("Deadline") else "facts"] += count
+    return by_aggregate, by_kind
