@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -66,6 +67,13 @@ class KafkaAdmin(LogAdmin):
     def end_offsets(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
         consumer = KafkaConsumer(bootstrap_servers=self._bootstrap)
         try:
+            # Just after topics are created the client's metadata may not list them yet, and
+            # end_offsets then fails with a KeyError: ask until every topic is known.
+            deadline = time.monotonic() + METADATA_WAIT_S
+            wanted = {tp.topic for tp in partitions}
+            while missing := wanted - consumer.topics():  # topics() refreshes the metadata
+                if time.monotonic() > deadline:
+                    raise LogUnavailable(f"not in the cluster's metadata: {sorted(missing)}")
             ends = consumer.end_offsets([_theirs(tp) for tp in partitions])
             return {_ours(tp): int(offset) for tp, offset in ends.items()}
         finally:
@@ -73,6 +81,9 @@ class KafkaAdmin(LogAdmin):
 
     def close(self) -> None:
         self._client.close()
+
+
+METADATA_WAIT_S = 30.0
 
 
 class KafkaPublisher(LogPublisher):
