@@ -165,6 +165,7 @@ def figures(counts: Mapping[str, tuple[int, int]]) -> dict[str, Any]:
         "nps_detractors": detractors,
         "nps": 100 * (promoters - detractors) / answers if answers else None,
         "handled": n(HANDLING),
+        "handling_s_total": total(HANDLING) / MICROS,
         "mean_handling_s": total(HANDLING) / n(HANDLING) / MICROS if n(HANDLING) else None,
         "breaches": breaches,
         "breaches_total": sum(breaches.values()),
