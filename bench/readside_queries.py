@@ -252,16 +252,6 @@ class LedgerSpace:
         return LedgerFilter(**values)
 
 
-def _describe(where: LedgerFilter) -> str:
-    parts = []
-    if where.opened_from is not None:
-        parts.append("date")
-    parts += [
-        name for name in ("channel", "status", "breached") if getattr(where, name) is not None
-    ]
-    return "+".join(parts) or "none"
-
-
 def ledger_workloads(
     ledger: ComplaintLedger, space: LedgerSpace, rng: Random, reps: int
 ) -> list[Workload]:
