@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from journey.readstore import Cursor, ReadStore
+from journey.readstore import Cursor, ReadStore, Row
 
 POSITIONS_DDL = (
     "CREATE TABLE IF NOT EXISTS projection_positions ("
@@ -28,6 +28,25 @@ POSITIONS_DDL = (
 Notified = tuple[int, Any]
 """A notification id and the domain event it carries (``None``: an event this build of
 the software cannot decode; see ``projections.runner``)."""
+
+
+IN_CHUNK = 500
+"""Keys per ``IN (...)`` list."""
+
+
+def select_in(
+    cursor: Cursor, table: str, column: str, keys: Sequence[str], extra: str = ""
+) -> list[Row]:
+    """Every row of ``table`` whose ``column`` is one of ``keys``: a batch loads the rows it
+    touches with a few statements instead of one per key."""
+    rows: list[Row] = []
+    for start in range(0, len(keys), IN_CHUNK):
+        chunk = keys[start : start + IN_CHUNK]
+        params = {f"k{i}": key for i, key in enumerate(chunk)}
+        marks = ", ".join(f":{name}" for name in params)
+        cursor.execute(f"SELECT * FROM {table} WHERE {column} IN ({marks}){extra}", params)
+        rows.extend(cursor.fetchall())
+    return rows
 
 
 @dataclass(frozen=True)

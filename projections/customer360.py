@@ -70,8 +70,8 @@ from domain.customer import Customer
 from domain.order import Order
 from domain.returns import ReturnRequest
 from domain.survey import Survey
-from journey.readstore import Cursor, Row
-from projections.base import Index, Notified, Projection
+from journey.readstore import Cursor
+from projections.base import Index, Notified, Projection, select_in
 
 # -- R-CUS-05 thresholds: the one place they are defined --------------------------------------
 
@@ -94,8 +94,6 @@ ACTIVE_WINDOW = timedelta(days=90)
 
 TIMELINE_LIMIT = 500
 """Contact timeline entries a view carries (the newest); older ones page by ``timeline``."""
-_IN_CHUNK = 500
-"""Ids per ``IN (...)`` list when loading a batch's rows."""
 
 
 def _iso(at: datetime) -> str:
@@ -592,7 +590,7 @@ class Customer360(Projection):
         """The items and customer rows the batch touches, one query per 500 ids."""
         ids = list(dict.fromkeys(aggregate_id for _, aggregate_id, _ in shown))
         items: dict[str, _Item] = {}
-        for row in self._select_in(cursor, "c360_items", "aggregate_id", ids):
+        for row in select_in(cursor, self.t("c360_items"), "aggregate_id", ids):
             items[row["aggregate_id"]] = _Item(
                 row["aggregate_id"],
                 row["customer_id"],
@@ -605,21 +603,11 @@ class Customer360(Projection):
         customer_ids.update(e.customer_id for _, _, e in shown if type(e) in CREATED)
         customers = {
             row["customer_id"]: row["first_seen_at"]
-            for row in self._select_in(
-                cursor, "c360_customers", "customer_id", sorted(customer_ids)
+            for row in select_in(
+                cursor, self.t("c360_customers"), "customer_id", sorted(customer_ids)
             )
         }
         return _Work(items, customers)
-
-    def _select_in(self, cursor: Cursor, table: str, column: str, keys: list[str]) -> list[Row]:
-        rows: list[Row] = []
-        for start in range(0, len(keys), _IN_CHUNK):
-            chunk = keys[start : start + _IN_CHUNK]
-            params = {f"k{i}": key for i, key in enumerate(chunk)}
-            marks = ", ".join(f":{name}" for name in params)
-            cursor.execute(f"SELECT * FROM {self.t(table)} WHERE {column} IN ({marks})", params)
-            rows.extend(cursor.fetchall())
-        return rows
 
     def _apply(self, work: _Work, nid: int, aggregate_id: str, event: Any) -> None:
         at = _iso(event.occurred_at)

@@ -20,16 +20,14 @@ once with ``executemany`` (``projections.kpis``).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from operator import itemgetter
 from uuid import UUID
 
 from journey.readstore import Cursor, Row
+from projections.base import select_in
 from projections.kpi_metrics import LABELS
-
-IN_CHUNK = 500
-"""Ids per ``IN (...)`` list."""
 
 FACT_COLUMNS = (
     "subject_id",
@@ -99,19 +97,6 @@ FactKey = tuple[str, str, str]
 """(subject aggregate id, metric, subkey)."""
 CounterKey = tuple[str, str, str, str, str]
 """(day, channel, store, agent group, metric)."""
-
-
-def select_in(
-    cursor: Cursor, table: str, column: str, keys: Sequence[str], extra: str = ""
-) -> list[Row]:
-    rows: list[Row] = []
-    for start in range(0, len(keys), IN_CHUNK):
-        chunk = keys[start : start + IN_CHUNK]
-        params = {f"k{i}": key for i, key in enumerate(chunk)}
-        marks = ", ".join(f":{name}" for name in params)
-        cursor.execute(f"SELECT * FROM {table} WHERE {column} IN ({marks}){extra}", params)
-        rows.extend(cursor.fetchall())
-    return rows
 
 
 class Work:
