@@ -169,18 +169,6 @@ class ComplaintLedger(Projection):
     def cursor_of(row: Row, sort: SortKey) -> tuple[Any, str]:
         return row[SORT_COLUMNS[sort]], row["case_id"]
 
-    def events_behind(self, case_id: str) -> list[int]:
-        """The notification ids of every event the row was built from, in order."""
-        row = self.row(case_id)
-        return list(row["notifications"]) if row else []
-
-    def case_of(self, aggregate: str) -> str | None:
-        rows = self.store.query(
-            f"SELECT case_id FROM {self.t('ledger_links')} WHERE aggregate_id = :id",
-            {"id": aggregate},
-        )
-        return str(rows[0]["case_id"]) if rows else None
-
 
 def _where(where: LedgerFilter) -> tuple[list[str], dict[str, Any]]:
     clauses: list[str] = []
@@ -216,9 +204,12 @@ class _Batch:
         self.ledger = ledger
         self.cursor = cursor
         self.rows: dict[str, dict[str, Any]] = {}
+        self.changed: set[str] = set()
         self.absent: set[str] = set()
         self.links: dict[str, str | None] = {}
         self.new_links: dict[str, str] = {}
+        self.opened: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        """This batch's new complaints by (customer, topic), for the repeat check."""
 
     # -- lookups ------------------------------------------------------------------------------
 
@@ -261,12 +252,9 @@ class _Batch:
         if isinstance(event, Case.Opened):
             self.open_case(nid, event)
             return
-        if isinstance(event, Contact.Opened | Survey.Sent):
-            case_id = str(aggregate_id("case", event.case_ref))
-            self.link(originator, case_id)
-        elif isinstance(event, ReturnRequest.Requested):
+        if isinstance(event, _LINKING):
             if event.case_ref is None:
-                return
+                return  # a return that settles no case
             case_id = str(aggregate_id("case", event.case_ref))
             self.link(originator, case_id)
         else:
@@ -275,6 +263,7 @@ class _Batch:
         if row is None:
             return
         if _apply(row, event):
+            self.changed.add(case_id)
             row["notifications"].append(nid)
             row["last_notification_id"] = nid
             if originator == case_id:
@@ -343,10 +332,12 @@ class _Batch:
             "repeat_of": None,
         }
         self.rows[case_id] = row
+        self.changed.add(case_id)
         self.absent.discard(case_id)
         self.link(case_id, case_id)
         if event.classification in REPEAT_CLASSES:
             self.mark_repeats(row, event.occurred_at)
+            self.opened.setdefault((event.customer_id, event.topic), []).append(row)
 
     def mark_repeats(self, row: dict[str, Any], opened: datetime) -> None:
         """R-CMP-07: the same customer's complaints on the same topic within 30 days."""
@@ -364,14 +355,8 @@ class _Batch:
             },
         )
         stored = {str(r["case_id"]): str(r["opened_at"]) for r in self.cursor.fetchall()}
-        for other in self.rows.values():  # cases of this batch not yet written
-            if (
-                other is not row
-                and other["customer_id"] == row["customer_id"]
-                and other["topic"] == row["topic"]
-                and other["classification"] in REPEAT_CLASSES
-            ):
-                stored[other["case_id"]] = other["opened_at"]
+        for other in self.opened.get((row["customer_id"], row["topic"]), ()):
+            stored[other["case_id"]] = other["opened_at"]  # not yet written
         mine = row["opened_at"]
         for other_id, other_at in stored.items():
             other_opened = datetime.fromisoformat(other_at)
@@ -386,17 +371,18 @@ class _Batch:
                 if later is not None and not later["repeat_complaint"]:
                     later["repeat_complaint"] = 1
                     later["repeat_of"] = row["case_id"]
+                    self.changed.add(other_id)
 
     def flush(self) -> None:
         ledger = self.ledger.t("complaint_ledger")
-        if self.rows:
+        if self.changed:
             names = ", ".join((*_COLUMNS, "doc"))
             values = ", ".join(f":{c}" for c in (*_COLUMNS, "doc"))
             updates = ", ".join(f"{c} = excluded.{c}" for c in (*_COLUMNS[1:], "doc"))
             self.cursor.executemany(
                 f"INSERT INTO {ledger} ({names}) VALUES ({values})"
                 f" ON CONFLICT (case_id) DO UPDATE SET {updates}",
-                [_split(row) for row in self.rows.values()],
+                [_split(self.rows[case_id]) for case_id in self.changed],
             )
         if self.new_links:
             self.cursor.executemany(
@@ -404,6 +390,10 @@ class _Batch:
                 " VALUES (:a, :c) ON CONFLICT (aggregate_id) DO NOTHING",
                 [{"a": a, "c": c} for a, c in self.new_links.items()],
             )
+
+
+_LINKING = (Contact.Opened, Survey.Sent, ReturnRequest.Requested)
+"""Creations that name the case their aggregate belongs to (``case_ref``)."""
 
 
 def _split(row: dict[str, Any]) -> dict[str, Any]:

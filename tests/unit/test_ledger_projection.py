@@ -23,6 +23,7 @@ from projections.base import Notified
 from projections.ledger import ComplaintLedger
 from projections.runner import NotificationReader, ProjectionRunner
 from tests.unit.conftest import make_app
+from tests.unit.feeding import Feed, source
 
 PARTITION = TopicPartition("journey.contacts", 0)
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -304,3 +305,53 @@ def test_rebuild_in_any_batches_with_redeliveries_equals_one_pass(
     assert {row["case_id"] for row in expected[0]} == {
         str(event.originator_id) for event in case_facts(log)
     }
+
+
+# -- R-CMP-07: repeat complaints ----------------------------------------------------------
+
+
+def _complaint(event_id: str, customer: str, contact: str, topic: str, at: datetime) -> Any:
+    return source(
+        "contact.opened",
+        {"contact_id": contact, "classification": "complaint", "topic": topic},
+        at=at,
+        event_id=event_id,
+        customer_id=customer,
+    )
+
+
+REPEAT_BASE = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+REPEATS = [  # (contact, customer, topic, days after the base) → repeat?
+    ("first", "c-a", "order", 0.0, False),
+    ("within", "c-a", "order", 30.0, True),  # exactly 30 days after "first"
+    ("other-topic", "c-a", "product", 1.0, False),
+    ("other-customer", "c-b", "order", 1.0, False),
+    ("too-late", "c-a", "order", 60.0 + 1 / 86400, False),  # 30 days + 1 s after "within"
+]
+
+
+@pytest.mark.parametrize("arrival", ["event-time order", "reversed"])
+@pytest.mark.parametrize("per_batch", [1, 100])
+def test_r_cmp_07_a_complaint_on_the_same_topic_within_30_days_is_a_repeat(
+    tmp_path: Path, arrival: str, per_batch: int
+) -> None:
+    app = make_app(tmp_path)
+    feed = Feed(app)
+    specs = REPEATS if arrival == "event-time order" else REPEATS[::-1]
+    for contact, customer, topic, days, _ in specs:
+        feed(_complaint(f"e-{contact}", customer, contact, topic, REPEAT_BASE + timedelta(days)))
+    ledger = new_ledger(tmp_path / "rm.sqlite")
+    log = notifications(app)
+    for first in range(0, len(log), per_batch):
+        ledger.process(log[first : first + per_batch])
+    flags = {row["case_ref"]: (row["repeat_complaint"], row["repeat_of"]) for row in rows(ledger)}
+    first_case = str(Case.create_id("first"))
+    assert flags == {
+        "first": (False, None),
+        "within": (True, first_case),
+        "other-topic": (False, None),
+        "other-customer": (False, None),
+        "too-late": (False, None),
+    }
+    app.close()
+    ledger.store.close()
