@@ -40,3 +40,9 @@ def explain_notifications(app: JourneyApplication, ids: Iterable[int]) -> list[d
         notification = notifications[0]
         found.append(describe(app.mapper.to_domain_event(notification), notification_id))
     return found
+
+
+def explanation(app: JourneyApplication, subject: str, ids: Iterable[int]) -> dict[str, Any]:
+    """What an explain route answers: the subject, the count and the events behind it."""
+    events = explain_notifications(app, ids)
+    return {"subject": subject, "count": len(events), "events": events}

@@ -18,7 +18,7 @@ from api.deps import Consistent, RuntimeDep
 from api.errors import ApiError
 from api.schemas import ComplaintOut, ComplaintPageOut, ErrorOut, ExplainOut
 from domain.ids import aggregate_id
-from journey.explain import explain_notifications
+from journey.explain import explanation
 from projections.ledger import ComplaintLedger, LedgerFilter, SortKey
 
 router = APIRouter(prefix="/v1", tags=["analysts"])
@@ -177,10 +177,9 @@ async def get_complaint(runtime: RuntimeDep, case_ref: str) -> ComplaintOut:
 async def explain_complaint(runtime: RuntimeDep, case_ref: str) -> ExplainOut:
     """The stored events a ledger row was built from, in order."""
     row = await run_in_threadpool(_row, runtime.ledger, case_ref)
-    events = await run_in_threadpool(explain_notifications, runtime.app, row["notifications"])
-    return ExplainOut.model_validate(
-        {"subject": f"complaint {case_ref}", "count": len(events), "events": events}
-    )
+    subject = f"complaint {case_ref}"
+    answer = await run_in_threadpool(explanation, runtime.app, subject, row["notifications"])
+    return ExplainOut.model_validate(answer)
 
 
 def _row(ledger: ComplaintLedger, case_ref: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from api.deps import Consistent, RuntimeDep
 from api.errors import ApiError
 from api.schemas import ErrorOut, ExplainOut
-from journey.explain import explain_notifications
+from journey.explain import explanation
 
 router = APIRouter(prefix="/v1", tags=["analysts"])
 
@@ -52,7 +52,6 @@ async def explain_customer(runtime: RuntimeDep, customer_id: str) -> ExplainOut:
     ids = await run_in_threadpool(runtime.customers.events_behind, customer_id)
     if not ids:
         raise ApiError(404, "not_found", f"customer_id: no customer {customer_id!r}")
-    events = await run_in_threadpool(explain_notifications, runtime.app, ids)
-    return ExplainOut.model_validate(
-        {"subject": f"customer {customer_id}", "count": len(events), "events": events}
-    )
+    subject = f"customer {customer_id}"
+    answer = await run_in_threadpool(explanation, runtime.app, subject, ids)
+    return ExplainOut.model_validate(answer)

@@ -30,7 +30,7 @@ def opened(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
         raise NotFound(f"unknown case {case_ref!r}")
     if case is not None:
         case.check_join(event.customer_id, event.occurred_at)
-    if case is None:
+    else:
         unit.add(
             Case.open(
                 case_ref=case_ref,
