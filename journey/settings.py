@@ -35,6 +35,16 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    """The largest request body the API reads (413 beyond it, whatever Content-Length says).
+    At least ``max_record_bytes``, so that one event of the largest size can be published."""
+    log_format: Literal["json", "text"] | None = None
+    """Log lines as JSON objects, one per line, or as text; unset: JSON for the long-running
+    commands (``serve``, ``ingest``, ``project``, ``timer``), text for the others."""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    projection_stall_s: float = Field(60, gt=0)
+    """``/readyz`` reports a read model stalled when it is behind the event store's head and
+    its position has not moved for longer than this."""
     workers: Annotated[set[WorkerName], NoDecode] = {"ingest", "projections", "timer"}
     """Background workers that ``journey serve`` runs in its own process: a comma-separated
     list, empty for the API alone."""
@@ -55,6 +65,15 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return {name.strip() for name in value.split(",") if name.strip()}
         return value
+
+    @model_validator(mode="after")
+    def _body_holds_a_record(self) -> Settings:
+        if self.max_body_bytes < self.max_record_bytes:
+            raise ValueError(
+                "JOURNEY_MAX_BODY_BYTES must be at least JOURNEY_MAX_RECORD_BYTES, so that"
+                " one event of the largest size can be published"
+            )
+        return self
 
     @model_validator(mode="after")
     def _postgres_needs_a_password(self) -> Settings:
