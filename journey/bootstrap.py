@@ -21,6 +21,9 @@ from journey.audit import Auditor
 from journey.log.base import Log, LogPublisher
 from journey.metrics import IngestMetrics, StatusCollector
 from journey.readstore import PostgresReadStore, ReadStore, SQLiteReadStore
+from journey.security.access_log import AccessLog
+from journey.security.apikeys import ApiKeys
+from journey.security.ratelimit import RateLimiter
 from journey.settings import Settings, WorkerName
 from journey.topics import Topics
 from projections.audit_chain import AuditChain
@@ -140,6 +143,9 @@ class Runtime:
     registry: CollectorRegistry
     """What ``GET /metrics`` renders; built here, never at import."""
     ingest_metrics: IngestMetrics
+    api_keys: ApiKeys
+    access_log: AccessLog
+    rate_limiter: RateLimiter
     _publisher: LogPublisher | None = None
 
     @property
@@ -215,6 +221,9 @@ def build(settings: Settings) -> Runtime:
             projection.create_tables()
         audit_chain = AuditChain(read_store, app.recorder, app.mapper)
         audit_chain.create_tables()
+        api_keys, access_log = ApiKeys(read_store), AccessLog(read_store)
+        api_keys.create_tables()
+        access_log.create_tables()
     registry = CollectorRegistry()
     runtime = Runtime(
         settings=settings,
@@ -236,6 +245,9 @@ def build(settings: Settings) -> Runtime:
         auditor=Auditor(app, audit_chain),
         registry=registry,
         ingest_metrics=IngestMetrics(registry),
+        api_keys=api_keys,
+        access_log=access_log,
+        rate_limiter=RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst),
     )
     registry.register(StatusCollector(runtime.status))
     if settings.log_backend == "embedded":

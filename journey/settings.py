@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     poll_max_records: int = Field(500, ge=1)
     consistency_wait_max_s: float = Field(10, ge=0)
 
+    rate_limit_per_s: float = Field(200, gt=0)
+    """Requests per second each API key may make on average (a token bucket)..."""
+    rate_limit_burst: int = Field(400, ge=1)
+    """...and at once: the bucket's size."""
+
     @field_validator("workers", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
