@@ -96,3 +96,20 @@ def install(app: FastAPI) -> None:
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
         return _answer(500, "internal_error", "an internal error occurred; it has been logged")
+
+
+def error_response(
+    status: int,
+    error: str,
+    detail: str,
+    problems: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """The usual JSON error answer (``{"error", "detail", "problems"}``), for middleware,
+    which answers before any exception handler could."""
+    return _answer(status, error, detail, problems, headers)
+
+
+def internal_error() -> JSONResponse:
+    """The 500 answer: no stack trace, no exception text, reaches a client."""
+    return _answer(500, "internal_error", "an internal error occurred; it has been logged")
