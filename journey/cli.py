@@ -21,6 +21,8 @@ from consumers.deadletters import (
 )
 from journey.bootstrap import Runtime, build
 from journey.log.base import Coordinates
+from journey.security import ROLES
+from journey.security.startup import NoAdminKey, keys_at_start
 from journey.settings import Settings
 
 
@@ -30,6 +32,16 @@ def _serve(runtime: Runtime, args: argparse.Namespace) -> int:
     from api.main import create_api
 
     settings = runtime.settings
+    embedded = settings.log_backend == "embedded" and settings.store_backend == "sqlite"
+    try:
+        issued = keys_at_start(runtime.api_keys, embedded=embedded)
+    except NoAdminKey as error:
+        print(f"journey: refusing to serve: {error}", file=sys.stderr)
+        return 2
+    if issued:
+        print("journey: development API keys, one per role (shown this once only):")
+        for key in issued:
+            print(f"journey:   {key.role:<8} {key.secret_text}")
     if settings.log_backend == "kafka":
         runtime.create_topics()
     api = create_api(runtime, workers=set(settings.workers))
@@ -38,6 +50,40 @@ def _serve(runtime: Runtime, args: argparse.Namespace) -> int:
     print(f"journey: serving on http://{host}:{port} (docs at /docs)", flush=True)
     uvicorn.run(api, host=host, port=port, log_level="info")
     return 0
+
+
+def _keys_create(runtime: Runtime, args: argparse.Namespace) -> int:
+    key = runtime.api_keys.create(args.role, args.label)
+    if args.json:
+        _print_json(
+            {"key_id": key.key_id, "role": key.role, "label": key.label, "key": key.secret_text}
+        )
+        return 0
+    print(f"key_id {key.key_id}  role {key.role}\n{key.secret_text}")
+    print("journey: the key is shown this once only; only its hash is stored", file=sys.stderr)
+    return 0
+
+
+def _keys_list(runtime: Runtime, args: argparse.Namespace) -> int:
+    keys = runtime.api_keys.list()
+    if args.json:
+        _print_json([{**vars(k), "active": k.active} for k in keys])
+        return 0
+    print(f"{'key_id':<18} {'role':<8} {'created_at':<33} {'revoked_at':<33} label")
+    for k in keys:
+        print(
+            f"{k.key_id:<18} {k.role:<8} {k.created_at:<33} {k.revoked_at or '-':<33}"
+            f" {k.label or ''}"
+        )
+    return 0
+
+
+def _keys_revoke(runtime: Runtime, args: argparse.Namespace) -> int:
+    if runtime.api_keys.revoke(args.key_id):
+        print(f"journey: key {args.key_id} revoked")
+        return 0
+    print(f"journey: no active key {args.key_id}", file=sys.stderr)
+    return 1
 
 
 def _until_signalled() -> threading.Event:
@@ -258,6 +304,25 @@ def parser() -> argparse.ArgumentParser:
     )
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.set_defaults(run=_status)
+
+    keys = commands.add_parser("keys", help="API keys: create, list, revoke")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True)
+    key_create = key_commands.add_parser(
+        "create",
+        help="a new API key for a role, printed once",
+        description="Creates a key bound to one role and prints it once; only its SHA-256"
+        " is stored.",
+    )
+    key_create.add_argument("--role", required=True, choices=ROLES)
+    key_create.add_argument("--label", default=None, help="who or what holds the key")
+    key_create.add_argument("--json", action="store_true", help="machine-readable output")
+    key_create.set_defaults(run=_keys_create)
+    key_list = key_commands.add_parser("list", help="every key, without secrets")
+    key_list.add_argument("--json", action="store_true", help="machine-readable output")
+    key_list.set_defaults(run=_keys_list)
+    key_revoke = key_commands.add_parser("revoke", help="refuse a key from now on")
+    key_revoke.add_argument("key_id")
+    key_revoke.set_defaults(run=_keys_revoke)
 
     deadletters = commands.add_parser("deadletters", help="list and replay refused records")
     dl_commands = deadletters.add_subparsers(dest="deadletters_command", required=True)
