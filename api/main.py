@@ -1,4 +1,5 @@
-"""The FastAPI application: routers collected, errors mapped, workers tied to its life."""
+"""The FastAPI application: routers collected, errors mapped, hostile input refused, each
+request logged and measured, workers tied to its life."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import cases, complaints, customers, events, health, kpis, metrics
+from api.middleware import BodyGuard, RequestContext
+from api.routes import admin, cases, complaints, customers, events, health, kpis, metrics
+from consumers.status import StallWatch
 from journey.bootstrap import Runtime
+from journey.metrics import http_metrics
 from journey.settings import WorkerName
 
 
@@ -32,7 +36,13 @@ def create_api(runtime: Runtime, workers: set[WorkerName] | None = None) -> Fast
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.stall_watch = StallWatch(runtime.settings.projection_stall_s)
     errors.install(app)
+    # Added last runs first: RequestContext wraps BodyGuard, so a request refused for its
+    # body is logged and counted too, and an error in BodyGuard ends as the JSON 500.
+    measured = http_metrics(runtime.registry)
+    app.add_middleware(BodyGuard, max_body_bytes=runtime.settings.max_body_bytes, metrics=measured)
+    app.add_middleware(RequestContext, metrics=measured)
     app.include_router(health.router)
     app.include_router(events.router)
     app.include_router(complaints.router)
@@ -40,4 +50,5 @@ def create_api(runtime: Runtime, workers: set[WorkerName] | None = None) -> Fast
     app.include_router(kpis.router)
     app.include_router(cases.router)
     app.include_router(metrics.router)
+    app.include_router(admin.router)
     return app

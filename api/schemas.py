@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
+
+from journey.security import Role
 
 
 class ProblemOut(BaseModel):
@@ -186,3 +188,50 @@ class VerifyOut(BaseModel):
     chained: int
     pending: int
     problem: VerifyProblemOut | None
+
+
+# -- admins ----------------------------------------------------------------------------------
+
+
+class KeyCreateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role
+    label: str | None = Field(None, max_length=200)
+
+
+class KeyOut(BaseModel):
+    """A key as listed: never its secret, never its hash."""
+
+    key_id: str
+    role: Role
+    label: str | None
+    created_at: str
+    revoked_at: str | None
+    active: bool
+
+
+class KeyIssuedOut(KeyOut):
+    key: str
+    """The full key to send as ``Authorization: Bearer <key>``. Shown this once only."""
+
+
+class KeyListOut(BaseModel):
+    items: list[KeyOut]
+
+
+class AccessEntryOut(BaseModel):
+    id: int
+    at: str
+    key_id: str
+    role: str
+    subject: str
+    """``customer:<id>`` or ``case:<ref>``"""
+    route: str
+    method: str
+    status: int
+
+
+class AccessLogPageOut(BaseModel):
+    items: list[AccessEntryOut]
+    next_cursor: str | None

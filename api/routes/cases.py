@@ -9,12 +9,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
+from api.auth import ProtectedRoute, RecordsAccess, Roles
 from api.deps import Consistent, RuntimeDep
 from api.errors import ApiError
 from api.schemas import ErrorOut, HistoryOut, VerifyOut
 from journey.audit import parse_as_of
 
-router = APIRouter(prefix="/v1", tags=["auditors"])
+router = APIRouter(prefix="/v1", tags=["auditors"], route_class=ProtectedRoute)
+AUDITORS = Roles("auditor", "admin")
+CASE_READ = RecordsAccess("case", "case_ref")
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut}, 503: {"model": ErrorOut}}
 
@@ -23,7 +26,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut}, 503: {"m
     "/cases/{case_ref}/history",
     response_model=HistoryOut,
     responses=NOT_FOUND,
-    dependencies=[Consistent],
+    dependencies=[AUDITORS, CASE_READ, Consistent],
 )
 async def case_history(runtime: RuntimeDep, case_ref: str) -> HistoryOut:
     """Every stored event of the case in order: version, event time, recorded time, the
@@ -37,7 +40,7 @@ async def case_history(runtime: RuntimeDep, case_ref: str) -> HistoryOut:
     "/cases/{case_ref}",
     response_model=dict[str, Any],
     responses={**NOT_FOUND, 422: {"model": ErrorOut}},
-    dependencies=[Consistent],
+    dependencies=[AUDITORS, CASE_READ, Consistent],
 )
 async def case_state(
     runtime: RuntimeDep,
@@ -61,6 +64,7 @@ async def case_state(
     "/cases/{case_ref}/verify",
     response_model=VerifyOut,
     responses=NOT_FOUND,
+    dependencies=[AUDITORS],
 )
 async def verify_case(runtime: RuntimeDep, case_ref: str) -> VerifyOut:
     """Recompute the hash chain over the case's stored events and compare it with the
@@ -73,6 +77,7 @@ async def verify_case(runtime: RuntimeDep, case_ref: str) -> VerifyOut:
     "/what-if",
     response_model=dict[str, Any],
     responses={**NOT_FOUND, 422: {"model": ErrorOut}},
+    dependencies=[AUDITORS],
 )
 async def what_if(
     runtime: RuntimeDep,

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
+from api.auth import ProtectedRoute, Roles
 from api.deps import Consistent, RuntimeDep
 from api.errors import ApiError
 from api.schemas import ComplaintOut, ComplaintPageOut, ErrorOut, ExplainOut
@@ -21,7 +22,8 @@ from domain.ids import aggregate_id
 from journey.explain import explanation
 from projections.ledger import ComplaintLedger, LedgerFilter, SortKey
 
-router = APIRouter(prefix="/v1", tags=["analysts"])
+router = APIRouter(prefix="/v1", tags=["analysts"], route_class=ProtectedRoute)
+READERS = Roles("analyst", "auditor", "admin")
 
 Sort = Literal[
     "opened_at", "-opened_at", "priority", "-priority", "breaches", "-breaches",
@@ -115,7 +117,7 @@ Text = Annotated[str | None, Query(max_length=200)]
         422: {"model": ErrorOut},
         503: {"model": ErrorOut},
     },
-    dependencies=[Consistent],
+    dependencies=[READERS, Consistent],
 )
 async def list_complaints(
     runtime: RuntimeDep,
@@ -160,7 +162,7 @@ async def list_complaints(
     "/complaints/{case_ref}",
     response_model=ComplaintOut,
     responses={404: {"model": ErrorOut}, 503: {"model": ErrorOut}},
-    dependencies=[Consistent],
+    dependencies=[READERS, Consistent],
 )
 async def get_complaint(runtime: RuntimeDep, case_ref: str) -> ComplaintOut:
     """One case's ledger row."""
@@ -172,7 +174,7 @@ async def get_complaint(runtime: RuntimeDep, case_ref: str) -> ComplaintOut:
     "/complaints/{case_ref}/explain",
     response_model=ExplainOut,
     responses={404: {"model": ErrorOut}, 503: {"model": ErrorOut}},
-    dependencies=[Consistent],
+    dependencies=[READERS, Consistent],
 )
 async def explain_complaint(runtime: RuntimeDep, case_ref: str) -> ExplainOut:
     """The stored events a ledger row was built from, in order."""

@@ -8,19 +8,23 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
+from api.auth import ProtectedRoute, RecordsAccess, Roles
 from api.deps import Consistent, RuntimeDep
 from api.errors import ApiError
 from api.schemas import ErrorOut, ExplainOut
 from journey.explain import explanation
 
-router = APIRouter(prefix="/v1", tags=["analysts"])
+router = APIRouter(prefix="/v1", tags=["analysts"], route_class=ProtectedRoute)
+READERS = Roles("analyst", "auditor", "admin")
+CUSTOMER_READ = RecordsAccess("customer", "customer_id")
+"""Auditors' and admins' reads show personal data in clear: recorded in the access log."""
 
 
 @router.get(
     "/customers/{customer_id}",
     response_model=dict[str, Any],
     responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}, 503: {"model": ErrorOut}},
-    dependencies=[Consistent],
+    dependencies=[READERS, CUSTOMER_READ, Consistent],
 )
 async def customer_360(
     runtime: RuntimeDep,
@@ -45,7 +49,7 @@ async def customer_360(
     "/customers/{customer_id}/explain",
     response_model=ExplainOut,
     responses={404: {"model": ErrorOut}, 503: {"model": ErrorOut}},
-    dependencies=[Consistent],
+    dependencies=[READERS, CUSTOMER_READ, Consistent],
 )
 async def explain_customer(runtime: RuntimeDep, customer_id: str) -> ExplainOut:
     """The stored events the customer's 360 view was built from."""

@@ -8,13 +8,14 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
+from api.auth import ProtectedRoute, Roles
 from api.deps import RuntimeDep
 from api.errors import ApiError
 from api.schemas import AcceptedListOut, AcceptedOut, ErrorOut
 from journey.envelope import InvalidEvent, Problem, SourceEvent, envelope_json_schema, validate
 from journey.log.base import OutgoingRecord
 
-router = APIRouter(prefix="/v1", tags=["channels"])
+router = APIRouter(prefix="/v1", tags=["channels"], route_class=ProtectedRoute)
 
 MAX_BATCH = 1000
 
@@ -27,6 +28,7 @@ _body_schema = {"anyOf": [_envelope, {"type": "array", "items": _envelope, "maxI
     status_code=202,
     response_model=AcceptedListOut,
     responses={422: {"model": ErrorOut}, 413: {"model": ErrorOut}, 503: {"model": ErrorOut}},
+    dependencies=[Roles("channel")],
     openapi_extra={
         "requestBody": {
             "required": True,

@@ -1,37 +1,102 @@
-"""Liveness and readiness."""
+"""Liveness (``/healthz``: the process answers, no I/O) and readiness (``/readyz``: the
+event store and the log answer, no read model stalled, no background worker died)."""
+
+from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from api.deps import RuntimeDep
+from consumers.status import StallWatch
+from journey.bootstrap import Runtime
 
 router = APIRouter(tags=["operations"])
 
-
-@router.get("/healthz")
-def healthz() -> dict[str, str]:
-    return {"status": "up"}
+OK = "ok"
 
 
-@router.get("/readyz", responses={503: {"description": "store or log unreachable"}})
-def readyz(runtime: RuntimeDep, request: Request) -> JSONResponse:
+class HealthOut(BaseModel):
+    status: str
+
+
+class ReadyOut(BaseModel):
+    ready: bool
+    checks: dict[str, str]
+    """Check name (``event_store``, ``log``, ``projection:<name>``, ``worker:<name>``) →
+    ``ok`` or what is wrong."""
+
+
+@router.get("/healthz", response_model=HealthOut)
+def healthz() -> HealthOut:
+    """The process is up and answers (no I/O: a slow store does not make it restart)."""
+    return HealthOut(status="up")
+
+
+def stall_watch(request: Request, runtime: Runtime) -> StallWatch:
+    """The app's watch (``create_api`` makes one); one of our own for an app built
+    otherwise."""
+    watch = getattr(request.app.state, "stall_watch", None)
+    if not isinstance(watch, StallWatch):
+        watch = request.app.state.stall_watch = StallWatch(runtime.settings.projection_stall_s)
+    return watch
+
+
+def _workers(request: Request) -> dict[str, str]:
     checks: dict[str, str] = {}
-    workers = getattr(request.app.state, "workers", None)
-    for name, failure in workers.failed.items() if workers else ():
+    workers: Any = getattr(request.app.state, "workers", None)
+    if workers is None:
+        return checks
+    for name, failure in list(workers.failed.items()):
         checks[f"worker:{name}"] = f"stopped: {failure}"
+    if not workers.stop_event.is_set():
+        for thread in list(workers.threads):
+            if not thread.is_alive():
+                checks.setdefault(f"worker:{thread.name}", "stopped")
+    return checks
+
+
+def _store_and_projections(runtime: Runtime, watch: StallWatch) -> dict[str, str]:
     try:
-        runtime.app.process_recorder.max_notification_id()
-        checks["event_store"] = "ok"
+        head = runtime.app.process_recorder.max_notification_id() or 0
+        positions = {p.name: p.position() for p in runtime.projections}
     except Exception as error:  # readiness reports, it does not raise
-        checks["event_store"] = f"unreachable: {type(error).__name__}"
+        return {"event_store": f"unreachable: {type(error).__name__}"}
+    checks = {"event_store": OK} | {f"projection:{name}": OK for name in positions}
+    for stall in watch.check(positions, head):
+        checks[f"projection:{stall.name}"] = (
+            f"stalled: at {stall.position} of {stall.head} and not moved for"
+            f" {stall.still_s:.0f} s (limit {watch.stall_s:g} s)"
+        )
+    return checks
+
+
+def _log(runtime: Runtime) -> dict[str, str]:
     try:
         admin = runtime.log.admin()
         try:
             admin.partitions_for(runtime.topics.ingress[0])
         finally:
             admin.close()
-        checks["log"] = "ok"
-    except Exception as error:
-        checks["log"] = f"unreachable: {type(error).__name__}"
-    ready = all(value == "ok" for value in checks.values())
-    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+    except Exception as error:  # readiness reports, it does not raise
+        return {"log": f"unreachable: {type(error).__name__}"}
+    return {"log": OK}
+
+
+@router.get(
+    "/readyz",
+    response_model=ReadyOut,
+    responses={503: {"model": ReadyOut, "description": "a check failed: see checks"}},
+)
+def readyz(runtime: RuntimeDep, request: Request) -> JSONResponse:
+    """Ready when the event store and the log answer, no read model is stalled (behind the
+    store's head and not moving for ``JOURNEY_PROJECTION_STALL_S``) and no background
+    worker of this process stopped; else 503 with every check and what failed."""
+    checks = _workers(request)
+    checks |= _store_and_projections(runtime, stall_watch(request, runtime))
+    checks |= _log(runtime)
+    ready = all(value == OK for value in checks.values())
+    body = ReadyOut(ready=ready, checks=checks)
+    return JSONResponse(body.model_dump(), status_code=200 if ready else 503)

@@ -9,11 +9,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
+from api.auth import ProtectedRoute, Roles
 from api.deps import Consistent, RuntimeDep
 from api.errors import ApiError
 from api.schemas import ErrorOut
 
-router = APIRouter(prefix="/v1", tags=["analysts"])
+router = APIRouter(prefix="/v1", tags=["analysts"], route_class=ProtectedRoute)
+READERS = Roles("analyst", "auditor", "admin")
 
 MAX_PERIOD = timedelta(days=366)
 ERRORS: dict[int | str, dict[str, Any]] = {422: {"model": ErrorOut}, 503: {"model": ErrorOut}}
@@ -28,7 +30,9 @@ def _period(start: date, end: date) -> None:
         raise ApiError(422, "invalid_request", "end: a period is at most 366 days")
 
 
-@router.get("/kpis", response_model=dict[str, Any], responses=ERRORS, dependencies=[Consistent])
+@router.get(
+    "/kpis", response_model=dict[str, Any], responses=ERRORS, dependencies=[READERS, Consistent]
+)
 async def kpis(
     runtime: RuntimeDep,
     start: Day,
@@ -48,7 +52,10 @@ async def kpis(
 
 
 @router.get(
-    "/kpis/funnel", response_model=dict[str, Any], responses=ERRORS, dependencies=[Consistent]
+    "/kpis/funnel",
+    response_model=dict[str, Any],
+    responses=ERRORS,
+    dependencies=[READERS, Consistent],
 )
 async def funnel(runtime: RuntimeDep, start: Day, end: Day) -> dict[str, Any]:
     """R-KPI-08: contacts by journey stage, consultation conversion (a pre-sale contact
@@ -59,7 +66,10 @@ async def funnel(runtime: RuntimeDep, start: Day, end: Day) -> dict[str, Any]:
 
 
 @router.get(
-    "/kpis/explain", response_model=dict[str, Any], responses=ERRORS, dependencies=[Consistent]
+    "/kpis/explain",
+    response_model=dict[str, Any],
+    responses=ERRORS,
+    dependencies=[READERS, Consistent],
 )
 async def explain_count(
     runtime: RuntimeDep,
@@ -87,7 +97,10 @@ async def explain_count(
 
 
 @router.get(
-    "/anomalies", response_model=dict[str, Any], responses=ERRORS, dependencies=[Consistent]
+    "/anomalies",
+    response_model=dict[str, Any],
+    responses=ERRORS,
+    dependencies=[READERS, Consistent],
 )
 async def anomalies(runtime: RuntimeDep, start: Day, end: Day) -> dict[str, Any]:
     """R-KPI-06: stores and agent groups whose complaint rate was above their peers' mean
@@ -98,7 +111,10 @@ async def anomalies(runtime: RuntimeDep, start: Day, end: Day) -> dict[str, Any]
 
 
 @router.get(
-    "/qa-sample", response_model=dict[str, Any], responses=ERRORS, dependencies=[Consistent]
+    "/qa-sample",
+    response_model=dict[str, Any],
+    responses=ERRORS,
+    dependencies=[READERS, Consistent],
 )
 async def qa_sample(
     runtime: RuntimeDep,

@@ -7,6 +7,7 @@ from api.deps import RuntimeDep
 from journey.metrics import CONTENT_TYPE, render
 
 router = APIRouter(tags=["operations"])
+"""Open without a key (api.auth.PUBLIC_PATHS): scrapers hold no key."""
 
 
 @router.get(

@@ -1,0 +1,190 @@
+"""Who may call which route: API keys (``Authorization: Bearer <key>``), roles, the rate
+limit per key, and the access log of reads of clear personal data.
+
+Every route under ``/v1`` declares the roles it admits next to its decorator::
+
+    @router.get("/x", dependencies=[Roles("analyst", "auditor", "admin")])
+
+Routers built with ``route_class=ProtectedRoute`` show that declaration in OpenAPI
+(``x-roles``, the bearer security scheme, and the 401/403/429 answers). Routes of
+``PUBLIC_PATHS`` are open on purpose.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.params import Depends as DependsParam
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.deps import RuntimeDep
+from api.errors import ApiError
+from api.schemas import ErrorOut
+from journey.security import Principal, Role, sees_clear_personal_data
+
+PUBLIC_PATHS = frozenset(
+    {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+)
+"""Open without a key: liveness and readiness probes and Prometheus scrapers (operations
+tooling holds no API key, and these answers carry no personal data), and the API's own
+description."""
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="An API key from `journey keys create --role …` or POST /v1/admin/keys:"
+    " `Authorization: Bearer jk_…`",
+)
+
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {
+        "model": ErrorOut,
+        "description": "No API key, or an unknown or revoked one.",
+        "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+    },
+    403: {"model": ErrorOut, "description": "The key's role is not admitted by this route."},
+    429: {
+        "model": ErrorOut,
+        "description": "Over the key's rate limit.",
+        "headers": {
+            "Retry-After": {
+                "schema": {"type": "integer", "minimum": 1},
+                "description": "Seconds until the key may call again.",
+            }
+        },
+    },
+}
+
+
+def _unauthenticated(why: str) -> ApiError:
+    return ApiError(401, "unauthenticated", why, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def authenticate(
+    request: Request,
+    runtime: RuntimeDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """The caller's principal: the key is looked up on every request (no cache, so a
+    revocation applies at once), then charged one token of its rate limit."""
+    if credentials is None:
+        raise _unauthenticated("no API key: send the header Authorization: Bearer <key>")
+    principal = await run_in_threadpool(runtime.api_keys.authenticate, credentials.credentials)
+    if principal is None:
+        raise _unauthenticated("the API key is unknown or revoked")
+    wait = runtime.rate_limiter.acquire(principal.key_id)
+    if wait > 0:
+        limiter = runtime.rate_limiter
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"this key may make {limiter.rate_per_s:g} requests per second"
+            f" (bursts of {limiter.burst}); retry later",
+            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        )
+    request.state.principal = principal
+    return principal
+
+
+CallerDep = Annotated[Principal, Depends(authenticate)]
+"""The authenticated caller; the same object the route's ``Roles`` check saw."""
+
+
+def _route_path(request: Request) -> str:
+    route = request.scope.get("route")
+    return route.path if isinstance(route, APIRoute) else request.url.path
+
+
+class RoleCheck:
+    def __init__(self, roles: Sequence[Role]) -> None:
+        self.roles = tuple(roles)
+
+    async def __call__(self, request: Request, caller: CallerDep) -> Principal:
+        if caller.role not in self.roles:
+            raise ApiError(
+                403,
+                "forbidden",
+                f"route {request.method} {_route_path(request)} admits roles"
+                f" {', '.join(self.roles)}; this key is role {caller.role}",
+            )
+        return caller
+
+
+def Roles(*roles: Role) -> Any:
+    """``dependencies=[Roles("auditor", "admin")]``: the roles this route admits."""
+    return Depends(RoleCheck(roles))
+
+
+def roles_of(dependencies: Sequence[Any]) -> tuple[Role, ...] | None:
+    """The roles a route's dependencies admit, or None when it declares none."""
+    for dependency in dependencies:
+        if isinstance(dependency, DependsParam) and isinstance(dependency.dependency, RoleCheck):
+            return dependency.dependency.roles
+    return None
+
+
+class ProtectedRoute(APIRoute):
+    """Shows a route's ``Roles`` in OpenAPI: ``x-roles`` and the 401, 403, 429 answers."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        roles = roles_of(kwargs.get("dependencies") or ())
+        if roles is not None:
+            kwargs["openapi_extra"] = {**(kwargs.get("openapi_extra") or {}), "x-roles": roles}
+            kwargs["responses"] = {**AUTH_RESPONSES, **(kwargs.get("responses") or {})}
+        super().__init__(path, endpoint, **kwargs)
+
+
+async def _status_of(request: Request, error: Exception) -> int:
+    """The status the app's exception handlers answer ``error`` with."""
+    if isinstance(error, ApiError):
+        return error.status
+    if isinstance(error, HTTPException):
+        return error.status_code
+    if isinstance(error, RequestValidationError):
+        return 422
+    handlers = request.app.exception_handlers
+    for kind in type(error).__mro__:
+        if kind is not Exception and kind in handlers:
+            response = await handlers[kind](request, error)
+            return int(response.status_code)
+    return 500
+
+
+def RecordsAccess(kind: str, param: str) -> Any:
+    """``dependencies=[Roles(...), RecordsAccess("case", "case_ref")]``: the route shows
+    personal data or a case history; a read by a role that sees it in clear (auditor,
+    admin) is written to the access log with its subject ``<kind>:<path param>``, route,
+    method and status. Analysts' reads are masked and not recorded. List it after
+    ``Roles``, so a refused call is not recorded as a read."""
+
+    async def record(
+        request: Request, runtime: RuntimeDep, caller: CallerDep
+    ) -> AsyncIterator[None]:
+        if not sees_clear_personal_data(caller.role):
+            yield
+            return
+        route = request.scope.get("route")
+        status = (route.status_code if isinstance(route, APIRoute) else None) or 200
+        try:
+            yield
+        except Exception as error:
+            status = await _status_of(request, error)
+            raise
+        finally:
+            subject = f"{kind}:{request.path_params.get(param, '')}"
+            await run_in_threadpool(
+                runtime.access_log.record,
+                caller,
+                subject,
+                _route_path(request),
+                request.method,
+                status,
+            )
+
+    return Depends(record)

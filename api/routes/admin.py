@@ -1,0 +1,123 @@
+"""Admins: API keys and the access log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
+
+from api.auth import ProtectedRoute, Roles
+from api.deps import RuntimeDep
+from api.errors import ApiError
+from api.schemas import (
+    AccessEntryOut,
+    AccessLogPageOut,
+    ErrorOut,
+    KeyCreateIn,
+    KeyIssuedOut,
+    KeyListOut,
+    KeyOut,
+)
+from journey.security.access_log import MAX_PAGE
+from journey.security.apikeys import KeyInfo
+
+router = APIRouter(
+    prefix="/v1/admin",
+    tags=["admins"],
+    route_class=ProtectedRoute,
+    dependencies=[Roles("admin")],
+)
+
+
+def _key_out(info: KeyInfo) -> KeyOut:
+    return KeyOut(
+        key_id=info.key_id,
+        role=info.role,
+        label=info.label,
+        created_at=info.created_at,
+        revoked_at=info.revoked_at,
+        active=info.active,
+    )
+
+
+@router.post(
+    "/keys", status_code=201, response_model=KeyIssuedOut, responses={422: {"model": ErrorOut}}
+)
+async def create_key(runtime: RuntimeDep, body: KeyCreateIn) -> KeyIssuedOut:
+    """A new key for a role. The answer holds the key itself, this once: only its hash is
+    stored."""
+    issued = await run_in_threadpool(runtime.api_keys.create, body.role, body.label)
+    info = next(
+        k for k in await run_in_threadpool(runtime.api_keys.list) if k.key_id == issued.key_id
+    )
+    return KeyIssuedOut(**_key_out(info).model_dump(), key=issued.secret_text)
+
+
+@router.get("/keys", response_model=KeyListOut)
+async def list_keys(runtime: RuntimeDep) -> KeyListOut:
+    """Every key, active and revoked: id, role, label, when made and revoked (no secrets)."""
+    keys = await run_in_threadpool(runtime.api_keys.list)
+    return KeyListOut(items=[_key_out(info) for info in keys])
+
+
+@router.delete(
+    "/keys/{key_id}",
+    response_model=KeyOut,
+    responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
+)
+async def revoke_key(runtime: RuntimeDep, key_id: str) -> KeyOut:
+    """Revoke a key: it is refused from the next request on. Revoking a revoked key
+    changes nothing. The last active admin key cannot be revoked here (that would lock
+    every admin out); `journey keys revoke` can."""
+    keys = runtime.api_keys
+
+    def revoke() -> KeyInfo:
+        found = {info.key_id: info for info in keys.list()}
+        info = found.get(key_id)
+        if info is None:
+            raise ApiError(404, "not_found", f"key_id: no key {key_id!r}")
+        admins = [k for k in found.values() if k.active and k.role == "admin"]
+        if info.active and admins == [info]:
+            raise ApiError(409, "last_admin_key", "key_id: the last active admin key")
+        keys.revoke(key_id)
+        runtime.rate_limiter.forget(key_id)
+        return next(k for k in keys.list() if k.key_id == key_id)
+
+    return _key_out(await run_in_threadpool(revoke))
+
+
+@router.get(
+    "/access-log",
+    response_model=AccessLogPageOut,
+    responses={422: {"model": ErrorOut}},
+)
+async def access_log(
+    runtime: RuntimeDep,
+    subject: Annotated[
+        str | None, Query(max_length=300, description="customer:<id> or case:<ref>")
+    ] = None,
+    key_id: Annotated[str | None, Query(max_length=100)] = None,
+    since: Annotated[datetime | None, Query(description="At or after (with a UTC offset).")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    cursor: Annotated[str | None, Query(max_length=20, pattern=r"^[0-9]+$")] = None,
+) -> AccessLogPageOut:
+    """Reads of clear personal data (auditors' and admins'), oldest first, a page at a
+    time (``next_cursor``): who, which subject, which route, the status, when."""
+    if since is not None and since.tzinfo is None:
+        raise ApiError(422, "invalid_request", "since: give a time with a UTC offset")
+
+    page = await run_in_threadpool(
+        lambda: runtime.access_log.entries(
+            subject=subject,
+            key_id=key_id,
+            since=since,
+            after_id=int(cursor) if cursor else None,
+            limit=limit,
+        )
+    )
+    return AccessLogPageOut(
+        items=[AccessEntryOut(**entry.as_json()) for entry in page.entries],
+        next_cursor=None if page.next_after is None else str(page.next_after),
+    )
