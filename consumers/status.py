@@ -6,11 +6,14 @@ process can tell (not only the one ingesting).
 - Projection lag: the event store's last notification id minus the projection's position.
 - Dead letters: records on the dead-letter topic (the sum of its end offsets: what was ever
   written to it, including letters its retention has since deleted).
+- A stalled projection: behind the head, and its position has not moved for a while.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,3 +116,42 @@ def read_status(
         notifications=head,
         projections=[ProjectionLag(name, pos, head) for name, pos in positions.items()],
     )
+
+
+@dataclass(frozen=True)
+class Stall:
+    name: str
+    position: int
+    head: int
+    still_s: float
+    """How long the position has stood still while behind the head."""
+
+
+class StallWatch:
+    """Tells a stalled read model from a busy one: stalled when its position is behind the
+    event store's head and has not moved for longer than ``stall_s``. A read model that is
+    caught up is never stalled, however long nothing arrives. The watch remembers what
+    earlier calls saw (in this process), so the first call can find no stall."""
+
+    def __init__(self, stall_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.stall_s = stall_s
+        self._clock = clock
+        self._since: dict[str, tuple[int, float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, positions: dict[str, int], head: int) -> list[Stall]:
+        """The read models among ``positions`` (name → position) that are stalled."""
+        now = self._clock()
+        stalls: list[Stall] = []
+        with self._lock:
+            for name, position in positions.items():
+                if position >= head:
+                    self._since.pop(name, None)
+                    continue
+                seen = self._since.get(name)
+                if seen is None or seen[0] != position:
+                    self._since[name] = seen = (position, now)
+                still = now - seen[1]
+                if still > self.stall_s:
+                    stalls.append(Stall(name, position, head, still))
+        return stalls

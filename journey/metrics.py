@@ -1,6 +1,6 @@
 """Prometheus metrics of the ingest path, the log and the read models.
 
-Two kinds, in one registry that the composition root builds (nothing registers at import):
+Three kinds, in one registry that the composition root builds (nothing registers at import):
 
 - **Counted by this process** (:class:`IngestMetrics`): records by outcome once their batch
   is stored, the size and duration of each partition's batch, dead letters published.
@@ -8,14 +8,18 @@ Two kinds, in one registry that the composition root builds (nothing registers a
 - **Read from the log and the store on each scrape** (:class:`StatusCollector`): every
   ingress partition's end offset, stored offset and lag, the dead-letter count, and each
   projection's position and lag. They are the same whichever process serves them.
+- **Counted by the API of this process** (:class:`HttpMetrics`): requests by route template,
+  method and status class, their latency, and the events ``POST /v1/events`` accepted.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client import generate_latest as _generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
@@ -28,6 +32,12 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 BATCH_SIZE_BUCKETS = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000)
 BATCH_SECONDS_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+REQUEST_SECONDS_BUCKETS = (
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+)  # fmt: skip
+UNMATCHED_ROUTE = "unmatched"
+"""The route label of a request no route matched: raw paths would let clients create series."""
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class IngestMetrics:
@@ -73,6 +83,71 @@ class IngestMetrics:
 
     def dead_lettered(self, topic: str, count: int) -> None:
         self._dead_letters.labels(topic=topic).inc(count)
+
+
+def status_class(status: int) -> str:
+    """``2xx``, ``4xx``...: the label of a response status (a bounded set)."""
+    return f"{status // 100}xx" if 100 <= status <= 599 else "other"
+
+
+class HttpMetrics:
+    """What the API of this process counts. The route label is the route's template
+    (``/v1/customers/{customer_id}``), never the raw path, so ids do not multiply series."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._requests = Counter(
+            "journey_http_requests",
+            "HTTP requests answered, by route template, method and status class.",
+            ["route", "method", "status_class"],
+            registry=registry,
+        )
+        self._seconds = Histogram(
+            "journey_http_request_seconds",
+            "Time from a request's arrival to the end of its answer, by route template,"
+            " method and status class.",
+            ["route", "method", "status_class"],
+            buckets=REQUEST_SECONDS_BUCKETS,
+            registry=registry,
+        )
+        self._in_flight = Gauge(
+            "journey_http_requests_in_flight",
+            "HTTP requests being served now.",
+            registry=registry,
+        )
+        self._published = Counter(
+            "journey_events_published",
+            "Source events accepted by POST /v1/events (acknowledged by the log), by type.",
+            ["type"],
+            registry=registry,
+        )
+
+    def started(self) -> None:
+        self._in_flight.inc()
+
+    def answered(self, route: str, method: str, status: int, seconds: float) -> None:
+        labels = (route, method if method in METHODS else "other", status_class(status))
+        self._in_flight.dec()
+        self._requests.labels(*labels).inc()
+        self._seconds.labels(*labels).observe(seconds)
+
+    def published(self, event_type: str, count: int = 1) -> None:
+        self._published.labels(type=event_type).inc(count)
+
+
+_http_metrics: weakref.WeakKeyDictionary[CollectorRegistry, HttpMetrics] = (
+    weakref.WeakKeyDictionary()
+)
+_http_metrics_lock = threading.Lock()
+
+
+def http_metrics(registry: CollectorRegistry) -> HttpMetrics:
+    """The :class:`HttpMetrics` of ``registry``, registered on the first call: every API
+    built over one runtime counts into the same series (a registry refuses a second set)."""
+    with _http_metrics_lock:
+        metrics = _http_metrics.get(registry)
+        if metrics is None:
+            metrics = _http_metrics[registry] = HttpMetrics(registry)
+        return metrics
 
 
 def _families(status: Status | None) -> Iterator[Metric]:

@@ -1,0 +1,276 @@
+"""Pure ASGI middleware (no buffering of answers, so streamed answers stay streamed):
+
+- :class:`RequestContext` (outermost): the request id, one access log line and the HTTP
+  metrics per request, and the JSON 500 for any error raised below it, middleware included.
+- :class:`BodyGuard`: hostile input. A body is read up to ``max_body_bytes`` whatever
+  ``Content-Length`` says (413 beyond it, chunked bodies too); a body sent with POST, PUT or
+  PATCH must be ``application/json`` (415) and strict JSON: UTF-8, no NaN or Infinity, no
+  duplicate keys (422). Accepted bodies are handed on unchanged.
+
+Neither logs a body or a query string: they hold personal data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import error_response, internal_error
+from journey.logs import ACCESS_LOGGER, bind_request_id, unbind_request_id
+from journey.metrics import UNMATCHED_ROUTE, HttpMetrics
+
+logger = logging.getLogger(__name__)
+access_logger = logging.getLogger(ACCESS_LOGGER)
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+PUBLISH_ROUTE = "/v1/events"
+"""The route whose accepted events :class:`BodyGuard` counts (202: every event accepted)."""
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def request_id_of(headers: Headers) -> str:
+    """The client's ``X-Request-ID`` if it is a sane token (at most 64 of
+    ``[A-Za-z0-9._-]``), else a new one: a client cannot put text of its choice into our
+    log lines or headers."""
+    given = headers.get(REQUEST_ID_HEADER)
+    if given is not None and _SANE_REQUEST_ID.fullmatch(given):
+        return given
+    return uuid.uuid4().hex
+
+
+def route_template(scope: Scope) -> str:
+    """The template of the route that served the request (``/v1/customers/{customer_id}``),
+    or ``unmatched``: never the raw path."""
+    path = getattr(scope.get("route"), "path", None)
+    return path if isinstance(path, str) else UNMATCHED_ROUTE
+
+
+def _key_id(scope: Scope) -> str | None:
+    state = scope.get("state")
+    principal = state.get("principal") if isinstance(state, dict) else None
+    key_id = getattr(principal, "key_id", None)
+    return key_id if isinstance(key_id, str) else None
+
+
+class RequestContext:
+    """Per request: a request id (echoed in ``X-Request-ID``, bound to the log context), the
+    HTTP metrics, one ``journey.access`` log line (method, route template, status,
+    duration_ms, key_id) and, for an error raised below (a route or a middleware), the JSON
+    500 answer, if the answer has not started yet."""
+
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = request_id_of(Headers(scope=scope))
+        token = bind_request_id(request_id)
+        scope.setdefault("state", {})
+        started = time.perf_counter()
+        status = 0
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [
+                    (name, value)
+                    for name, value in message.get("headers", [])
+                    if name.lower() != b"x-request-id"
+                ]
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        self.metrics.started()
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            logger.exception("unhandled error on %s %s", scope["method"], route_template(scope))
+            if status == 0:
+                await internal_error()(scope, receive, send_with_id)
+            else:  # the answer had started: it can only be cut short
+                status = 500
+        finally:
+            seconds = time.perf_counter() - started
+            route = route_template(scope)
+            self.metrics.answered(route, scope["method"], status, seconds)
+            access_logger.info(
+                "%s %s %d",
+                scope["method"],
+                route,
+                status,
+                extra={
+                    "method": scope["method"],
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(seconds * 1000, 3),
+                    "key_id": _key_id(scope),
+                },
+            )
+            unbind_request_id(token)
+
+
+class TooLarge(Exception):
+    pass
+
+
+class DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DuplicateKey(key)
+            seen.add(key)
+    return value
+
+
+def strict_json(body: bytes) -> Any:
+    """``body`` parsed as strict JSON (RFC 8259): UTF-8 without a byte order mark, no NaN
+    or Infinity, no lone surrogates, nesting at most 1024 deep, no object with a key twice.
+    Raises ValueError naming the problem (never quoting the body: it is personal data).
+
+    orjson checks all but duplicate keys (it keeps the last); those are found by a second
+    parse with the standard library, which costs about 2.6 ms for a 300 kB batch of 1000
+    events (orjson alone: 0.9 ms) and 7 µs for one event."""
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise ValueError(f"not strict JSON: {error}") from None
+    if isinstance(value, dict | list):
+        try:
+            json.loads(body.decode("utf-8"), object_pairs_hook=_no_duplicates)
+        except DuplicateKey as error:
+            raise ValueError(f"duplicate key {error.key[:64]!r} in an object") from None
+        except RecursionError:
+            raise ValueError("not strict JSON: nested too deeply") from None
+    return value
+
+
+def _is_json(content_type: str | None) -> bool:
+    if content_type is None:
+        return False
+    media_type, *params = (part.strip().lower() for part in content_type.split(";"))
+    if media_type != "application/json":
+        return False
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip() == "charset" and value.strip().strip('"') != "utf-8":
+            return False
+    return True
+
+
+def _types(value: Any) -> Iterable[str]:
+    for item in value if isinstance(value, list) else [value]:
+        kind = item.get("type") if isinstance(item, dict) else None
+        yield kind if isinstance(kind, str) else "unknown"
+
+
+class BodyGuard:
+    """Hostile input, before any route reads a body; also counts the events that
+    ``POST /v1/events`` accepted (it parsed them already)."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, metrics: HttpMetrics) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.metrics = metrics
+
+    async def _read(self, receive: Receive) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # a disconnect: nothing to answer
+                raise TooLarge if size > self.max_body_bytes else ConnectionAbortedError
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise TooLarge
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    def _too_large(self) -> ASGIApp:
+        return error_response(
+            413, "too_large", f"body: larger than {self.max_body_bytes} bytes (the limit)"
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            await self._too_large()(scope, receive, send)
+            return
+        try:
+            body = await self._read(receive)
+        except TooLarge:
+            await self._too_large()(scope, receive, send)
+            return
+        except ConnectionAbortedError:
+            return
+        parsed: Any = None
+        method = scope["method"]
+        if body and method in BODY_METHODS:
+            if not _is_json(headers.get("content-type")):
+                answer = error_response(
+                    415,
+                    "unsupported_media_type",
+                    "Content-Type: a body must be application/json (UTF-8)",
+                    [{"field": "Content-Type", "reason": "expected application/json"}],
+                )
+                await answer(scope, receive, send)
+                return
+            try:
+                parsed = strict_json(body)
+            except ValueError as error:
+                answer = error_response(
+                    422, "invalid_json", f"body: {error}", [{"field": "body", "reason": str(error)}]
+                )
+                await answer(scope, receive, send)
+                return
+
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        status = 0
+
+        async def watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.app(scope, replay, watch)
+        if status == 202 and method == "POST" and route_template(scope) == PUBLISH_ROUTE:
+            for kind, count in Counter(_types(parsed)).items():
+                self.metrics.published(kind, count)

@@ -1,0 +1,128 @@
+"""Log lines: one JSON object per line (or plain text for a terminal), each carrying the id
+of the HTTP request it was written for.
+
+The request id lives in a context variable that the API's middleware sets for the life of a
+request, so every line written while serving it (in the event loop or in a worker thread
+that FastAPI runs with a copy of the context) names the request. Lines written outside a
+request carry ``"request_id": null``.
+
+Nothing here logs a request body: bodies hold personal data.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from contextvars import ContextVar, Token
+from datetime import UTC, datetime
+from typing import Any, Literal, TextIO
+
+import orjson
+
+LogFormat = Literal["json", "text"]
+
+_request_id: ContextVar[str | None] = ContextVar("journey_request_id", default=None)
+
+ACCESS_LOGGER = "journey.access"
+"""The logger of the one line per HTTP request (method, route, status, duration)."""
+
+ACCESS_FIELDS = ("method", "route", "status", "duration_ms", "key_id")
+"""Attributes an access line passes in ``extra``; the JSON line carries them as fields."""
+
+_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+_NOISY = {"kafka": logging.WARNING, "aiokafka": logging.WARNING}
+
+
+def current_request_id() -> str | None:
+    """The id of the request being served in this context, if any."""
+    return _request_id.get()
+
+
+def bind_request_id(request_id: str) -> Token[str | None]:
+    """Name the request served in this context; give the token to :func:`unbind_request_id`."""
+    return _request_id.set(request_id)
+
+
+def unbind_request_id(token: Token[str | None]) -> None:
+    _request_id.reset(token)
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds ``request_id`` to every record (None outside a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = _request_id.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ``ts`` (UTC, ISO 8601, milliseconds), ``level``,
+    ``logger``, ``msg``, ``request_id``, the fields a caller passed in ``extra`` (an access
+    line: method, route, status, duration_ms, key_id) and ``exc`` with the traceback of a
+    logged exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+            "request_id": getattr(record, "request_id", None),
+        }
+        for name, value in record.__dict__.items():
+            if name not in _STANDARD and name not in line:
+                line[name] = value
+        if record.exc_info:
+            line["exc"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            line["stack"] = self.formatStack(record.stack_info)
+        return orjson.dumps(line, default=str).decode()
+
+
+class TextFormatter(logging.Formatter):
+    """``time level logger [request id] message key=value ...`` for people at a terminal."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        request_id = getattr(record, "request_id", None)
+        fields = " ".join(
+            f"{name}={getattr(record, name)}" for name in ACCESS_FIELDS if hasattr(record, name)
+        )
+        head, _, rest = text.partition("\n")
+        if request_id:
+            head = f"{head} request_id={request_id}"
+        if fields:
+            head = f"{head} {fields}"
+        return f"{head}\n{rest}" if rest else head
+
+
+def configure_logging(
+    log_format: LogFormat, level: str | int = logging.INFO, stream: TextIO | None = None
+) -> logging.Handler:
+    """Route every logger (uvicorn's too, if it is run with ``log_config=None``) to one
+    handler on ``stream`` (stderr by default) in ``log_format``; returns the handler.
+    Calling it again replaces the handler it installed before."""
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    handler.addFilter(RequestIdFilter())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if getattr(old, "_journey", False):
+            root.removeHandler(old)
+    handler._journey = True  # type: ignore[attr-defined]  # ours, to replace on a new call
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name, noisy_level in _NOISY.items():
+        logging.getLogger(name).setLevel(noisy_level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        # Our handler on the root writes their lines; uvicorn's access lines are replaced
+        # by ours (``journey.access``), which name the route template and the request id.
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
+    logging.getLogger("uvicorn.access").disabled = True
+    return handler
