@@ -4,12 +4,14 @@ and a real PostgreSQL, as in the compose file)."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -75,15 +77,43 @@ class Service:
                 process.wait()
 
 
+Auth = Callable[[str], dict[str, str]]
+"""``auth("analyst")``: the headers that authenticate as a key of that role."""
+
+ROLES = ("channel", "analyst", "auditor", "admin")
+
+
+@dataclass(frozen=True)
+class Running:
+    url: str
+    keys: dict[str, str]
+    """role -> API key"""
+
+    def auth(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[role]}"}
+
+
+def development_keys(output: str) -> dict[str, str]:
+    """The keys ``journey serve`` printed on its first embedded start."""
+    keys = {}
+    for line in output.splitlines():
+        words = line.split()
+        if len(words) == 3 and words[0] == "journey:" and words[1] in ROLES:
+            keys[words[1]] = words[2]
+    return keys
+
+
 MODES = ["embedded", pytest.param("scaled", marks=[pytest.mark.kafka, pytest.mark.postgres])]
 
 
 @pytest.fixture(scope="module", params=MODES)
-def base_url(
+def running(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+) -> Iterator[Running]:
     """One running service per mode, shared by this module's tests (each test uses its
-    own customers and events)."""
+    own customers and events), and a key for each role: embedded, the development keys
+    ``journey serve`` prints on its first start; scaled, keys made with ``journey keys
+    create`` before the API starts (it refuses to start without an admin key)."""
     tmp_path = tmp_path_factory.mktemp(request.param)
     port = free_port()
     env = {
@@ -106,13 +136,39 @@ def base_url(
             service.start("topics", "create")
             _, topics = service.processes.pop()
             assert topics.wait(60) == 0, service.output()
+            keys = {role: _create_key(service, role) for role in ROLES}
             service.start("serve", JOURNEY_WORKERS="")
             service.start("ingest")
             service.start("project")
         else:
             service.start("serve")
         service.wait_healthy(url)
-        yield url
+        if request.param == "embedded":
+            keys = development_keys((tmp_path / "serve.log").read_text())
+        assert set(keys) == set(ROLES), service.output()
+        yield Running(url, keys)
     finally:
         service.stop()
         print(service.output())
+
+
+def _create_key(service: Service, role: str) -> str:
+    made = subprocess.run(
+        [sys.executable, "-m", "journey.cli", "keys", "create", "--role", role, "--json"],
+        env=service.env,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    key: str = json.loads(made.stdout)["key"]
+    return key
+
+
+@pytest.fixture(scope="module")
+def base_url(running: Running) -> str:
+    return running.url
+
+
+@pytest.fixture(scope="module")
+def auth(running: Running) -> Auth:
+    return running.auth

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e.conftest import Auth
 from tests.e2e.journey_script import GROUP, STORE, Journey, script
 
 pytestmark = pytest.mark.e2e
@@ -20,17 +21,20 @@ def utc(text: str) -> str:
     return datetime.fromisoformat(text).astimezone(UTC).isoformat()
 
 
-def publish(base_url: str, journey: Journey) -> str:
+def publish(base_url: str, auth: Auth, journey: Journey) -> str:
     """POST each event and wait until the read models include it before the next: the
     events go to several topics, and a return needs its order's delivery applied first."""
     position = ""
     for event in journey.events:
-        answer = httpx.post(f"{base_url}/v1/events", json=event, timeout=30)
+        answer = httpx.post(
+            f"{base_url}/v1/events", json=event, headers=auth("channel"), timeout=30
+        )
         assert answer.status_code == 202, answer.text
         position = answer.json()["accepted"][0]["position"]
         waited = httpx.get(
             f"{base_url}/v1/complaints",
             params={"limit": 1, "consistent_with": position},
+            headers=auth("analyst"),
             timeout=60,
         )
         assert waited.status_code == 200, waited.text
@@ -38,9 +42,9 @@ def publish(base_url: str, journey: Journey) -> str:
 
 
 @pytest.fixture(scope="module")
-def published(base_url: str) -> tuple[str, Journey, str]:
+def published(base_url: str, auth: Auth) -> tuple[str, Journey, str]:
     journey = script()
-    return base_url, journey, publish(base_url, journey)
+    return base_url, journey, publish(base_url, auth, journey)
 
 
 def by_type(journey: Journey, type_: str) -> list[dict[str, Any]]:
@@ -48,10 +52,10 @@ def by_type(journey: Journey, type_: str) -> list[dict[str, Any]]:
 
 
 def test_the_ledger_row_is_exactly_what_the_journey_says(
-    published: tuple[str, Journey, str],
+    published: tuple[str, Journey, str], auth: Auth
 ) -> None:
     base_url, j, _ = published
-    answer = httpx.get(f"{base_url}/v1/complaints/{j.case}", timeout=30)
+    answer = httpx.get(f"{base_url}/v1/complaints/{j.case}", headers=auth("analyst"), timeout=30)
     assert answer.status_code == 200, answer.text
     row = answer.json()
     opened, phone = by_type(j, "contact.opened")
@@ -134,7 +138,9 @@ def test_the_ledger_row_is_exactly_what_the_journey_says(
         ("survey_follow_up", follow_up["event_id"]),
     ]
     # Explain: the row's events, read back from the event store.
-    explained = httpx.get(f"{base_url}/v1/complaints/{j.case}/explain", timeout=30).json()
+    explained = httpx.get(
+        f"{base_url}/v1/complaints/{j.case}/explain", headers=auth("analyst"), timeout=30
+    ).json()
     assert explained["count"] == len(explained["events"]) > 0
     sources = {e["event_id"] for e in explained["events"]} - {None}
     assert {answered["event_id"], follow_up["event_id"], opened["event_id"]} <= sources
@@ -143,19 +149,24 @@ def test_the_ledger_row_is_exactly_what_the_journey_says(
     found = httpx.get(
         f"{base_url}/v1/complaints",
         params={"store": STORE, "breached": "true", "status": "closed", "limit": 500},
+        headers=auth("analyst"),
         timeout=30,
     ).json()
     assert j.case in [r["case_ref"] for r in found["items"]]
-    csv = httpx.get(f"{base_url}/v1/complaints", params={"format": "csv"}, timeout=30)
+    csv = httpx.get(
+        f"{base_url}/v1/complaints", params={"format": "csv"}, headers=auth("analyst"), timeout=30
+    )
     assert csv.headers["content-type"].startswith("text/csv")
     assert any(line.startswith(j.case + ",") for line in csv.text.splitlines())
 
 
 def test_an_auditor_replays_verifies_and_rebuilds_the_case(
-    published: tuple[str, Journey, str],
+    published: tuple[str, Journey, str], auth: Auth
 ) -> None:
     base_url, j, _ = published
-    history = httpx.get(f"{base_url}/v1/cases/{j.case}/history", timeout=30)
+    history = httpx.get(
+        f"{base_url}/v1/cases/{j.case}/history", headers=auth("auditor"), timeout=30
+    )
     assert history.status_code == 200, history.text
     events = history.json()["events"]
     assert [e["version"] for e in events] == list(range(1, len(events) + 1))
@@ -171,21 +182,29 @@ def test_an_auditor_replays_verifies_and_rebuilds_the_case(
     assert [f["source"]["event_id"] for f in facts] == case_sources
     assert all(f["source"]["topic"] and f["source"]["offset"] >= 0 for f in facts)
 
-    verified = httpx.get(f"{base_url}/v1/cases/{j.case}/verify", timeout=30).json()
+    verified = httpx.get(
+        f"{base_url}/v1/cases/{j.case}/verify", headers=auth("auditor"), timeout=30
+    ).json()
     assert verified["ok"] is True
     assert verified["events_checked"] == len(events)
 
-    first = httpx.get(f"{base_url}/v1/cases/{j.case}", params={"as_of": "1"}, timeout=30).json()
-    now = httpx.get(f"{base_url}/v1/cases/{j.case}", timeout=30).json()
+    first = httpx.get(
+        f"{base_url}/v1/cases/{j.case}", params={"as_of": "1"}, headers=auth("auditor"), timeout=30
+    ).json()
+    now = httpx.get(f"{base_url}/v1/cases/{j.case}", headers=auth("auditor"), timeout=30).json()
     assert first["status"] == "open"
     assert now["status"] == "closed"
-    missing = httpx.get(f"{base_url}/v1/cases/nope-{j.case}/history", timeout=30)
+    missing = httpx.get(
+        f"{base_url}/v1/cases/nope-{j.case}/history", headers=auth("auditor"), timeout=30
+    )
     assert missing.status_code == 404
 
 
-def test_the_customer_360_shows_the_whole_journey(published: tuple[str, Journey, str]) -> None:
+def test_the_customer_360_shows_the_whole_journey(
+    published: tuple[str, Journey, str], auth: Auth
+) -> None:
     base_url, j, _ = published
-    answer = httpx.get(f"{base_url}/v1/customers/{j.customer}", timeout=30)
+    answer = httpx.get(f"{base_url}/v1/customers/{j.customer}", headers=auth("analyst"), timeout=30)
     assert answer.status_code == 200, answer.text
     view = answer.json()
     assert view["profile"]["member_id"] == "m-1"
@@ -224,16 +243,18 @@ def test_the_customer_360_shows_the_whole_journey(published: tuple[str, Journey,
     )
     channels = {entry["channel"] for entry in view["timeline"]}
     assert channels == {"app", "phone"}
-    missing = httpx.get(f"{base_url}/v1/customers/nobody-{j.customer}", timeout=30)
+    missing = httpx.get(
+        f"{base_url}/v1/customers/nobody-{j.customer}", headers=auth("analyst"), timeout=30
+    )
     assert missing.status_code == 404
 
 
 def test_the_kpi_counts_are_the_journeys_and_each_is_explained(
-    published: tuple[str, Journey, str],
+    published: tuple[str, Journey, str], auth: Auth
 ) -> None:
     base_url, j, _ = published
     period = {"start": "2026-11-01", "end": "2026-11-30"}
-    answer = httpx.get(f"{base_url}/v1/kpis", params=period, timeout=30)
+    answer = httpx.get(f"{base_url}/v1/kpis", params=period, headers=auth("analyst"), timeout=30)
     assert answer.status_code == 200, answer.text
     [kpis] = answer.json()["rows"]  # this service holds this journey only
     expected = {
@@ -253,12 +274,18 @@ def test_the_kpi_counts_are_the_journeys_and_each_is_explained(
     }
     assert {k: kpis[k] for k in expected} == expected
     by_store = httpx.get(
-        f"{base_url}/v1/kpis", params={**period, "group_by": "store"}, timeout=30
+        f"{base_url}/v1/kpis",
+        params={**period, "group_by": "store"},
+        headers=auth("analyst"),
+        timeout=30,
     ).json()["rows"]
     assert [(r["store"], r["contacts"]) for r in by_store] == [(STORE, 2)]
     day = utc(by_type(j, "contact.opened")[0]["occurred_at"])[:10]
     explained = httpx.get(
-        f"{base_url}/v1/kpis/explain", params={"metric": "contacts", "day": day}, timeout=30
+        f"{base_url}/v1/kpis/explain",
+        params={"metric": "contacts", "day": day},
+        headers=auth("analyst"),
+        timeout=30,
     ).json()
     assert explained["count"] == 2
     assert {e["event_id"] for e in explained["events"]} == {

@@ -11,15 +11,16 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.e2e.conftest import Auth
 from tests.factories import contact_opened, unique
 
 pytestmark = pytest.mark.e2e
 
 
-def test_a_published_contact_appears_in_the_complaint_ledger(base_url: str) -> None:
+def test_a_published_contact_appears_in_the_complaint_ledger(base_url: str, auth: Auth) -> None:
     customer = unique("cust-")
     first = contact_opened(customer_id=customer, contact_id="c-1", channel="app")
-    answer = httpx.post(f"{base_url}/v1/events", json=first, timeout=30)
+    answer = httpx.post(f"{base_url}/v1/events", json=first, headers=auth("channel"), timeout=30)
     assert answer.status_code == 202, answer.text
     [accepted] = answer.json()["accepted"]
     assert accepted["event_id"] == first["event_id"]
@@ -29,12 +30,15 @@ def test_a_published_contact_appears_in_the_complaint_ledger(base_url: str) -> N
 
     # The same case continued on another channel (R-CH-01), published as a batch of one.
     second = contact_opened(customer_id=customer, contact_id="c-2", case_id="c-1", channel="phone")
-    answer = httpx.post(f"{base_url}/v1/events", json=[second], timeout=30)
+    answer = httpx.post(f"{base_url}/v1/events", json=[second], headers=auth("channel"), timeout=30)
     assert answer.status_code == 202, answer.text
     position = answer.json()["accepted"][0]["position"]
 
     ledger = httpx.get(
-        f"{base_url}/v1/complaints", params={"consistent_with": position}, timeout=30
+        f"{base_url}/v1/complaints",
+        params={"consistent_with": position},
+        headers=auth("analyst"),
+        timeout=30,
     )
     assert ledger.status_code == 200, ledger.text
     [row] = [r for r in ledger.json()["items"] if r["customer_id"] == customer]
@@ -57,10 +61,10 @@ def test_a_published_contact_appears_in_the_complaint_ledger(base_url: str) -> N
     ],
 )
 def test_an_invalid_envelope_gets_422_naming_the_field(
-    base_url: str, change: dict[str, object], field: str
+    base_url: str, auth: Auth, change: dict[str, object], field: str
 ) -> None:
     body = {**contact_opened(), **change}
-    answer = httpx.post(f"{base_url}/v1/events", json=body, timeout=30)
+    answer = httpx.post(f"{base_url}/v1/events", json=body, headers=auth("channel"), timeout=30)
     assert answer.status_code == 422, answer.text
     assert [p["field"] for p in answer.json()["problems"]] == [field]
     assert field in answer.json()["detail"]
