@@ -4,7 +4,6 @@ one thing."""
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
 import sys
 import threading
@@ -21,6 +20,7 @@ from consumers.deadletters import (
 )
 from journey.bootstrap import Runtime, build
 from journey.log.base import Coordinates
+from journey.logs import configure_logging
 from journey.security import ROLES
 from journey.security.startup import NoAdminKey, keys_at_start
 from journey.settings import Settings
@@ -48,7 +48,8 @@ def _serve(runtime: Runtime, args: argparse.Namespace) -> int:
     host = args.host or settings.host
     port = settings.port if args.port is None else args.port
     print(f"journey: serving on http://{host}:{port} (docs at /docs)", flush=True)
-    uvicorn.run(api, host=host, port=port, log_level="info")
+    # Our logging setup writes uvicorn's lines too; the access lines are our middleware's.
+    uvicorn.run(api, host=host, port=port, log_config=None, access_log=False)
     return 0
 
 
@@ -364,13 +365,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if getattr(args, "offline", False):
         return int(args.run(args))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("kafka").setLevel(logging.WARNING)
     try:
         settings = Settings()
     except ValidationError as error:
         print(f"journey: invalid settings:\n{error}", file=sys.stderr)
         return 2
+    long_running = args.command in {"serve", "ingest", "project", "timer"}
+    log_format = settings.log_format or ("json" if long_running else "text")
+    configure_logging(log_format, settings.log_level)
     runtime = build(settings)
     try:
         return int(args.run(runtime, args))

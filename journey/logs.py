@@ -29,7 +29,9 @@ ACCESS_LOGGER = "journey.access"
 ACCESS_FIELDS = ("method", "route", "status", "duration_ms", "key_id")
 """Attributes an access line passes in ``extra``; the JSON line carries them as fields."""
 
-_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
+"""Record attributes that are not fields of a line (uvicorn's ``color_message`` repeats
+``msg`` with terminal colours)."""
 
 _NOISY = {"kafka": logging.WARNING, "aiokafka": logging.WARNING}
 
@@ -101,13 +103,23 @@ class TextFormatter(logging.Formatter):
         return f"{head}\n{rest}" if rest else head
 
 
+class _Stderr:
+    """Whatever ``sys.stderr`` is when a line is written (a test may have replaced it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(
     log_format: LogFormat, level: str | int = logging.INFO, stream: TextIO | None = None
 ) -> logging.Handler:
     """Route every logger (uvicorn's too, if it is run with ``log_config=None``) to one
     handler on ``stream`` (stderr by default) in ``log_format``; returns the handler.
     Calling it again replaces the handler it installed before."""
-    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler = logging.StreamHandler(stream if stream is not None else _Stderr())
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     handler.addFilter(RequestIdFilter())
     root = logging.getLogger()
