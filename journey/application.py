@@ -9,7 +9,7 @@ crash between the store commit and the log commit never applies a record twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +26,8 @@ from domain.provenance import SourceRef
 from journey.envelope import SourceEvent
 from journey.handlers import HANDLERS, UnitOfWork
 from journey.log.base import TopicPartition
+from journey.privacy.keys import InMemoryCustomerKeys
+from journey.privacy.personal import PersonalData
 
 
 def ingest_tracking_name(partition: TopicPartition) -> str:
@@ -78,6 +80,14 @@ class PendingBatch:
 class JourneyApplication(Application[UUID]):
     name = "journey"
 
+    def __init__(
+        self, env: Mapping[str, str] | None = None, personal: PersonalData | None = None
+    ) -> None:
+        """``personal`` seals personal fields per customer; the composition root passes the
+        key store's. Without one (unit tests) keys live in memory: still sealed."""
+        super().__init__(env)
+        self.personal = personal or PersonalData(InMemoryCustomerKeys())
+
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()
 
@@ -129,7 +139,7 @@ class JourneyApplication(Application[UUID]):
         together with ``next_offset`` as the partition's new position."""
         pending = PendingBatch(
             app=self,
-            unit=UnitOfWork(self.repository),
+            unit=UnitOfWork(self.repository, self.personal),
             tracking=Tracking(ingest_tracking_name(partition), next_offset),
         )
         for source, event in events:

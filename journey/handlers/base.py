@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate
 from domain.errors import NotFound
 from domain.provenance import SourceRef
 from journey.envelope import SourceEvent
+from journey.privacy.personal import PersonalData
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -24,8 +25,10 @@ class UnitOfWork:
     """Aggregates loaded or created while applying one batch, and their new events in the
     order of the source records that caused them."""
 
-    def __init__(self, repository: Repository[UUID]) -> None:
+    def __init__(self, repository: Repository[UUID], personal: PersonalData) -> None:
         self._repository = repository
+        self.personal = personal
+        """Seals personal fields with the customer's key before they reach an event."""
         self._aggregates: dict[UUID, Aggregate] = {}
         self._touched: dict[UUID, Aggregate] = {}
         self._created: set[UUID] = set()

@@ -9,8 +9,11 @@ from journey.envelope import SourceEvent
 from journey.handlers.base import Handler, UnitOfWork
 
 
-def _personal(personal: c.Personal | None) -> dict[str, str]:
-    return personal.fields() if personal is not None else {}
+def _personal(unit: UnitOfWork, event: SourceEvent, personal: c.Personal | None) -> dict[str, str]:
+    """The personal fields sealed with the customer's key (DESIGN.md "Privacy")."""
+    if personal is None:
+        return {}
+    return unit.personal.seal(event.customer_id, personal.fields())
 
 
 def _customer(unit: UnitOfWork, event: SourceEvent) -> Customer:
@@ -33,7 +36,7 @@ def registered(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
         Customer.register(
             customer_id=event.customer_id,
             member_id=data.member_id,
-            personal=_personal(data.personal),
+            personal=_personal(unit, event, data.personal),
             consents=list(data.consents),
             birthday=data.birthday,
             preferences=list(data.preferences),
@@ -65,7 +68,7 @@ def profile_updated(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> 
     data = event.data
     assert isinstance(data, c.CustomerProfileUpdated)
     _customer(unit, event).update_profile(
-        personal=_personal(data.personal),
+        personal=_personal(unit, event, data.personal),
         preferences=None if data.preferences is None else list(data.preferences),
         birthday=data.birthday,
         occurred_at=event.occurred_at,

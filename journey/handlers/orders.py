@@ -51,7 +51,10 @@ def modified(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
     assert isinstance(data, o.OrderModified)
     _order(unit, event).modify(
         modification_id=data.modification_id,
-        changes=data.changes if isinstance(data.changes, str) else dict(data.changes),
+        # A change of address (or another personal field) is sealed like the profile's.
+        changes=data.changes
+        if isinstance(data.changes, str)
+        else unit.personal.seal(event.customer_id, data.changes),
         systems=list(data.systems),
         occurred_at=event.occurred_at,
         source=source,

@@ -651,7 +651,9 @@ def test_handlers_apply_the_customer_family(app: JourneyApplication) -> None:
     customer = load(app)
     assert customer.version == 6
     assert customer.member_id == "m-1"
-    assert customer.personal == {"name": "Li", "phone": "138"}
+    # Stored sealed with the customer's key (DESIGN.md "Privacy"), readable through it.
+    assert all(value.startswith("pii:1:") for value in customer.personal.values())
+    assert app.personal.reveal("cust-1", customer.personal) == {"name": "Li", "phone": "138"}
     assert customer.consents == ["service"]
     assert customer.birthday == "03-14"
     assert customer.preferences == ["kitchen"]
