@@ -23,6 +23,7 @@ from typing import Any
 
 import orjson
 from starlette.datastructures import Headers
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_response, internal_error
@@ -51,9 +52,17 @@ def request_id_of(headers: Headers) -> str:
 
 def route_template(scope: Scope) -> str:
     """The template of the route that served the request (``/v1/customers/{customer_id}``),
-    or ``unmatched``: never the raw path."""
+    or would have served it (a request refused before routing), or ``unmatched``: never
+    the raw path."""
     path = getattr(scope.get("route"), "path", None)
-    return path if isinstance(path, str) else UNMATCHED_ROUTE
+    if isinstance(path, str):
+        return path
+    router = getattr(scope.get("app"), "router", None)
+    for route in getattr(router, "routes", ()):
+        match, _ = route.matches(scope)
+        if match == Match.FULL and isinstance(getattr(route, "path", None), str):
+            return str(route.path)
+    return UNMATCHED_ROUTE
 
 
 def _key_id(scope: Scope) -> str | None:

@@ -1,0 +1,134 @@
+"""Log lines: one JSON object per line with the request id of the context, or text."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from journey.logs import (
+    bind_request_id,
+    configure_logging,
+    current_request_id,
+    unbind_request_id,
+)
+
+log = logging.getLogger("tests.logs")
+
+
+class Output:
+    def __init__(self) -> None:
+        self.stream = io.StringIO()
+
+    def text(self) -> str:
+        return self.stream.getvalue()
+
+    def json(self) -> list[dict[str, Any]]:
+        # Lines end at "\n" alone, as a log shipper splits them (U+0085, U+2028 may be in one).
+        return [orjson.loads(line) for line in self.text().split("\n") if line]
+
+
+@pytest.fixture
+def output() -> Iterator[Output]:
+    out = Output()
+    handler = configure_logging("json", stream=out.stream)
+    yield out
+    logging.getLogger().removeHandler(handler)
+
+
+def test_a_line_is_one_json_object_with_the_agreed_fields(output: Output) -> None:
+    log.warning("disk at %d%%", 91)
+    (line,) = output.json()
+    assert line["level"] == "WARNING"
+    assert line["logger"] == "tests.logs"
+    assert line["msg"] == "disk at 91%"
+    assert line["request_id"] is None
+    assert line["ts"].endswith("+00:00")
+
+
+def test_lines_written_in_a_request_carry_its_id_and_others_do_not(output: Output) -> None:
+    token = bind_request_id("req-7")
+    try:
+        log.info("inside")
+        assert current_request_id() == "req-7"
+    finally:
+        unbind_request_id(token)
+    log.info("outside")
+    assert [(line["msg"], line["request_id"]) for line in output.json()] == [
+        ("inside", "req-7"),
+        ("outside", None),
+    ]
+
+
+def test_a_thread_run_with_the_request_context_carries_its_id(output: Output) -> None:
+    token = bind_request_id("req-thread")
+    try:
+        context = copy_context()
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(context.run, log.info, "in a thread").result()
+    finally:
+        unbind_request_id(token)
+    assert output.json()[0]["request_id"] == "req-thread"
+
+
+def test_extra_fields_become_fields_and_exceptions_a_traceback(output: Output) -> None:
+    try:
+        raise KeyError("k")
+    except KeyError:
+        log.exception("failed", extra={"route": "/v1/x/{id}", "status": 500})
+    (line,) = output.json()
+    assert (line["route"], line["status"]) == ("/v1/x/{id}", 500)
+    assert "Traceback" in line["exc"]
+    assert "KeyError" in line["exc"]
+
+
+@given(st.text(), st.text(max_size=64))
+def test_any_message_is_one_line_of_valid_json(message: str, request_id: str) -> None:
+    out = Output()
+    handler = configure_logging("json", stream=out.stream)
+    token = bind_request_id(request_id)
+    try:
+        log.info(message)
+    finally:
+        unbind_request_id(token)
+        logging.getLogger().removeHandler(handler)
+    (line,) = out.json()
+    assert (line["msg"], line["request_id"]) == (message, request_id)
+
+
+def test_text_lines_carry_the_request_id_and_access_fields() -> None:
+    out = Output()
+    handler = configure_logging("text", stream=out.stream)
+    token = bind_request_id("req-text")
+    try:
+        logging.getLogger("journey.access").info(
+            "GET /x 200", extra={"method": "GET", "route": "/x", "status": 200}
+        )
+    finally:
+        unbind_request_id(token)
+        logging.getLogger().removeHandler(handler)
+    text = out.text()
+    assert "INFO journey.access GET /x 200 request_id=req-text" in text
+    assert "method=GET route=/x status=200" in text
+
+
+def test_configuring_again_replaces_our_handler_and_leaves_others() -> None:
+    root = logging.getLogger()
+    others = [h for h in root.handlers if not getattr(h, "_journey", False)]
+    first = configure_logging("json", stream=io.StringIO())
+    second = configure_logging("text", stream=io.StringIO())
+    try:
+        assert first not in root.handlers
+        assert second in root.handlers
+        assert [h for h in root.handlers if not getattr(h, "_journey", False)] == others
+        assert logging.getLogger("uvicorn.access").disabled
+    finally:
+        root.removeHandler(second)
