@@ -49,7 +49,7 @@ from kafka import KafkaAdminClient, KafkaConsumer
 from kafka import TopicPartition as KafkaTopicPartition
 from kafka.errors import KafkaError
 
-from bench import machine
+from bench import machine, memory
 from bench.cpu import Snapshot, Usage
 from bench.events import SourceRecord, mix, stream
 from bench.report import Figure, Ratio, ceiling, profile_summary, ratio, table
@@ -278,6 +278,7 @@ def raw_consume(bench: Bench, max_records: int, profiler: cProfile.Profile | Non
         auto_offset_reset="earliest",
     )
     consumer.subscribe([bench.topic])
+    memory.reset_own_peak()
     check = bench.deadline("raw consume")
     read, first, started = 0, 0, 0.0
     if profiler:
@@ -300,7 +301,8 @@ def raw_consume(bench: Bench, max_records: int, profiler: cProfile.Profile | Non
             profiler.disable()
         consumer.close(autocommit=False)
     label = "raw kafka-python consume, orjson.loads only"
-    return Figure(label, read - first, ended - started, "1 member", usage)
+    peak = memory.peak(os.getpid())
+    return Figure(label, read - first, ended - started, "1 member", usage, peak)
 
 
 def ingest_here(
@@ -308,6 +310,7 @@ def ingest_here(
 ) -> Figure:
     """The real IngestWorker, built by the composition root, driven in this process."""
     name = f"{store}-here" + ("-profiled" if profiler else "")
+    memory.reset_own_peak()
     runtime = build(settings_of(bench.env(store, name)))
     check = bench.deadline(label)
     read, first, started = 0, 0, 0.0
@@ -325,13 +328,14 @@ def ingest_here(
                 check()
             ended = time.perf_counter()
             usage = Usage.between(before, Snapshot.take(), {os.getpid()})
+            peak = memory.peak(os.getpid())
             if profiler:
                 profiler.disable()
             worker.close()
         bench.check_store(runtime.app, label)
     finally:
         runtime.close()
-    return Figure(label, read - first, ended - started, "IngestWorker, 1 member", usage)
+    return Figure(label, read - first, ended - started, "IngestWorker, 1 member", usage, peak)
 
 
 def _journey_command() -> list[str]:
@@ -429,6 +433,7 @@ def ingest_group(bench: Bench, store: str, members: int) -> Figure:
                 time.sleep(POLL_INTERVAL_S)
             ended = time.perf_counter()
             usage = Usage.between(before, Snapshot.take(), {p.pid for p in processes})
+            peaks = [memory.peak(p.pid) for p in processes]
             _stop(processes)
         bench.check_store(runtime.app, label)
     finally:
@@ -440,7 +445,8 @@ def ingest_group(bench: Bench, store: str, members: int) -> Figure:
     if done_at_start >= bench.count:
         return Figure(label, 0, 0.0, "not measured: all stored before the group was stable")
     note = f"{done_at_start:,} stored before the group was stable"
-    return Figure(label, done - done_at_start, ended - started, note, usage)
+    peak = max((p for p in peaks if p is not None), default=None)
+    return Figure(label, done - done_at_start, ended - started, note, usage, peak)
 
 
 def cleanup(bench: Bench) -> None:
@@ -465,6 +471,11 @@ def parser() -> argparse.ArgumentParser:
         prog="python -m bench.ingest", description=__doc__.split("\n")[0]
     )
     root.add_argument("--events", type=int, default=30_000, help="N events (default 30000)")
+    root.add_argument(
+        "--sizes",
+        help="comma-separated sizes, each measured on its own topics (overrides --events);"
+        " a growth line compares the largest with the smallest",
+    )
     root.add_argument("--seed", type=int, default=4, help="seed of the event stream")
     root.add_argument("--partitions", type=int, default=6)
     root.add_argument("--members", type=int, default=3, help="consumers in the group phase")
@@ -492,6 +503,7 @@ def parser() -> argparse.ArgumentParser:
         " raw consume",
     )
     root.add_argument("--keep", action="store_true", help="keep topics, schemas, data folder")
+    root.add_argument("--summary", type=Path, help="also write the figures here as JSON")
     return root
 
 
@@ -583,30 +595,68 @@ def run(args: argparse.Namespace, bench: Bench, results: Results) -> None:
         ]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
-    logging.getLogger("kafka").setLevel(logging.ERROR)
-    postgres = Postgres.from_env()
+def growth(by_size: dict[int, Results]) -> list[str]:
+    """Largest against smallest size, per measurement made at both: events/s (flat means
+    the time grows linearly with the events)."""
+    sizes = sorted(by_size)
+    if len(sizes) < 2:
+        return []
+    small, large = by_size[sizes[0]].found, by_size[sizes[-1]].found
+    lines = [
+        f"growth, {sizes[0]:,} → {sizes[-1]:,} events ({sizes[-1] / sizes[0]:.0f}x):",
+        f"{'measurement':<44}  {'small':>9}  {'large':>9}  {'large/small':>11}",
+    ]
+    for key, a in small.items():
+        b = large.get(key)
+        if b is None or not a.rate:
+            continue
+        lines.append(
+            f"{a.label:<44}  {a.rate:>9,.0f}  {b.rate:>9,.0f}  {b.rate / a.rate:>10.2f}x"
+            "  events/s (flat = linear time)"
+        )
+    return lines
+
+
+BASELINES = {
+    "sqlite": "raw",
+    "postgres": "raw",
+    "sqlite-xN": "sqlite-x1",
+    "postgres-xN": "postgres-x1",
+}
+
+
+def summary_rows(by_size: dict[int, Results], members: int) -> list[dict[str, Any]]:
+    """What ``bench.suite`` prints in its one summary."""
+    rows: list[dict[str, Any]] = []
+    for size, results in sorted(by_size.items()):
+        for key, figure in results.found.items():
+            entry: dict[str, Any] = {
+                "phase": "ingest",
+                "size": size,
+                "label": figure.label,
+                "rate": figure.rate,
+                "peaks_kib": {"process": figure.peak_kib},
+            }
+            base = results.found.get(BASELINES.get(key, ""))
+            if base is not None and base.rate:
+                entry |= {"baseline": base.label, "baseline_rate": base.rate}
+                entry["ratio"] = figure.rate / base.rate
+            rows.append(entry)
+    return rows
+
+
+def measure_size(args: argparse.Namespace, size: int, results: Results) -> int:
+    """One size: its own topics, groups, schemas and data folder, removed at the end."""
     bench = Bench(
         kafka=args.kafka,
-        postgres=postgres,
-        count=args.events,
+        postgres=Postgres.from_env(),
+        count=size,
         partitions=args.partitions,
         timeout_s=args.timeout,
         workdir=Path(tempfile.mkdtemp(prefix="journey-bench-")),
     )
-    admin = bench.admin()
-    broker = admin.describe_cluster()["brokers"][0]["broker_id"]
-    kafka_version = f"{admin.get_broker_version_data(broker).broker_version_str} at {bench.kafka}"
-    admin.close()
-    postgres_version = postgres.version() if postgres else "PostgreSQL not configured"
-    say(f"journey ingest benchmark, run {bench.run}: {bench.count:,} events")
-    for line in machine.describe(kafka_version, postgres_version):
-        say(line)
-    say(f"load average before: {machine.load()}")
+    say(f"run {bench.run}: {size:,} events")
     status = 0
-    results = Results()
     try:
         run(args, bench, results)
     except BenchError as error:
@@ -617,17 +667,56 @@ def main(argv: Sequence[str] | None = None) -> int:
             say(f"kept: topics {bench.topics.prefix}*, schemas {bench.schemas}, {bench.workdir}")
         else:
             cleanup(bench)
-    say(f"load average after: {machine.load()}")
-    if results.figures:
+    return status
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    logging.getLogger("kafka").setLevel(logging.ERROR)
+    sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()}) if args.sizes else []
+    sizes = sizes or [args.events]
+    postgres = Postgres.from_env()
+    admin = KafkaAdminClient(bootstrap_servers=args.kafka, client_id="bench-admin")
+    broker = admin.describe_cluster()["brokers"][0]["broker_id"]
+    kafka_version = f"{admin.get_broker_version_data(broker).broker_version_str} at {args.kafka}"
+    admin.close()
+    postgres_version = postgres.version() if postgres else "PostgreSQL not configured"
+    say(f"journey ingest benchmark: {', '.join(f'{n:,}' for n in sizes)} events")
+    for line in machine.describe(kafka_version, postgres_version):
+        say(line)
+    say(f"load average before: {machine.load()}")
+    began = time.perf_counter()
+    status = 0
+    by_size: dict[int, Results] = {}
+    for size in sizes:
+        by_size[size] = Results()
+        status |= measure_size(args, size, by_size[size])
+        if status:
+            break
+    say(
+        f"load average after: {machine.load()}; the whole run took"
+        f" {time.perf_counter() - began:.0f} s"
+    )
+    for size, results in by_size.items():
+        if results.figures:
+            say()
+            say(f"{size:,} events:")
+            for line in table(results.figures, results.ratios(args.members)):
+                say(line)
+            for line in results.notes(args.members):
+                say(line)
+        if results.profile:
+            say()
+            for line in results.profile:
+                say(line)
+    lines = growth(by_size)
+    if lines:
         say()
-        for line in table(results.figures, results.ratios(args.members)):
+        for line in lines:
             say(line)
-        for line in results.notes(args.members):
-            say(line)
-    if results.profile:
-        say()
-        for line in results.profile:
-            say(line)
+    if args.summary is not None:
+        args.summary.write_bytes(orjson.dumps(summary_rows(by_size, args.members)))
     return status
 
 

@@ -68,3 +68,14 @@ def wait_peak(process: subprocess.Popen[bytes], timeout_s: float | None = None) 
 def mib(kib: int | None) -> str:
     """A KiB figure as MiB for a table; a dash when unknown."""
     return "-" if kib is None else f"{kib / 1024:,.0f}"
+
+
+def reset_own_peak() -> bool:
+    """Reset this process's ``VmHWM`` to its current resident set (Linux ≥ 4.0: ``5`` to
+    ``/proc/self/clear_refs``), so that ``peak(os.getpid())`` afterwards is the peak of what
+    ran since. ``ru_maxrss`` is not reset. False if the kernel does not allow it."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True

@@ -6,6 +6,7 @@ import pstats
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import memory
 from bench.cpu import Usage
 
 REPO = Path(__file__).resolve().parents[1]
@@ -20,6 +21,9 @@ class Figure:
     seconds: float
     note: str = ""
     usage: Usage | None = None
+    peak_kib: int | None = None
+    """Peak resident set of the process that did the work (the largest member's for a
+    group), KiB."""
 
     @property
     def rate(self) -> float:
@@ -82,15 +86,15 @@ def table(figures: list[Figure], ratios: list[Ratio]) -> list[str]:
     width = max(len(f.label) for f in figures)
     lines = [
         f"{'':<{width}}  {'':>9}  {'':>7}  {'':>7}  {'CPU ms per event':^20} {'rest':>7}"
-        f" {'host':>9}",
+        f" {'host':>9}  {'peak':>5}",
         f"{'measurement':<{width}}  {'events/s':>9}  {'events':>7}  {'seconds':>7}"
-        f"  {'ours':>6} {'pg':>6} {'kafka':>6} {'(cores)':>7} {'busy':>9}  note",
-        f"{'-' * width}  {'-' * 9}  {'-' * 7}  {'-' * 7}  {'-' * 37}  ----",
+        f"  {'ours':>6} {'pg':>6} {'kafka':>6} {'(cores)':>7} {'busy':>9}  {'MiB':>5}  note",
+        f"{'-' * width}  {'-' * 9}  {'-' * 7}  {'-' * 7}  {'-' * 37}  {'-' * 5}  ----",
     ]
     for f in figures:
         lines.append(
             f"{f.label:<{width}}  {f.rate:>9,.0f}  {f.records:>7,}  {f.seconds:>7.2f}"
-            f"  {_cpu(f)}  {f.note}"
+            f"  {_cpu(f)}  {memory.mib(f.peak_kib):>5}  {f.note}"
         )
     lines.append("")
     rwidth = max(len(r.label) for r in ratios)
