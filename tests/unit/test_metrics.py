@@ -1,22 +1,42 @@
-"""Lag arithmetic, the status read from a log and a store, and its Prometheus rendering."""
+"""Lag arithmetic, the status read from a log and a store, and its Prometheus rendering;
+stalled read models and GET /readyz; the HTTP series of GET /metrics on the real API."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
+import orjson
 import pytest
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Tracking
+from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from consumers.status import PartitionLag, ProjectionLag, Status, lag, read_status
+from api.main import create_api
+from consumers.status import (
+    PartitionLag,
+    ProjectionLag,
+    StallWatch,
+    Status,
+    lag,
+    read_status,
+)
 from journey.application import JourneyApplication, ingest_tracking_name
-from journey.log.base import LogAdmin, TopicPartition, TopicSpec
-from journey.metrics import IngestMetrics, StatusCollector, render
+from journey.bootstrap import Runtime, build
+from journey.log.base import LogAdmin, OutgoingRecord, TopicPartition, TopicSpec
+from journey.metrics import IngestMetrics, StatusCollector, http_metrics, render
 from journey.readstore import Cursor
+from journey.settings import Settings
 from projections.base import Projection
+from tests.factories import contact_opened, unique
+from tests.integration.drive import ingest_everything, project_everything
 
 
 def samples(registry: CollectorRegistry) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -210,3 +230,172 @@ def test_registering_builds_nothing_until_a_scrape() -> None:
     render(registry)
     render(registry)
     assert len(reads) == 2
+
+
+# -- stalled read models (GET /readyz) -----------------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_read_model_behind_the_head_that_does_not_move_is_stalled_after_the_limit() -> None:
+    clock = FakeClock()
+    watch = StallWatch(60, clock)
+    assert watch.check({"ledger": 5}, head=9) == []
+    clock.now += 60
+    assert watch.check({"ledger": 5}, head=9) == []  # not longer than the limit yet
+    clock.now += 1
+    (stall,) = watch.check({"ledger": 5}, head=12)
+    assert (stall.name, stall.position, stall.head, stall.still_s) == ("ledger", 5, 12, 61)
+
+
+def test_a_read_model_that_moves_or_is_caught_up_is_not_stalled() -> None:
+    clock = FakeClock()
+    watch = StallWatch(60, clock)
+    watch.check({"busy": 1, "idle": 9}, head=9)
+    clock.now += 100
+    assert watch.check({"busy": 2, "idle": 9}, head=9) == []  # moved; caught up
+    clock.now += 100
+    # Caught up for long, then events arrive: the clock starts now, not when it last moved.
+    assert watch.check({"busy": 3, "idle": 9}, head=20) == []
+    clock.now += 61
+    assert [s.name for s in watch.check({"busy": 4, "idle": 9}, head=20)] == ["idle"]
+
+
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5), st.floats(0, 100)), max_size=30))
+def test_stalled_only_when_behind_and_still_for_longer_than_the_limit(
+    steps: list[tuple[int, int, float]],
+) -> None:
+    """Against a model of the rule: the time since the position last changed or was last
+    seen caught up."""
+    clock = FakeClock()
+    watch = StallWatch(60, clock)
+    since: float | None = None
+    last: int | None = None
+    for position, behind, elapsed in steps:
+        clock.now += elapsed
+        head = position + behind
+        if behind == 0:
+            since = None
+        elif since is None or last != position:
+            since = clock.now
+        last = position
+        stalled = bool(watch.check({"m": position}, head))
+        assert stalled == (since is not None and clock.now - since > 60)
+
+
+@pytest.fixture
+def runtime(tmp_path: Path, settings_env: dict[str, str]) -> Iterator[Runtime]:
+    with patch.dict(os.environ, {**settings_env, "JOURNEY_TOPIC_PARTITIONS": "2"}):
+        made = build(Settings())
+    yield made
+    made.close()
+
+
+def _publish_contacts(runtime: Runtime, count: int) -> None:
+    customer = unique("cust-")
+    runtime.publisher.publish_many(
+        [
+            OutgoingRecord(
+                runtime.topics.for_type("contact.opened"),
+                customer.encode(),
+                orjson.dumps(contact_opened(customer_id=customer, contact_id=unique("k-"))),
+            )
+            for _ in range(count)
+        ]
+    )
+
+
+def test_readyz_reports_a_stalled_read_model_and_recovers_when_it_moves(runtime: Runtime) -> None:
+    app = create_api(runtime, workers=set())
+    clock = FakeClock()
+    app.state.stall_watch = StallWatch(60, clock)
+    with TestClient(app) as client:
+        ready = client.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        assert set(ready.json()["checks"]) == {
+            "event_store",
+            "log",
+            *(f"projection:{p.name}" for p in runtime.projections),
+        }
+        _publish_contacts(runtime, 3)
+        ingest_everything(runtime)
+        assert client.get("/readyz").status_code == 200  # behind, but not for long
+        clock.now += 61
+        stalled = client.get("/readyz")
+        assert stalled.status_code == 503
+        body = stalled.json()
+        assert body["ready"] is False
+        assert body["checks"]["event_store"] == "ok"
+        assert body["checks"]["projection:complaint_ledger"].startswith("stalled: at 0 of ")
+        project_everything(runtime)
+        assert client.get("/readyz").status_code == 200
+
+
+def test_readyz_reports_an_unreachable_store_and_a_dead_worker(runtime: Runtime) -> None:
+    with TestClient(create_api(runtime, workers=set())) as client:
+        client.app.state.workers.failed["ingest"] = "OperationalError: gone"  # type: ignore[attr-defined]
+        answer = client.get("/readyz")
+        assert answer.status_code == 503
+        assert answer.json()["checks"]["worker:ingest"] == "stopped: OperationalError: gone"
+        client.app.state.workers.failed.clear()  # type: ignore[attr-defined]
+
+        def unreachable() -> int:
+            raise ConnectionError("store down")
+
+        with patch.object(runtime.app.process_recorder, "max_notification_id", unreachable):
+            answer = client.get("/readyz")
+        assert answer.status_code == 503
+        assert answer.json()["checks"]["event_store"] == "unreachable: ConnectionError"
+        assert "store down" not in answer.text
+
+
+def test_healthz_answers_without_io(runtime: Runtime) -> None:
+    with TestClient(create_api(runtime, workers=set())) as client:
+
+        def unreachable() -> int:
+            raise ConnectionError("store down")
+
+        with patch.object(runtime.app.process_recorder, "max_notification_id", unreachable):
+            assert client.get("/healthz").json() == {"status": "up"}
+
+
+# -- HTTP metrics on the real API ----------------------------------------------------------------
+
+
+def test_apis_built_twice_over_one_runtime_count_into_one_set_of_series(runtime: Runtime) -> None:
+    for _ in range(2):
+        with TestClient(create_api(runtime, workers=set())) as client:
+            assert client.get("/healthz").status_code == 200
+    got = samples(runtime.registry)
+    labels = {"route": "/healthz", "method": "GET", "status_class": "2xx"}
+    assert got[key("journey_http_requests_total", **labels)] == 2
+    assert http_metrics(runtime.registry) is http_metrics(runtime.registry)
+
+
+def test_metrics_render_http_series_beside_lag_and_projection_positions(runtime: Runtime) -> None:
+    _publish_contacts(runtime, 2)
+    with TestClient(create_api(runtime, workers=set())) as client:
+        client.get("/v1/customers/someone-42")
+        text = client.get("/metrics").text
+    got = {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    routes = {dict(labels).get("route") for name, labels in got if name.startswith("journey_http")}
+    assert "/v1/customers/{customer_id}" in routes
+    assert not [r for r in routes if r and "someone-42" in r]
+    lags = [v for (name, _), v in got.items() if name == "journey_ingest_lag"]
+    assert len(lags) == len(runtime.topics.ingress) * 2
+    assert sum(lags) == 2
+    projections = {
+        dict(labels)["projection"] for name, labels in got if name == "journey_projection_lag"
+    }
+    assert projections == {p.name for p in runtime.projections}
+    assert ("journey_dead_letters", frozenset()) in got
