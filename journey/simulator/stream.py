@@ -71,6 +71,8 @@ class SimSummary:
     records_by_family: Counter[str] = field(default_factory=Counter)
     first_at: datetime | None = None
     last_at: datetime | None = None
+    planned: int = 0
+    """Records the stream will yield, known once every customer was generated."""
 
     def count(self, record: SimRecord) -> None:
         self.records_by_family[record.family] += 1
@@ -217,6 +219,8 @@ def simulate(
     order = TimeOrder(run_size)
     try:
         _records(config, order)
+        if summary is not None:
+            summary.planned = len(order)
         for pending in order.drain():
             record = _record(pending)
             if summary is not None:
