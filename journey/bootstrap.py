@@ -20,6 +20,9 @@ from journey.application import JourneyApplication
 from journey.audit import Auditor
 from journey.log.base import Log, LogPublisher
 from journey.metrics import IngestMetrics, StatusCollector
+from journey.privacy.keys import StoredCustomerKeys
+from journey.privacy.master import load_master_key
+from journey.privacy.personal import PersonalData
 from journey.readstore import PostgresReadStore, ReadStore, SQLiteReadStore
 from journey.security.access_log import AccessLog
 from journey.security.apikeys import ApiKeys
@@ -140,6 +143,8 @@ class Runtime:
     projections: list[Projection]
     audit_chain: AuditChain
     auditor: Auditor
+    personal: PersonalData
+    """Opens, masks and erases personal values (DESIGN.md "Privacy")."""
     registry: CollectorRegistry
     """What ``GET /metrics`` renders; built here, never at import."""
     ingest_metrics: IngestMetrics
@@ -210,8 +215,18 @@ class Runtime:
 def build(settings: Settings) -> Runtime:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with _setup_guard(settings):
-        app = JourneyApplication(env=event_store_env(settings))
         read_store = build_read_store(settings)
+        customer_keys = StoredCustomerKeys(
+            read_store,
+            load_master_key(
+                settings.master_key_text,
+                settings.data_dir,
+                embedded=settings.store_backend == "sqlite",
+            ),
+        )
+        customer_keys.create_tables()
+        personal = PersonalData(customer_keys)
+        app = JourneyApplication(env=event_store_env(settings), personal=personal)
         ledger = ComplaintLedger(read_store)
         deadlines = DeadlineIndex(read_store)
         customers = Customer360(read_store)
@@ -247,6 +262,7 @@ def build(settings: Settings) -> Runtime:
         ingest_metrics=IngestMetrics(registry),
         api_keys=api_keys,
         access_log=access_log,
+        personal=personal,
         rate_limiter=RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst),
     )
     registry.register(StatusCollector(runtime.status))

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     postgres_db: str = "journey"
     postgres_user: str = "journey"
     postgres_password: SecretStr | None = None
+
+    master_key: SecretStr | None = None
+    """Wraps every customer's data key (32 random bytes, base64). Required with the
+    PostgreSQL store; with SQLite, made on first start in the data folder if not set."""
     postgres_schema: str = Field("public", pattern=r"^[a-z_][a-z0-9_]*$")
 
     host: str = "127.0.0.1"
@@ -90,6 +94,10 @@ class Settings(BaseSettings):
                     " JOURNEY_STORE_BACKEND=postgres"
                 )
         return self
+
+    @property
+    def master_key_text(self) -> str | None:
+        return self.master_key.get_secret_value() if self.master_key else None
 
     def postgres_conninfo(self) -> str:
         password = self.postgres_password.get_secret_value() if self.postgres_password else ""

@@ -8,6 +8,7 @@ does any skip at all: in CI every test must run.
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,6 +37,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.longrepr = f"skipped in CI, which must run every test: {report.longrepr}"
 
 
+TEST_MASTER_KEY = base64.b64encode(os.urandom(32)).decode()
+"""Wraps the customer keys of PostgreSQL test runtimes (one per test session)."""
+
+
 @dataclass(frozen=True)
 class PostgresServer:
     host: str
@@ -53,6 +58,7 @@ class PostgresServer:
             "JOURNEY_POSTGRES_USER": self.user,
             "JOURNEY_POSTGRES_PASSWORD": self.password,
             "JOURNEY_POSTGRES_SCHEMA": schema,
+            "JOURNEY_MASTER_KEY": TEST_MASTER_KEY,
         }
 
 

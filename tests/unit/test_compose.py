@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "validate_compose.sh"
 COMPOSE = ROOT / "docker" / "compose.yaml"
 APP_SERVICES = ("api", "ingest", "projector", "timer")
-REQUIRED = re.compile(r"^\$\{POSTGRES_PASSWORD:\?[^}]+\}$")
+REQUIRED = re.compile(r"^\$\{(POSTGRES_PASSWORD|JOURNEY_MASTER_KEY):\?[^}]+\}$")
 
 
 def _run_validator(path: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -98,6 +98,7 @@ def test_postgres_password_is_required(compose: dict[str, Any]) -> None:
     for name in ("topics", *APP_SERVICES):
         env = services[name]["environment"]
         assert REQUIRED.match(env["JOURNEY_POSTGRES_PASSWORD"]), name
+        assert REQUIRED.match(env["JOURNEY_MASTER_KEY"]), name  # wraps the customer keys
 
 
 def test_api_only_serves_http(compose: dict[str, Any]) -> None:
