@@ -16,11 +16,11 @@ import math
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.params import Depends as DependsParam
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.deps import RuntimeDep
@@ -127,6 +127,18 @@ def roles_of(dependencies: Sequence[Any]) -> tuple[Role, ...] | None:
         if isinstance(dependency, DependsParam) and isinstance(dependency.dependency, RoleCheck):
             return dependency.dependency.roles
     return None
+
+
+def route_roles(app: FastAPI) -> list[tuple[str, str, tuple[Role, ...] | None]]:
+    """``(method, path, roles)`` of every route of ``app`` (roles None: it declares none,
+    open only if it is in ``PUBLIC_PATHS``). Included routers are walked too."""
+    table = []
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        roles = roles_of(route.dependencies) if isinstance(route, APIRoute) else None
+        for method in sorted(context.methods or {"*"}):
+            table.append((method, str(context.path), roles))
+    return table
 
 
 class ProtectedRoute(APIRoute):
