@@ -36,10 +36,17 @@ services-down:
 clean: services-down
 	rm -rf .venv .run var .pytest_cache .mypy_cache .ruff_cache
 
-# `make bench`: the ingest benchmark (docs/BENCHMARKS.md). Starts Kafka and PostgreSQL if
-# they are not running, stops only what it started. BENCH_ARGS go to python -m bench.ingest
-# (e.g. make bench BENCH_ARGS="--events 50000 --profile /tmp/ingest.prof").
-.PHONY: bench
+# `make bench`: the benchmark suite (docs/BENCHMARKS.md): ingest, HTTP publish, read side,
+# then one summary; < 30 minutes on the 2-core host. Starts Kafka and PostgreSQL if they are
+# not running, stops only what it started. INGEST_ARGS (or BENCH_ARGS) go to bench.ingest,
+# HTTP_ARGS to bench.http_publish, READSIDE_ARGS to bench.readside, SUITE_ARGS to
+# bench.suite (e.g. SUITE_ARGS="--only http"). `make bench-long`: ingest and HTTP publish
+# at 1M events too (≈ 1.5 hours).
+INGEST_ARGS ?= --sizes 100000
+HTTP_ARGS ?= --sizes 100000
+READSIDE_ARGS ?=
+SUITE_ARGS ?=
+.PHONY: bench bench-long
 bench:
 	@bash scripts/venv.sh dev
 	@started=""; \
@@ -50,5 +57,10 @@ bench:
 	if ! bash scripts/postgres.sh status >/dev/null 2>&1; then started="$$started postgres"; fi; \
 	eval "$$(bash scripts/postgres.sh start)" || exit 1; \
 	JOURNEY_TEST_KAFKA="$$(bash scripts/kafka.sh status)" \
-	  .venv/bin/python -m bench.ingest $(BENCH_ARGS) && \
-	.venv/bin/python -m bench.readside $(READSIDE_ARGS)
+	  .venv/bin/python -m bench.suite $(SUITE_ARGS) \
+	    --ingest-args "$(INGEST_ARGS) $(BENCH_ARGS)" --http-args "$(HTTP_ARGS)" \
+	    --readside-args "$(READSIDE_ARGS)"
+
+bench-long:
+	@$(MAKE) --no-print-directory bench INGEST_ARGS="--sizes 100000,1000000" \
+	  HTTP_ARGS="--sizes 100000,1000000" SUITE_ARGS="--budget 120 $(SUITE_ARGS)"

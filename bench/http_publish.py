@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import uuid
 from collections import Counter
 from collections.abc import Sequence
@@ -642,6 +643,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         measure(args, run, by_size)
     except BenchError as error:
         say(f"bench: error: {error}")
+        status = 1
+    except Exception:  # report what was measured so far, then the failure
+        say(f"bench: error:\n{traceback.format_exc()}")
         status = 1
     finally:
         if args.keep:

@@ -27,16 +27,19 @@ removed at the end (``--keep`` keeps them).
 from __future__ import annotations
 
 import argparse
+import base64
 import cProfile
 import logging
 import os
 import pstats
+import secrets
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -129,6 +132,11 @@ class Bench:
     run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     groups: list[str] = field(default_factory=list)
     schemas: list[str] = field(default_factory=list)
+    master_key: str = field(
+        default_factory=lambda: base64.b64encode(secrets.token_bytes(32)).decode()
+    )
+    """``JOURNEY_MASTER_KEY`` of the PostgreSQL runs (outside embedded mode the runtime
+    refuses to start without one): random, the run's own."""
 
     @property
     def topics(self) -> Topics:
@@ -170,6 +178,7 @@ class Bench:
                 "JOURNEY_POSTGRES_USER": self.postgres.user,
                 "JOURNEY_POSTGRES_PASSWORD": self.postgres.password,
                 "JOURNEY_POSTGRES_SCHEMA": schema,
+                "JOURNEY_MASTER_KEY": self.master_key,
             }
         return env
 
@@ -661,6 +670,9 @@ def measure_size(args: argparse.Namespace, size: int, results: Results) -> int:
         run(args, bench, results)
     except BenchError as error:
         say(f"bench: error: {error}")
+        status = 1
+    except Exception:  # report what was measured so far, then the failure
+        say(f"bench: error:\n{traceback.format_exc()}")
         status = 1
     finally:
         if args.keep:
