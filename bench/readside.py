@@ -245,10 +245,10 @@ def workloads_for(
 
 
 def measure(
-    size: int, seed: int, reps: int, commit: str, audit_chain: bool
+    size: int, seed: int, reps: int, commit: str, audit_chain: bool, reuse_store: bool = False
 ) -> tuple[SizeResult, Runtime, ReadModels]:
     say(f"\n== {size:,} stored events ==")
-    folder, manifest, cached = fill(size, seed, commit, say)
+    folder, manifest, cached = fill(size, seed, commit, say, reuse_store)
     say(
         f"  store {folder}:"
         f" {manifest.stored_events:,} stored events from {manifest.source_events:,} source events,"
@@ -425,6 +425,13 @@ def parser() -> argparse.ArgumentParser:
         "--no-profile", action="store_true", help="do not profile queries that missed a goal"
     )
     root.add_argument(
+        "--reuse-store",
+        action="store_true",
+        help="use the cached store of each size even if an input of its key changed since it"
+        " was filled (for changes that leave the stored events as they were; the report names"
+        " the commit it was filled at)",
+    )
+    root.add_argument(
         "--profile-rebuild",
         action="append",
         default=[],
@@ -452,7 +459,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     profile_dir = args.profile_dir or Path(tempfile.mkdtemp(prefix="journey-readside-"))
     profile_dir.mkdir(parents=True, exist_ok=True)
     for n, size in enumerate(sizes):
-        result, runtime, models = measure(size, args.seed, args.reps, commit, args.audit_chain)
+        result, runtime, models = measure(
+            size, args.seed, args.reps, commit, args.audit_chain, args.reuse_store
+        )
         try:
             results.append(result)
             largest, smallest = n == len(sizes) - 1, n == 0
@@ -502,7 +511,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(
             f"{m.stored_events:,} stored events ({m.source_events:,} source events,"
             f" {m.customers:,} customers; long case {m.long_case_ref}: {m.long_case_events} events;"
-            f" store filled in {m.fill_s:,.0f} s{', cached' if result.cached else ''})"
+            f" store filled in {m.fill_s:,.0f} s at commit {m.commit}"
+            f"{', cached' if result.cached else ''})"
         )
         say(f"stored events: {result.mix}")
         say()

@@ -141,17 +141,46 @@ def _partition(topics: Topics, record: SourceRecord) -> TopicPartition:
     )
 
 
+def load_any(target: int, seed: int) -> tuple[Path, Manifest] | None:
+    """The newest cached store of ``target`` events and ``seed``, whatever its key."""
+    found: list[tuple[str, Path, Manifest]] = []
+    for folder in CACHE.glob(f"{target}-*"):
+        try:
+            manifest = Manifest(**json.loads((folder / "manifest.json").read_text()))
+        except (OSError, ValueError, TypeError):
+            continue
+        if manifest.seed == seed and manifest.target == target:
+            found.append((manifest.filled_at, folder, manifest))
+    if not found:
+        return None
+    _, folder, manifest = max(found, key=lambda item: item[0])
+    return folder, manifest
+
+
 def fill(
     target: int,
     seed: int,
     commit: str,
     say: Callable[[str], None],
+    reuse_stale: bool = False,
 ) -> tuple[Path, Manifest, bool]:
     """A store of at least ``target`` stored events: the cached one when its key matches
-    (then the flag is True), else a new one."""
+    (then the flag is True), else a new one. With ``reuse_stale``, a cached store of the
+    same target and seed is used even when an input has changed since it was filled
+    (the caller says so in its report): for changes known to leave the stored events as
+    they were."""
     cached = load(target, seed)
     if cached is not None:
         return (*cached, True)
+    if reuse_stale:
+        reusable = load_any(target, seed)
+        if reusable is not None:
+            folder, manifest = reusable
+            say(
+                f"  reusing {folder.name} (filled at commit {manifest.commit}) although its"
+                f" key is not the current one ({cache_key(target, seed)}): --reuse-store"
+            )
+            return folder, manifest, True
     key = cache_key(target, seed)
     for stale in CACHE.glob(f"{target}-*"):
         shutil.rmtree(stale, ignore_errors=True)
