@@ -10,7 +10,17 @@ from fastapi import FastAPI
 
 from api import errors
 from api.middleware import BodyGuard, RequestContext
-from api.routes import admin, cases, complaints, customers, events, health, kpis, metrics
+from api.routes import (
+    admin,
+    cases,
+    complaints,
+    customers,
+    events,
+    health,
+    kpis,
+    metrics,
+    privacy,
+)
 from consumers.status import StallWatch
 from journey.bootstrap import Runtime
 from journey.metrics import http_metrics
@@ -51,4 +61,5 @@ def create_api(runtime: Runtime, workers: set[WorkerName] | None = None) -> Fast
     app.include_router(cases.router)
     app.include_router(metrics.router)
     app.include_router(admin.router)
+    app.include_router(privacy.router)
     return app

@@ -30,6 +30,7 @@ from journey.log.base import (
     Record,
     TopicPartition,
 )
+from journey.privacy.tokens import ERASED
 
 MASK = "***"
 PERSONAL_FIELDS = frozenset(Personal.model_fields)
@@ -130,13 +131,24 @@ class StoredDeadLetter:
         return self._field("type")
 
     @property
+    def customer_id(self) -> str | None:
+        """Whose record it was: the record key (channels key by customer), else the
+        envelope's ``customer_id``."""
+        if self.record.key:
+            return self.record.key.decode(errors="replace")
+        return self._field("customer_id")
+
+    @property
     def schema_version(self) -> int | None:
         value = (self._envelope or {}).get("schema_version")
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
-    def display(self, limit: int = 500) -> tuple[str, bool]:
+    def display(self, limit: int = 500, erased: bool = False) -> tuple[str, bool]:
         """The original bytes as text for people, personal fields masked when they are JSON,
-        cut at ``limit`` characters; and whether it was cut."""
+        cut at ``limit`` characters; and whether it was cut. Nothing of the original is
+        shown once its customer is ``erased`` (bytes that are not JSON cannot be masked)."""
+        if erased:
+            return ERASED, False
         if self._envelope is not None:
             text = orjson.dumps(_masked(self._envelope)).decode()
         else:
@@ -163,8 +175,8 @@ class StoredDeadLetter:
         )
         return OutgoingRecord(source.topic, self.record.key, self.record.value, headers)
 
-    def as_json(self, limit: int = 500) -> dict[str, Any]:
-        shown, truncated = self.display(limit)
+    def as_json(self, limit: int = 500, erased: bool = False) -> dict[str, Any]:
+        shown, truncated = self.display(limit, erased)
         source = self.source
         return {
             "dead_letter": _text(self.record.coordinates),

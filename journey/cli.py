@@ -4,6 +4,7 @@ one thing."""
 from __future__ import annotations
 
 import argparse
+import getpass
 import signal
 import sys
 import threading
@@ -18,9 +19,13 @@ from consumers.deadletters import (
     replay,
     select,
 )
+from domain.errors import NotFound
+from journey import cli_data
 from journey.bootstrap import Runtime, build
+from journey.erasure import erase_customer
 from journey.log.base import Coordinates
 from journey.logs import configure_logging
+from journey.privacy.master import MasterKeyMissing
 from journey.security import ROLES
 from journey.security.startup import NoAdminKey, keys_at_start
 from journey.settings import Settings
@@ -173,15 +178,20 @@ def _read_dead_letters(runtime: Runtime) -> list[StoredDeadLetter]:
     )
 
 
+def _erased(runtime: Runtime, letter: StoredDeadLetter) -> bool:
+    customer_id = letter.customer_id
+    return customer_id is not None and runtime.personal.keys.erased_at(customer_id) is not None
+
+
 def _deadletters_list(runtime: Runtime, args: argparse.Namespace) -> int:
     letters = _read_dead_letters(runtime)
     shown = letters if args.limit is None else letters[: args.limit]
+    items = [letter.as_json(erased=_erased(runtime, letter)) for letter in shown]
     if args.json:
-        _print_json({"count": len(letters), "dead_letters": [letter.as_json() for letter in shown]})
+        _print_json({"count": len(letters), "dead_letters": items})
         return 0
     print(f"{len(letters)} dead letters on {runtime.topics.dead_letters}, {len(shown)} shown")
-    for letter in shown:
-        item = letter.as_json()
+    for item in items:
         print(
             f"\n{item['source'] or '(unknown source)'}  event_id {item['event_id'] or '-'}"
             f"  type {item['type'] or '-'}  (letter {item['dead_letter']})"
@@ -358,7 +368,50 @@ def parser() -> argparse.ArgumentParser:
     )
     dl_replay.add_argument("--json", action="store_true", help="machine-readable output")
     dl_replay.set_defaults(run=_deadletters_replay)
+    erase = commands.add_parser(
+        "erase",
+        help="erase a customer's personal data (deletes their key)",
+        description="Logs a customer.erasure_requested event, then deletes the customer's key:"
+        " their personal fields become unreadable everywhere (shown as 'erased'), while"
+        " their cases, orders and KPI counts stay. Cannot be undone.",
+    )
+    erase.add_argument("customer_id")
+    erase.add_argument("--reason", help="recorded with the erasure request")
+    erase.add_argument("--json", action="store_true", help="machine-readable output")
+    erase.set_defaults(run=_erase)
+    cli_data.register(commands)
     return root
+
+
+def _erase(runtime: Runtime, args: argparse.Namespace) -> int:
+    try:
+        receipt = erase_customer(
+            app=runtime.app,
+            publisher=runtime.publisher,
+            topics=runtime.topics,
+            keys=runtime.personal.keys,
+            customer_id=args.customer_id,
+            requested_by=f"cli:{getpass.getuser()}",
+            reason=args.reason,
+        )
+    except NotFound as error:
+        print(f"journey: {error}", file=sys.stderr)
+        return 1
+    summary = {
+        "customer_id": receipt.customer_id,
+        "event_id": receipt.event_id,
+        "position": str(receipt.position),
+        "erased_at": receipt.erased_at.isoformat(),
+        "had_key": receipt.had_key,
+    }
+    if args.json:
+        _print_json(summary)
+    else:
+        print(
+            f"erased {receipt.customer_id} at {summary['erased_at']}"
+            f" (request {receipt.event_id} logged at {receipt.position})"
+        )
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -373,7 +426,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     long_running = args.command in {"serve", "ingest", "project", "timer"}
     log_format = settings.log_format or ("json" if long_running else "text")
     configure_logging(log_format, settings.log_level)
-    runtime = build(settings)
+    try:
+        runtime = build(settings)
+    except MasterKeyMissing as error:
+        print(f"journey: {error}", file=sys.stderr)
+        return 2
     try:
         return int(args.run(runtime, args))
     finally:

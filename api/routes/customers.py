@@ -8,11 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
-from api.auth import ProtectedRoute, RecordsAccess, Roles
+from api.auth import CallerDep, ProtectedRoute, RecordsAccess, Roles
 from api.deps import Consistent, RuntimeDep
 from api.errors import ApiError
 from api.schemas import ErrorOut, ExplainOut
 from journey.explain import explanation
+from journey.privacy.personal import present_profile
+from journey.security import sees_clear_personal_data
 
 router = APIRouter(prefix="/v1", tags=["analysts"], route_class=ProtectedRoute)
 READERS = Roles("analyst", "auditor", "admin")
@@ -28,6 +30,7 @@ CUSTOMER_READ = RecordsAccess("customer", "customer_id")
 )
 async def customer_360(
     runtime: RuntimeDep,
+    caller: CallerDep,
     customer_id: str,
     as_of: Annotated[
         datetime | None,
@@ -42,6 +45,11 @@ async def customer_360(
     view = await run_in_threadpool(runtime.customers.view, customer_id, as_of)
     if view is None:
         raise ApiError(404, "not_found", f"customer_id: no customer {customer_id!r}")
+    if view["profile"] is not None:
+        clear = sees_clear_personal_data(caller.role)  # R-CUS-04: analysts see masks
+        view["profile"] = await run_in_threadpool(
+            present_profile, runtime.personal, customer_id, view["profile"], clear
+        )
     return view
 
 

@@ -72,3 +72,16 @@ class PersonalData:
             return open_sealed(key, customer_id, name, token)
         except Unreadable:
             return ERASED
+
+
+def present_profile(
+    personal: PersonalData, customer_id: str, profile: Mapping[str, Any], clear: bool
+) -> dict[str, Any]:
+    """A customer 360 profile as a caller sees it: its personal values opened or masked,
+    and ``erased`` after an erasure (R-CUS-04, DESIGN.md "Privacy")."""
+    top = {name: profile[name] for name in SHOWN_AS_PERSONAL if name in profile}
+    return {
+        **profile,
+        **personal.present(customer_id, top, clear),
+        "personal": personal.present(customer_id, profile.get("personal") or {}, clear),
+    }
