@@ -79,7 +79,7 @@ def case_journey(timeline: Timeline, start: datetime, request: CaseRequest) -> s
         if resolved and (request.classification == "service" or track.chance(0.4)):
             _answered(track, case_ref, request.channel, agent)
         return case_ref
-    _complaint(track, case_ref, request, agent)
+    _complaint(track, case_ref, request, agent, start)
     return case_ref
 
 
@@ -107,37 +107,52 @@ def _closed(contact_id: str, resolved: bool) -> dict[str, Any]:
 def _first_contact(
     track: Track, contact_id: str, request: CaseRequest, agent: str, verified: bool
 ) -> bool:
-    """Messages, a bot and a hand-off on chat, the first human answer within (mostly) the
-    channel's target (R-RESP-01..05, R-PRI-02/03); False when the customer left."""
+    """The first answer, mostly within the channel's target counted from the opening
+    (R-RESP-01..05, R-PRI-02/03): on chat perhaps a bot first and a hand-off to a person
+    (R-RESP-02); then the customer's messages, identity verification before an
+    account-specific answer (R-CUS-01). False when the customer left unanswered."""
     channel = request.channel
     contact = {"contact_id": contact_id}
-    for n in range(track.rng.randint(0, 3)):
-        track.after(5, 90, "contact.message", channel, {**contact, "message_id": f"m{n + 1}"})
+    live = channel in (*IM_CHANNELS, "phone", "store")
     if track.chance(RATES.abandoned):
-        track.after(20, 10 * MINUTE, "contact.abandoned", channel, contact)
+        if not live:
+            _messages(track, contact_id, channel)
+        track.after(5, 25 if live else 10 * MINUTE, "contact.abandoned", channel, contact)
         return False
+    reply: dict[str, Any] = {**contact, "responder": "agent", "agent_id": agent}
     if channel in IM_CHANNELS and track.chance(RATES.bot_first):
         track.after(1, 5, "contact.replied", channel, {**contact, "responder": "bot"})
+        _messages(track, contact_id, channel)
         track.after(10, 90, "contact.handoff_requested", channel, contact)
         handoff = (2, 10) if track.chance(RATES.im_reply_in_time) else (11, 60)
         track.after(*handoff, "contact.handed_off", channel, {**contact, "agent_id": agent})
+        track.after(2, 20, "contact.replied", channel, reply)
+    elif live:
+        track.after(*_reply_delay(track, request), "contact.replied", channel, reply)
+        _messages(track, contact_id, channel)
+    else:
+        _messages(track, contact_id, channel)
+        low, high = _reply_delay(track, request)
+        if track.chance(0.05):  # R-RESP-05: a reply promised, then given within 5 min
+            track.after(
+                low, high, "contact.reply_promised", channel, {**contact, "agent_id": agent}
+            )
+            low, high = (60, 290) if track.chance(0.9) else (301, 900)
+        track.after(low, high, "contact.replied", channel, reply)
     if not verified and track.chance(0.35):
         method = track.rng.choice(VERIFICATIONS)
-        track.after(5, 20, "contact.identity_verified", channel, {**contact, "method": method})
+        track.after(5, 60, "contact.identity_verified", channel, {**contact, "method": method})
         verified = True
-    low, high = _reply_delay(track, request)
-    if channel not in (*IM_CHANNELS, "phone", "store") and track.chance(0.05):
-        promise = {**contact, "agent_id": agent}
-        track.after(low, high, "contact.reply_promised", channel, promise)
-        low, high = (60, 290) if track.chance(0.9) else (301, 900)  # R-RESP-05
-    reply = {
-        **contact,
-        "responder": "agent",
-        "agent_id": agent,
-        "account_specific": verified and track.chance(0.5),
-    }
-    track.after(low, high, "contact.replied", channel, reply)
+    if verified and track.chance(0.5):  # R-CUS-01: account details after verification
+        account = {**reply, "account_specific": True}
+        track.after(10, 120, "contact.replied", channel, account)
     return True
+
+
+def _messages(track: Track, contact_id: str, channel: str) -> None:
+    for n in range(track.rng.randint(0, 3)):
+        message = {"contact_id": contact_id, "message_id": f"m{n + 1}"}
+        track.after(5, 90, "contact.message", channel, message)
 
 
 def _reply_delay(track: Track, request: CaseRequest) -> tuple[int, int]:
@@ -157,14 +172,16 @@ def _reply_delay(track: Track, request: CaseRequest) -> tuple[int, int]:
     return (5 * MINUTE, 20 * HOUR) if track.chance(0.95) else (25 * HOUR, 40 * HOUR)
 
 
-def _complaint(track: Track, case_ref: str, request: CaseRequest, agent: str) -> None:
+def _complaint(
+    track: Track, case_ref: str, request: CaseRequest, agent: str, opened_at: datetime
+) -> None:
     """A complaint's or urgent case's way to resolution, after the first answer."""
     rng = track.rng
     case = {"case_id": case_ref}
     channel = request.channel
     urgent = request.classification == "urgent" or request.major
     assigned_at = track.later(60, 30 * MINUTE)
-    due = assigned_at + timedelta(days=1 if urgent else 3)
+    due = assigned_at + timedelta(days=2 if urgent else 5)
     track.add(
         "case.owner_assigned",
         "web",
@@ -199,17 +216,20 @@ def _complaint(track: Track, case_ref: str, request: CaseRequest, agent: str) ->
 
     # Resolution some hours or days later (ServiceNow: median 22.6 h to resolution),
     # with progress updates every 24 h, urgent every 4 h (R-CMP-03), a few of them late.
-    span = rng.choice((2, 6, 12, 20, 30, 48, 72, 120)) * HOUR + rng.randint(0, 2 * HOUR)
+    span = rng.choice((2, 6, 12, 20, 30, 40, 48, 72, 100)) * HOUR + rng.randint(0, 2 * HOUR)
     resolve_at = track.now + timedelta(seconds=span)
     if track.chance(RATES.second_contact):
         _second_contact(track, case_ref, request, agent)
     interval = 4 * HOUR if urgent else 24 * HOUR
+    last_update = opened_at  # R-CMP-03 counts from the opening, then from each update
     while True:
         in_time = track.chance(0.95)
         gap = rng.randint(interval // 2, interval - 600) if in_time else interval + 1800
-        if track.now + timedelta(seconds=gap) >= resolve_at:
+        due_update = last_update + timedelta(seconds=gap)
+        if due_update >= resolve_at:
             break
-        track.after(gap, gap, "case.progress_update_sent", "web", case)
+        last_update = track.move_to(due_update)
+        track.add("case.progress_update_sent", "web", case)
     options = rng.sample(OPTIONS, rng.randint(1, 3))
     track.move_to(resolve_at - timedelta(seconds=rng.randint(HOUR, 2 * HOUR)))
     track.add("case.options_offered", "web", {**case, "options": options})
@@ -285,7 +305,8 @@ def _survey(
     answer = _scores(rng, SCORES_COMPLAINT if complaint else SCORES_SATISFIED)
     answer["survey_id"] = survey_id
     survey.after(10 * MINUTE, 72 * HOUR, "survey.answered", channel, answer)
-    if answer["overall"] <= 3 or answer.get("dissatisfied"):
+    scores = (answer[name] for name in ("attitude", "efficiency", "solution", "overall"))
+    if min(scores) <= 3 or answer.get("dissatisfied"):  # any score of 3 or less (R-SAT-02)
         within = (
             (5 * MINUTE, 55 * MINUTE)
             if survey.chance(RATES.low_score_followed_up)
@@ -305,7 +326,7 @@ def _scores(rng: Any, weights: tuple[float, ...]) -> dict[str, Any]:
     def near() -> int:
         return int(min(5, max(1, overall + rng.choice((-1, 0, 0, 0, 1)))))
 
-    nps_range = {1: (0, 3), 2: (2, 5), 3: (4, 7), 4: (7, 9), 5: (8, 10)}[overall]
+    nps_range = {1: (0, 3), 2: (2, 5), 3: (4, 7), 4: (7, 9), 5: (9, 10)}[overall]
     scores: dict[str, Any] = {
         "attitude": near(),
         "efficiency": near(),

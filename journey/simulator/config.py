@@ -81,7 +81,7 @@ class Rates:
     merchant_reject: float = 0.1
     # Callbacks (R-SAT-04)
     after_delivery_callback: float = 0.3
-    callback_missed: float = 0.08
+    callback_missed: float = 0.05
     birthday_callback: float = 0.5
     # Contacts and cases
     complaint_after_late: float = 0.30
@@ -97,7 +97,7 @@ class Rates:
     no_reply_close: float = 0.2
     abandoned: float = 0.03
     # Surveys (R-SAT-01): sent after most resolutions, answered by about half
-    survey_sent: float = 0.8
+    survey_sent: float = 0.92
     survey_answered: float = 0.55
     low_score_followed_up: float = 0.85
 

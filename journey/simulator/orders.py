@@ -161,7 +161,7 @@ def after_delivery_callback(timeline: Timeline, story: OrderStory) -> None:
         return
     outcome = track.rng.choices(CALLBACK_OUTCOMES, CALLBACK_OUTCOME_WEIGHTS)[0]
     # Mostly on the day it is due, before the due time (R-SAT-04); some a little late.
-    when = (-6 * HOUR, -MINUTE) if track.chance(0.9) else (MINUTE, 6 * HOUR)
+    when = (-6 * HOUR, -MINUTE) if track.chance(0.95) else (MINUTE, 6 * HOUR)
     track.now = story.delivered_at + timedelta(days=7, seconds=track.rng.randint(*when))
     track.add("callback.completed", "phone", {"callback_id": callback_id, "outcome": outcome})
 
