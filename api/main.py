@@ -5,22 +5,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
 from api import errors
-from api.middleware import BodyGuard, RequestContext
-from api.routes import (
-    admin,
-    cases,
-    complaints,
-    customers,
-    events,
-    health,
-    kpis,
-    metrics,
-    privacy,
-)
+from api.middleware import BodyGuard, RequestContext, document_answers
+from api.routes import admin, cases, complaints, customers, events, health, kpis, metrics
 from consumers.status import StallWatch
 from journey.bootstrap import Runtime
 from journey.metrics import http_metrics
@@ -61,5 +52,13 @@ def create_api(runtime: Runtime, workers: set[WorkerName] | None = None) -> Fast
     app.include_router(cases.router)
     app.include_router(metrics.router)
     app.include_router(admin.router)
-    app.include_router(privacy.router)
+
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_answers(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

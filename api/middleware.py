@@ -283,3 +283,51 @@ class BodyGuard:
         if status == 202 and method == "POST" and route_template(scope) == PUBLISH_ROUTE:
             for kind, count in Counter(_types(parsed)).items():
                 self.metrics.published(kind, count)
+
+
+def _error_answer(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+    }
+
+
+def document_answers(schema: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI ``schema`` telling what the API really answers (in place; returned):
+
+    - every 422 has our error body (``{"error", "detail", "problems"}``), not FastAPI's
+      default one (our handler of RequestValidationError answers ours);
+    - every operation with a request body may answer 413 (body over the limit), 415 (not
+      ``application/json``) and 422 (not strict JSON), from :class:`BodyGuard`.
+    """
+    from api.schemas import ErrorOut
+
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    if "ErrorOut" not in components:
+        for name, model in (
+            ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+            .get("$defs", {})
+            .items()
+        ):
+            components.setdefault(name, model)
+        own = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        own.pop("$defs", None)
+        components["ErrorOut"] = own
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            if "422" in responses:
+                responses["422"] = _error_answer(
+                    responses["422"].get("description") or "Invalid request"
+                )
+            if "requestBody" in operation:
+                responses.setdefault("413", _error_answer("Body over the size limit"))
+                responses.setdefault("415", _error_answer("Body not application/json"))
+                responses.setdefault("422", _error_answer("Body not strict JSON"))
+    text = orjson.dumps(schema["paths"])
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if f"#/components/schemas/{unused}".encode() not in text:
+            components.pop(unused, None)
+    return schema
