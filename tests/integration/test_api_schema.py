@@ -189,3 +189,24 @@ def test_operations_on_stored_data_answer_within_their_schema(
         )
         statuses.append((path, response.status_code))
     assert all(status == 200 for _, status in statuses), statuses
+
+
+def test_the_schema_documents_our_error_body_and_the_body_guards_answers(
+    api_schema: BaseOpenAPISchema,
+) -> None:
+    raw = api_schema.raw_schema
+    error = {"$ref": "#/components/schemas/ErrorOut"}
+    with_body = 0
+    for path, operations in raw["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            if "422" in responses:
+                assert responses["422"]["content"]["application/json"]["schema"] == error, (
+                    method,
+                    path,
+                )
+            if "requestBody" in operation:
+                with_body += 1
+                assert {"413", "415", "422"} <= set(responses), (method, path)
+    assert with_body >= 1
+    assert "HTTPValidationError" not in raw["components"]["schemas"]
