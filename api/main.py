@@ -11,7 +11,18 @@ from fastapi import FastAPI
 
 from api import errors
 from api.middleware import BodyGuard, RequestContext, document_answers
-from api.routes import admin, cases, complaints, customers, events, health, kpis, metrics
+from api.routes import (
+    admin,
+    cases,
+    complaints,
+    customers,
+    events,
+    health,
+    kpis,
+    maintenance,
+    metrics,
+    privacy,
+)
 from consumers.status import StallWatch
 from journey.bootstrap import Runtime
 from journey.metrics import http_metrics
@@ -52,6 +63,8 @@ def create_api(runtime: Runtime, workers: set[WorkerName] | None = None) -> Fast
     app.include_router(cases.router)
     app.include_router(metrics.router)
     app.include_router(admin.router)
+    app.include_router(privacy.router)
+    app.include_router(maintenance.router)
 
     generate = app.openapi
 

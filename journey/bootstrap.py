@@ -24,6 +24,7 @@ from journey.privacy.keys import StoredCustomerKeys
 from journey.privacy.master import load_master_key
 from journey.privacy.personal import PersonalData
 from journey.readstore import PostgresReadStore, ReadStore, SQLiteReadStore
+from journey.rebuilds import RebuildJobs
 from journey.security.access_log import AccessLog
 from journey.security.apikeys import ApiKeys
 from journey.security.ratelimit import RateLimiter
@@ -144,6 +145,8 @@ class Runtime:
     audit_chain: AuditChain
     auditor: Auditor
     personal: PersonalData
+    rebuilds: RebuildJobs
+    """Rebuilds started over HTTP (``journey rebuild`` runs the same in its own process)."""
     """Opens, masks and erases personal values (DESIGN.md "Privacy")."""
     registry: CollectorRegistry
     """What ``GET /metrics`` renders; built here, never at import."""
@@ -240,6 +243,7 @@ def build(settings: Settings) -> Runtime:
         api_keys.create_tables()
         access_log.create_tables()
     registry = CollectorRegistry()
+    reader = NotificationReader(app.process_recorder, app.mapper)
     runtime = Runtime(
         settings=settings,
         topics=Topics(settings.topic_prefix, settings.topic_partitions),
@@ -251,7 +255,7 @@ def build(settings: Settings) -> Runtime:
         customers=customers,
         kpis=kpis,
         projection_runner=ProjectionRunner(
-            NotificationReader(app.process_recorder, app.mapper),
+            reader,
             projections,
             followers=[audit_chain],
         ),
@@ -263,6 +267,7 @@ def build(settings: Settings) -> Runtime:
         api_keys=api_keys,
         access_log=access_log,
         personal=personal,
+        rebuilds=RebuildJobs(projections, reader),
         rate_limiter=RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst),
     )
     registry.register(StatusCollector(runtime.status))

@@ -178,15 +178,11 @@ def _read_dead_letters(runtime: Runtime) -> list[StoredDeadLetter]:
     )
 
 
-def _erased(runtime: Runtime, letter: StoredDeadLetter) -> bool:
-    customer_id = letter.customer_id
-    return customer_id is not None and runtime.personal.keys.erased_at(customer_id) is not None
-
-
 def _deadletters_list(runtime: Runtime, args: argparse.Namespace) -> int:
     letters = _read_dead_letters(runtime)
     shown = letters if args.limit is None else letters[: args.limit]
-    items = [letter.as_json(erased=_erased(runtime, letter)) for letter in shown]
+    erased = runtime.personal.is_erased
+    items = [letter.as_json(erased=erased(letter.customer_id)) for letter in shown]
     if args.json:
         _print_json({"count": len(letters), "dead_letters": items})
         return 0

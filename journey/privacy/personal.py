@@ -23,6 +23,9 @@ class PersonalData:
     def __init__(self, keys: CustomerKeys) -> None:
         self.keys = keys
 
+    def is_erased(self, customer_id: str | None) -> bool:
+        return customer_id is not None and self.keys.erased_at(customer_id) is not None
+
     def seal(self, customer_id: str, fields: Mapping[str, str]) -> dict[str, str]:
         """Personal fields sealed under the customer's key. Blank values pass unsealed so
         the domain can refuse them (R-CUS-02); for an erased customer every value becomes

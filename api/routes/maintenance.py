@@ -1,0 +1,121 @@
+"""Admin maintenance: rebuild a read model, list dead letters (personal fields masked)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
+from api.auth import ProtectedRoute, Roles
+from api.deps import RuntimeDep
+from api.errors import ApiError
+from api.schemas import ErrorOut
+from consumers.deadletters import read_dead_letters
+from journey.bootstrap import Runtime
+from journey.rebuilds import AlreadyRebuilding, RebuildJob, UnknownReadModel
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=ProtectedRoute)
+ADMIN = Roles("admin")
+
+
+class RebuildIn(BaseModel):
+    read_model: str = Field(min_length=1, max_length=100, description="e.g. complaint_ledger")
+
+
+class RebuildOut(BaseModel):
+    job_id: str
+    read_model: str
+    state: Literal["running", "swapped", "failed"]
+    started_at: str
+    position: int | None = Field(description="Notification reached so far.")
+    head: int | None = Field(description="The store's head when last reported.")
+    applied: int | None
+    events_per_s: float | None
+    error: str | None
+
+
+class RebuildListOut(BaseModel):
+    items: list[RebuildOut]
+
+
+def _out(job: RebuildJob) -> RebuildOut:
+    progress = job.progress
+    return RebuildOut(
+        job_id=job.job_id,
+        read_model=job.read_model,
+        state=job.state,
+        started_at=job.started_at.isoformat(),
+        position=progress.position if progress else None,
+        head=progress.head if progress else None,
+        applied=progress.applied if progress else None,
+        events_per_s=round(progress.rate, 1) if progress else None,
+        error=job.error,
+    )
+
+
+@router.post(
+    "/rebuilds",
+    status_code=202,
+    response_model=RebuildOut,
+    responses={409: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+    dependencies=[ADMIN],
+)
+async def start_rebuild(runtime: RuntimeDep, body: RebuildIn) -> RebuildOut:
+    """Rebuild a read model from position zero while the live copy serves, then swap
+    (as ``journey rebuild``); follow it at ``GET /v1/admin/rebuilds/{job_id}``."""
+    try:
+        return _out(runtime.rebuilds.start(body.read_model))
+    except UnknownReadModel as error:
+        raise ApiError(422, "invalid_request", str(error)) from None
+    except AlreadyRebuilding as error:
+        raise ApiError(409, "conflict", str(error)) from None
+
+
+@router.get("/rebuilds", response_model=RebuildListOut, dependencies=[ADMIN])
+async def list_rebuilds(runtime: RuntimeDep) -> RebuildListOut:
+    """Rebuilds started by this API process, oldest first."""
+    return RebuildListOut(items=[_out(job) for job in runtime.rebuilds.all()])
+
+
+@router.get(
+    "/rebuilds/{job_id}",
+    response_model=RebuildOut,
+    responses={404: {"model": ErrorOut}},
+    dependencies=[ADMIN],
+)
+async def rebuild_status(
+    runtime: RuntimeDep, job_id: Annotated[str, Path(max_length=64)]
+) -> RebuildOut:
+    job = runtime.rebuilds.get(job_id)
+    if job is None:
+        raise ApiError(404, "not_found", f"job_id: no rebuild {job_id!r}")
+    return _out(job)
+
+
+class DeadLetterPageOut(BaseModel):
+    count: int = Field(description="Dead letters on the topic.")
+    items: list[dict[str, Any]] = Field(
+        description="Oldest first: source coordinates, reason, the original with personal"
+        " fields masked (nothing of it once its customer is erased)."
+    )
+
+
+def _dead_letters(runtime: Runtime, limit: int) -> DeadLetterPageOut:
+    letters = read_dead_letters(
+        runtime.log,
+        runtime.topics.dead_letters,
+        group_prefix=f"{runtime.settings.consumer_group}-deadletters",
+    )
+    erased = runtime.personal.is_erased
+    items = [letter.as_json(erased=erased(letter.customer_id)) for letter in letters[:limit]]
+    return DeadLetterPageOut(count=len(letters), items=items)
+
+
+@router.get("/deadletters", response_model=DeadLetterPageOut, dependencies=[ADMIN])
+async def dead_letters(
+    runtime: RuntimeDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> DeadLetterPageOut:
+    """Refused records kept for inspection (as ``journey deadletters list``)."""
+    return await run_in_threadpool(_dead_letters, runtime, limit)
