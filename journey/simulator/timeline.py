@@ -44,7 +44,8 @@ class Timeline:
         return f"{self.customer_id}-{kind}{n}"
 
     def track(self, route: str, start: datetime) -> Track:
-        return Track(self, route, start)
+        """A journey starting at ``start`` (to the whole second, as channels send times)."""
+        return Track(self, route, start.replace(microsecond=0))
 
 
 class Track:
