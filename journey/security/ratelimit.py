@@ -10,6 +10,9 @@ import threading
 import time
 from collections.abc import Callable
 
+_EPSILON = 1e-9
+"""Float error: a caller that waited the seconds it was told gets its token."""
+
 
 class RateLimiter:
     def __init__(
@@ -31,8 +34,8 @@ class RateLimiter:
             now = self._clock()
             tokens, at = self._buckets.get(key, (float(self.burst), now))
             tokens = min(float(self.burst), tokens + max(0.0, now - at) * self.rate_per_s)
-            if tokens >= 1.0:
-                self._buckets[key] = (tokens - 1.0, now)
+            if tokens >= 1.0 - _EPSILON:  # waiting the time it answered is always enough
+                self._buckets[key] = (max(0.0, tokens - 1.0), now)
                 return 0.0
             self._buckets[key] = (tokens, now)
             return (1.0 - tokens) / self.rate_per_s
