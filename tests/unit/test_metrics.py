@@ -3,6 +3,8 @@ stalled read models and GET /readyz; the HTTP series of GET /metrics on the real
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -31,6 +33,7 @@ from consumers.status import (
 from journey.application import JourneyApplication, ingest_tracking_name
 from journey.bootstrap import Runtime, build
 from journey.log.base import LogAdmin, OutgoingRecord, TopicPartition, TopicSpec
+from journey.logs import configure_logging
 from journey.metrics import IngestMetrics, StatusCollector, http_metrics, render
 from journey.readstore import Cursor
 from journey.settings import Settings
@@ -399,3 +402,19 @@ def test_metrics_render_http_series_beside_lag_and_projection_positions(runtime:
     }
     assert projections == {p.name for p in runtime.projections}
     assert ("journey_dead_letters", frozenset()) in got
+
+
+def test_the_access_line_names_the_key_the_real_auth_found(runtime: Runtime) -> None:
+    issued = runtime.api_keys.create("analyst")
+    stream = io.StringIO()
+    handler = configure_logging("json", stream=stream)
+    try:
+        with TestClient(create_api(runtime, workers=set())) as client:
+            bearer = {"Authorization": f"Bearer {issued.secret_text}"}
+            client.get("/v1/customers/someone", headers=bearer)
+            client.get("/v1/customers/someone")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    lines = [orjson.loads(line) for line in stream.getvalue().split("\n") if line]
+    access = [(a["status"], a["key_id"]) for a in lines if a["logger"] == "journey.access"]
+    assert access == [(404, issued.key_id), (401, None)]
