@@ -1,7 +1,7 @@
 """The scripted multi-channel journey (tests/e2e/journey_script.py) through a real uvicorn
 on loopback, embedded and scaled: each event POSTed as a channel would, then the exact
-ledger row (R-CMP-06), the case's history, state and verification as an auditor reads
-them, and the customer 360 view and KPI counts as an analyst reads them."""
+ledger row (R-CMP-06) and KPI counts as an analyst reads them, the case's history, state
+and verification and the customer 360 view (in clear) as an auditor reads them."""
 
 from __future__ import annotations
 
@@ -204,7 +204,7 @@ def test_the_customer_360_shows_the_whole_journey(
     published: tuple[str, Journey, str], auth: Auth
 ) -> None:
     base_url, j, _ = published
-    answer = httpx.get(f"{base_url}/v1/customers/{j.customer}", headers=auth("analyst"), timeout=30)
+    answer = httpx.get(f"{base_url}/v1/customers/{j.customer}", headers=auth("auditor"), timeout=30)
     assert answer.status_code == 200, answer.text
     view = answer.json()
     assert view["profile"]["member_id"] == "m-1"
@@ -244,7 +244,7 @@ def test_the_customer_360_shows_the_whole_journey(
     channels = {entry["channel"] for entry in view["timeline"]}
     assert channels == {"app", "phone"}
     missing = httpx.get(
-        f"{base_url}/v1/customers/nobody-{j.customer}", headers=auth("analyst"), timeout=30
+        f"{base_url}/v1/customers/nobody-{j.customer}", headers=auth("auditor"), timeout=30
     )
     assert missing.status_code == 404
 
