@@ -14,7 +14,7 @@ registration, like every journey aggregate.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -343,8 +343,19 @@ class Customer(JourneyAggregate):
             source=source,
         )
 
-    def add_note(self, *, note: str, author: str, occurred_at: datetime, source: SourceRef) -> None:
+    def add_note(
+        self,
+        *,
+        note: str,
+        author: str,
+        occurred_at: datetime,
+        source: SourceRef,
+        stored_as: Callable[[str], str] = str,
+    ) -> None:
         """R-CUS-03: notes are factual; a note with a subjective label is refused.
+
+        The rule reads the text as written; ``stored_as`` turns it into what the event
+        keeps (the application seals it with the customer's key, so erasure covers notes).
 
         The labels are those of the policy in force at the note's event time
         (``policy_in_force(occurred_at)``), not the customer's recorded policy version: the
@@ -366,7 +377,7 @@ class Customer(JourneyAggregate):
             )
         self._record(
             self.NoteAdded,
-            note=note,
+            note=stored_as(note),
             author=author,
             policy_version=policy.version,
             occurred_at=occurred_at,

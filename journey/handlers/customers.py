@@ -77,11 +77,15 @@ def profile_updated(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> 
 
 
 def note_added(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    """Factual notes only (R-CUS-03)."""
+    """Factual notes only (R-CUS-03); stored sealed with the customer's key."""
     data = event.data
     assert isinstance(data, c.CustomerNoteAdded)
     _customer(unit, event).add_note(
-        note=data.note, author=data.author, occurred_at=event.occurred_at, source=source
+        note=data.note,
+        author=data.author,
+        occurred_at=event.occurred_at,
+        source=source,
+        stored_as=lambda text: unit.personal.seal_text(event.customer_id, "note", text),
     )
 
 

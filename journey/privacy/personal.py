@@ -33,12 +33,18 @@ class PersonalData:
         personal = {name: value for name, value in fields.items() if name in PERSONAL_FIELDS}
         if not any(value.strip() for value in personal.values()):
             return dict(fields)
-        key = self.keys.for_writing(customer_id)
         sealed = dict(fields)
         for name, value in personal.items():
-            if value.strip() and not is_sealed(value):
-                sealed[name] = ERASED if key is None else seal(key, customer_id, name, value)
+            if value.strip():
+                sealed[name] = self.seal_text(customer_id, name, value)
         return sealed
+
+    def seal_text(self, customer_id: str, field: str, value: str) -> str:
+        """One value sealed under the customer's key (``erased`` once they are erased)."""
+        if is_sealed(value):
+            return value
+        key = self.keys.for_writing(customer_id)
+        return ERASED if key is None else seal(key, customer_id, field, value)
 
     def reveal(self, customer_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Clear values, or ``erased`` for every personal value of an erased customer."""
