@@ -132,3 +132,19 @@ def test_configuring_again_replaces_our_handler_and_leaves_others() -> None:
         assert logging.getLogger("uvicorn.access").disabled
     finally:
         root.removeHandler(second)
+
+
+def test_kafka_client_debug_lines_stay_off_even_at_debug() -> None:
+    """kafka-python's DEBUG lines print record values (personal data of channels' records):
+    whatever JOURNEY_LOG_LEVEL says, the ``kafka`` loggers write warnings and worse only."""
+    stream = io.StringIO()
+    root_level = logging.getLogger().level
+    handler = configure_logging("json", "DEBUG", stream)
+    try:
+        logging.getLogger("kafka.producer.kafka").debug("Sending (key=b'c-1', value=b'Li Wei')")
+        logging.getLogger("journey.test").debug("ours at debug")
+        lines = [orjson.loads(line) for line in stream.getvalue().splitlines()]
+        assert [line["msg"] for line in lines] == ["ours at debug"]
+    finally:
+        logging.getLogger().removeHandler(handler)
+        logging.getLogger().setLevel(root_level)
