@@ -43,6 +43,13 @@ class AccessEntry:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class AccessPage:
+    entries: list[AccessEntry]
+    next_after: int | None
+    """The ``after_id`` of the next page, or None on the last page."""
+
+
 class AccessLog:
     def __init__(self, store: ReadStore, clock: Callable[[], datetime] = wall_clock_utc) -> None:
         self.store = store
@@ -95,12 +102,13 @@ class AccessLog:
         since: datetime | None = None,
         after_id: int | None = None,
         limit: int = 100,
-    ) -> list[AccessEntry]:
-        """Oldest first; ``after_id`` is the last id of the previous page."""
+    ) -> AccessPage:
+        """Oldest first, at most ``limit``; ``after_id`` is the previous page's
+        ``next_after``."""
         if not 1 <= limit <= MAX_PAGE:
             raise ValueError(f"limit: 1 to {MAX_PAGE}")
         where: list[str] = ["1 = 1"]
-        params: dict[str, Any] = {"limit": limit}
+        params: dict[str, Any] = {"limit": limit + 1}
         if subject is not None:
             where.append("subject = :subject")
             params["subject"] = subject
@@ -118,4 +126,5 @@ class AccessLog:
             f" WHERE {' AND '.join(where)} ORDER BY id LIMIT :limit",
             params,
         )
-        return [AccessEntry(**row) for row in rows]
+        entries = [AccessEntry(**row) for row in rows[:limit]]
+        return AccessPage(entries, entries[-1].id if len(rows) > limit else None)
