@@ -51,12 +51,17 @@ def select_in(
 
 @dataclass(frozen=True)
 class Index:
-    """A secondary index: created with the tables, renamed with them on a swap."""
+    """A secondary index: created with the tables, renamed with them on a swap.
+
+    ``query_only``: no apply path reads through it, so a rebuild's fresh copy goes without
+    it until it has caught up (then one sort builds it, instead of an update for every row
+    the rebuild writes)."""
 
     name: str
     table: str
     columns: str
     unique: bool = False
+    query_only: bool = False
 
 
 class Projection(ABC):
@@ -94,18 +99,28 @@ class Projection(ABC):
             f" ON {self.t(index.table)} ({index.columns})"
         )
 
-    def create_tables(self) -> None:
+    def create_tables(self, query_indexes: bool = True) -> None:
+        """The tables, their indexes (without the ``query_only`` ones when
+        ``query_indexes`` is False: see ``create_query_indexes``) and the position row."""
         with self.store.transaction() as cursor:
             cursor.execute(POSITIONS_DDL)
             for statement in self.ddl():
                 cursor.execute(statement)
             for index in self.indexes():
-                cursor.execute(self.index_sql(index))
+                if query_indexes or not index.query_only:
+                    cursor.execute(self.index_sql(index))
             cursor.execute(
                 "INSERT INTO projection_positions (name, position) VALUES (:name, 0)"
                 " ON CONFLICT (name) DO NOTHING",
                 {"name": self.position_name},
             )
+
+    def create_query_indexes(self) -> None:
+        """The ``query_only`` indexes that ``create_tables(query_indexes=False)`` left out."""
+        with self.store.transaction() as cursor:
+            for index in self.indexes():
+                if index.query_only:
+                    cursor.execute(self.index_sql(index))
 
     def drop_tables(self) -> None:
         with self.store.transaction() as cursor:

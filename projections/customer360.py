@@ -562,7 +562,7 @@ class Customer360(Projection):
         )
 
     def indexes(self) -> Sequence[Index]:
-        return (Index("c360_items_customer", "c360_items", "customer_id, kind"),)
+        return (Index("c360_items_customer", "c360_items", "customer_id, kind", query_only=True),)
 
     # -- applying ------------------------------------------------------------------------------
 

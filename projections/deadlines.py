@@ -41,7 +41,7 @@ class DeadlineIndex(Projection):
         )
 
     def indexes(self) -> Sequence[Index]:
-        return (Index("open_deadlines_due", "open_deadlines", "due_at"),)
+        return (Index("open_deadlines_due", "open_deadlines", "due_at", query_only=True),)
 
     def apply(self, cursor: Cursor, notification_id: int, event: Any) -> None:
         if isinstance(event, JourneyAggregate.DeadlineStarted):

@@ -87,7 +87,7 @@ class KpiCounters(Projection):
 
     def indexes(self) -> Sequence[Index]:
         return (
-            Index("kpi_facts_day", "kpi_facts", "day, metric"),
+            Index("kpi_facts_day", "kpi_facts", "day, metric", query_only=True),
             Index("kpi_owners_customer", "kpi_owners", "customer_id, kind, at"),
         )
 

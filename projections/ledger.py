@@ -126,35 +126,44 @@ class ComplaintLedger(Projection):
     def indexes(self) -> Sequence[Index]:
         """One index per sort order, each led by the sort column and the case id and
         carrying every filter column after them: a page is found by walking one index alone
-        (``page`` asks for the case ids first), never by reading the wide rows it skips."""
+        (``page`` asks for the case ids first), never by reading the wide rows it skips.
+        Only the customer index serves the apply path (the repeat check, R-CMP-07)."""
         return (
             Index(
-                "complaint_ledger_by_opened", "complaint_ledger", f"opened_at, case_id, {_FILTERED}"
+                "complaint_ledger_by_opened",
+                "complaint_ledger",
+                f"opened_at, case_id, {_FILTERED}",
+                query_only=True,
             ),
             Index(
                 "complaint_ledger_by_priority",
                 "complaint_ledger",
                 f"priority_rank, case_id, opened_at, {_FILTERED}",
+                query_only=True,
             ),
             Index(
                 "complaint_ledger_by_breaches",
                 "complaint_ledger",
                 f"breaches, case_id, opened_at, {_FILTERED}",
+                query_only=True,
             ),
             Index(
                 "complaint_ledger_by_reopens",
                 "complaint_ledger",
                 f"reopen_count, case_id, opened_at, {_FILTERED}",
+                query_only=True,
             ),
             Index(
                 "complaint_ledger_by_status",
                 "complaint_ledger",
                 f"status, opened_at, case_id, {_FILTERED}",
+                query_only=True,
             ),
             Index(
                 "complaint_ledger_by_channel",
                 "complaint_ledger",
                 f"channel, opened_at, case_id, {_FILTERED}",
+                query_only=True,
             ),
             Index("complaint_ledger_customer", "complaint_ledger", "customer_id, topic, opened_at"),
         )

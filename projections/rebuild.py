@@ -1,9 +1,10 @@
 """Rebuild a read model from position zero while the current copy keeps serving, then
 swap the fresh copy in.
 
-1. The fresh copy's tables are created under a suffix (``__rebuild``) and filled from the
-   start of the notification log, strictly: an event this build cannot decode stops the
-   rebuild (``UnknownEvent``) and the live copy stays as it was.
+1. The fresh copy's tables are created under a suffix (``__rebuild``), without the
+   indexes that only queries use (built once at the end instead of updated row by row),
+   and filled from the start of the notification log, strictly: an event this build
+   cannot decode stops the rebuild (``UnknownEvent``) and the live copy stays as it was.
 2. The swap is one transaction: it locks the live copy's position (so no runner applies a
    batch to the live tables meanwhile), applies the last notifications to the fresh copy,
    drops the live tables, renames the fresh ones (with their indexes) to the live names,
@@ -50,7 +51,7 @@ def rebuild(
     began = time.monotonic()
     fresh = live.fresh_copy(REBUILD_SUFFIX)
     fresh.drop_tables()
-    fresh.create_tables()
+    fresh.create_tables(query_indexes=False)
     applied = 0
 
     def report(swapped: bool = False) -> Progress:
@@ -72,6 +73,10 @@ def rebuild(
             break  # near the head: the rest is applied under the swap's lock
         applied += fresh.process(batch)
         report()
+    if live.store.dialect == "postgres":
+        # The swap renames the fresh copy's indexes; SQLite's swap creates every index of
+        # the renamed tables anyway (it cannot rename one), the query-only ones with them.
+        fresh.create_query_indexes()
     with live.store.transaction() as cursor:
         live.locked_position(cursor)
         while batch := reader.read(fresh.locked_position(cursor), batch_size, strict=True):
