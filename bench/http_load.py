@@ -1,8 +1,8 @@
 """``python -m bench.http_load``: the load generator of ``bench.http_publish``, in its own
 process (so that its CPU and memory are not the server's).
 
-It regenerates the benchmark's stream (``bench/events.py``, deterministic for a count and a
-seed), keeps the first ``--first`` events, and posts them to ``POST /v1/events`` from
+It reads the events to post from a file (``--values``: one event's JSON a line, written by
+the parent from the benchmark's stream) and posts them to ``POST /v1/events`` from
 ``--clients`` concurrent clients (asyncio + httpx, one connection each), ``--batch`` events a
 request (1: each event as a JSON object; more: a JSON array). Each request is timed on its
 own (``perf_counter_ns`` around the call, wall).
@@ -18,31 +18,43 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 
 from bench import memory
-from bench.events import stream
 
 API_KEY_ENV = "JOURNEY_BENCH_API_KEY"
 
 
-def bodies(count: int, seed: int, first: int, batch: int) -> list[tuple[bytes, int]]:
-    """(request body, events in it) for the first ``first`` events of the stream."""
-    values = [r.value for r in stream(count, seed)[:first]]
+def bodies(values: Sequence[bytes], batch: int) -> list[tuple[bytes, int]]:
+    """(request body, events in it): each value alone, or JSON arrays of ``batch``."""
     if batch == 1:
         return [(value, 1) for value in values]
     return [
         (b"[" + b",".join(values[i : i + batch]) + b"]", len(values[i : i + batch]))
         for i in range(0, len(values), batch)
     ]
+
+
+def read_values(path: Path) -> list[bytes]:
+    """The events to post, one JSON document a line (as ``write_values`` wrote them)."""
+    return path.read_bytes().splitlines()
+
+
+def write_values(path: Path, values: Sequence[bytes]) -> None:
+    """One event's JSON a line: compact JSON holds no raw line break."""
+    if any(b"\n" in value for value in values):
+        raise ValueError("an event's JSON holds a line break")
+    path.write_bytes(b"\n".join(values))
 
 
 def percentile(sorted_values: Sequence[float], share: float) -> float:
@@ -113,9 +125,9 @@ async def load(
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m bench.http_load", description=__doc__)
     root.add_argument("--url", required=True, help="the POST /v1/events URL")
-    root.add_argument("--events", type=int, required=True, help="size of the stream")
-    root.add_argument("--seed", type=int, default=4)
-    root.add_argument("--first", type=int, help="post only the first N events (default all)")
+    root.add_argument(
+        "--values", type=Path, required=True, help="the events to post, one JSON a line"
+    )
     root.add_argument("--batch", type=int, default=1, help="events per request")
     root.add_argument("--clients", type=int, default=8, help="concurrent clients")
     return root
@@ -123,11 +135,13 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    work = bodies(args.events, args.seed, args.first or args.events, args.batch)
+    work = bodies(read_values(args.values), args.batch)
+    gc.collect()
+    memory.reset_own_peak()  # the peak of the load, not of reading the file
     print("ready", flush=True)
     sys.stdin.readline()
     result = asyncio.run(load(args.url, work, args.clients, os.environ.get(API_KEY_ENV)))
-    result["peak_kib"] = memory.own_peak()
+    result["peak_kib"] = memory.peak(os.getpid())
     print("done " + orjson.dumps(result).decode(), flush=True)
     sys.stdin.readline()
     return 0

@@ -47,7 +47,7 @@ from kafka.errors import KafkaError
 from bench import machine, memory
 from bench.cpu import Snapshot, Usage
 from bench.events import SourceRecord, stream
-from bench.http_load import API_KEY_ENV, percentile
+from bench.http_load import API_KEY_ENV, percentile, write_values
 from bench.ingest import BenchError, settings_of
 from journey.bootstrap import build, build_log
 from journey.log.base import TopicPartition
@@ -157,6 +157,7 @@ def raw_send(run: Run, records: Sequence[SourceRecord], every: int, label: str) 
     end); each flush is timed. The first record goes before the clock."""
     topics = run.topics(f"raw{every}", len(records))
     run.create(topics)
+    memory.reset_own_peak()
     producer = _producer(run.kafka)
     placed: Counter[str] = Counter()
     flushes: list[float] = []
@@ -194,7 +195,7 @@ def raw_send(run: Run, records: Sequence[SourceRecord], every: int, label: str) 
         percentile(flushes, 0.5) if timed else None,
         percentile(flushes, 0.99) if timed else None,
         usage,
-        peaks={"bench": memory.own_peak()},
+        peaks={"bench": memory.peak(os.getpid())},
         note="1 thread, " + (f"flush every {every}" if timed else "one flush at the end"),
     )
 
@@ -321,10 +322,13 @@ def _answer(process: subprocess.Popen[bytes]) -> None:
     process.stdin.flush()
 
 
-def http_post(run: Run, size: int, first: int, batch: int, label: str) -> Row:
-    """A fresh API-only server; the load generator posts the first ``first`` events of the
-    ``size``-event stream, ``batch`` a request, from ``run.clients`` clients."""
+def http_post(run: Run, size: int, records: Sequence[SourceRecord], batch: int, label: str) -> Row:
+    """A fresh API-only server; the load generator posts ``records`` (from the
+    ``size``-event stream), ``batch`` a request, from ``run.clients`` clients."""
     shape = f"http{batch}"
+    first = len(records)
+    values = run.workdir / f"{shape}-{size}.jsonl"
+    write_values(values, [r.value for r in records])
     topics = run.topics(shape, size)
     server = Server(run, topics, f"{shape}-{size}")
     key = server.channel_key(run.api_key)
@@ -338,9 +342,7 @@ def http_post(run: Run, size: int, first: int, batch: int, label: str) -> Row:
                 "-m",
                 "bench.http_load",
                 f"--url={server.url}/v1/events",
-                f"--events={size}",
-                f"--seed={run.seed}",
-                f"--first={first}",
+                f"--values={values}",
                 f"--batch={batch}",
                 f"--clients={run.clients}",
             ],
@@ -355,7 +357,8 @@ def http_post(run: Run, size: int, first: int, batch: int, label: str) -> Row:
         after = Snapshot.take()
         server_peak = memory.peak(server.process.pid) if server.process else None
         _answer(load)
-        load_peak = memory.wait_peak(load, 60) or result.get("peak_kib")
+        waited = memory.wait_peak(load, 60)
+        load_peak = result.get("peak_kib") or waited  # the child's own: since it reset it
     finally:
         if load is not None and load.returncode is None:
             _stop(load)
@@ -584,7 +587,7 @@ def measure(args: argparse.Namespace, run: Run, by_size: dict[int, dict[str, Row
         measured(
             size,
             "http-batch",
-            http_post(run, size, size, batch, f"HTTP POST, batches of {batch}"),
+            http_post(run, size, records, batch, f"HTTP POST, batches of {batch}"),
         )
         single = min(args.single_events, size)
         if n == 0 and single:
@@ -596,7 +599,7 @@ def measure(args: argparse.Namespace, run: Run, by_size: dict[int, dict[str, Row
             measured(
                 size,
                 "http-single",
-                http_post(run, size, single, 1, "HTTP POST, single events"),
+                http_post(run, size, records[:single], 1, "HTTP POST, single events"),
             )
         del records  # the 1M stream holds ≈ 0.4 GB
 
