@@ -36,7 +36,7 @@ from domain.ids import aggregate_id
 from domain.returns import ReturnRequest
 from domain.survey import Survey
 from journey.readstore import Cursor, Row
-from projections.base import Index, Notified, Projection
+from projections.base import Index, Notified, Projection, select_in
 
 REPEAT_WINDOW = timedelta(days=30)  # R-CMP-07
 REPEAT_CLASSES = ("complaint", "urgent")
@@ -172,9 +172,12 @@ class ComplaintLedger(Projection):
 
     def apply_batch(self, cursor: Cursor, batch: Sequence[Notified]) -> None:
         work = _Batch(self, cursor)
-        for notification_id, event in batch:
-            if event is not None:
-                work.apply(notification_id, event)
+        events = [
+            (nid, event, str(event.originator_id)) for nid, event in batch if event is not None
+        ]
+        work.load(events)
+        for notification_id, event, originator in events:
+            work.apply(notification_id, event, originator)
         work.flush()
 
     # -- reading ------------------------------------------------------------------------------
@@ -273,6 +276,33 @@ class _Batch:
 
     # -- lookups ------------------------------------------------------------------------------
 
+    def load(self, events: Sequence[tuple[int, Any, str]]) -> None:
+        """The links of every aggregate the batch names and the rows of every case they
+        lead to, with a few ``IN (...)`` queries instead of one query per aggregate and per
+        case. (A link never changes once written, so the ones this batch adds later only
+        add to what is loaded here.)"""
+        wanted = {originator for _, event, originator in events if type(event) is not Case.Opened}
+        aggregates = sorted(wanted.difference(self.links))
+        for aggregate in aggregates:
+            self.links[aggregate] = None
+        for found in select_in(
+            self.cursor, self.ledger.t("ledger_links"), "aggregate_id", aggregates
+        ):
+            self.links[str(found["aggregate_id"])] = str(found["case_id"])
+        cases = {case_id for case_id in self.links.values() if case_id is not None}
+        cases.update(
+            str(aggregate_id("case", event.case_ref))
+            for _, event, _ in events
+            if isinstance(event, _LINKING) and event.case_ref is not None
+        )
+        missing = sorted(cases.difference(self.rows, self.absent))
+        self.absent.update(missing)
+        for found in select_in(self.cursor, self.ledger.t("complaint_ledger"), "case_id", missing):
+            row = dict(found)
+            row.update(orjson.loads(row.pop("doc")))
+            self.rows[row["case_id"]] = row
+            self.absent.discard(row["case_id"])
+
     def case_of(self, aggregate: str) -> str | None:
         if aggregate not in self.links:
             self.cursor.execute(
@@ -307,8 +337,7 @@ class _Batch:
 
     # -- events -------------------------------------------------------------------------------
 
-    def apply(self, nid: int, event: Any) -> None:
-        originator = str(event.originator_id)
+    def apply(self, nid: int, event: Any, originator: str) -> None:
         if isinstance(event, Case.Opened):
             self.open_case(nid, event)
             return
