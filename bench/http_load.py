@@ -47,7 +47,8 @@ def bodies(values: Sequence[bytes], batch: int) -> list[tuple[bytes, int]]:
 
 def read_values(path: Path) -> list[bytes]:
     """The events to post, one JSON document a line (as ``write_values`` wrote them)."""
-    return path.read_bytes().splitlines()
+    data = path.read_bytes()
+    return data.split(b"\n") if data else []
 
 
 def write_values(path: Path, values: Sequence[bytes]) -> None:

@@ -1,0 +1,87 @@
+"""The benchmark's own arithmetic and plumbing (bench/http_load.py, bench/memory.py): a
+wrong percentile or a lost request body would make every HTTP figure wrong silently."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bench import memory
+from bench.http_load import bodies, percentile, read_values, write_values
+
+finite = st.floats(min_value=-1e9, max_value=1e9, allow_nan=False)
+
+
+@given(st.lists(finite, min_size=1, max_size=200), st.floats(min_value=0.001, max_value=1.0))
+def test_percentile_is_the_nearest_rank(values: list[float], share: float) -> None:
+    ordered = sorted(values)
+    p = percentile(ordered, share)
+    assert p in ordered
+    at_or_below = sum(1 for v in ordered if v <= p)
+    below = sum(1 for v in ordered if v < p)
+    # nearest rank: at least `share` of the values are <= p, fewer than that are < p
+    assert at_or_below >= share * len(ordered) - 1e-9
+    assert below < share * len(ordered) + 1e-9
+
+
+def test_percentile_of_nothing_is_zero() -> None:
+    assert percentile([], 0.99) == 0.0
+
+
+events = st.lists(
+    st.dictionaries(st.text(max_size=8), st.text(max_size=20), max_size=4).map(orjson.dumps),
+    min_size=1,
+    max_size=50,
+)
+
+
+@given(events, st.integers(min_value=1, max_value=30))
+def test_batches_hold_every_event_once_in_order(values: list[bytes], batch: int) -> None:
+    work = bodies(values, batch)
+    assert sum(n for _, n in work) == len(values)
+    posted: list[object] = []
+    for body, n in work:
+        decoded = orjson.loads(body)
+        items = decoded if batch > 1 else [decoded]
+        assert len(items) == n <= batch
+        posted += items
+    assert posted == [orjson.loads(v) for v in values]
+
+
+@given(events)
+def test_values_survive_the_file(
+    tmp_path_factory: pytest.TempPathFactory, values: list[bytes]
+) -> None:
+    path = tmp_path_factory.mktemp("values") / "values.jsonl"
+    write_values(path, values)
+    assert read_values(path) == values
+
+
+def test_a_value_with_a_line_break_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="line break"):
+        write_values(tmp_path / "v.jsonl", [b'{"a":\n1}'])
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="Linux /proc only")
+def test_peak_memory_of_self_and_of_a_child() -> None:
+    assert memory.reset_own_peak()
+    before = memory.peak(os.getpid())
+    assert before is not None
+    block = bytearray(64 * 1024 * 1024)
+    block[::4096] = b"x" * len(block[::4096])  # touch every page
+    assert (memory.peak(os.getpid()) or 0) >= before + 60 * 1024
+    del block
+    child = subprocess.Popen(
+        [sys.executable, "-c", "b = bytearray(48 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096])"]
+    )
+    peak = memory.wait_peak(child, timeout_s=60)
+    assert child.returncode == 0
+    assert peak is not None
+    assert peak >= 48 * 1024
