@@ -688,7 +688,7 @@ class Customer360(Projection):
         the consents in force) are judged at. The lists show every fact recorded. The
         timeline holds the newest ``timeline_limit`` contact facts, oldest first."""
         _check_aware(as_of)
-        with self.store.transaction() as cursor:
+        with self.store.reading() as cursor:
             cursor.execute(
                 f"SELECT * FROM {self.t('c360_customers')} WHERE customer_id = :c",
                 {"c": customer_id},
@@ -729,7 +729,7 @@ class Customer360(Projection):
         """R-CUS-05 segments of one customer at ``as_of`` (default: the latest event time
         seen), or None for an unknown customer."""
         _check_aware(as_of)
-        with self.store.transaction() as cursor:
+        with self.store.reading() as cursor:
             cursor.execute(
                 f"SELECT first_seen_at FROM {self.t('c360_customers')} WHERE customer_id = :c",
                 {"c": customer_id},
@@ -754,7 +754,7 @@ class Customer360(Projection):
     ) -> list[dict[str, Any]]:
         """Contact facts of the customer across channels, newest first, ``limit`` at a time
         before the cursor ``(at, nid)`` of the previous page's last entry."""
-        with self.store.transaction() as cursor:
+        with self.store.reading() as cursor:
             return _timeline(
                 self._docs(cursor, customer_id, "contact").get("contact", []), limit, before
             )
@@ -762,7 +762,7 @@ class Customer360(Projection):
     def events_behind(self, customer_id: str) -> list[int]:
         """The notification ids the customer's view was built from, in order (for an
         "explain" route)."""
-        with self.store.transaction() as cursor:
+        with self.store.reading() as cursor:
             docs = self._docs(cursor, customer_id)
         return sorted(nid for kind in docs.values() for doc in kind for nid in doc["nids"])
 
