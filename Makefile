@@ -37,14 +37,16 @@ clean: services-down
 	rm -rf .venv .run var .pytest_cache .mypy_cache .ruff_cache
 
 # `make bench`: the benchmark suite (docs/BENCHMARKS.md): ingest, HTTP publish, read side,
-# then one summary; < 30 minutes on the 2-core host. Starts Kafka and PostgreSQL if they are
-# not running, stops only what it started. INGEST_ARGS (or BENCH_ARGS) go to bench.ingest,
-# HTTP_ARGS to bench.http_publish, READSIDE_ARGS to bench.readside, SUITE_ARGS to
-# bench.suite (e.g. SUITE_ARGS="--only http"). `make bench-long`: ingest and HTTP publish
-# at 1M events too (≈ 1.5 hours).
+# HTTP queries, then one summary; < 30 minutes on the 2-core host. Starts Kafka and
+# PostgreSQL if they are not running, stops only what it started. INGEST_ARGS (or
+# BENCH_ARGS) go to bench.ingest, HTTP_ARGS to bench.http_publish, READSIDE_ARGS to
+# bench.readside, QUERIES_ARGS to bench.http_queries (GET through the API beside in
+# process), SUITE_ARGS to bench.suite (e.g. SUITE_ARGS="--only http"). `make bench-long`:
+# ingest and HTTP publish at 1M events too (≈ 1.5 hours).
 INGEST_ARGS ?= --sizes 100000
 HTTP_ARGS ?= --sizes 100000
 READSIDE_ARGS ?=
+QUERIES_ARGS ?=
 SUITE_ARGS ?=
 .PHONY: bench bench-long
 bench:
@@ -59,7 +61,7 @@ bench:
 	JOURNEY_TEST_KAFKA="$$(bash scripts/kafka.sh status)" \
 	  .venv/bin/python -m bench.suite $(SUITE_ARGS) \
 	    --ingest-args "$(INGEST_ARGS) $(BENCH_ARGS)" --http-args "$(HTTP_ARGS)" \
-	    --readside-args "$(READSIDE_ARGS)"
+	    --readside-args "$(READSIDE_ARGS)" --queries-args "$(QUERIES_ARGS)"
 
 bench-long:
 	@$(MAKE) --no-print-directory bench INGEST_ARGS="--sizes 100000,1000000" \

@@ -229,49 +229,22 @@ def _stop(process: subprocess.Popen[bytes]) -> int | None:
         return memory.wait_peak(process)
 
 
-class Server:
-    """``journey serve`` with the API alone, on a free loopback port, on ``topics``."""
+class ApiProcess:
+    """``journey serve`` on a free loopback port with the ``JOURNEY_*`` settings given (over
+    this process's environment); its output goes to ``log_path``."""
 
-    def __init__(self, run: Run, topics: Topics, name: str) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
         self.port = _free_port()
-        self.log_path = run.workdir / f"{name}.serve.log"
-        self.env = {
-            "JOURNEY_LOG_BACKEND": "kafka",
-            "JOURNEY_KAFKA_BOOTSTRAP": run.kafka,
-            "JOURNEY_TOPIC_PREFIX": topics.prefix,
-            "JOURNEY_TOPIC_PARTITIONS": str(run.partitions),
-            "JOURNEY_CONSUMER_GROUP": f"bench-{run.run}-{name}",
-            "JOURNEY_STORE_BACKEND": "sqlite",
-            "JOURNEY_DATA_DIR": str(run.workdir / name),
-            "JOURNEY_WORKERS": "",
-            "JOURNEY_HOST": "127.0.0.1",
-            "JOURNEY_PORT": str(self.port),
-            # Capacity, not the per-key rate limit (200/s by default), is what is measured;
-            # the limiter still runs on every request.
-            "JOURNEY_RATE_LIMIT_PER_S": "1000000",
-            "JOURNEY_RATE_LIMIT_BURST": "1000000",
-        }
+        self.log_path = log_path
+        self.env = env | {"JOURNEY_HOST": "127.0.0.1", "JOURNEY_PORT": str(self.port)}
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
-    def channel_key(self, given: str | None) -> str | None:
-        """The key given, or a channel key created in the server's own store when the
-        composition root offers API keys (``runtime.api_keys``), or none. Also an admin
-        key: outside embedded mode ``journey serve`` refuses to start without one."""
-        runtime = build(settings_of(self.env))
-        try:
-            keys = getattr(runtime, "api_keys", None)
-            if keys is None:
-                return given
-            if not keys.has_active("admin"):
-                keys.create("admin", "bench")
-            if given:
-                return given
-            secret: str = keys.create("channel", "bench").secret_text
-            return secret
-        finally:
-            runtime.close()
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
 
     def start(self) -> None:
         self._log = self.log_path.open("wb")
@@ -295,15 +268,58 @@ class Server:
             time.sleep(0.1)
 
     def output(self) -> str:
-        return self.log_path.read_text(errors="replace")[-3000:]
+        try:
+            return self.log_path.read_text(errors="replace")[-3000:]
+        except OSError:
+            return ""
 
     def stop(self) -> int | None:
+        """Stop it; its peak resident set, KiB."""
         peak = None
         if self.process is not None:
             peak = _stop(self.process)
         if self._log is not None:
             self._log.close()
         return peak
+
+
+class Server(ApiProcess):
+    """``journey serve`` with the API alone (Kafka log) on ``topics``."""
+
+    def __init__(self, run: Run, topics: Topics, name: str) -> None:
+        env = {
+            "JOURNEY_LOG_BACKEND": "kafka",
+            "JOURNEY_KAFKA_BOOTSTRAP": run.kafka,
+            "JOURNEY_TOPIC_PREFIX": topics.prefix,
+            "JOURNEY_TOPIC_PARTITIONS": str(run.partitions),
+            "JOURNEY_CONSUMER_GROUP": f"bench-{run.run}-{name}",
+            "JOURNEY_STORE_BACKEND": "sqlite",
+            "JOURNEY_DATA_DIR": str(run.workdir / name),
+            "JOURNEY_WORKERS": "",
+            # Capacity, not the per-key rate limit (200/s by default), is what is measured;
+            # the limiter still runs on every request.
+            "JOURNEY_RATE_LIMIT_PER_S": "1000000",
+            "JOURNEY_RATE_LIMIT_BURST": "1000000",
+        }
+        super().__init__(env, run.workdir / f"{name}.serve.log")
+
+    def channel_key(self, given: str | None) -> str | None:
+        """The key given, or a channel key created in the server's own store when the
+        composition root offers API keys (``runtime.api_keys``), or none. Also an admin
+        key: outside embedded mode ``journey serve`` refuses to start without one."""
+        runtime = build(settings_of(self.env))
+        try:
+            keys = getattr(runtime, "api_keys", None)
+            if keys is None:
+                return given
+            if not keys.has_active("admin"):
+                keys.create("admin", "bench")
+            if given:
+                return given
+            secret: str = keys.create("channel", "bench").secret_text
+            return secret
+        finally:
+            runtime.close()
 
 
 def _line(process: subprocess.Popen[bytes], expected: str) -> str:

@@ -6,7 +6,9 @@ Each benchmark runs in a process of its own, its output passed through as it com
 2. ``bench.http_publish``: ``POST /v1/events`` on a real ``journey serve`` against raw
    kafka-python producer sends;
 3. ``bench.readside``: read-model rebuilds against a raw batched insert, and query
-   latencies, at 100k and 1M stored events.
+   latencies, at 100k and 1M stored events;
+4. ``bench.http_queries``: some of those queries through ``GET`` on a real ``journey serve``
+   beside the same calls in process, on a copy of the read side's cached store.
 
 The summary gives each benchmark's wall time and the peak resident set of its process
 (``os.wait4``: the process that measured in-process phases and generated the data; the
@@ -37,8 +39,14 @@ BENCHMARKS = {
     "ingest": "bench.ingest",
     "http": "bench.http_publish",
     "readside": "bench.readside",
+    "queries": "bench.http_queries",
 }
-TITLES = {"ingest": "ingest", "http": "HTTP publish", "readside": "read side"}
+TITLES = {
+    "ingest": "ingest",
+    "http": "HTTP publish",
+    "readside": "read side",
+    "queries": "HTTP queries",
+}
 REPORT_START = "load average after"
 """The read side prints its report after this line."""
 
@@ -102,8 +110,9 @@ def figures(outcome: Outcome) -> list[str]:
         p50 = "" if e.get("p50_ms") is None else f"{e['p50_ms']:.2f}"
         p99 = "" if e.get("p99_ms") is None else f"{e['p99_ms']:.2f}"
         base_rate = "" if e.get("baseline_rate") is None else f"{e['baseline_rate']:,.0f}"
+        rate = "" if e.get("rate") is None else f"{e['rate']:,.0f}"
         lines.append(
-            f"{e['size']:>9,}  {e['label']:<{width}}  {e['rate']:>9,.0f}  {p50:>7} {p99:>7}"
+            f"{e['size']:>9,}  {e['label']:<{width}}  {rate:>9}  {p50:>7} {p99:>7}"
             f"  {e.get('baseline', ''):<{base}}  {base_rate:>9}  {_ratio(e):>7}  {_peaks(e)}"
         )
     for e in outcome.summary:
@@ -143,6 +152,9 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument("--http-args", default="", help="arguments of bench.http_publish")
     root.add_argument("--readside-args", default="", help="arguments of bench.readside")
     root.add_argument(
+        "--queries-args", default="", help="arguments of bench.http_queries (after readside)"
+    )
+    root.add_argument(
         "--budget", type=float, default=30.0, help="minutes the whole may take (default 30)"
     )
     return root
@@ -155,7 +167,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         say(f"bench.suite: unknown benchmarks {sorted(unknown)}; known: {', '.join(BENCHMARKS)}")
         return 2
-    extra = {"ingest": args.ingest_args, "http": args.http_args, "readside": args.readside_args}
+    extra = {
+        "ingest": args.ingest_args,
+        "http": args.http_args,
+        "readside": args.readside_args,
+        "queries": args.queries_args,
+    }
     load_before = machine.load()
     began = time.perf_counter()
     outcomes: list[Outcome] = []

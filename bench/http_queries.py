@@ -1,0 +1,267 @@
+"""``python -m bench.http_queries``: the read side's queries through HTTP beside the same
+calls in process: the ratio is what the API adds (uvicorn, middleware, authentication,
+validation and JSON of the answer, the access log for auditors' reads).
+
+It needs the store ``bench.readside`` filled and cached (``.run/bench/readside/``; run that
+first, as ``make bench`` does) and works on a copy of it, so the cache is not changed. On the
+copy: a ``journey serve`` with the API alone (embedded log, ``JOURNEY_WORKERS=``) in its own
+process, and the same composition root built in this process. For each workload the same
+arguments (drawn with ``Random(seed)``) go once through the in-process call and once through
+``GET`` from one keep-alive client (httpx), one call at a time, each timed on its own:
+
+- ledger page 1, no filter: ``ComplaintLedger.page(51, …)`` / ``GET /v1/complaints`` (50 a
+  page, the route asks for 51);
+- customer 360: ``Customer360.view`` / ``GET /v1/customers/{id}`` (analyst key: the route
+  also masks the profile's personal data);
+- KPIs, the 7 days from a day a case opened, by channel: ``KpiCounters.kpis`` /
+  ``GET /v1/kpis``;
+- case history, random case and the long case: ``Auditor.history`` /
+  ``GET /v1/cases/{ref}/history`` (auditor key: each read is written to the access log).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from random import Random
+from typing import Any
+
+import httpx
+import orjson
+
+from bench import machine, memory
+from bench.http_load import percentile
+from bench.http_publish import ApiProcess, say
+from bench.ingest import BenchError
+from bench.readside_store import load_any, settings_for
+from journey.bootstrap import Runtime, build
+
+WARMUP = 10
+
+
+@dataclass(frozen=True)
+class Query:
+    label: str
+    here: list[Callable[[], Any]]
+    paths: list[str]
+    role: str
+
+
+@dataclass(frozen=True)
+class Timing:
+    label: str
+    calls: int
+    here_p50: float
+    here_p99: float
+    http_p50: float
+    http_p99: float
+
+
+def _timed(calls: Sequence[Callable[[], Any]]) -> list[float]:
+    for call in calls[:WARMUP]:
+        call()
+    out = []
+    for call in calls:
+        began = time.perf_counter_ns()
+        call()
+        out.append((time.perf_counter_ns() - began) / 1e6)
+    return sorted(out)
+
+
+def queries(runtime: Runtime, long_case: str, reps: int, seed: int) -> list[Query]:
+    rng = Random(seed)  # noqa: S311 - reproducible arguments, not secrets
+    ledger, c360, kpis, auditor = runtime.ledger, runtime.customers, runtime.kpis, runtime.auditor
+    ids = [
+        r["customer_id"]
+        for r in c360.store.query(
+            f"SELECT customer_id FROM {c360.t('c360_customers')} ORDER BY customer_id"
+        )
+    ]
+    cases = ledger.store.query(
+        f"SELECT case_ref, opened_at FROM {ledger.t('complaint_ledger')} ORDER BY case_ref"
+    )
+    if not ids or not cases:
+        raise BenchError("the cached store has no customers or no cases")
+    customers = [rng.choice(ids) for _ in range(reps)]
+    refs = [rng.choice(cases)["case_ref"] for _ in range(reps)]
+    days = [datetime.fromisoformat(rng.choice(cases)["opened_at"]).date() for _ in range(reps)]
+
+    def week(day: date) -> tuple[date, date]:
+        return day, day + timedelta(days=6)
+
+    return [
+        Query(
+            "ledger page 1, no filter",
+            [partial(ledger.page, 51, None, None, "opened_at", True) for _ in range(reps)],
+            ["/v1/complaints?sort=-opened_at&limit=50"] * reps,
+            "analyst",
+        ),
+        Query(
+            "customer 360 view, random customer",
+            [partial(c360.view, c) for c in customers],
+            [f"/v1/customers/{c}" for c in customers],
+            "analyst",
+        ),
+        Query(
+            "KPI query, 7 days by channel",
+            [partial(kpis.kpis, *week(d), ["channel"]) for d in days],
+            [f"/v1/kpis?start={week(d)[0]}&end={week(d)[1]}&group_by=channel" for d in days],
+            "analyst",
+        ),
+        Query(
+            "case history, random case",
+            [partial(auditor.history, r) for r in refs],
+            [f"/v1/cases/{r}/history" for r in refs],
+            "auditor",
+        ),
+        Query(
+            "case history, the long case",
+            [partial(auditor.history, long_case) for _ in range(reps)],
+            [f"/v1/cases/{long_case}/history"] * reps,
+            "auditor",
+        ),
+    ]
+
+
+def measure(runtime: Runtime, url: str, keys: dict[str, str], work: list[Query]) -> list[Timing]:
+    out = []
+    with httpx.Client(base_url=url, timeout=60.0) as http:
+        for q in work:
+            here = _timed(q.here)
+            headers = {"authorization": f"Bearer {keys[q.role]}"}
+
+            def get(path: str, headers: dict[str, str] = headers) -> None:
+                response = http.get(path, headers=headers)
+                if response.status_code != 200:
+                    raise BenchError(f"GET {path}: {response.status_code} {response.text[:300]}")
+
+            remote = _timed([partial(get, p) for p in q.paths])
+            out.append(
+                Timing(
+                    q.label,
+                    len(q.paths),
+                    percentile(here, 0.5),
+                    percentile(here, 0.99),
+                    percentile(remote, 0.5),
+                    percentile(remote, 0.99),
+                )
+            )
+            t = out[-1]
+            say(f"  {q.label}: p99 in process {t.here_p99:.2f} ms, HTTP {t.http_p99:.2f} ms")
+    return out
+
+
+def table(timings: Sequence[Timing], server_peak: int | None) -> list[str]:
+    width = max(len(t.label) for t in timings)
+    lines = [
+        f"{'':<{width}}  {'':>5}  {'in process ms':^15}  {'HTTP ms':^15}"
+        f"  {'HTTP / in process':^17}",
+        f"{'query':<{width}}  {'calls':>5}  {'p50':>7} {'p99':>7}  {'p50':>7} {'p99':>7}"
+        f"  {'p50':>8} {'p99':>8}",
+        f"{'-' * width}  {'-' * 5}  {'-' * 15}  {'-' * 15}  {'-' * 17}",
+    ]
+    for t in timings:
+        lines.append(
+            f"{t.label:<{width}}  {t.calls:>5}  {t.here_p50:>7.2f} {t.here_p99:>7.2f}"
+            f"  {t.http_p50:>7.2f} {t.http_p99:>7.2f}"
+            f"  {t.http_p50 / t.here_p50:>7.2f}x {t.http_p99 / t.here_p99:>7.2f}x"
+        )
+    lines.append(f"journey serve peak memory: {memory.mib(server_peak)} MiB")
+    return lines
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="python -m bench.http_queries", description=__doc__.split("\n")[0]
+    )
+    root.add_argument("--size", type=int, default=100_000, help="the cached store's size")
+    root.add_argument("--seed", type=int, default=4, help="the cached store's seed")
+    root.add_argument("--reps", type=int, default=200, help="calls per query (default 200)")
+    root.add_argument("--summary", type=Path, help="also write the figures here as JSON")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    say(f"journey HTTP query benchmark: the {args.size:,}-event read-side store")
+    for line in machine.describe("not used", "not used")[:2]:
+        say(line)
+    say(f"load average before: {machine.load()}")
+    cached = load_any(args.size, args.seed)
+    if cached is None:
+        say(f"no cached {args.size:,}-event store: run python -m bench.readside first")
+        return 1
+    folder, manifest = cached
+    work_dir = Path(tempfile.mkdtemp(prefix="journey-bench-queries-"))
+    copy = work_dir / "store"
+    began = time.perf_counter()
+    shutil.copytree(folder, copy)
+    say(f"copied {folder.name} in {time.perf_counter() - began:.1f} s")
+    settings = settings_for(copy)
+    env = {
+        "JOURNEY_DATA_DIR": str(copy),
+        "JOURNEY_STORE_BACKEND": "sqlite",
+        "JOURNEY_LOG_BACKEND": "embedded",
+        "JOURNEY_TOPIC_PREFIX": settings.topic_prefix,
+        "JOURNEY_TOPIC_PARTITIONS": str(settings.topic_partitions),
+        "JOURNEY_WORKERS": "",
+    }
+    runtime = build(settings)
+    server = ApiProcess(env, work_dir / "serve.log")
+    status = 0
+    timings: list[Timing] = []
+    server_peak: int | None = None
+    try:
+        keys = {
+            "analyst": runtime.api_keys.create("analyst", "bench").secret_text,
+            "auditor": runtime.api_keys.create("auditor", "bench").secret_text,
+        }
+        server.start()
+        work = queries(runtime, manifest.long_case_ref, args.reps, args.seed)
+        timings = measure(runtime, server.url, keys, work)
+        server_peak = memory.peak(server.pid)
+    except BenchError as error:
+        say(f"bench: error: {error}\n{server.output()}")
+        status = 1
+    finally:
+        stopped = server.stop()
+        server_peak = server_peak or stopped
+        runtime.close()
+        shutil.rmtree(work_dir, ignore_errors=True)
+    say(f"load average after: {machine.load()}")
+    if timings:
+        say()
+        for line in table(timings, server_peak):
+            say(line)
+    if args.summary is not None:
+        args.summary.write_bytes(
+            orjson.dumps(
+                [
+                    {
+                        "phase": "http queries",
+                        "size": args.size,
+                        "label": f"GET {t.label}",
+                        "rate": None,
+                        "p50_ms": t.http_p50,
+                        "p99_ms": t.http_p99,
+                        "baseline": f"in process, p99 {t.here_p99:.2f} ms",
+                        "ratio": t.http_p99 / t.here_p99 if t.here_p99 else None,
+                        "peaks_kib": {"server": server_peak},
+                    }
+                    for t in timings
+                ]
+            )
+        )
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
