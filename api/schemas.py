@@ -149,7 +149,10 @@ class ExplainedEventOut(BaseModel):
 class ExplainOut(BaseModel):
     subject: str
     count: int
+    """How many events the figure is made of (all pages)."""
     events: list[ExplainedEventOut]
+    next_after: int | None = None
+    """The ``after`` of the next page (a notification id), None on the last page."""
 
 
 # -- auditors --------------------------------------------------------------------------------
@@ -171,6 +174,8 @@ class HistoryEntryOut(BaseModel):
 class HistoryOut(BaseModel):
     case_ref: str
     events: list[HistoryEntryOut]
+    next_after: int | None = None
+    """The ``after`` of the next page (a version), None on the last page."""
 
 
 class VerifyProblemOut(BaseModel):

@@ -43,6 +43,7 @@ def explain_notifications(app: JourneyApplication, ids: Iterable[int]) -> list[d
 
 
 def explanation(app: JourneyApplication, subject: str, ids: Iterable[int]) -> dict[str, Any]:
-    """What an explain route answers: the subject, the count and the events behind it."""
+    """What an explain route answers: the subject, the count and the events behind it
+    (the count is of the events found in the store, so it never claims a missing one)."""
     events = explain_notifications(app, ids)
     return {"subject": subject, "count": len(events), "events": events}

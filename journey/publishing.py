@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from journey.envelope import SourceEvent
-from journey.log.base import OutgoingRecord
+from journey.log.base import Headers, OutgoingRecord
 from journey.topics import Topics
 
 
@@ -14,9 +14,14 @@ def record_of(topics: Topics, event: SourceEvent) -> OutgoingRecord:
         topic=topics.for_type(event.type),
         key=event.customer_id.encode(),
         value=event.to_json(),
-        headers=(
-            ("event_id", event.event_id.encode()),
-            ("type", event.type.encode()),
-            ("schema_version", str(event.envelope.schema_version).encode()),
-        ),
+        headers=source_headers(event.event_id, event.type, event.envelope.schema_version),
+    )
+
+
+def source_headers(event_id: str, event_type: str, schema_version: int) -> Headers:
+    """The headers consumers route and deduplicate by, without decoding the value."""
+    return (
+        ("event_id", event_id.encode()),
+        ("type", event_type.encode()),
+        ("schema_version", str(schema_version).encode()),
     )

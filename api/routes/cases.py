@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from api.auth import ProtectedRoute, RecordsAccess, Roles
 from api.deps import Consistent, RuntimeDep
 from api.errors import ApiError
+from api.paging import MAX_ITEMS, After, Limit, page_after
 from api.schemas import ErrorOut, HistoryOut, VerifyOut
 from journey.audit import parse_as_of
 
@@ -28,12 +29,17 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut}, 503: {"m
     responses=NOT_FOUND,
     dependencies=[AUDITORS, CASE_READ, Consistent],
 )
-async def case_history(runtime: RuntimeDep, case_ref: str) -> HistoryOut:
-    """Every stored event of the case in order: version, event time, recorded time, the
-    source record (event_id, topic, partition, offset) and, for clock decisions, the fact
-    or watermark that caused them."""
+async def case_history(
+    runtime: RuntimeDep, case_ref: str, limit: Limit = MAX_ITEMS, after: After = None
+) -> HistoryOut:
+    """Every stored event of the case in order, a page at a time (``after`` a version):
+    version, event time, recorded time, the source record (event_id, topic, partition,
+    offset) and, for clock decisions, the fact or watermark that caused them."""
     events = await run_in_threadpool(runtime.auditor.history, case_ref)
-    return HistoryOut.model_validate({"case_ref": case_ref, "events": events})
+    shown, next_after = page_after(events, lambda e: e["version"], after, limit)
+    return HistoryOut.model_validate(
+        {"case_ref": case_ref, "events": shown, "next_after": next_after}
+    )
 
 
 @router.get(

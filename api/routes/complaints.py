@@ -17,6 +17,7 @@ from fastapi.responses import StreamingResponse
 from api.auth import ProtectedRoute, Roles
 from api.deps import Consistent, RuntimeDep
 from api.errors import ApiError
+from api.paging import MAX_ITEMS, After, Limit, explain_page
 from api.schemas import ComplaintOut, ComplaintPageOut, ErrorOut, ExplainOut
 from domain.ids import aggregate_id
 from journey.explain import explanation
@@ -176,12 +177,14 @@ async def get_complaint(runtime: RuntimeDep, case_ref: str) -> ComplaintOut:
     responses={404: {"model": ErrorOut}, 503: {"model": ErrorOut}},
     dependencies=[READERS, Consistent],
 )
-async def explain_complaint(runtime: RuntimeDep, case_ref: str) -> ExplainOut:
-    """The stored events a ledger row was built from, in order."""
+async def explain_complaint(
+    runtime: RuntimeDep, case_ref: str, limit: Limit = MAX_ITEMS, after: After = None
+) -> ExplainOut:
+    """The stored events a ledger row was built from, in order, a page at a time."""
     row = await run_in_threadpool(_row, runtime.ledger, case_ref)
     subject = f"complaint {case_ref}"
     answer = await run_in_threadpool(explanation, runtime.app, subject, row["notifications"])
-    return ExplainOut.model_validate(answer)
+    return explain_page(answer, after, limit)
 
 
 def _row(ledger: ComplaintLedger, case_ref: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from api.auth import CallerDep, ProtectedRoute, RecordsAccess, Roles
 from api.deps import Consistent, RuntimeDep
 from api.errors import ApiError
+from api.paging import MAX_ITEMS, After, Limit, explain_page
 from api.schemas import ErrorOut, ExplainOut
 from journey.explain import explanation
 from journey.privacy.personal import present_profile
@@ -59,11 +60,13 @@ async def customer_360(
     responses={404: {"model": ErrorOut}, 503: {"model": ErrorOut}},
     dependencies=[READERS, CUSTOMER_READ, Consistent],
 )
-async def explain_customer(runtime: RuntimeDep, customer_id: str) -> ExplainOut:
-    """The stored events the customer's 360 view was built from."""
+async def explain_customer(
+    runtime: RuntimeDep, customer_id: str, limit: Limit = MAX_ITEMS, after: After = None
+) -> ExplainOut:
+    """The stored events the customer's 360 view was built from, a page at a time."""
     ids = await run_in_threadpool(runtime.customers.events_behind, customer_id)
     if not ids:
         raise ApiError(404, "not_found", f"customer_id: no customer {customer_id!r}")
     subject = f"customer {customer_id}"
     answer = await run_in_threadpool(explanation, runtime.app, subject, ids)
-    return ExplainOut.model_validate(answer)
+    return explain_page(answer, after, limit)

@@ -10,10 +10,9 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.auth import ProtectedRoute, Roles
 from api.deps import RuntimeDep
-from api.errors import ApiError
 from api.schemas import AcceptedListOut, AcceptedOut, ErrorOut
 from journey.envelope import InvalidEvent, Problem, SourceEvent, envelope_json_schema, validate
-from journey.log.base import OutgoingRecord
+from journey.publishing import record_of
 
 router = APIRouter(prefix="/v1", tags=["channels"], route_class=ProtectedRoute)
 
@@ -41,11 +40,7 @@ async def publish_events(request: Request, runtime: RuntimeDep) -> AcceptedListO
     validated first; if any is invalid nothing is published and the answer names each
     field at fault. Accepted events are acknowledged by the log before the answer."""
     settings = runtime.settings
-    raw = await request.body()
-    if len(raw) > settings.max_record_bytes * MAX_BATCH:
-        raise ApiError(
-            413, "too_large", f"body is over {settings.max_record_bytes * MAX_BATCH} bytes"
-        )
+    raw = await request.body()  # bounded by JOURNEY_MAX_BODY_BYTES (api/middleware.py)
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
@@ -65,25 +60,12 @@ async def publish_events(request: Request, runtime: RuntimeDep) -> AcceptedListO
             problems += [Problem(prefix + p.field, p.reason) for p in error.problems]
     if problems:
         raise InvalidEvent(problems)
-    records = []
-    for event in events:
-        value = event.to_json()
-        if len(value) > settings.max_record_bytes:
+    records = [record_of(runtime.topics, event) for event in events]
+    for event, record in zip(events, records, strict=True):
+        if len(record.value) > settings.max_record_bytes:
             raise InvalidEvent(
                 [Problem("body", f"event {event.event_id} is over the record limit")]
             )
-        records.append(
-            OutgoingRecord(
-                topic=runtime.topics.for_type(event.type),
-                key=event.customer_id.encode(),
-                value=value,
-                headers=(
-                    ("event_id", event.event_id.encode()),
-                    ("type", event.type.encode()),
-                    ("schema_version", str(event.envelope.schema_version).encode()),
-                ),
-            )
-        )
     placed = await run_in_threadpool(runtime.publisher.publish_many, records)
     return AcceptedListOut(
         accepted=[

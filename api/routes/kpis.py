@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from api.auth import ProtectedRoute, Roles
 from api.deps import Consistent, RuntimeDep
 from api.errors import ApiError
+from api.paging import MAX_ITEMS, After, Limit, page_after
 from api.schemas import ErrorOut
 
 router = APIRouter(prefix="/v1", tags=["analysts"], route_class=ProtectedRoute)
@@ -23,7 +24,15 @@ Day = Annotated[date, Query(description="A UTC day, YYYY-MM-DD (inclusive).")]
 Place = Annotated[str | None, Query(max_length=200)]
 
 
+EARLIEST, LATEST = date(1970, 1, 1), date(9999, 1, 1)
+"""Days outside these are refused: no event lies there, and look-backs (the anomaly rule's
+3 consecutive days, R-KPI-06) must stay inside the calendar."""
+
+
 def _period(start: date, end: date) -> None:
+    for name, day in (("start", start), ("end", end)):
+        if not EARLIEST <= day < LATEST:
+            raise ApiError(422, "invalid_request", f"{name}: a day from {EARLIEST} to {LATEST}")
     if end < start:
         raise ApiError(422, "invalid_request", "end: must not be before start")
     if end - start > MAX_PERIOD:
@@ -78,21 +87,25 @@ async def explain_count(
     channel: Place = None,
     store: Place = None,
     agent_group: Place = None,
+    limit: Limit = MAX_ITEMS,
+    after: After = None,
 ) -> dict[str, Any]:
-    """The events one daily count is made of (for the dimensions given); their number is
-    the count."""
+    """The events one daily count is made of (for the dimensions given), a page at a time
+    (``after`` a notification id); ``count`` is their number on all pages: the count."""
     where = {
         k: v
         for k, v in (("channel", channel), ("store", store), ("agent_group", agent_group))
         if v is not None
     }
     events = await run_in_threadpool(lambda: runtime.kpis.explain(metric, day, **where))
+    shown, next_after = page_after(events, lambda e: e["notification_id"], after, limit)
     return {
         "metric": metric,
         "day": day.isoformat(),
         **where,
         "count": len(events),
-        "events": events,
+        "events": shown,
+        "next_after": next_after,
     }
 
 

@@ -31,6 +31,7 @@ from journey.importers.steps import Step
 from journey.importers.summary import ImportSummary
 from journey.importers.timeorder import Pending, TimeOrder
 from journey.log.base import OutgoingRecord
+from journey.publishing import source_headers
 from journey.topics import Topics
 
 Progress = Callable[[int, int], None]
@@ -123,11 +124,7 @@ def run_import(
                         topic=p.topic,
                         key=p.key.encode(),
                         value=p.value.encode(),
-                        headers=(
-                            ("event_id", p.event_id.encode()),
-                            ("type", p.type.encode()),
-                            ("schema_version", str(p.schema_version).encode()),
-                        ),
+                        headers=source_headers(p.event_id, p.type, p.schema_version),
                     )
                     for p in batch
                 ]
