@@ -11,7 +11,6 @@ would silently differ from what the events say.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime
@@ -54,9 +53,9 @@ _C_DECODERS: dict[type, Callable[[Any], Any]] = {
 """eventsourcing's own transcodings whose ``decode`` is one call of a C function."""
 
 
-_LONG_NUMBER = re.compile(rb"[0-9]{19}")
-"""19 digits in a row: maybe an integer beyond 64 bits, which orjson would read as a float
-(a string of that many digits is left to the mapper too: correct, only slower)."""
+_BEYOND_64_BITS = 2.0**63
+"""orjson reads an integer beyond 64 bits as a float, at least this large: any float that
+large is left to the mapper (an integer to the stdlib decoder; exact)."""
 
 
 class FastDecoder:
@@ -64,7 +63,7 @@ class FastDecoder:
     orjson parses the whole document, then one walk turns each ``{"_type_", "_data_"}``
     object into its value, innermost first (what the stdlib decoder's ``object_hook``
     does one Python call per object). Only for a mapper without cipher or compressor;
-    anything it cannot decode the same way (NaN, numbers of 19 digits or more, an unknown
+    anything it cannot decode the same way (NaN, a number of 2**63 or more, an unknown
     transcoding, an event class with versions to upcast) raises, and the caller asks the
     mapper, so what decodes and what fails is exactly what the mapper says."""
 
@@ -92,8 +91,6 @@ class FastDecoder:
             known = (event_class, find_id_convertor(event_class, id_type))
             self._classes[notification.topic] = known
         event_class, id_convertor = known
-        if _LONG_NUMBER.search(notification.state) is not None:
-            raise LookupError("orjson reads integers beyond 64 bits as floats")
         state = self._dict(orjson.loads(notification.state))
         if "class_version" in state:
             raise LookupError("a versioned event: the mapper upcasts")
@@ -110,6 +107,8 @@ class FastDecoder:
                 obj[key] = self._dict(value)
             elif kind is list:
                 obj[key] = self._list(value)
+            elif kind is float and abs(value) >= _BEYOND_64_BITS:
+                raise LookupError("maybe an integer beyond 64 bits")
         if len(obj) == 2:
             name = obj.get("_type_")
             if name is not None and "_data_" in obj:
@@ -123,6 +122,8 @@ class FastDecoder:
                 items[index] = self._dict(value)
             elif kind is list:
                 items[index] = self._list(value)
+            elif kind is float and abs(value) >= _BEYOND_64_BITS:
+                raise LookupError("maybe an integer beyond 64 bits")
         return items
 
 
