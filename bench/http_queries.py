@@ -7,7 +7,8 @@ first, as ``make bench`` does) and works on a copy of it, so the cache is not ch
 copy: a ``journey serve`` with the API alone (embedded log, ``JOURNEY_WORKERS=``) in its own
 process, and the same composition root built in this process. For each workload the same
 arguments (drawn with ``Random(seed)``) go once through the in-process call and once through
-``GET`` from one keep-alive client (httpx), one call at a time, each timed on its own:
+``GET`` from one keep-alive client (httpx), one call at a time, the two alternating, each
+timed on its own (wall):
 
 - ledger page 1, no filter: ``ComplaintLedger.page(51, …)`` / ``GET /v1/complaints`` (50 a
   page, the route asks for 51);
@@ -65,15 +66,25 @@ class Timing:
     http_p99: float
 
 
-def _timed(calls: Sequence[Callable[[], Any]]) -> list[float]:
-    for call in calls[:WARMUP]:
-        call()
-    out = []
-    for call in calls:
-        began = time.perf_counter_ns()
-        call()
-        out.append((time.perf_counter_ns() - began) / 1e6)
-    return sorted(out)
+def _ms(call: Callable[[], Any]) -> float:
+    began = time.perf_counter_ns()
+    call()
+    return (time.perf_counter_ns() - began) / 1e6
+
+
+def _timed_pairs(
+    here: Sequence[Callable[[], Any]], remote: Sequence[Callable[[], Any]]
+) -> tuple[list[float], list[float]]:
+    """Each argument's in-process call, then its HTTP call, alternating, so that a burst of
+    other work on the host falls on both sides alike; the first ``WARMUP`` untimed first."""
+    for a, b in zip(here[:WARMUP], remote[:WARMUP], strict=True):
+        a()
+        b()
+    here_ms, remote_ms = [], []
+    for a, b in zip(here, remote, strict=True):
+        here_ms.append(_ms(a))
+        remote_ms.append(_ms(b))
+    return sorted(here_ms), sorted(remote_ms)
 
 
 def queries(runtime: Runtime, long_case: str, reps: int, seed: int) -> list[Query]:
@@ -135,7 +146,6 @@ def measure(runtime: Runtime, url: str, keys: dict[str, str], work: list[Query])
     out = []
     with httpx.Client(base_url=url, timeout=60.0) as http:
         for q in work:
-            here = _timed(q.here)
             headers = {"authorization": f"Bearer {keys[q.role]}"}
 
             def get(path: str, headers: dict[str, str] = headers) -> None:
@@ -143,7 +153,7 @@ def measure(runtime: Runtime, url: str, keys: dict[str, str], work: list[Query])
                 if response.status_code != 200:
                     raise BenchError(f"GET {path}: {response.status_code} {response.text[:300]}")
 
-            remote = _timed([partial(get, p) for p in q.paths])
+            here, remote = _timed_pairs(q.here, [partial(get, p) for p in q.paths])
             out.append(
                 Timing(
                     q.label,
@@ -182,29 +192,29 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="python -m bench.http_queries", description=__doc__.split("\n")[0]
     )
-    root.add_argument("--size", type=int, default=100_000, help="the cached store's size")
+    root.add_argument(
+        "--sizes",
+        default="100000,1000000",
+        help="sizes of the cached stores to query (default 100000,1000000)",
+    )
     root.add_argument("--seed", type=int, default=4, help="the cached store's seed")
     root.add_argument("--reps", type=int, default=200, help="calls per query (default 200)")
     root.add_argument("--summary", type=Path, help="also write the figures here as JSON")
     return root
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    say(f"journey HTTP query benchmark: the {args.size:,}-event read-side store")
-    for line in machine.describe("not used", "not used")[:2]:
-        say(line)
-    say(f"load average before: {machine.load()}")
-    cached = load_any(args.size, args.seed)
+def measure_size(size: int, seed: int, reps: int) -> tuple[list[Timing], int | None, str]:
+    """The queries on a copy of the cached ``size``-event store: timings, the server's peak
+    memory (KiB), a note (why nothing was measured, or which store)."""
+    cached = load_any(size, seed)
     if cached is None:
-        say(f"no cached {args.size:,}-event store: run python -m bench.readside first")
-        return 1
+        return [], None, f"no cached {size:,}-event store: run python -m bench.readside first"
     folder, manifest = cached
     work_dir = Path(tempfile.mkdtemp(prefix="journey-bench-queries-"))
     copy = work_dir / "store"
     began = time.perf_counter()
     shutil.copytree(folder, copy)
-    say(f"copied {folder.name} in {time.perf_counter() - began:.1f} s")
+    say(f"{size:,} events: copied {folder.name} in {time.perf_counter() - began:.1f} s")
     settings = settings_for(copy)
     env = {
         "JOURNEY_DATA_DIR": str(copy),
@@ -214,32 +224,76 @@ def main(argv: Sequence[str] | None = None) -> int:
         "JOURNEY_TOPIC_PARTITIONS": str(settings.topic_partitions),
         "JOURNEY_WORKERS": "",
     }
-    runtime = build(settings)
     server = ApiProcess(env, work_dir / "serve.log")
-    status = 0
-    timings: list[Timing] = []
     server_peak: int | None = None
+    runtime = build(settings)
     try:
         keys = {
             "analyst": runtime.api_keys.create("analyst", "bench").secret_text,
             "auditor": runtime.api_keys.create("auditor", "bench").secret_text,
         }
         server.start()
-        work = queries(runtime, manifest.long_case_ref, args.reps, args.seed)
+        work = queries(runtime, manifest.long_case_ref, reps, seed)
         timings = measure(runtime, server.url, keys, work)
         server_peak = memory.peak(server.pid)
     except BenchError as error:
-        say(f"bench: error: {error}\n{server.output()}")
-        status = 1
+        raise BenchError(f"{error}\n{server.output()}") from None
     finally:
         stopped = server.stop()
         server_peak = server_peak or stopped
         runtime.close()
         shutil.rmtree(work_dir, ignore_errors=True)
+    return timings, server_peak, f"store {folder.name}"
+
+
+def growth(by_size: dict[int, list[Timing]]) -> list[str]:
+    sizes = sorted(size for size, timings in by_size.items() if timings)
+    if len(sizes) < 2:
+        return []
+    small, large = by_size[sizes[0]], {t.label: t for t in by_size[sizes[-1]]}
+    lines = [
+        f"growth, {sizes[0]:,} → {sizes[-1]:,} events ({sizes[-1] / sizes[0]:.0f}x), p99 ms:",
+        f"{'query':<44}  {'in process':>17}  {'HTTP':>17}",
+    ]
+    for a in small:
+        b = large.get(a.label)
+        if b is None:
+            continue
+        here, http = b.here_p99 / a.here_p99, b.http_p99 / a.http_p99
+        lines.append(
+            f"{a.label:<44}  {a.here_p99:>6.2f} → {b.here_p99:>6.2f} ({here:.2f}x)"
+            f"  {a.http_p99:>6.2f} → {b.http_p99:>6.2f} ({http:.2f}x)"
+        )
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
+    say(f"journey HTTP query benchmark: {', '.join(f'{n:,}' for n in sizes)} stored events")
+    for line in machine.describe("not used", "not used")[:2]:
+        say(line)
+    say(f"load average before: {machine.load()}")
+    status = 0
+    by_size: dict[int, list[Timing]] = {}
+    peaks: dict[int, int | None] = {}
+    notes: dict[int, str] = {}
+    for size in sizes:
+        try:
+            by_size[size], peaks[size], notes[size] = measure_size(size, args.seed, args.reps)
+        except Exception as error:  # report the other sizes, then fail
+            say(f"bench: error at {size:,} events: {error}")
+            status = 1
     say(f"load average after: {machine.load()}")
-    if timings:
+    for size, timings in by_size.items():
         say()
-        for line in table(timings, server_peak):
+        say(f"{size:,} events ({notes[size]}), one client, {args.reps} calls a query:")
+        for line in table(timings, peaks[size]) if timings else []:
+            say(line)
+    lines = growth(by_size)
+    if lines:
+        say()
+        for line in lines:
             say(line)
     if args.summary is not None:
         args.summary.write_bytes(
@@ -247,19 +301,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                 [
                     {
                         "phase": "http queries",
-                        "size": args.size,
+                        "size": size,
                         "label": f"GET {t.label}",
                         "rate": None,
                         "p50_ms": t.http_p50,
                         "p99_ms": t.http_p99,
                         "baseline": f"in process, p99 {t.here_p99:.2f} ms",
                         "ratio": t.http_p99 / t.here_p99 if t.here_p99 else None,
-                        "peaks_kib": {"server": server_peak},
+                        "peaks_kib": {"server": peaks[size]},
                     }
+                    for size, timings in sorted(by_size.items())
                     for t in timings
                 ]
             )
         )
+    if not any(by_size.values()):
+        status = 1
     return status
 
 
