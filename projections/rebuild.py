@@ -17,8 +17,10 @@ rebuild drops them first.
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from journey.readstore import Cursor
@@ -67,12 +69,13 @@ def rebuild(
             progress(done)
         return done
 
-    while True:
-        batch = reader.read(fresh.position(), batch_size, strict=True)
-        if len(batch) < batch_size:
-            break  # near the head: the rest is applied under the swap's lock
-        applied += fresh.process(batch)
-        report()
+    with _without_cycle_collection():
+        while True:
+            batch = reader.read(fresh.position(), batch_size, strict=True)
+            if len(batch) < batch_size:
+                break  # near the head: the rest is applied under the swap's lock
+            applied += fresh.process(batch)
+            report()
     if live.store.dialect == "postgres":
         # The swap renames the fresh copy's indexes; SQLite's swap creates every index of
         # the renamed tables anyway (it cannot rename one), the query-only ones with them.
@@ -87,6 +90,22 @@ def rebuild(
             "DELETE FROM projection_positions WHERE name = :name", {"name": fresh.position_name}
         )
     return report(swapped=True)
+
+
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector off while the fresh copy fills. A rebuild allocates
+    millions of short-lived objects (decoded events, rows, documents), freed by reference
+    counting; the collector, run every 700 allocations, only re-scans them (KPI counters,
+    400k events: 15-20 % of the CPU). Whatever cycles form meanwhile are collected when it
+    is back on."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _swap_tables(cursor: Cursor, live: Projection, fresh: Projection) -> None:
