@@ -27,13 +27,15 @@ class ApiError(Exception):
         self.headers = headers
 
 
-def _answer(
+def error_response(
     status: int,
     error: str,
     detail: str,
     problems: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
+    """The one JSON error answer, ``{"error", "detail", "problems"}``: for exception
+    handlers and for middleware, which answers before any handler could."""
     body = {"error": error, "detail": detail, "problems": problems or []}
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -41,12 +43,12 @@ def _answer(
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return _answer(exc.status, exc.error, exc.detail, headers=exc.headers)
+        return error_response(exc.status, exc.error, exc.detail, headers=exc.headers)
 
     @app.exception_handler(InvalidEvent)
     async def invalid_event(_: Request, exc: InvalidEvent) -> JSONResponse:
         problems = [{"field": p.field, "reason": p.reason} for p in exc.problems]
-        return _answer(422, "invalid_event", str(exc), problems)
+        return error_response(422, "invalid_event", str(exc), problems)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -54,7 +56,7 @@ def install(app: FastAPI) -> None:
             {"field": ".".join(str(part) for part in e["loc"]), "reason": e["msg"]}
             for e in exc.errors()
         ]
-        return _answer(
+        return error_response(
             422,
             "invalid_request",
             "; ".join(f"{p['field']}: {p['reason']}" for p in problems),
@@ -63,29 +65,29 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
-        return _answer(409, "rule_violated", str(exc))
+        return error_response(409, "rule_violated", str(exc))
 
     @app.exception_handler(NotFound)
     async def not_found(_: Request, exc: NotFound) -> JSONResponse:
-        return _answer(404, "not_found", str(exc))
+        return error_response(404, "not_found", str(exc))
 
     @app.exception_handler(AsOfOutOfRange)
     @app.exception_handler(WhatIfScope)
     async def bad_question(_: Request, exc: DomainError) -> JSONResponse:
-        return _answer(422, "invalid_request", str(exc))
+        return error_response(422, "invalid_request", str(exc))
 
     @app.exception_handler(UnknownPolicy)
     async def unknown_policy(_: Request, exc: UnknownPolicy) -> JSONResponse:
-        return _answer(422, "unknown_policy", f"policy_version: {exc}")
+        return error_response(422, "unknown_policy", f"policy_version: {exc}")
 
     @app.exception_handler(NotYetConsistent)
     async def not_consistent(_: Request, exc: NotYetConsistent) -> JSONResponse:
-        return _answer(503, "not_yet_consistent", str(exc), headers={"Retry-After": "1"})
+        return error_response(503, "not_yet_consistent", str(exc), headers={"Retry-After": "1"})
 
     @app.exception_handler(LogUnavailable)
     async def log_down(_: Request, exc: LogUnavailable) -> JSONResponse:
         logger.error("log unavailable: %s", exc)
-        return _answer(
+        return error_response(
             503,
             "log_unavailable",
             "the log did not acknowledge; retry",
@@ -95,21 +97,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
-        return _answer(500, "internal_error", "an internal error occurred; it has been logged")
-
-
-def error_response(
-    status: int,
-    error: str,
-    detail: str,
-    problems: list[dict[str, str]] | None = None,
-    headers: dict[str, str] | None = None,
-) -> JSONResponse:
-    """The usual JSON error answer (``{"error", "detail", "problems"}``), for middleware,
-    which answers before any exception handler could."""
-    return _answer(status, error, detail, problems, headers)
+        return internal_error()
 
 
 def internal_error() -> JSONResponse:
     """The 500 answer: no stack trace, no exception text, reaches a client."""
-    return _answer(500, "internal_error", "an internal error occurred; it has been logged")
+    return error_response(500, "internal_error", "an internal error occurred; it has been logged")
