@@ -18,6 +18,7 @@ store of the same target under another key is removed when a new one is filled.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import shutil
@@ -30,6 +31,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
+from typing import IO
 
 from bench.events import SourceRecord
 from bench.readside_events import LONG_CASE_REF, readside_stream
@@ -168,7 +170,34 @@ def fill(
     (then the flag is True), else a new one. With ``reuse_stale``, a cached store of the
     same target and seed is used even when an input has changed since it was filled
     (the caller says so in its report): for changes known to leave the stored events as
-    they were."""
+    they were.
+
+    Runs of the benchmark in other processes (``make bench`` of another session, say) fill
+    one at a time: the cache's lock file is held from the look-up to the new manifest, so
+    a second run waits and then finds the store the first one filled, instead of deleting
+    the folder the first one is filling."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with (CACHE / "fill.lock").open("a") as lock:
+        if not _try_lock(lock):
+            say(f"  waiting for another run filling {CACHE} …")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return _fill(target, seed, commit, say, reuse_stale)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _try_lock(lock: IO[str]) -> bool:
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _fill(
+    target: int, seed: int, commit: str, say: Callable[[str], None], reuse_stale: bool
+) -> tuple[Path, Manifest, bool]:
     cached = load(target, seed)
     if cached is not None:
         return (*cached, True)
