@@ -44,9 +44,9 @@ import orjson
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.errors import KafkaError
 
-from bench import machine, memory
+from bench import machine, memory, streamfile
 from bench.cpu import Snapshot, Usage
-from bench.events import SourceRecord, stream
+from bench.events import SourceRecord
 from bench.http_load import API_KEY_ENV, percentile, write_values
 from bench.ingest import BenchError, settings_of
 from journey.bootstrap import build, build_log
@@ -588,7 +588,7 @@ def measure(args: argparse.Namespace, run: Run, by_size: dict[int, dict[str, Row
 
     for n, size in enumerate(sizes):
         started = time.perf_counter()
-        records = stream(size, args.seed)
+        records = streamfile.generated(size, args.seed, run.workdir)
         say(
             f"{size:,} events: stream of {len({r.key for r in records}):,} customers,"
             f" {sum(len(r.value) for r in records) / len(records):.0f} bytes on average,"

@@ -52,9 +52,9 @@ from kafka import KafkaAdminClient, KafkaConsumer
 from kafka import TopicPartition as KafkaTopicPartition
 from kafka.errors import KafkaError
 
-from bench import machine, memory
+from bench import machine, memory, streamfile
 from bench.cpu import Snapshot, Usage
-from bench.events import SourceRecord, mix, stream
+from bench.events import SourceRecord, mix
 from bench.report import Figure, Ratio, ceiling, profile_summary, ratio, table
 from journey.application import JourneyApplication
 from journey.bootstrap import build, build_log
@@ -564,7 +564,7 @@ def run(args: argparse.Namespace, bench: Bench, results: Results) -> None:
     max_records = bench.log_settings().poll_max_records
 
     started = time.perf_counter()
-    records = stream(bench.count, args.seed)
+    records = streamfile.generated(bench.count, args.seed, bench.workdir)
     size = sum(len(r.value) for r in records)
     say(
         f"stream: {len(records):,} events for {len({r.key for r in records}):,} customers,"

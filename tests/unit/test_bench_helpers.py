@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bench import memory
+from bench import memory, streamfile
+from bench.events import stream
 from bench.http_load import bodies, percentile, read_values, write_values
 
 finite = st.floats(min_value=-1e9, max_value=1e9, allow_nan=False)
@@ -85,3 +86,13 @@ def test_peak_memory_of_self_and_of_a_child() -> None:
     assert child.returncode == 0
     assert peak is not None
     assert peak >= 48 * 1024
+
+
+@given(st.integers(min_value=1, max_value=300), st.integers(min_value=0, max_value=3))
+def test_the_stream_survives_its_file(
+    tmp_path_factory: pytest.TempPathFactory, count: int, seed: int
+) -> None:
+    records = stream(count, seed)
+    path = tmp_path_factory.mktemp("stream") / "stream.jsonl"
+    streamfile.write(path, records)
+    assert streamfile.read(path) == records
