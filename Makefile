@@ -64,5 +64,5 @@ bench:
 	    --readside-args "$(READSIDE_ARGS)" --queries-args "$(QUERIES_ARGS)"
 
 bench-long:
-	@$(MAKE) --no-print-directory bench INGEST_ARGS="--sizes 100000,1000000" \
+	@$(MAKE) --no-print-directory bench INGEST_ARGS="--sizes 100000,1000000 --timeout 3600" \
 	  HTTP_ARGS="--sizes 100000,1000000" SUITE_ARGS="--budget 120 $(SUITE_ARGS)"
