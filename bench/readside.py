@@ -58,7 +58,7 @@ from journey.bootstrap import Runtime, build
 from journey.readstore import ReadStore
 from projections.base import Projection
 from projections.ledger import ComplaintLedger
-from projections.rebuild import rebuild
+from projections.rebuild import rebuild, without_cycle_collection
 from projections.runner import NotificationReader
 
 SIZES = (100_000, 1_000_000)
@@ -162,10 +162,13 @@ def raw_insert(store: ReadStore, rows: int, width: int) -> int:
 
 
 def read_all(reader: NotificationReader) -> int:
+    """The whole log read and decoded as a rebuild reads it (batches of ``BATCH``, strict,
+    Python's cycle collector off as in ``projections.rebuild``)."""
     position, count = 0, 0
-    while batch := reader.read(position, BATCH, strict=True):
-        count += len(batch)
-        position = batch[-1][0]
+    with without_cycle_collection():
+        while batch := reader.read(position, BATCH, strict=True):
+            count += len(batch)
+            position = batch[-1][0]
     return count
 
 

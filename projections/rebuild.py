@@ -69,7 +69,7 @@ def rebuild(
             progress(done)
         return done
 
-    with _without_cycle_collection():
+    with without_cycle_collection():
         while True:
             batch = reader.read(fresh.position(), batch_size, strict=True)
             if len(batch) < batch_size:
@@ -93,7 +93,7 @@ def rebuild(
 
 
 @contextmanager
-def _without_cycle_collection() -> Iterator[None]:
+def without_cycle_collection() -> Iterator[None]:
     """Python's cycle collector off while the fresh copy fills. A rebuild allocates
     millions of short-lived objects (decoded events, rows, documents), freed by reference
     counting; the collector, run every 700 allocations, only re-scans them (KPI counters,
