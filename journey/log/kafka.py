@@ -104,7 +104,8 @@ class KafkaPublisher(LogPublisher):
                 self._producer.send(r.topic, key=r.key, value=r.value, headers=list(r.headers))
                 for r in records
             ]
-            self._producer.flush(timeout=_ACK_TIMEOUT_S)
+            # Wait for these records' acknowledgements only (linger_ms bounds the wait): a
+            # flush() would also wait for every other caller's records on this producer.
             placed = [f.get(timeout=_ACK_TIMEOUT_S) for f in futures]
         except KafkaError as error:
             raise LogUnavailable(f"Kafka did not acknowledge: {error}") from error
