@@ -16,19 +16,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.provenance import SourceRef
-from journey.application import JourneyApplication
+from journey.application import FastJSONTranscoder, JourneyApplication
 from projections.runner import FastDecoder, NotificationReader, UnknownEvent
 from tests.unit.test_ledger_projection import SPECS, ingest
 
 
 @cache
-def _codecs() -> tuple[JSONTranscoder, FastDecoder]:
-    """The application's transcoder, and the fast decoder over it."""
-    transcoder = JourneyApplication(
-        env={"PERSISTENCE_MODULE": "eventsourcing.popo"}
-    ).mapper.transcoder
-    assert isinstance(transcoder, JSONTranscoder)
-    return transcoder, FastDecoder(transcoder)
+def _codecs() -> tuple[JSONTranscoder, FastJSONTranscoder, FastDecoder]:
+    """eventsourcing's stdlib transcoder and the application's, both with the
+    application's transcodings, and the reader's fast decoder over the latter."""
+    app = JourneyApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    plain = JSONTranscoder()
+    app.register_transcodings(plain)
+    fast = app.mapper.transcoder
+    assert isinstance(fast, FastJSONTranscoder)
+    return plain, fast, FastDecoder(fast)
 
 
 _zones = st.sampled_from([UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5))])
@@ -56,28 +58,64 @@ _values = st.recursive(
 
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(st.text(max_size=8), _values, max_size=6))
-def test_fast_decoding_equals_the_transcoder_for_any_state(state: dict[str, Any]) -> None:
-    transcoder, fast = _codecs()
+def test_the_application_transcoder_reads_and_writes_as_the_stdlib_one(
+    state: dict[str, Any],
+) -> None:
+    """The stored format is unchanged: the same bytes written, and what either wrote reads
+    the same with either (or fails with both)."""
+    plain, fast, _ = _codecs()
     try:
-        stored = transcoder.encode(state)
+        stored = plain.encode(state)
+    except Exception:
+        with pytest.raises(Exception):  # noqa: B017, PT011
+            fast.encode(state)
+        return
+    assert fast.encode(state) == stored
+    try:
+        expected = plain.decode(stored)
+    except Exception as error:
+        with pytest.raises(type(error)):
+            fast.decode(stored)
+        return
+    decoded = fast.decode(stored)
+    assert decoded == expected
+    assert _types(decoded) == _types(expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), _values, max_size=6))
+def test_fast_decoding_equals_the_transcoder_for_any_state(state: dict[str, Any]) -> None:
+    plain, _, reader_fast = _codecs()
+    try:
+        stored = plain.encode(state)
     except Exception:
         return
     try:
-        expected = transcoder.decode(stored)
+        expected = plain.decode(stored)
     except Exception:
         # e.g. a plain dict with "_type_" and "_data_" keys: the mapper cannot decode it
         # either; the fast decoder must not make something of it.
         with pytest.raises(Exception):  # noqa: B017, PT011
-            fast.event(_notification(stored))
+            reader_fast.event(_notification(stored))
         return
     try:
-        decoded = fast.event(_notification(stored)).__dict__
+        decoded = reader_fast.event(_notification(stored)).__dict__
     except Exception:
         return  # the reader then asks the mapper (tested below)
     for key in ("originator_id", "originator_version"):
         expected[key] = decoded[key]
     assert decoded == expected
     assert _types(decoded) == _types(expected)
+
+
+def test_what_orjson_reads_otherwise_the_stdlib_decoder_reads() -> None:
+    _, fast, _ = _codecs()
+    big = b'{"big":-9223372036854775809,"list":[18446744073709551616]}'
+    assert isinstance(orjson.loads(big)["big"], float)
+    assert fast.decode(big) == {"big": -9223372036854775809, "list": [18446744073709551616]}
+    assert fast.decode(b"123456789012345678901234567890") == 123456789012345678901234567890
+    nan = fast.decode(b'{"nan":NaN}')["nan"]
+    assert nan != nan
 
 
 def _notification(state: bytes) -> Notification:
@@ -175,7 +213,7 @@ def test_known_transcodings_decode_to_their_types() -> None:
         "source": SourceRef("ev-1", "t", 1, 2),
         "nested": [{"at": at}],
     }
-    transcoder, fast = _codecs()
-    decoded = fast._dict(orjson.loads(transcoder.encode(state)))
+    plain, fast, _ = _codecs()
+    decoded = fast.decode(plain.encode(state))
     assert decoded == state
     assert str(decoded["amount"]) == "12.30"
