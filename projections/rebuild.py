@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from journey.readstore import Cursor
-from projections.base import Projection
+from projections.base import Notified, Projection
 from projections.runner import NotificationReader
 
 REBUILD_SUFFIX = "__rebuild"
@@ -49,7 +49,12 @@ def rebuild(
     reader: NotificationReader,
     batch_size: int = 5000,
     progress: Callable[[Progress], None] | None = None,
+    per_transaction: int = 20_000,
 ) -> Progress:
+    """``batch_size`` notifications are read at a time; the fill applies at least
+    ``per_transaction`` of them per transaction (the fresh copy serves nobody until the
+    swap, and each commit rewrites every page the batch touched: fewer, larger batches
+    write hot pages — B-tree inner pages, counters, open cases — fewer times)."""
     began = time.monotonic()
     fresh = live.fresh_copy(REBUILD_SUFFIX)
     fresh.drop_tables()
@@ -70,12 +75,20 @@ def rebuild(
         return done
 
     with without_cycle_collection():
+        position = fresh.position()
         while True:
-            batch = reader.read(fresh.position(), batch_size, strict=True)
+            pending: list[Notified] = []
+            while len(pending) < max(per_transaction, 1):
+                batch = reader.read(position, batch_size, strict=True)
+                if len(batch) < batch_size:
+                    break  # near the head: the rest is applied under the swap's lock
+                pending += batch
+                position = batch[-1][0]
+            if pending:
+                applied += fresh.process(pending)
+                report()
             if len(batch) < batch_size:
-                break  # near the head: the rest is applied under the swap's lock
-            applied += fresh.process(batch)
-            report()
+                break
     if live.store.dialect == "postgres":
         # The swap renames the fresh copy's indexes; SQLite's swap creates every index of
         # the renamed tables anyway (it cannot rename one), the query-only ones with them.
