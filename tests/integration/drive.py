@@ -10,6 +10,7 @@ from pathlib import Path
 from unittest.mock import patch
 
 import pytest
+from pydantic import SecretStr
 
 from journey.bootstrap import Runtime, build
 from journey.log.base import OutgoingRecord, TopicPartition
@@ -93,3 +94,17 @@ def project_everything(runtime: Runtime) -> None:
         ),
         "every read model reached the last notification",
     )
+
+
+def env_of(settings: Settings) -> dict[str, str]:
+    """The environment that gives a ``journey`` command the same settings."""
+    env = {}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        elif isinstance(value, set | frozenset):
+            value = ",".join(sorted(value))
+        env[f"JOURNEY_{name.upper()}"] = str(value)
+    return env

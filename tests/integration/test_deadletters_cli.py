@@ -11,34 +11,18 @@ from unittest.mock import patch
 
 import orjson
 import pytest
-from pydantic import SecretStr
 
 from domain.aggregate import is_fact
 from journey.bootstrap import Runtime
 from journey.cli import main
 from journey.log.base import Coordinates, OutgoingRecord, Record, TopicPartition
-from journey.settings import Settings
 from tests.factories import contact_opened, source_event, unique
-from tests.integration.drive import ingest_everything, until
-
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    """The environment that gives a ``journey`` command the same settings."""
-    env = {}
-    for name, value in settings.model_dump().items():
-        if value is None:
-            continue
-        if isinstance(value, SecretStr):
-            value = value.get_secret_value()
-        elif isinstance(value, set | frozenset):
-            value = ",".join(sorted(value))
-        env[f"JOURNEY_{name.upper()}"] = str(value)
-    return env
+from tests.integration.drive import env_of, ingest_everything, until
 
 
 def run(runtime: Runtime, *args: str) -> int:
     """``journey <args>`` in this process with the runtime's settings; its exit code."""
-    with patch.dict(os.environ, settings_env(runtime.settings)):
+    with patch.dict(os.environ, env_of(runtime.settings)):
         return main(list(args))
 
 

@@ -9,26 +9,12 @@ from unittest.mock import patch
 
 import orjson
 import pytest
-from pydantic import SecretStr
 
 from journey.bootstrap import Runtime, build
 from journey.cli import main
 from journey.security import Principal
 from journey.settings import Settings
-
-
-def env_of(settings: Settings) -> dict[str, str]:
-    """The environment that gives a ``journey`` command the same settings."""
-    env = {}
-    for name, value in settings.model_dump().items():
-        if value is None:
-            continue
-        if isinstance(value, SecretStr):
-            value = value.get_secret_value()
-        elif isinstance(value, set | frozenset):
-            value = ",".join(sorted(value))
-        env[f"JOURNEY_{name.upper()}"] = str(value)
-    return env
+from tests.integration.drive import env_of
 
 
 def journey(
