@@ -12,12 +12,13 @@ from datetime import timedelta
 
 from prometheus_client import CollectorRegistry
 
-from consumers.deadletters import DeadLetterSink
+from consumers.deadletters import DeadLetterSink, StoredDeadLetter, read_dead_letters
 from consumers.ingest import IngestWorker
 from consumers.status import Status, read_status
 from consumers.timer import ClockTimer, wall_clock
 from journey.application import JourneyApplication
 from journey.audit import Auditor
+from journey.erasure import ErasureReceipt, erase_customer
 from journey.log.base import Log, LogPublisher
 from journey.metrics import IngestMetrics, StatusCollector
 from journey.privacy.keys import StoredCustomerKeys
@@ -181,6 +182,28 @@ class Runtime:
             max_records=settings.poll_max_records,
             on_applied=self.projection_runner.nudge,
             metrics=self.ingest_metrics,
+        )
+
+    def dead_letters(self) -> list[StoredDeadLetter]:
+        """Every dead letter up to the topic's end, read by a group that never commits."""
+        return read_dead_letters(
+            self.log,
+            self.topics.dead_letters,
+            group_prefix=f"{self.settings.consumer_group}-deadletters",
+        )
+
+    def erase_customer(
+        self, customer_id: str, requested_by: str, reason: str | None = None
+    ) -> ErasureReceipt:
+        """Log the customer's erasure request, then delete their key (journey.erasure)."""
+        return erase_customer(
+            app=self.app,
+            publisher=self.publisher,
+            topics=self.topics,
+            keys=self.personal.keys,
+            customer_id=customer_id,
+            requested_by=requested_by,
+            reason=reason,
         )
 
     def status(self) -> Status:

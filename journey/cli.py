@@ -14,15 +14,12 @@ import orjson
 from pydantic import ValidationError
 
 from consumers.deadletters import (
-    StoredDeadLetter,
-    read_dead_letters,
     replay,
     select,
 )
 from domain.errors import NotFound
 from journey import cli_data
 from journey.bootstrap import Runtime, build
-from journey.erasure import erase_customer
 from journey.log.base import Coordinates
 from journey.logs import configure_logging
 from journey.privacy.master import MasterKeyMissing
@@ -170,16 +167,8 @@ def _count(text: str) -> int:
     return value
 
 
-def _read_dead_letters(runtime: Runtime) -> list[StoredDeadLetter]:
-    return read_dead_letters(
-        runtime.log,
-        runtime.topics.dead_letters,
-        group_prefix=f"{runtime.settings.consumer_group}-deadletters",
-    )
-
-
 def _deadletters_list(runtime: Runtime, args: argparse.Namespace) -> int:
-    letters = _read_dead_letters(runtime)
+    letters = runtime.dead_letters()
     shown = letters if args.limit is None else letters[: args.limit]
     erased = runtime.personal.is_erased
     items = [letter.as_json(erased=erased(letter.customer_id)) for letter in shown]
@@ -205,7 +194,7 @@ def _deadletters_replay(runtime: Runtime, args: argparse.Namespace) -> int:
         print(f"journey: {error}", file=sys.stderr)
         return 2
     try:
-        chosen = select(_read_dead_letters(runtime), sources=sources, all_from=args.all_from)
+        chosen = select(runtime.dead_letters(), sources=sources, all_from=args.all_from)
         placed = replay(chosen, runtime.publisher, runtime.topics.ingress)
     except (LookupError, ValueError) as error:
         print(f"journey: {error}", file=sys.stderr)
@@ -381,14 +370,8 @@ def parser() -> argparse.ArgumentParser:
 
 def _erase(runtime: Runtime, args: argparse.Namespace) -> int:
     try:
-        receipt = erase_customer(
-            app=runtime.app,
-            publisher=runtime.publisher,
-            topics=runtime.topics,
-            keys=runtime.personal.keys,
-            customer_id=args.customer_id,
-            requested_by=f"cli:{getpass.getuser()}",
-            reason=args.reason,
+        receipt = runtime.erase_customer(
+            args.customer_id, requested_by=f"cli:{getpass.getuser()}", reason=args.reason
         )
     except NotFound as error:
         print(f"journey: {error}", file=sys.stderr)

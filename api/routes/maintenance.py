@@ -12,7 +12,6 @@ from api.auth import ProtectedRoute, Roles
 from api.deps import RuntimeDep
 from api.errors import ApiError
 from api.schemas import ErrorOut
-from consumers.deadletters import read_dead_letters
 from journey.bootstrap import Runtime
 from journey.rebuilds import AlreadyRebuilding, RebuildJob, UnknownReadModel
 
@@ -103,11 +102,7 @@ class DeadLetterPageOut(BaseModel):
 
 
 def _dead_letters(runtime: Runtime, limit: int) -> DeadLetterPageOut:
-    letters = read_dead_letters(
-        runtime.log,
-        runtime.topics.dead_letters,
-        group_prefix=f"{runtime.settings.consumer_group}-deadletters",
-    )
+    letters = runtime.dead_letters()
     erased = runtime.personal.is_erased
     items = [letter.as_json(erased=erased(letter.customer_id)) for letter in letters[:limit]]
     return DeadLetterPageOut(count=len(letters), items=items)

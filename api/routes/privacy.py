@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field
 from api.auth import CallerDep, ProtectedRoute, Roles
 from api.deps import RuntimeDep
 from api.schemas import ErrorOut
-from journey.erasure import erase_customer
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=ProtectedRoute)
 
@@ -45,15 +44,10 @@ async def erase(
     personal fields read "erased" on every route, export and rebuild from then on; their
     cases, orders and counts stay. Idempotent; cannot be undone."""
     receipt = await run_in_threadpool(
-        lambda: erase_customer(
-            app=runtime.app,
-            publisher=runtime.publisher,
-            topics=runtime.topics,
-            keys=runtime.personal.keys,
-            customer_id=customer_id,
-            requested_by=f"key:{caller.key_id}",
-            reason=body.reason if body else None,
-        )
+        runtime.erase_customer,
+        customer_id,
+        requested_by=f"key:{caller.key_id}",
+        reason=body.reason if body else None,
     )
     return ErasureOut(
         customer_id=receipt.customer_id,
