@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry
 
 from consumers.deadletters import DeadLetter, DeadLetterSink
 from domain.provenance import SourceRef
+from journey.aggregate_cache import AggregateCache
 from journey.application import JourneyApplication
 from journey.envelope import InvalidEvent, SourceEvent, decode
 from journey.log.base import LogConsumer, Record, TopicPartition
@@ -41,6 +42,7 @@ class IngestWorker:
         max_records: int = 500,
         on_applied: threading.Event | None = None,
         metrics: IngestMetrics | None = None,
+        cache: AggregateCache | None = None,
     ) -> None:
         self._consumer = consumer
         self._app = app
@@ -50,6 +52,7 @@ class IngestWorker:
         self._max_record_bytes = max_record_bytes
         self._max_records = max_records
         self._on_applied = on_applied
+        self._cache = cache
         # Without a registry from the composition root, count into one of our own.
         self._metrics = metrics if metrics is not None else IngestMetrics(CollectorRegistry())
         self.applied = 0
@@ -65,6 +68,9 @@ class IngestWorker:
 
     def _revoked(self, partitions: list[TopicPartition]) -> None:
         logger.info("revoked %s", ", ".join(map(str, partitions)))
+        if self._cache is not None:
+            # Whoever takes these partitions over writes to their aggregates.
+            self._cache.clear()
 
     def _decode(self, record: Record) -> SourceEvent:
         # Event time is judged against the record's own timestamp, so a replay decides
@@ -91,7 +97,7 @@ class IngestWorker:
             ref = SourceRef(event.event_id, record.topic, record.partition, record.offset)
             valid.append((ref, event))
         next_offset = records[-1].offset + 1
-        pending = self._app.prepare_batch(partition, valid, next_offset)
+        pending = self._app.prepare_batch(partition, valid, next_offset, self._cache)
         letters += [DeadLetter(by_offset[ref.offset], str(err)) for ref, err in pending.refusals]
         letters.sort(key=lambda letter: letter.record.offset)
         self._dead_letters.send(letters)
@@ -101,7 +107,11 @@ class IngestWorker:
         except IntegrityError:
             # Another member stored a later position for this partition (we lost it in a
             # rebalance): drop our work and resume from what the store holds.
+            # Or a write to one of its aggregates raced ours (the clock timer): either way
+            # what we hold in memory is not what is stored.
             logger.warning("%s moved on in the store; resuming from there", partition)
+            if self._cache is not None:
+                self._cache.clear()
             self._consumer.seek(partition, self._app.next_offset(partition))
             return
         self.applied += len(valid) - len(pending.refusals)

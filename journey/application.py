@@ -34,6 +34,7 @@ from domain.clocks import Outcome
 from domain.errors import DomainError, NotFound
 from domain.policy import policy_named
 from domain.provenance import SourceRef
+from journey.aggregate_cache import AggregateCache
 from journey.envelope import SourceEvent
 from journey.handlers import HANDLERS, UnitOfWork
 from journey.log.base import TopicPartition
@@ -154,10 +155,13 @@ class PendingBatch:
     unit: UnitOfWork
     tracking: Tracking
     refusals: list[tuple[SourceRef, DomainError]] = field(default_factory=list)
+    cache: AggregateCache | None = None
 
     def commit(self) -> None:
         """Store the new events and the partition's next offset in one transaction."""
-        self.app.events.put(self.unit.events, tracking=self.tracking)
+        recordings = self.app.events.put(self.unit.events, tracking=self.tracking)
+        if self.cache is not None:
+            self.cache.settle(self.unit.known(), [r.notification.id for r in recordings])
 
 
 class JourneyApplication(Application[UUID]):
@@ -224,14 +228,19 @@ class JourneyApplication(Application[UUID]):
         partition: TopicPartition,
         events: Sequence[tuple[SourceRef, SourceEvent]],
         next_offset: int,
+        cache: AggregateCache | None = None,
     ) -> PendingBatch:
         """Apply a partition's valid source events to their aggregates, in offset order.
         Events the domain refuses are returned as refusals; ``commit()`` stores the rest
-        together with ``next_offset`` as the partition's new position."""
+        together with ``next_offset`` as the partition's new position. With a ``cache``
+        (one per worker) aggregates come from it when it still holds them as stored."""
+        if cache is not None:
+            cache.begin()
         pending = PendingBatch(
             app=self,
-            unit=UnitOfWork(self.repository, self.personal),
+            unit=UnitOfWork(self.repository, self.personal, cache),
             tracking=Tracking(ingest_tracking_name(partition), next_offset),
+            cache=cache,
         )
         for source, event in events:
             try:

@@ -16,6 +16,7 @@ from consumers.deadletters import DeadLetterSink, StoredDeadLetter, read_dead_le
 from consumers.ingest import IngestWorker
 from consumers.status import Status, read_status
 from consumers.timer import ClockTimer, wall_clock
+from journey.aggregate_cache import AggregateCache
 from journey.application import JourneyApplication
 from journey.audit import Auditor
 from journey.erasure import ErasureReceipt, erase_customer
@@ -182,6 +183,11 @@ class Runtime:
             max_records=settings.poll_max_records,
             on_applied=self.projection_runner.nudge,
             metrics=self.ingest_metrics,
+            cache=(
+                AggregateCache(self.app.process_recorder, settings.ingest_cache_aggregates)
+                if settings.ingest_cache_aggregates
+                else None
+            ),
         )
 
     def dead_letters(self) -> list[StoredDeadLetter]:

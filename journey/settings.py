@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     """How far ``occurred_at`` may lie after the time the record was received."""
     max_record_bytes: int = Field(256 * 1024, ge=1024)
     poll_max_records: int = Field(500, ge=1)
+    ingest_cache_aggregates: int = Field(20_000, ge=0)
+    """Aggregates each ingest worker keeps between batches instead of replaying them from
+    the store (checked against other writers before every batch); 0 turns the cache off."""
     consistency_wait_max_s: float = Field(10, ge=0)
 
     rate_limit_per_s: float = Field(200, gt=0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.errors import NotFound
 from domain.provenance import SourceRef
+from journey.aggregate_cache import AggregateCache
 from journey.envelope import SourceEvent
 from journey.privacy.personal import PersonalData
 
@@ -25,26 +26,57 @@ class UnitOfWork:
     """Aggregates loaded or created while applying one batch, and their new events in the
     order of the source records that caused them."""
 
-    def __init__(self, repository: Repository[UUID], personal: PersonalData) -> None:
+    def __init__(
+        self,
+        repository: Repository[UUID],
+        personal: PersonalData,
+        cache: AggregateCache | None = None,
+    ) -> None:
         self._repository = repository
         self.personal = personal
         """Seals personal fields with the customer's key before they reach an event."""
+        self._cache = cache
         self._aggregates: dict[UUID, Aggregate] = {}
+        self._absent: set[UUID] = set()
+        """Ids looked up in this batch that have no stored events."""
         self._touched: dict[UUID, Aggregate] = {}
         self._created: set[UUID] = set()
         self.events: list[Any] = []
 
     def get(self, kind: type[A], aggregate_id: UUID) -> A | None:
-        if aggregate_id not in self._aggregates:
-            try:
-                self._aggregates[aggregate_id] = self._repository.get(aggregate_id)
-            except AggregateNotFoundError:
+        aggregate = self._aggregates.get(aggregate_id)
+        if aggregate is None:
+            loaded = self._load(aggregate_id)
+            if loaded is None:
                 return None
-        aggregate = self._aggregates[aggregate_id]
+            aggregate = self._aggregates[aggregate_id] = loaded
         if not isinstance(aggregate, kind):
             raise NotFound(f"{aggregate_id} is a {type(aggregate).__name__}, not a {kind.__name__}")
         self._touched[aggregate_id] = aggregate
         return aggregate
+
+    def _load(self, aggregate_id: UUID) -> Aggregate | None:
+        if aggregate_id in self._absent:
+            return None
+        if self._cache is not None:
+            known, cached = self._cache.lookup(aggregate_id)
+            if known:
+                if cached is None:
+                    self._absent.add(aggregate_id)
+                return cached
+        try:
+            return self._repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            self._absent.add(aggregate_id)
+            return None
+
+    def known(self) -> Iterator[tuple[UUID, Aggregate | None]]:
+        """Every id this unit looked up or created, with its aggregate or ``None`` if it
+        has no events: what the batch, once stored, knows of the store."""
+        yield from self._aggregates.items()
+        for aggregate_id in self._absent:
+            if aggregate_id not in self._aggregates:
+                yield aggregate_id, None
 
     def require(self, kind: type[A], aggregate_id: UUID, what: str) -> A:
         aggregate = self.get(kind, aggregate_id)
