@@ -137,7 +137,9 @@ class JourneyAggregate(Aggregate):
     chains: dict[str, datetime]
 
     def _begin(self, policy_version: str, occurred_at: datetime, source: SourceRef) -> None:
-        """Called by each subclass's ``__init__`` (its creation fact)."""
+        """Called by each subclass's ``__init__`` (its creation fact). The policy version
+        in force when the clocks start is recorded with them and used for the aggregate's
+        whole life (R-CH-02)."""
         self.policy_version = policy_version
         self.clocks = Clocks()
         self.applied = {source.event_id}
@@ -154,6 +156,7 @@ class JourneyAggregate(Aggregate):
 
     @property
     def policy(self) -> Policy:
+        """The recorded policy version's targets and windows (R-CH-02)."""
         return policy_named(self.policy_version)
 
     # -- recording facts and their clock decisions ------------------------------------------

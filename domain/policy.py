@@ -137,6 +137,7 @@ POLICIES: Mapping[str, Policy] = MappingProxyType(
 
 
 def policy_named(version: str) -> Policy:
+    """The policy of ``version``: what an aggregate recorded, or a what-if (R-CH-02)."""
     try:
         return POLICIES[version]
     except KeyError:
@@ -145,6 +146,6 @@ def policy_named(version: str) -> Policy:
 
 def policy_in_force(at: datetime) -> Policy:
     """The policy with the latest ``effective_from`` not after ``at`` (the baseline for
-    anything earlier)."""
+    anything earlier): one answer for the same question at the same time (R-CH-02)."""
     candidates = [p for p in POLICIES.values() if p.effective_from <= at]
     return max(candidates, key=lambda p: p.effective_from, default=BASELINE)
