@@ -63,7 +63,8 @@ class Settings(BaseSettings):
     poll_max_records: int = Field(500, ge=1)
     ingest_cache_aggregates: int = Field(20_000, ge=0)
     """Aggregates each ingest worker keeps between batches instead of replaying them from
-    the store (checked against other writers before every batch); 0 turns the cache off."""
+    the store (checked against other writers before every batch); 0 turns the cache off.
+    About 4 KiB each on average in the benchmark (docs/BENCHMARKS.md)."""
     consistency_wait_max_s: float = Field(10, ge=0)
 
     rate_limit_per_s: float = Field(200, gt=0)
