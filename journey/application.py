@@ -36,7 +36,8 @@ from domain.policy import policy_named
 from domain.provenance import SourceRef
 from journey.aggregate_cache import AggregateCache
 from journey.envelope import SourceEvent
-from journey.handlers import HANDLERS, UnitOfWork
+from journey.existing_ids import ExistingIds, existing_ids_of
+from journey.handlers import HANDLERS, MAY_BE_NEW, UnitOfWork
 from journey.log.base import TopicPartition
 from journey.privacy.keys import InMemoryCustomerKeys
 from journey.privacy.personal import PersonalData
@@ -174,6 +175,7 @@ class JourneyApplication(Application[UUID]):
         key store's. Without one (unit tests) keys live in memory: still sealed."""
         super().__init__(env)
         self.personal = personal or PersonalData(InMemoryCustomerKeys())
+        self._existing_ids: ExistingIds | None = existing_ids_of(self.recorder)
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()
@@ -233,7 +235,8 @@ class JourneyApplication(Application[UUID]):
         """Apply a partition's valid source events to their aggregates, in offset order.
         Events the domain refuses are returned as refusals; ``commit()`` stores the rest
         together with ``next_offset`` as the partition's new position. With a ``cache``
-        (one per worker) aggregates come from it when it still holds them as stored."""
+        (one per worker) aggregates come from it when it still holds them as stored, and
+        the ids the batch's creating events look up are asked about in one query."""
         if cache is not None:
             cache.begin()
         pending = PendingBatch(
@@ -242,6 +245,16 @@ class JourneyApplication(Application[UUID]):
             tracking=Tracking(ingest_tracking_name(partition), next_offset),
             cache=cache,
         )
+        if cache is not None and self._existing_ids is not None:
+            pending.unit.prefetch(
+                (
+                    i
+                    for _, event in events
+                    if (ids := MAY_BE_NEW.get(event.type))
+                    for i in ids(event)
+                ),
+                self._existing_ids,
+            )
         for source, event in events:
             try:
                 HANDLERS[event.type](pending.unit, event, source)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from journey.handlers import cases, contacts, customers, engagement, orders, returns
-from journey.handlers.base import Handler, UnitOfWork
+from journey.handlers.base import Handler, MayBeNew, UnitOfWork
 
 FAMILIES = (contacts, cases, orders, returns, engagement, customers)
 
 HANDLERS: dict[str, Handler] = {}
+MAY_BE_NEW: dict[str, MayBeNew] = {}
 for _family in FAMILIES:
     HANDLERS.update(_family.HANDLERS)
+    MAY_BE_NEW.update(_family.MAY_BE_NEW)
 
-__all__ = ["HANDLERS", "Handler", "UnitOfWork"]
+__all__ = ["HANDLERS", "MAY_BE_NEW", "Handler", "MayBeNew", "UnitOfWork"]

@@ -7,7 +7,7 @@ from domain.errors import NotFound
 from domain.provenance import SourceRef
 from journey.contracts import cases as c
 from journey.envelope import SourceEvent
-from journey.handlers.base import Handler, UnitOfWork
+from journey.handlers.base import Handler, MayBeNew, UnitOfWork
 
 
 def _case(unit: UnitOfWork, event: SourceEvent) -> Case:
@@ -119,3 +119,7 @@ HANDLERS: dict[str, Handler] = {
     "case.reopened": reopened,
     "case.recall_linked": recall_linked,
 }
+
+
+MAY_BE_NEW: dict[str, MayBeNew] = {}
+"""Case events name cases that must exist."""

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from domain.case import Case
 from domain.contact import Contact
 from domain.errors import DomainError, NotFound
 from domain.provenance import SourceRef
 from journey.contracts import contacts as c
 from journey.envelope import SourceEvent
-from journey.handlers.base import Handler, UnitOfWork
+from journey.handlers.base import Handler, MayBeNew, UnitOfWork
 
 
 class ContactExists(DomainError):
@@ -162,3 +164,13 @@ HANDLERS: dict[str, Handler] = {
     "contact.closed": closed,
     "contact.abandoned": abandoned,
 }
+
+
+def _opened_ids(event: SourceEvent) -> list[UUID]:
+    data = event.data
+    if not isinstance(data, c.ContactOpened):
+        return []
+    return [Contact.create_id(data.contact_id), Case.create_id(data.case_id or data.contact_id)]
+
+
+MAY_BE_NEW: dict[str, MayBeNew] = {"contact.opened": _opened_ids}

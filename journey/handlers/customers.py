@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from domain.customer import AlreadyRegistered, Customer
 from domain.provenance import SourceRef
 from journey.contracts import customers as c
 from journey.envelope import SourceEvent
-from journey.handlers.base import Handler, UnitOfWork
+from journey.handlers.base import Handler, MayBeNew, UnitOfWork
 
 
 def _personal(unit: UnitOfWork, event: SourceEvent, personal: c.Personal | None) -> dict[str, str]:
@@ -105,3 +107,10 @@ HANDLERS: dict[str, Handler] = {
     "customer.note_added": note_added,
     "customer.erasure_requested": erasure_requested,
 }
+
+
+def _registered_ids(event: SourceEvent) -> list[UUID]:
+    return [Customer.create_id(event.customer_id)]
+
+
+MAY_BE_NEW: dict[str, MayBeNew] = {"customer.registered": _registered_ids}

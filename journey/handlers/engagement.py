@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from domain.callback import AFTER_DELIVERY, Callback, CallbackExists
 from domain.case import Case
 from domain.errors import NotFound
@@ -10,7 +12,7 @@ from domain.provenance import SourceRef
 from domain.survey import Survey, SurveyExists
 from journey.contracts import engagement as c
 from journey.envelope import SourceEvent
-from journey.handlers.base import Handler, UnitOfWork
+from journey.handlers.base import Handler, MayBeNew, UnitOfWork
 
 
 def callback_scheduled(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
@@ -131,3 +133,16 @@ HANDLERS: dict[str, Handler] = {
     "survey.answered": survey_answered,
     "survey.followed_up": survey_followed_up,
 }
+
+
+def _scheduled_ids(event: SourceEvent) -> list[UUID]:
+    data = event.data
+    return [Callback.create_id(data.callback_id)] if isinstance(data, c.CallbackScheduled) else []
+
+
+def _sent_ids(event: SourceEvent) -> list[UUID]:
+    data = event.data
+    return [Survey.create_id(data.survey_id)] if isinstance(data, c.SurveySent) else []
+
+
+MAY_BE_NEW: dict[str, MayBeNew] = {"callback.scheduled": _scheduled_ids, "survey.sent": _sent_ids}

@@ -3,12 +3,14 @@ cancellation (Order)."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from domain.errors import NotFound
 from domain.order import Order, OrderExists, OrderLine, SpecialRequest
 from domain.provenance import SourceRef
 from journey.contracts import orders as o
 from journey.envelope import SourceEvent
-from journey.handlers.base import Handler, UnitOfWork
+from journey.handlers.base import Handler, MayBeNew, UnitOfWork
 
 
 def placed(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
@@ -137,3 +139,11 @@ HANDLERS: dict[str, Handler] = {
     "order.delivered": delivered,
     "order.cancelled": cancelled,
 }
+
+
+def _placed_ids(event: SourceEvent) -> list[UUID]:
+    data = event.data
+    return [Order.create_id(data.order_id)] if isinstance(data, o.OrderPlaced) else []
+
+
+MAY_BE_NEW: dict[str, MayBeNew] = {"order.placed": _placed_ids}

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from domain.errors import NotFound
 from domain.ids import aggregate_id
 from domain.order import Order
@@ -10,7 +12,7 @@ from domain.provenance import SourceRef
 from domain.returns import ReturnExists, ReturnRequest
 from journey.contracts import returns as r
 from journey.envelope import SourceEvent
-from journey.handlers.base import Handler, UnitOfWork
+from journey.handlers.base import Handler, MayBeNew, UnitOfWork
 
 
 def _order(unit: UnitOfWork, order_id: str, customer_id: str) -> Order:
@@ -117,3 +119,11 @@ HANDLERS: dict[str, Handler] = {
     "return.exchanged": exchanged,
     "merchant.responded": merchant_responded,
 }
+
+
+def _requested_ids(event: SourceEvent) -> list[UUID]:
+    data = event.data
+    return [ReturnRequest.create_id(data.return_id)] if isinstance(data, r.ReturnRequested) else []
+
+
+MAY_BE_NEW: dict[str, MayBeNew] = {"return.requested": _requested_ids}

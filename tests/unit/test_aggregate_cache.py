@@ -17,6 +17,7 @@ from uuid import UUID
 
 import orjson
 import pytest
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -27,6 +28,7 @@ from domain.provenance import SourceRef
 from journey.aggregate_cache import AggregateCache
 from journey.application import JourneyApplication
 from journey.envelope import SourceEvent, validate
+from journey.handlers import MAY_BE_NEW
 from journey.log.base import TopicPartition
 from journey.simulator.config import SimConfig
 from journey.simulator.stream import simulate
@@ -181,6 +183,33 @@ def test_the_cache_keeps_the_most_recently_used(app: JourneyApplication) -> None
         assert len(cache) <= 3
     assert Case.create_id("k3") in cache
     assert Case.create_id("k0") not in cache
+
+
+def test_creating_events_ask_the_store_about_new_ids_once_per_batch(
+    app: JourneyApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every kind of creating event (contact, case, order, customer, callback, survey,
+    return) names the ids it may create up front: a cached batch then never asks the
+    store about a missing aggregate on its own."""
+    events = list(simulated(0))
+    creating = {event.type for _, event in events} & set(MAY_BE_NEW)
+    assert creating == set(MAY_BE_NEW), "the stream lacks a creating event type"
+    missing: list[UUID] = []
+    original = app.repository.get
+
+    def get(aggregate_id: UUID, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return original(aggregate_id, *args, **kwargs)
+        except AggregateNotFoundError:
+            missing.append(aggregate_id)
+            raise
+
+    monkeypatch.setattr(app.repository, "get", get)
+    cache = cache_of(app)
+    for start in range(0, len(events), 50):
+        store(app, events[start : start + 50], cache, min(start + 50, len(events)))
+    assert missing == []
+    assert app.next_offset(PARTITION) == len(events)
 
 
 # --- property: a cached ingest stores exactly what an uncached one stores --------------

@@ -1,0 +1,39 @@
+"""The one-query existence check behind the ingest's prefetch, on the real stores
+(SQLite, PostgreSQL): exactly the ids with stored events, across its chunks of ids."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from uuid import uuid4
+
+from domain.case import Case
+from domain.contact import Contact as ContactAggregate
+from journey.bootstrap import Runtime
+from journey.existing_ids import existing_ids_of
+from journey.log.base import TopicPartition
+from tests.factories import unique
+from tests.unit.test_ingest_application import Contact, batch
+
+
+def test_existing_ids_are_exactly_those_with_stored_events(runtime: Runtime) -> None:
+    app = runtime.app
+    customer = unique("cust-")
+    refs = [unique("k-") for _ in range(3)]
+    partition = TopicPartition(unique("existing-"), 0)
+    events = [
+        (replace(source, topic=partition.topic), event)
+        for source, event in batch([Contact(f"{ref}-e", customer, ref) for ref in refs])
+    ]
+    pending = app.prepare_batch(partition, events, len(events))
+    assert pending.refusals == []
+    pending.commit()
+    stored = {Case.create_id(ref) for ref in refs} | {
+        ContactAggregate.create_id(ref) for ref in refs
+    }
+    absent = [uuid4() for _ in range(1200)]  # more than two chunks
+    existing = existing_ids_of(app.recorder)
+    assert existing is not None
+    asked = absent[:600] + sorted(stored) + absent[600:] + sorted(stored)
+    assert existing(asked) == stored
+    assert existing(absent) == set()
+    assert existing([]) == set()
