@@ -53,6 +53,7 @@ class IngestWorker:
         self._max_records = max_records
         self._on_applied = on_applied
         self._cache = cache
+        self._cache_counted = (0, 0, 0)
         # Without a registry from the composition root, count into one of our own.
         self._metrics = metrics if metrics is not None else IngestMetrics(CollectorRegistry())
         self.applied = 0
@@ -130,8 +131,19 @@ class IngestWorker:
             ignored=len(records) - len(letters) - applied,
             seconds=time.perf_counter() - started,
         )
+        if self._cache is not None:
+            self._count_cache(self._cache)
         if self._on_applied is not None:
             self._on_applied.set()
+
+    def _count_cache(self, cache: AggregateCache) -> None:
+        hits, misses, forgotten = self._cache_counted
+        self._metrics.cache_used(
+            hits=cache.hits - hits,
+            misses=cache.misses - misses,
+            forgotten=cache.evicted_for_others - forgotten,
+        )
+        self._cache_counted = (cache.hits, cache.misses, cache.evicted_for_others)
 
     def run_once(self, timeout_s: float = 0.5) -> int:
         batches = self._consumer.poll(timeout_s, self._max_records)

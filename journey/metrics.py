@@ -72,6 +72,19 @@ class IngestMetrics:
             ["topic"],
             registry=registry,
         )
+        self._cache_lookups = Counter(
+            "journey_ingest_cache_lookups",
+            "Aggregate lookups of the ingest's aggregate cache: hit (answered from memory,"
+            " including ids known to have no events) or miss (asked the store).",
+            ["result"],
+            registry=registry,
+        )
+        self._cache_forgotten = Counter(
+            "journey_ingest_cache_forgotten",
+            "Cached aggregates forgotten before a batch because another writer (the clock"
+            " timer, another group member) changed them.",
+            registry=registry,
+        )
 
     def batch_stored(
         self, topic: str, *, applied: int, refused: int, ignored: int, seconds: float
@@ -83,6 +96,11 @@ class IngestMetrics:
 
     def dead_lettered(self, topic: str, count: int) -> None:
         self._dead_letters.labels(topic=topic).inc(count)
+
+    def cache_used(self, *, hits: int, misses: int, forgotten: int) -> None:
+        self._cache_lookups.labels(result="hit").inc(hits)
+        self._cache_lookups.labels(result="miss").inc(misses)
+        self._cache_forgotten.inc(forgotten)
 
 
 def status_class(status: int) -> str:

@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from api.main import create_api
 from journey.bootstrap import Runtime
-from journey.log.base import OutgoingRecord
+from journey.log.base import OutgoingRecord, TopicPartition
 from tests.factories import contact_opened, unique
 from tests.integration.drive import ingest_everything, project_everything
 from tests.integration.test_deadletters_cli import run, run_cli
@@ -131,3 +131,33 @@ def test_metrics_count_applied_refused_and_ignored_records(runtime: Runtime) -> 
     ledger = frozenset({("projection", "complaint_ledger")})
     assert got[("journey_projection_position", ledger)] == head
     assert got[("journey_projection_lag", ledger)] == 0
+
+
+def test_metrics_count_the_aggregate_cache_of_the_ingest(runtime: Runtime) -> None:
+    """A second batch that joins a case the first batch opened finds the case in memory."""
+    topic = runtime.topics.for_type("contact.opened")
+    customer = unique("cust-")
+    first = contact_opened(customer_id=customer, contact_id=unique("contact-"))
+    joining = contact_opened(
+        customer_id=customer, contact_id=unique("contact-"), case_id=first["data"]["contact_id"]
+    )
+    worker = runtime.ingest_worker()  # one worker, one cache, across both batches
+    worker.start()
+    try:
+        with TestClient(create_api(runtime, workers=set())) as client:
+            for body in (first, joining):
+                [placed] = runtime.publisher.publish_many(
+                    [OutgoingRecord(topic, customer.encode(), orjson.dumps(body))]
+                )
+                partition = TopicPartition(placed.topic, placed.partition)
+                for _ in range(300):  # a minute at most: wait for the stored position
+                    if runtime.app.next_offset(partition) > placed.offset:
+                        break
+                    worker.run_once(0.2)
+                else:
+                    pytest.fail(f"{partition} did not pass offset {placed.offset}")
+            got = _samples(client.get("/metrics").text)
+    finally:
+        worker.close()
+    assert got[("journey_ingest_cache_lookups_total", frozenset({("result", "hit")}))] >= 1
+    assert ("journey_ingest_cache_forgotten_total", frozenset()) in got

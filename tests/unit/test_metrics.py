@@ -168,8 +168,13 @@ def test_ingest_counters_and_batch_histograms_render_as_prometheus_text() -> Non
     metrics.batch_stored("t.orders", applied=1, refused=1, ignored=0, seconds=0.001)
     metrics.dead_lettered("t.contacts", 2)
     metrics.dead_lettered("t.orders", 1)
+    metrics.cache_used(hits=7, misses=2, forgotten=0)
+    metrics.cache_used(hits=3, misses=0, forgotten=1)
 
     got = samples(registry)
+    assert got[key("journey_ingest_cache_lookups_total", result="hit")] == 10
+    assert got[key("journey_ingest_cache_lookups_total", result="miss")] == 2
+    assert got[key("journey_ingest_cache_forgotten_total")] == 1
     records = "journey_ingest_records_total"
     assert got[key(records, topic="t.contacts", outcome="applied")] == 8
     assert got[key(records, topic="t.contacts", outcome="refused")] == 2
