@@ -20,14 +20,10 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from typing import Final
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import ApplicationRecorder
-
-ABSENT: Final = None
-"""The entry of an id known to have no stored events."""
 
 _PAGE = 1000
 
@@ -62,10 +58,9 @@ class AggregateCache:
             self.clear()
         self._open = True
         current = self._recorder.max_notification_id() or 0
+        # With nothing seen yet (new, or cleared) there are no entries to check.
         if self._seen is not None and current > self._seen:
             self._forget_others(self._seen, current)
-        elif self._seen is None:
-            self._entries.clear()
         self._seen = current
         self._ours.clear()
 

@@ -19,12 +19,13 @@ from journey.privacy.personal import PersonalData
 A = TypeVar("A", bound=Aggregate)
 
 Handler = Callable[["UnitOfWork", SourceEvent, SourceRef], None]
+"""Applies one source event. A handler that refuses (raises ``DomainError``) must do so
+before any aggregate it touched has triggered an event: check everything, then act."""
+
 MayBeNew = Callable[[SourceEvent], list[UUID]]
 """The ids a creating handler looks up that may not exist yet (``UnitOfWork.get``), so
 that a batch can ask the store about all of them at once. Only a shortcut: an id left
 out is looked up on its own, as before."""
-"""Applies one source event. A handler that refuses (raises ``DomainError``) must do so
-before any aggregate it touched has triggered an event: check everything, then act."""
 
 
 class UnitOfWork:
