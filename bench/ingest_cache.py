@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import os
 import secrets
 import shutil
 import sys
@@ -32,10 +31,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
-from psycopg import sql
-
 from bench.events import SourceRecord, stream
+from bench.ingest import Postgres
 from bench.machine import describe
 from domain.provenance import SourceRef
 from journey.aggregate_cache import AggregateCache
@@ -78,43 +75,37 @@ def by_partition(records: list[SourceRecord]) -> list[list[SourceRecord]]:
 
 
 @contextmanager
-def application(store: str) -> Iterator[JourneyApplication]:
-    """A fresh event store built by the composition root."""
+def application(postgres: Postgres | None) -> Iterator[JourneyApplication]:
+    """A fresh event store built by the composition root: PostgreSQL (a schema of its
+    own, dropped afterwards) if given, else SQLite."""
     folder = Path(tempfile.mkdtemp(prefix="bench-cache-"))
     values: dict[str, object] = {"data_dir": folder, "workers": set()}
     schema = f"bench_cache_{uuid.uuid4().hex[:8]}"
-    if store == "postgres":
+    if postgres is not None:
         values |= {
             "store_backend": "postgres",
-            "postgres_host": os.environ["JOURNEY_TEST_POSTGRES_HOST"],
-            "postgres_port": int(os.environ.get("JOURNEY_TEST_POSTGRES_PORT", "5432")),
-            "postgres_db": os.environ["JOURNEY_TEST_POSTGRES_DB"],
-            "postgres_user": os.environ["JOURNEY_TEST_POSTGRES_USER"],
-            "postgres_password": os.environ["JOURNEY_TEST_POSTGRES_PASSWORD"],
+            "postgres_host": postgres.host,
+            "postgres_port": postgres.port,
+            "postgres_db": postgres.db,
+            "postgres_user": postgres.user,
+            "postgres_password": postgres.password,
             "postgres_schema": schema,
             "master_key": base64.b64encode(secrets.token_bytes(32)).decode(),
         }
-    settings = Settings.model_validate(values)
-    runtime = build(settings)
+    runtime = build(Settings.model_validate(values))
     try:
         yield runtime.app
     finally:
         runtime.close()
         shutil.rmtree(folder, ignore_errors=True)
-        if store == "postgres":
-            with psycopg.connect(
-                host=settings.postgres_host,
-                port=settings.postgres_port,
-                dbname=settings.postgres_db,
-                user=settings.postgres_user,
-                password=os.environ["JOURNEY_TEST_POSTGRES_PASSWORD"],
-                autocommit=True,
-            ) as conn:
-                conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+        if postgres is not None:
+            postgres.drop_schemas([schema])
 
 
-def measure(store: str, parts: list[list[SourceRecord]], batch: int, cached: bool) -> Result:
-    with application(store) as app:
+def measure(
+    store: str, postgres: Postgres | None, parts: list[list[SourceRecord]], batch: int, cached: bool
+) -> Result:
+    with application(postgres if store == "postgres" else None) as app:
         cache = AggregateCache(app.process_recorder, 20_000) if cached else None
         loads = 0
         original = app.repository.get
@@ -159,8 +150,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     batches = [int(b) for b in args.batches.split(",")]
     stores = args.stores.split(",")
+    postgres = Postgres.from_env() if "postgres" in stores else None
+    if "postgres" in stores and postgres is None:
+        print(
+            "--stores postgres needs JOURNEY_TEST_POSTGRES_HOST (as in make test)", file=sys.stderr
+        )
+        return 2
     print("ingest store side, uncached (baseline) against cached, same stream, one run")
-    for line in describe("(not used)", "PostgreSQL" if "postgres" in stores else "(not used)"):
+    for line in describe("(not used)", postgres.version() if postgres else "(not used)"):
         print(line)
     records = stream(args.events, args.seed)
     parts = by_partition(records)
@@ -175,8 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     print("-" * len(header))
     for store in stores:
         for batch in batches:
-            base = measure(store, parts, batch, cached=False)
-            with_cache = measure(store, parts, batch, cached=True)
+            base = measure(store, postgres, parts, batch, cached=False)
+            with_cache = measure(store, postgres, parts, batch, cached=True)
             if with_cache.stored != base.stored:
                 print(f"stored {with_cache.stored} events, uncached {base.stored}", file=sys.stderr)
                 return 1
