@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import cache
 from itertools import pairwise
@@ -33,17 +33,7 @@ from journey.log.base import TopicPartition
 from journey.simulator.config import SimConfig
 from journey.simulator.stream import simulate
 from tests.unit.conftest import make_app
-from tests.unit.test_ingest_application import Contact, batch, load
-
-PARTITION = TopicPartition("journey.contacts", 0)
-Batch = list[tuple[SourceRef, SourceEvent]]
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[JourneyApplication]:
-    application = make_app(tmp_path)
-    yield application
-    application.close()
+from tests.unit.test_ingest_application import PARTITION, Batch, Contact, batch, load
 
 
 def cache_of(app: JourneyApplication, maxsize: int = 1000) -> AggregateCache:
