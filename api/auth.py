@@ -23,10 +23,10 @@ from fastapi.params import Depends as DependsParam
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from adapters.security import Principal, Role, sees_clear_personal_data
 from api.deps import RuntimeDep
 from api.errors import ApiError
 from api.schemas import ErrorOut
-from journey.security import Principal, Role, sees_clear_personal_data
 
 PUBLIC_PATHS = frozenset(
     {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}

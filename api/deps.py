@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
+from adapters.sourcelog.base import Coordinates
 from api.errors import ApiError
+from application.consistency import wait_for_positions
 from journey.bootstrap import Runtime
-from journey.consistency import wait_for_positions
-from journey.log.base import Coordinates
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -8,12 +8,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from adapters.sourcelog.base import LogUnavailable
+from application.audit import AsOfOutOfRange, WhatIfScope
+from application.consistency import NotYetConsistent
+from contracts.envelope import InvalidEvent
 from domain.errors import DomainError, NotFound
 from domain.policy import UnknownPolicy
-from journey.audit import AsOfOutOfRange, WhatIfScope
-from journey.consistency import NotYetConsistent
-from journey.envelope import InvalidEvent
-from journey.log.base import LogUnavailable
 
 logger = logging.getLogger(__name__)
 

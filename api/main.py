@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from adapters.metrics import http_metrics
 from api import errors
 from api.middleware import BodyGuard, RequestContext, document_answers
 from api.routes import (
@@ -23,9 +24,8 @@ from api.routes import (
     metrics,
     privacy,
 )
-from consumers.status import StallWatch
+from application.status import StallWatch
 from journey.bootstrap import Runtime
-from journey.metrics import http_metrics
 from journey.settings import WorkerName
 
 

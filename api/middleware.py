@@ -26,9 +26,9 @@ from starlette.datastructures import Headers
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from adapters.logformat import ACCESS_LOGGER, bind_request_id, unbind_request_id
+from adapters.metrics import UNMATCHED_ROUTE, HttpMetrics
 from api.errors import error_response, internal_error
-from journey.logs import ACCESS_LOGGER, bind_request_id, unbind_request_id
-from journey.metrics import UNMATCHED_ROUTE, HttpMetrics
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger(ACCESS_LOGGER)

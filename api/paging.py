@@ -43,7 +43,7 @@ def page_after(
 
 
 def explain_page(answer: dict[str, Any], after: int | None, limit: int) -> ExplainOut:
-    """An explanation (``journey.explain.explanation``) as one bounded page of its events,
+    """An explanation (``application.explain.explanation``) as one bounded page of its events,
     by notification id; ``count`` stays the whole count."""
     events, next_after = page_after(answer["events"], _notification, after, limit)
     return ExplainOut.model_validate({**answer, "events": events, "next_after": next_after})

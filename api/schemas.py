@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from journey.security import Role
+from adapters.security import Role
 
 
 class ProblemOut(BaseModel):

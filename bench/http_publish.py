@@ -44,15 +44,15 @@ import orjson
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.errors import KafkaError
 
+from adapters.sourcelog.base import TopicPartition
+from adapters.topics import Topics
 from bench import machine, memory, streamfile
 from bench.cpu import Snapshot, Usage
 from bench.events import SourceRecord
 from bench.http_load import API_KEY_ENV, percentile, write_values
 from bench.ingest import BenchError, settings_of
 from journey.bootstrap import build, build_log
-from journey.log.base import TopicPartition
 from journey.settings import Settings
-from journey.topics import Topics
 
 READY_TIMEOUT_S = 90.0
 
@@ -129,7 +129,7 @@ class Run:
 
 
 def _producer(kafka: str) -> KafkaProducer:
-    """The project's publisher's configuration (``journey/log/kafka.py:KafkaPublisher``)."""
+    """The project's publisher's configuration (``adapters/sourcelog/kafka.py:KafkaPublisher``)."""
     return KafkaProducer(
         bootstrap_servers=kafka,
         client_id="bench-raw-producer",

@@ -52,15 +52,15 @@ from kafka import KafkaAdminClient, KafkaConsumer
 from kafka import TopicPartition as KafkaTopicPartition
 from kafka.errors import KafkaError
 
+from adapters.sourcelog.base import Log, OutgoingRecord, TopicPartition
+from adapters.topics import Topics
+from application.service import JourneyApplication
 from bench import machine, memory, streamfile
 from bench.cpu import Snapshot, Usage
 from bench.events import SourceRecord, mix
 from bench.report import Figure, Ratio, ceiling, profile_summary, ratio, table
-from journey.application import JourneyApplication
 from journey.bootstrap import build, build_log
-from journey.log.base import Log, OutgoingRecord, TopicPartition
 from journey.settings import Settings
-from journey.topics import Topics
 
 PHASES = ("raw", "sqlite", "postgres", "group-postgres", "group-sqlite")
 PHASE_STORES = ("postgres", "sqlite")

@@ -31,15 +31,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from adapters.sourcelog.base import TopicPartition
+from application.aggregate_cache import AggregateCache
+from application.service import JourneyApplication
 from bench.events import SourceRecord, stream
 from bench.ingest import Postgres
 from bench.machine import describe
+from contracts.envelope import decode
 from domain.provenance import SourceRef
-from journey.aggregate_cache import AggregateCache
-from journey.application import JourneyApplication
 from journey.bootstrap import build
-from journey.envelope import decode
-from journey.log.base import TopicPartition
 from journey.settings import Settings
 
 PARTITIONS = 6

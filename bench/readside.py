@@ -39,6 +39,7 @@ from pathlib import Path
 from random import Random
 from typing import Any
 
+from adapters.readstore import ReadStore
 from bench import machine
 from bench.cpu import Snapshot, Usage
 from bench.readside_queries import (
@@ -55,7 +56,6 @@ from bench.readside_queries import (
 from bench.readside_store import Manifest, fill, settings_for, stored_event_width, stored_mix
 from bench.report import profile_summary
 from journey.bootstrap import Runtime, build
-from journey.readstore import ReadStore
 from projections.base import Projection
 from projections.ledger import ComplaintLedger
 from projections.rebuild import rebuild, without_cycle_collection
@@ -243,7 +243,7 @@ def workloads_for(
             reps // 2,
         )
     else:
-        notes.append("case history: skipped (no journey.audit.Auditor)")
+        notes.append("case history: skipped (no application.audit.Auditor)")
     return work, notes
 
 

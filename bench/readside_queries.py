@@ -173,18 +173,18 @@ def read_models(runtime: Runtime, wanted: Sequence[str]) -> ReadModels:
     models.auditor = getattr(runtime, "auditor", None)
     if models.auditor is None:
         try:
-            from journey.audit import Auditor
+            from application.audit import Auditor
             from projections.audit_chain import AuditChain
 
             chain = AuditChain(runtime.read_store, runtime.app.recorder, runtime.app.mapper)
             models.auditor = Auditor(runtime.app, chain)
             models.notes.append(
-                "history: Runtime has no auditor yet; measured with journey.audit.Auditor"
+                "history: Runtime has no auditor yet; measured with application.audit.Auditor"
                 " built over the runtime's application"
             )
         except Exception as error:
             models.notes.append(
-                f"history: no journey.audit.Auditor ({type(error).__name__}: {error})"
+                f"history: no application.audit.Auditor ({type(error).__name__}: {error})"
                 " — its figures are skipped"
             )
     return models

@@ -2,7 +2,7 @@
 stream, then reused while nothing it depends on changes.
 
 The fill goes through the application exactly as the ingest does after a poll
-(``journey.envelope.decode`` of each record's bytes, ``JourneyApplication.prepare_batch``
+(``contracts.envelope.decode`` of each record's bytes, ``JourneyApplication.prepare_batch``
 per log partition, ``commit()`` of the new events with the partition's next offset), only
 without Kafka: records are assigned to the six partitions of their topic by their key, in
 event-time order, 2,000 at a time. It stops after the first commit that brings the
@@ -33,16 +33,16 @@ from importlib import metadata
 from pathlib import Path
 from typing import IO
 
+from adapters.sourcelog.base import TopicPartition
+from adapters.topics import Topics
+from application.service import JourneyApplication
 from bench.events import SourceRecord
 from bench.readside_events import LONG_CASE_REF, readside_stream
+from contracts.envelope import SourceEvent, decode
 from domain.case import Case
 from domain.provenance import SourceRef
-from journey.application import JourneyApplication
 from journey.bootstrap import event_store_env
-from journey.envelope import SourceEvent, decode
-from journey.log.base import TopicPartition
 from journey.settings import Settings
-from journey.topics import Topics
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / ".run" / "bench" / "readside"
@@ -52,10 +52,10 @@ INPUTS = (
     "bench/events.py",
     "bench/readside_events.py",
     "domain",
-    "journey/application.py",
-    "journey/envelope.py",
-    "journey/contracts",
-    "journey/handlers",
+    "application/service.py",
+    "contracts/envelope.py",
+    "contracts/schemas",
+    "application/handlers",
 )
 PARTITIONS = 6
 CHUNK = 2000

@@ -19,8 +19,8 @@ from typing import Any
 
 import orjson
 
-from journey.contracts.customers import Personal
-from journey.log.base import (
+from adapters.privacy.tokens import ERASED
+from adapters.sourcelog.base import (
     Coordinates,
     Headers,
     Log,
@@ -30,7 +30,7 @@ from journey.log.base import (
     Record,
     TopicPartition,
 )
-from journey.privacy.tokens import ERASED
+from contracts.schemas.customers import Personal
 
 MASK = "***"
 PERSONAL_FIELDS = frozenset(Personal.model_fields)

@@ -18,13 +18,13 @@ from datetime import UTC, datetime, timedelta
 from eventsourcing.persistence import IntegrityError
 from prometheus_client import CollectorRegistry
 
+from adapters.metrics import IngestMetrics
+from adapters.sourcelog.base import LogConsumer, Record, TopicPartition
+from application.aggregate_cache import AggregateCache
+from application.service import JourneyApplication
 from consumers.deadletters import DeadLetter, DeadLetterSink
+from contracts.envelope import InvalidEvent, SourceEvent, decode
 from domain.provenance import SourceRef
-from journey.aggregate_cache import AggregateCache
-from journey.application import JourneyApplication
-from journey.envelope import InvalidEvent, SourceEvent, decode
-from journey.log.base import LogConsumer, Record, TopicPartition
-from journey.metrics import IngestMetrics
 
 logger = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 
 from eventsourcing.persistence import IntegrityError
 
+from application.service import JourneyApplication
 from domain.policy import POLICIES
-from journey.application import JourneyApplication
 from projections.deadlines import DeadlineIndex
 
 logger = logging.getLogger(__name__)

@@ -12,26 +12,26 @@ from datetime import timedelta
 
 from prometheus_client import CollectorRegistry
 
+from adapters.metrics import IngestMetrics, StatusCollector
+from adapters.privacy.keys import StoredCustomerKeys
+from adapters.privacy.master import load_master_key
+from adapters.privacy.personal import PersonalData
+from adapters.readstore import PostgresReadStore, ReadStore, SQLiteReadStore
+from adapters.security.access_log import AccessLog
+from adapters.security.apikeys import ApiKeys
+from adapters.security.ratelimit import RateLimiter
+from adapters.sourcelog.base import Log, LogPublisher
+from adapters.topics import Topics
+from application.aggregate_cache import AggregateCache
+from application.audit import Auditor
+from application.erasure import ErasureReceipt, erase_customer
+from application.rebuilds import RebuildJobs
+from application.service import JourneyApplication
+from application.status import Status, read_status
 from consumers.deadletters import DeadLetterSink, StoredDeadLetter, read_dead_letters
 from consumers.ingest import IngestWorker
-from consumers.status import Status, read_status
 from consumers.timer import ClockTimer, wall_clock
-from journey.aggregate_cache import AggregateCache
-from journey.application import JourneyApplication
-from journey.audit import Auditor
-from journey.erasure import ErasureReceipt, erase_customer
-from journey.log.base import Log, LogPublisher
-from journey.metrics import IngestMetrics, StatusCollector
-from journey.privacy.keys import StoredCustomerKeys
-from journey.privacy.master import load_master_key
-from journey.privacy.personal import PersonalData
-from journey.readstore import PostgresReadStore, ReadStore, SQLiteReadStore
-from journey.rebuilds import RebuildJobs
-from journey.security.access_log import AccessLog
-from journey.security.apikeys import ApiKeys
-from journey.security.ratelimit import RateLimiter
 from journey.settings import Settings, WorkerName
-from journey.topics import Topics
 from projections.audit_chain import AuditChain
 from projections.base import Projection
 from projections.customer360 import Customer360
@@ -39,16 +39,17 @@ from projections.deadlines import DeadlineIndex
 from projections.kpis import KpiCounters
 from projections.ledger import ComplaintLedger
 from projections.runner import NotificationReader, ProjectionRunner
+from tools.importers.pipeline import Outlet
 
 logger = logging.getLogger(__name__)
 
 
 def build_log(settings: Settings) -> Log:
     if settings.log_backend == "kafka":
-        from journey.log.kafka import KafkaLog
+        from adapters.sourcelog.kafka import KafkaLog
 
         return KafkaLog(settings.kafka_bootstrap)
-    from journey.log.embedded import EmbeddedLog
+    from adapters.sourcelog.embedded import EmbeddedLog
 
     return EmbeddedLog(settings.data_dir / "log.sqlite")
 
@@ -164,6 +165,15 @@ class Runtime:
             self._publisher = self.log.publisher()
         return self._publisher
 
+    def outlet(self) -> Outlet:
+        """Where importers publish, with the API's validation limits."""
+        return Outlet(
+            publisher=self.publisher,
+            topics=self.topics,
+            max_future=timedelta(seconds=self.settings.max_future_skew_s),
+            max_record_bytes=self.settings.max_record_bytes,
+        )
+
     def create_topics(self) -> list[str]:
         admin = self.log.admin()
         try:
@@ -201,7 +211,7 @@ class Runtime:
     def erase_customer(
         self, customer_id: str, requested_by: str, reason: str | None = None
     ) -> ErasureReceipt:
-        """Log the customer's erasure request, then delete their key (journey.erasure)."""
+        """Log the customer's erasure request, then delete their key (application.erasure)."""
         return erase_customer(
             app=self.app,
             publisher=self.publisher,

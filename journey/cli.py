@@ -13,6 +13,11 @@ from collections.abc import Sequence
 import orjson
 from pydantic import ValidationError
 
+from adapters.logformat import configure_logging
+from adapters.privacy.master import MasterKeyMissing
+from adapters.security import ROLES
+from adapters.security.startup import NoAdminKey, keys_at_start
+from adapters.sourcelog.base import Coordinates
 from consumers.deadletters import (
     replay,
     select,
@@ -20,11 +25,6 @@ from consumers.deadletters import (
 from domain.errors import NotFound
 from journey import cli_data
 from journey.bootstrap import Runtime, build
-from journey.log.base import Coordinates
-from journey.logs import configure_logging
-from journey.privacy.master import MasterKeyMissing
-from journey.security import ROLES
-from journey.security.startup import NoAdminKey, keys_at_start
 from journey.settings import Settings
 
 
@@ -218,7 +218,7 @@ def _deadletters_replay(runtime: Runtime, args: argparse.Namespace) -> int:
 
 
 def _catalog(_: argparse.Namespace) -> int:
-    from journey.catalog_doc import render
+    from contracts.catalogue import render
 
     print(render())
     return 0

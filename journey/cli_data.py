@@ -20,9 +20,9 @@ import orjson
 from pydantic import ValidationError
 
 from journey.bootstrap import Runtime, build
-from journey.importers import KINDS, ImportFailed, TextProgress, run_import
 from journey.settings import Settings
-from journey.simulator import DEFAULT_START, SimConfig, SimSummary, simulate
+from tools.importers import KINDS, ImportFailed, TextProgress, run_import
+from tools.simulator import DEFAULT_START, SimConfig, SimSummary, simulate
 
 BATCH = 2000
 """Records per ``publish_many`` call."""
@@ -67,7 +67,7 @@ def _import(runtime: Runtime, args: argparse.Namespace) -> int:
     runtime.create_topics()
     progress = TextProgress(f"import {args.kind}")
     try:
-        summary = run_import(runtime, args.kind, args.data, args.limit, progress)
+        summary = run_import(runtime.outlet(), args.kind, args.data, args.limit, progress)
     except ImportFailed as error:
         print(f"journey import: {error}", file=sys.stderr)
         return 1

@@ -51,7 +51,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification, StoredEvent
 
-from journey.readstore import Cursor, ReadStore
+from adapters.readstore import Cursor, ReadStore
 from projections.base import POSITIONS_DDL
 
 logger = logging.getLogger(__name__)

@@ -62,6 +62,7 @@ from typing import Any
 
 import orjson
 
+from adapters.readstore import Cursor
 from domain.aggregate import is_fact
 from domain.callback import Callback
 from domain.case import Case
@@ -70,7 +71,6 @@ from domain.customer import Customer
 from domain.order import Order
 from domain.returns import ReturnRequest
 from domain.survey import Survey
-from journey.readstore import Cursor
 from projections.base import Index, Notified, Projection, select_in
 
 # -- R-CUS-05 thresholds: the one place they are defined --------------------------------------

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from adapters.readstore import Cursor
 from domain.aggregate import JourneyAggregate, is_fact
-from journey.readstore import Cursor
 from projections.base import Index, Projection
 
 _CLOSING = (

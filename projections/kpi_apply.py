@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from adapters.readstore import Row
 from domain.aggregate import JourneyAggregate
 from domain.case import Case
 from domain.contact import Contact
@@ -25,7 +26,6 @@ from domain.ids import aggregate_id
 from domain.order import Order
 from domain.returns import ReturnRequest
 from domain.survey import Survey
-from journey.readstore import Row
 from projections import kpi_metrics as m
 from projections.kpi_work import OWNER_COLUMNS, Work
 
@@ -51,7 +51,7 @@ def day_of(at: datetime) -> str:
 
 
 def evidence(work: Work, nid: int, event: Any) -> Row:
-    """The event a fact is made of, as ``journey.explain`` describes stored events."""
+    """The event a fact is made of, as ``application.explain`` describes stored events."""
     occurred = getattr(event, "occurred_at", None)
     source = getattr(event, "source", None)
     return {

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from uuid import UUID
 
-from journey.readstore import Cursor, Row
+from adapters.readstore import Cursor, Row
 from projections.base import select_in
 from projections.kpi_metrics import LABELS
 

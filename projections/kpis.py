@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from journey.readstore import Cursor, Row
+from adapters.readstore import Cursor, Row
 from projections import kpi_metrics as m
 from projections.base import Index, Notified, Projection
 from projections.kpi_anomalies import CONSECUTIVE_DAYS, Daily, anomalies

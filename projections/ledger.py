@@ -29,13 +29,13 @@ from typing import Any, Literal
 
 import orjson
 
+from adapters.readstore import Cursor, Row
 from domain.aggregate import Fact, JourneyAggregate
 from domain.case import Case
 from domain.contact import Contact
 from domain.ids import aggregate_id
 from domain.returns import ReturnRequest
 from domain.survey import Survey
-from journey.readstore import Cursor, Row
 from projections.base import Index, Notified, Projection, select_in
 
 REPEAT_WINDOW = timedelta(days=30)  # R-CMP-07

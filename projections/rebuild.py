@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from journey.readstore import Cursor
+from adapters.readstore import Cursor
 from projections.base import Notified, Projection
 from projections.runner import NotificationReader
 

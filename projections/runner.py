@@ -18,7 +18,7 @@ from typing import Any, Protocol, cast
 from eventsourcing.persistence import Mapper, Notification, ProcessRecorder, find_id_convertor
 from eventsourcing.utils import resolve_topic
 
-from journey.application import FastJSONTranscoder
+from adapters.transcoding import FastJSONTranscoder
 from projections.base import Notified, Projection
 
 logger = logging.getLogger(__name__)

@@ -8,6 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
+from adapters.security.access_log import MAX_PAGE
+from adapters.security.apikeys import KeyInfo
 from api.auth import ProtectedRoute, Roles
 from api.deps import RuntimeDep
 from api.errors import ApiError
@@ -20,8 +22,6 @@ from api.schemas import (
     KeyListOut,
     KeyOut,
 )
-from journey.security.access_log import MAX_PAGE
-from journey.security.apikeys import KeyInfo
 
 router = APIRouter(
     prefix="/v1/admin",

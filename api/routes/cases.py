@@ -14,7 +14,7 @@ from api.deps import Consistent, RuntimeDep
 from api.errors import ApiError
 from api.paging import MAX_ITEMS, After, Limit, page_after
 from api.schemas import ErrorOut, HistoryOut, VerifyOut
-from journey.audit import parse_as_of
+from application.audit import parse_as_of
 
 router = APIRouter(prefix="/v1", tags=["auditors"], route_class=ProtectedRoute)
 AUDITORS = Roles("auditor", "admin")

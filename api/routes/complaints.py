@@ -19,8 +19,8 @@ from api.deps import Consistent, RuntimeDep
 from api.errors import ApiError
 from api.paging import MAX_ITEMS, After, Limit, explain_page
 from api.schemas import ComplaintOut, ComplaintPageOut, ErrorOut, ExplainOut
+from application.explain import explanation
 from domain.ids import aggregate_id
-from journey.explain import explanation
 from projections.ledger import ComplaintLedger, LedgerFilter, SortKey
 
 router = APIRouter(prefix="/v1", tags=["analysts"], route_class=ProtectedRoute)

@@ -8,14 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
+from adapters.privacy.personal import present_profile
+from adapters.security import sees_clear_personal_data
 from api.auth import CallerDep, ProtectedRoute, RecordsAccess, Roles
 from api.deps import Consistent, RuntimeDep
 from api.errors import ApiError
 from api.paging import MAX_ITEMS, After, Limit, explain_page
 from api.schemas import ErrorOut, ExplainOut
-from journey.explain import explanation
-from journey.privacy.personal import present_profile
-from journey.security import sees_clear_personal_data
+from application.explain import explanation
 
 router = APIRouter(prefix="/v1", tags=["analysts"], route_class=ProtectedRoute)
 READERS = Roles("analyst", "auditor", "admin")

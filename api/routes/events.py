@@ -8,11 +8,11 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
+from adapters.publishing import record_of
 from api.auth import ProtectedRoute, Roles
 from api.deps import RuntimeDep
 from api.schemas import AcceptedListOut, AcceptedOut, ErrorOut
-from journey.envelope import InvalidEvent, Problem, SourceEvent, envelope_json_schema, validate
-from journey.publishing import record_of
+from contracts.envelope import InvalidEvent, Problem, SourceEvent, envelope_json_schema, validate
 
 router = APIRouter(prefix="/v1", tags=["channels"], route_class=ProtectedRoute)
 

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from api.deps import RuntimeDep
-from consumers.status import StallWatch
+from application.status import StallWatch
 from journey.bootstrap import Runtime
 
 router = APIRouter(tags=["operations"])

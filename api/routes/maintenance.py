@@ -12,8 +12,8 @@ from api.auth import ProtectedRoute, Roles
 from api.deps import RuntimeDep
 from api.errors import ApiError
 from api.schemas import ErrorOut
+from application.rebuilds import AlreadyRebuilding, RebuildJob, UnknownReadModel
 from journey.bootstrap import Runtime
-from journey.rebuilds import AlreadyRebuilding, RebuildJob, UnknownReadModel
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=ProtectedRoute)
 ADMIN = Roles("admin")

@@ -3,8 +3,8 @@ partition and read model read from the log and the store on each scrape."""
 
 from fastapi import APIRouter, Response
 
+from adapters.metrics import CONTENT_TYPE, render
 from api.deps import RuntimeDep
-from journey.metrics import CONTENT_TYPE, render
 
 router = APIRouter(tags=["operations"])
 """Open without a key (api.auth.PUBLIC_PATHS): scrapers hold no key."""

@@ -12,8 +12,8 @@ from unittest.mock import patch
 import pytest
 from pydantic import SecretStr
 
+from adapters.sourcelog.base import OutgoingRecord, TopicPartition
 from journey.bootstrap import Runtime, build
-from journey.log.base import OutgoingRecord, TopicPartition
 from journey.settings import Settings
 from tests.conftest import PostgresServer
 

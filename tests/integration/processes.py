@@ -35,10 +35,10 @@ import orjson
 import pytest
 from kafka import KafkaAdminClient
 
+from adapters.sourcelog.base import Coordinates, OutgoingRecord, Record, TopicPartition
+from application.service import JourneyApplication
 from domain.aggregate import is_fact
-from journey.application import JourneyApplication
 from journey.bootstrap import Runtime, build
-from journey.log.base import Coordinates, OutgoingRecord, Record, TopicPartition
 from journey.settings import Settings
 from tests.conftest import PostgresServer
 from tests.factories import unique

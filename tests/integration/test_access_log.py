@@ -11,9 +11,9 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
+from adapters.sourcelog.base import OutgoingRecord
 from api.main import create_api
 from journey.bootstrap import Runtime
-from journey.log.base import OutgoingRecord
 from tests.factories import contact_opened, unique
 from tests.integration.drive import ingest_everything, project_everything
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import orjson
 
+from adapters.sourcelog.base import OutgoingRecord
 from journey.bootstrap import Runtime
-from journey.log.base import OutgoingRecord
 from tests.factories import unique
 from tests.integration.drive import ingest_everything, project_everything
 from tests.integration.processes import dead_letters, source_coordinates, stored_facts

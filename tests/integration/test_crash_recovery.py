@@ -38,8 +38,8 @@ from pathlib import Path
 
 import pytest
 
+from adapters.sourcelog.base import Coordinates
 from journey.bootstrap import Runtime
-from journey.log.base import Coordinates
 from tests.factories import unique
 from tests.integration.processes import (
     SCALED_STORES,

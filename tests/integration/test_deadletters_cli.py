@@ -12,10 +12,10 @@ from unittest.mock import patch
 import orjson
 import pytest
 
+from adapters.sourcelog.base import Coordinates, OutgoingRecord, Record, TopicPartition
 from domain.aggregate import is_fact
 from journey.bootstrap import Runtime
 from journey.cli import main
-from journey.log.base import Coordinates, OutgoingRecord, Record, TopicPartition
 from tests.factories import contact_opened, source_event, unique
 from tests.integration.drive import env_of, ingest_everything, until
 

@@ -15,13 +15,13 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
+from adapters.privacy.tokens import ERASED
+from adapters.publishing import record_of
+from adapters.sourcelog.base import OutgoingRecord
 from api.auth import PUBLIC_PATHS
 from api.main import create_api
+from contracts.envelope import validate
 from journey.bootstrap import Runtime
-from journey.envelope import validate
-from journey.log.base import OutgoingRecord
-from journey.privacy.tokens import ERASED
-from journey.publishing import record_of
 from projections.rebuild import rebuild
 from tests.factories import contact_opened, source_event, unique
 from tests.integration.drive import ingest_everything, project_everything

@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import replace
 from uuid import uuid4
 
+from adapters.sourcelog.base import TopicPartition
+from application.existing_ids import existing_ids_of
 from domain.case import Case
 from domain.contact import Contact as ContactAggregate
 from journey.bootstrap import Runtime
-from journey.existing_ids import existing_ids_of
-from journey.log.base import TopicPartition
 from tests.factories import unique
 from tests.unit.test_ingest_application import Contact, batch
 

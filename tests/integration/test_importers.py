@@ -27,13 +27,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from adapters.readstore import Row
 from domain.aggregate import JourneyAggregate
 from domain.case import Case
 from domain.order import Order
 from journey.bootstrap import Runtime
-from journey.importers import ImportSummary, run_import
-from journey.readstore import Row
 from tests.integration.drive import ingest_everything, project_everything
+from tools.importers import ImportSummary, run_import
 
 DATA = Path(
     os.environ.get("JOURNEY_TEST_DATA", Path(__file__).resolve().parents[3] / "shared/data")
@@ -57,7 +57,7 @@ def imported(runtime: Runtime, kind: str, folder: Path, limit: int | None) -> Im
     """Import, then ingest and project everything; nothing may be dead-lettered."""
     calls: list[tuple[int, int]] = []
     summary = run_import(
-        runtime, kind, folder, limit, lambda done, total: calls.append((done, total))
+        runtime.outlet(), kind, folder, limit, lambda done, total: calls.append((done, total))
     )
     assert calls[-1] == (summary.events_published, summary.events_published)
     ingest_everything(runtime)

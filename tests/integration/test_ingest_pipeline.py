@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import orjson
 
+from adapters.sourcelog.base import Record
 from domain.aggregate import is_fact
 from journey.bootstrap import Runtime
-from journey.log.base import Record
 from tests.factories import contact_opened, unique
 from tests.integration.drive import ingest_everything, project_everything, publish, until
 

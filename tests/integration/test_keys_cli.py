@@ -10,9 +10,9 @@ from unittest.mock import patch
 import orjson
 import pytest
 
+from adapters.security import Principal
 from journey.bootstrap import Runtime, build
 from journey.cli import main
-from journey.security import Principal
 from journey.settings import Settings
 from tests.integration.drive import env_of
 

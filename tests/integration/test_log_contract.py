@@ -9,8 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from journey.log.base import Log, LogConsumer, OutgoingRecord, Record, TopicPartition, TopicSpec
-from journey.log.embedded import EmbeddedLog, partition_for
+from adapters.sourcelog.base import (
+    Log,
+    LogConsumer,
+    OutgoingRecord,
+    Record,
+    TopicPartition,
+    TopicSpec,
+)
+from adapters.sourcelog.embedded import EmbeddedLog, partition_for
 from tests.factories import unique
 
 PARTITIONS = 3
@@ -19,7 +26,7 @@ PARTITIONS = 3
 @pytest.fixture(params=["embedded", pytest.param("kafka", marks=pytest.mark.kafka)])
 def log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Log]:
     if request.param == "kafka":
-        from journey.log.kafka import KafkaLog
+        from adapters.sourcelog.kafka import KafkaLog
 
         made: Log = KafkaLog(request.getfixturevalue("kafka_bootstrap"))
     else:

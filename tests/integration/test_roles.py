@@ -13,12 +13,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from adapters.security import ROLES, Role
+from adapters.security.apikeys import parse
+from adapters.security.ratelimit import RateLimiter
 from api.auth import PUBLIC_PATHS, route_roles
 from api.main import create_api
 from journey.bootstrap import Runtime
-from journey.security import ROLES, Role
-from journey.security.apikeys import parse
-from journey.security.ratelimit import RateLimiter
 from tests.factories import contact_opened, unique
 
 BODIES: dict[tuple[str, str], Any] = {

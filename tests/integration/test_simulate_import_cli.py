@@ -26,9 +26,9 @@ from consumers.deadletters import read_dead_letters
 from journey import cli_data
 from journey.bootstrap import Runtime, build
 from journey.settings import Settings
-from journey.simulator import SimConfig, SimRecord, simulate
 from tests.integration.drive import ingest_everything, project_everything
 from tests.integration.test_importers import data_set, ledger
+from tools.simulator import SimConfig, SimRecord, simulate
 
 CONFIG = SimConfig(customers=50, days=30, seed=20261122, bad_rate=0.05)
 

@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from adapters.sourcelog.base import OutgoingRecord, TopicPartition
 from api.main import create_api
 from journey.bootstrap import Runtime
-from journey.log.base import OutgoingRecord, TopicPartition
 from tests.factories import contact_opened, unique
 from tests.integration.drive import ingest_everything, project_everything
 from tests.integration.test_deadletters_cli import run, run_cli

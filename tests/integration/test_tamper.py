@@ -13,8 +13,8 @@ from uuid import UUID
 
 import pytest
 
+from application.audit import Auditor, HistoryDamaged
 from domain.case import Case
-from journey.audit import Auditor, HistoryDamaged
 from journey.bootstrap import Runtime
 from projections.audit_chain import AuditChain, VerifyReport
 from tests.integration.drive import make_runtime, until

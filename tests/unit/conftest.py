@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from journey.application import JourneyApplication
+from application.service import JourneyApplication
 
 
 def make_app(folder: Path) -> JourneyApplication:

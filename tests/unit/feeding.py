@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from adapters.sourcelog.base import TopicPartition
+from application.service import JourneyApplication
+from contracts.envelope import SourceEvent, validate
 from domain.errors import DomainError
 from domain.provenance import SourceRef
-from journey.application import JourneyApplication
-from journey.envelope import SourceEvent, validate
-from journey.log.base import TopicPartition
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 """Validation's 'now': after every event time the tests use."""

@@ -22,18 +22,18 @@ from eventsourcing.persistence import IntegrityError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters.sourcelog.base import TopicPartition
+from application.aggregate_cache import AggregateCache
+from application.handlers import MAY_BE_NEW
+from application.service import JourneyApplication
+from contracts.envelope import SourceEvent, validate
 from domain.aggregate import JourneyAggregate
 from domain.case import Case
 from domain.provenance import SourceRef
-from journey.aggregate_cache import AggregateCache
-from journey.application import JourneyApplication
-from journey.envelope import SourceEvent, validate
-from journey.handlers import MAY_BE_NEW
-from journey.log.base import TopicPartition
-from journey.simulator.config import SimConfig
-from journey.simulator.stream import simulate
 from tests.unit.conftest import make_app
 from tests.unit.test_ingest_application import PARTITION, Batch, Contact, batch, load
+from tools.simulator.config import SimConfig
+from tools.simulator.stream import simulate
 
 
 def cache_of(app: JourneyApplication, maxsize: int = 1000) -> AggregateCache:

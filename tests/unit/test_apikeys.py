@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from journey.readstore import SQLiteReadStore
-from journey.security import ROLES, Principal, sees_clear_personal_data
-from journey.security.apikeys import ApiKeys, parse
-from journey.security.startup import NoAdminKey, keys_at_start
+from adapters.readstore import SQLiteReadStore
+from adapters.security import ROLES, Principal, sees_clear_personal_data
+from adapters.security.apikeys import ApiKeys, parse
+from adapters.security.startup import NoAdminKey, keys_at_start
 
 
 @pytest.fixture

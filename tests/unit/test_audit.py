@@ -16,13 +16,13 @@ from eventsourcing.persistence import StoredEvent
 from hypothesis import given
 from hypothesis import strategies as st
 
+from adapters.readstore import SQLiteReadStore
+from application.audit import AsOfOutOfRange, Auditor, WhatIfScope, parse_as_of, plain
+from application.service import JourneyApplication
 from domain.case import Case
 from domain.contact import Contact
 from domain.errors import NotFound
 from domain.policy import BASELINE, POLICIES, UnknownPolicy
-from journey.application import JourneyApplication
-from journey.audit import AsOfOutOfRange, Auditor, WhatIfScope, parse_as_of, plain
-from journey.readstore import SQLiteReadStore
 from projections.audit_chain import GENESIS, AuditChain, Link, VerifyReport, compare, link
 from tests.unit.feeding import PARTITION, Feed, source
 

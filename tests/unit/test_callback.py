@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
+from application.service import JourneyApplication
+from contracts.envelope import InvalidEvent, SourceEvent
+from contracts.schemas import engagement, orders
 from domain.aggregate import LateFact, outcomes_under
 from domain.callback import Callback, CallbackEnded, CallbackExists, CallbackRuleViolated
 from domain.errors import NotFound
 from domain.policy import BASELINE, policy_in_force
 from domain.provenance import SourceRef
-from journey.application import JourneyApplication
-from journey.contracts import engagement, orders
-from journey.envelope import InvalidEvent, SourceEvent
 from tests.unit import feeding
 from tests.unit.feeding import Feed
 

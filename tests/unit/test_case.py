@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from application.service import JourneyApplication
 from domain.aggregate import LateFact, is_fact
 from domain.case import Case, CaseMismatch, CaseRuleViolated
 from domain.clocks import Outcome
@@ -18,7 +19,6 @@ from domain.errors import DomainError, NotFound
 from domain.ids import aggregate_id
 from domain.policy import BASELINE
 from domain.provenance import SourceRef
-from journey.application import JourneyApplication
 from tests.unit.test_contact import Journey, opened
 
 CHINA = timezone(timedelta(hours=8))

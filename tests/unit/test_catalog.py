@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from journey.catalog_doc import example_envelope, render
-from journey.contracts import CATALOG, latest_version
-from journey.envelope import validate
-from journey.handlers import HANDLERS
-from journey.topics import FAMILIES, Topics
+from adapters.topics import FAMILIES, Topics
+from application.handlers import HANDLERS
+from contracts.catalogue import example_envelope, render
+from contracts.envelope import validate
+from contracts.schemas import CATALOG, latest_version
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 EXAMPLES = [
@@ -55,7 +55,7 @@ def test_every_type_goes_to_its_familys_topic() -> None:
 
 
 def test_every_version_below_the_latest_has_an_upcast() -> None:
-    from journey.contracts import UPCASTS
+    from contracts.schemas import UPCASTS
 
     for event_type, versions in CATALOG.items():
         for version in versions:

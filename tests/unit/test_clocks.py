@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from application.service import JourneyApplication
 from domain.aggregate import JourneyAggregate, outcomes_under
 from domain.case import Case
 from domain.clocks import (
@@ -29,7 +30,6 @@ from domain.clocks import (
 from domain.contact import Contact
 from domain.policy import BASELINE, POLICIES, policy_in_force, policy_named
 from domain.provenance import SourceRef
-from journey.application import JourneyApplication
 
 CHINA = timezone(timedelta(hours=8))
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=CHINA)

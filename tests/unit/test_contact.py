@@ -11,6 +11,10 @@ from typing import Any
 
 import pytest
 
+from adapters.sourcelog.base import TopicPartition
+from application.service import JourneyApplication, PendingBatch
+from contracts.envelope import SourceEvent, validate
+from contracts.schemas import latest_version
 from domain.aggregate import LateFact, is_fact
 from domain.case import Case, CaseMismatch
 from domain.clocks import Outcome
@@ -18,10 +22,6 @@ from domain.contact import Contact, ContactEnded, UnverifiedIdentity
 from domain.errors import DomainError, NotFound
 from domain.policy import BASELINE
 from domain.provenance import SourceRef
-from journey.application import JourneyApplication, PendingBatch
-from journey.contracts import latest_version
-from journey.envelope import SourceEvent, validate
-from journey.log.base import TopicPartition
 
 CHINA = timezone(timedelta(hours=8))
 OPENED_AT = datetime(2026, 3, 2, 10, 0, tzinfo=CHINA)  # a Monday, inside phone hours

@@ -13,6 +13,10 @@ from typing import Any
 import pytest
 
 import domain.policy
+from adapters.sourcelog.base import TopicPartition
+from application.service import JourneyApplication, PendingBatch
+from contracts.envelope import InvalidEvent, SourceEvent, validate
+from contracts.schemas.customers import SCHEMAS
 from domain.aggregate import LateFact
 from domain.customer import (
     AlreadyRegistered,
@@ -26,10 +30,6 @@ from domain.errors import DomainError, NotFound
 from domain.ids import aggregate_id
 from domain.policy import BASELINE, policy_in_force
 from domain.provenance import SourceRef
-from journey.application import JourneyApplication, PendingBatch
-from journey.contracts.customers import SCHEMAS
-from journey.envelope import InvalidEvent, SourceEvent, validate
-from journey.log.base import TopicPartition
 from tests.factories import unique
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone(timedelta(hours=8)))

@@ -14,6 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adapters.readstore import PostgresReadStore, ReadStore, Row, SQLiteReadStore
+from application.service import JourneyApplication
+from contracts.envelope import SourceEvent
 from domain.aggregate import JourneyAggregate
 from domain.callback import Callback
 from domain.case import Case
@@ -22,9 +25,6 @@ from domain.customer import Customer
 from domain.order import Order
 from domain.returns import ReturnRequest
 from domain.survey import Survey
-from journey.application import JourneyApplication
-from journey.envelope import SourceEvent
-from journey.readstore import PostgresReadStore, ReadStore, Row, SQLiteReadStore
 from projections.base import Notified
 from projections.customer360 import (
     ACTIVE_WINDOW,

@@ -72,8 +72,8 @@ def test_domain_module_imports_only_stdlib_and_eventsourcing_domain(path: Path) 
         ),
         ("from eventsourcing import persistence\n", ":1: from eventsourcing import persistence"),
         (
-            "from journey.envelope import SourceEvent\n",
-            ":1: from journey.envelope import SourceEvent",
+            "from contracts.envelope import SourceEvent\n",
+            ":1: from contracts.envelope import SourceEvent",
         ),
         ("def f():\n    import kafka\n", ":2: import kafka"),
         ("import os, fastapi\n", ":1: import os, fastapi"),

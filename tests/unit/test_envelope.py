@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from journey.contracts.contacts import ContactOpened, ContactOpenedV1
-from journey.envelope import InvalidEvent, SourceEvent, decode
+from contracts.envelope import InvalidEvent, SourceEvent, decode
+from contracts.schemas.contacts import ContactOpened, ContactOpenedV1
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 MAX_FUTURE = timedelta(minutes=5)

@@ -1,4 +1,4 @@
-"""The importers publish only journeys the domain accepts (journey/importers/cases.py):
+"""The importers publish only journeys the domain accepts (tools/importers/cases.py):
 whatever sequence of case steps a source suggests — replies, priorities, owners, options,
 progress updates, resolutions on offered or unknown options, closings, reopenings, with
 times that may go backwards — every step the importer emits is applied by the real
@@ -13,15 +13,15 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from application.service import JourneyApplication
+from contracts.envelope import validate
 from domain.case import Case
 from domain.contact import Contact
-from journey.application import JourneyApplication
-from journey.envelope import validate
-from journey.importers.cases import CaseTrack
-from journey.importers.pipeline import envelope
-from journey.importers.steps import Journey, Step
-from journey.importers.summary import ImportSummary
 from tests.unit.feeding import NOW, Feed
+from tools.importers.cases import CaseTrack
+from tools.importers.pipeline import envelope
+from tools.importers.steps import Journey, Step
+from tools.importers.summary import ImportSummary
 
 START = datetime(2017, 3, 1, 9, 0, tzinfo=UTC)
 OPTIONS = ["refund", "explanation", "code-6", "repair"]

@@ -9,14 +9,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from journey.application import JourneyApplication
-from journey.envelope import validate
-from journey.importers import cfpb, olist, servicenow
-from journey.importers.olist import Lines, OrderFacts
-from journey.importers.steps import Step
-from journey.importers.summary import ImportSummary
-from journey.importers.times import local_timestamp
+from application.service import JourneyApplication
+from contracts.envelope import validate
 from tests.unit.feeding import NOW, Feed
+from tools.importers import cfpb, olist, servicenow
+from tools.importers.olist import Lines, OrderFacts
+from tools.importers.steps import Step
+from tools.importers.summary import ImportSummary
+from tools.importers.times import local_timestamp
 
 
 def accepted(steps: list[Step]) -> bool:

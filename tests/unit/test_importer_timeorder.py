@@ -1,4 +1,4 @@
-"""Event-time order in bounded memory (journey/importers/timeorder.py): whatever the run
+"""Event-time order in bounded memory (tools/importers/timeorder.py): whatever the run
 size, the records come out sorted by time, ties in the order they were added — the same
 as sorting everything in memory."""
 
@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from journey.importers.timeorder import Pending, TimeOrder, micros
+from tools.importers.timeorder import Pending, TimeOrder, micros
 
 BASE = datetime(2017, 1, 1, tzinfo=UTC)
 

@@ -16,14 +16,14 @@ from eventsourcing.persistence import IntegrityError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters.sourcelog.base import TopicPartition
+from application.service import JourneyApplication
+from contracts.envelope import SourceEvent, validate
 from domain.aggregate import is_fact
 from domain.case import Case, CaseMismatch
 from domain.contact import Contact as ContactAggregate
 from domain.policy import BASELINE
 from domain.provenance import SourceRef
-from journey.application import JourneyApplication
-from journey.envelope import SourceEvent, validate
-from journey.log.base import TopicPartition
 from tests.unit.conftest import make_app
 
 PARTITION = TopicPartition("journey.contacts", 3)

@@ -53,6 +53,9 @@ from hypothesis.stateful import (
     rule,
 )
 
+from adapters.sourcelog.base import TopicPartition
+from application.service import JourneyApplication
+from contracts.envelope import SourceEvent, validate
 from domain.aggregate import JourneyAggregate
 from domain.callback import Callback
 from domain.case import Case
@@ -65,9 +68,6 @@ from domain.policy import BASELINE
 from domain.provenance import SourceRef
 from domain.returns import ReturnRequest
 from domain.survey import Survey
-from journey.application import JourneyApplication
-from journey.envelope import SourceEvent, validate
-from journey.log.base import TopicPartition
 
 # -- the setting ----------------------------------------------------------------------------
 

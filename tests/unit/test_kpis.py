@@ -17,12 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adapters.readstore import PostgresReadStore, ReadStore, Row, SQLiteReadStore
+from application.service import JourneyApplication
+from contracts.envelope import SourceEvent, validate
 from domain.case import Case
 from domain.contact import Contact
 from domain.ids import aggregate_id
-from journey.application import JourneyApplication
-from journey.envelope import SourceEvent, validate
-from journey.readstore import PostgresReadStore, ReadStore, Row, SQLiteReadStore
 from projections import kpi_metrics as m
 from projections.base import Notified
 from projections.kpi_anomalies import anomalies as flag_anomalies

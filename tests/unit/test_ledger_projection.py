@@ -13,12 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters.readstore import Row, SQLiteReadStore
+from adapters.sourcelog.base import TopicPartition
+from application.service import JourneyApplication
+from contracts.envelope import SourceEvent, validate
 from domain.case import Case
 from domain.provenance import SourceRef
-from journey.application import JourneyApplication
-from journey.envelope import SourceEvent, validate
-from journey.log.base import TopicPartition
-from journey.readstore import Row, SQLiteReadStore
 from projections.base import Notified
 from projections.ledger import ComplaintLedger
 from projections.runner import NotificationReader, ProjectionRunner

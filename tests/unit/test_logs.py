@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from journey.logs import (
+from adapters.logformat import (
     bind_request_id,
     configure_logging,
     current_request_id,

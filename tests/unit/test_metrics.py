@@ -21,8 +21,13 @@ from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
+from adapters.logformat import configure_logging
+from adapters.metrics import IngestMetrics, StatusCollector, http_metrics, render
+from adapters.readstore import Cursor
+from adapters.sourcelog.base import LogAdmin, OutgoingRecord, TopicPartition, TopicSpec
 from api.main import create_api
-from consumers.status import (
+from application.service import JourneyApplication, ingest_tracking_name
+from application.status import (
     PartitionLag,
     ProjectionLag,
     StallWatch,
@@ -30,12 +35,7 @@ from consumers.status import (
     lag,
     read_status,
 )
-from journey.application import JourneyApplication, ingest_tracking_name
 from journey.bootstrap import Runtime, build
-from journey.log.base import LogAdmin, OutgoingRecord, TopicPartition, TopicSpec
-from journey.logs import configure_logging
-from journey.metrics import IngestMetrics, StatusCollector, http_metrics, render
-from journey.readstore import Cursor
 from journey.settings import Settings
 from projections.base import Projection
 from tests.factories import contact_opened, unique

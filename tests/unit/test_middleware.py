@@ -20,10 +20,10 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.types import Message, Receive, Scope, Send
 
+from adapters.logformat import configure_logging
+from adapters.metrics import HttpMetrics, render
 from api import errors
 from api.middleware import BodyGuard, RequestContext, request_id_of, strict_json
-from journey.logs import configure_logging
-from journey.metrics import HttpMetrics, render
 
 LIMIT = 4096
 log = logging.getLogger("tests.middleware")

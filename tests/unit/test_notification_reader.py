@@ -15,8 +15,9 @@ from eventsourcing.persistence import JSONTranscoder, Notification
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters.transcoding import FastJSONTranscoder
+from application.service import JourneyApplication
 from domain.provenance import SourceRef
-from journey.application import FastJSONTranscoder, JourneyApplication
 from projections.runner import FastDecoder, NotificationReader, UnknownEvent
 from tests.unit.test_ledger_projection import SPECS, ingest
 

@@ -14,6 +14,10 @@ from typing import Any
 
 import pytest
 
+from adapters.sourcelog.base import TopicPartition
+from application.service import JourneyApplication
+from contracts.envelope import InvalidEvent, SourceEvent, validate
+from contracts.schemas.orders import SCHEMAS
 from domain.aggregate import JourneyAggregate, LateFact, outcomes_under
 from domain.clocks import Outcome
 from domain.errors import DomainError, NotFound
@@ -28,10 +32,6 @@ from domain.order import (
 )
 from domain.policy import BASELINE, policy_in_force
 from domain.provenance import SourceRef
-from journey.application import JourneyApplication
-from journey.contracts.orders import SCHEMAS
-from journey.envelope import InvalidEvent, SourceEvent, validate
-from journey.log.base import TopicPartition
 
 TZ = timezone(timedelta(hours=8))
 PLACED_AT = datetime(2026, 3, 2, 10, 0, tzinfo=TZ)

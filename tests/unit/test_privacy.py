@@ -13,13 +13,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from journey.privacy.cipher import Unreadable, new_key, open_sealed, seal
-from journey.privacy.keys import CustomerKeys, InMemoryCustomerKeys, StoredCustomerKeys
-from journey.privacy.masking import mask
-from journey.privacy.master import MasterKeyMissing, load_master_key, parse_master_key
-from journey.privacy.personal import PersonalData
-from journey.privacy.tokens import ERASED, is_sealed
-from journey.readstore import SQLiteReadStore
+from adapters.privacy.cipher import Unreadable, new_key, open_sealed, seal
+from adapters.privacy.keys import CustomerKeys, InMemoryCustomerKeys, StoredCustomerKeys
+from adapters.privacy.masking import mask
+from adapters.privacy.master import MasterKeyMissing, load_master_key, parse_master_key
+from adapters.privacy.personal import PersonalData
+from adapters.privacy.tokens import ERASED, is_sealed
+from adapters.readstore import SQLiteReadStore
 
 T = datetime(2026, 3, 1, 12, tzinfo=UTC)
 LI = {"name": "Li Wei", "phone": "+86 138 0000 1234", "email": "li.wei@example.com"}

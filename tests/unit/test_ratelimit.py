@@ -7,7 +7,7 @@ import threading
 from hypothesis import given
 from hypothesis import strategies as st
 
-from journey.security.ratelimit import RateLimiter
+from adapters.security.ratelimit import RateLimiter
 
 
 class FakeClock:

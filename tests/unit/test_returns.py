@@ -14,6 +14,9 @@ from typing import Any
 
 import pytest
 
+from adapters.sourcelog.base import TopicPartition
+from application.service import JourneyApplication
+from contracts.envelope import validate
 from domain.aggregate import LateFact, outcomes_under
 from domain.clocks import Outcome
 from domain.errors import DomainError, NotFound
@@ -35,9 +38,6 @@ from domain.returns import (
     ReturnRequest,
     ReturnRuleViolated,
 )
-from journey.application import JourneyApplication
-from journey.envelope import validate
-from journey.log.base import TopicPartition
 from tests.factories import unique
 
 CST = timezone(timedelta(hours=8))

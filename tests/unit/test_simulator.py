@@ -15,12 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from journey.application import JourneyApplication
-from journey.envelope import InvalidEvent, SourceEvent, decode
-from journey.log.base import TopicPartition
-from journey.simulator import BAD_KINDS, SimConfig, SimRecord, SimSummary, simulate
-from journey.topics import Topics
+from adapters.sourcelog.base import TopicPartition
+from adapters.topics import Topics
+from application.service import JourneyApplication
+from contracts.envelope import InvalidEvent, SourceEvent, decode
 from tests.unit.feeding import Feed
+from tools.simulator import BAD_KINDS, SimConfig, SimRecord, SimSummary, simulate
 
 NOW = datetime.fromisoformat("2100-01-01T00:00:00+00:00")
 """Validation's 'now' for good records: after every simulated time."""

@@ -12,15 +12,15 @@ from typing import Any
 
 import pytest
 
+from application.service import JourneyApplication
+from contracts.envelope import InvalidEvent, SourceEvent
+from contracts.schemas import engagement
 from domain.aggregate import LateFact, outcomes_under
 from domain.case import Case, CaseRuleViolated
 from domain.errors import NotFound
 from domain.policy import BASELINE, policy_in_force
 from domain.provenance import SourceRef
 from domain.survey import ScoreOutOfRange, Survey, SurveyExists, SurveyRuleViolated
-from journey.application import JourneyApplication
-from journey.contracts import engagement
-from journey.envelope import InvalidEvent, SourceEvent
 from tests.unit.feeding import Feed, source
 
 TZ = timezone(timedelta(hours=8))

@@ -1,0 +1,202 @@
+"""Apache Kafka behind the contract of ``adapters.sourcelog.base``, with kafka-python."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from kafka import ConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import TopicPartition as KafkaTopicPartition
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.structs import OffsetAndMetadata
+
+from adapters.sourcelog.base import (
+    AssignmentCallback,
+    Coordinates,
+    Log,
+    LogAdmin,
+    LogConsumer,
+    LogPublisher,
+    LogUnavailable,
+    OutgoingRecord,
+    Record,
+    TopicPartition,
+    TopicSpec,
+)
+
+logger = logging.getLogger(__name__)
+
+_ACK_TIMEOUT_S = 30.0
+
+
+def _ours(tp: Any) -> TopicPartition:
+    return TopicPartition(tp.topic, tp.partition)
+
+
+def _theirs(tp: TopicPartition) -> KafkaTopicPartition:
+    return KafkaTopicPartition(tp.topic, tp.partition)
+
+
+class KafkaAdmin(LogAdmin):
+    def __init__(self, bootstrap: str) -> None:
+        self._client = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="journey-admin")
+        self._bootstrap = bootstrap
+
+    def create_topics(self, specs: Sequence[TopicSpec]) -> list[str]:
+        existing = set(self._client.list_topics())
+        created = []
+        for spec in specs:
+            if spec.name in existing:
+                continue
+            try:
+                self._client.create_topics(
+                    [NewTopic(spec.name, num_partitions=spec.partitions, replication_factor=1)]
+                )
+                created.append(spec.name)
+            except TopicAlreadyExistsError:
+                pass  # created concurrently by another process: that is the goal
+        return created
+
+    def partitions_for(self, topic: str) -> int:
+        description = self._client.describe_topics([topic])
+        return len(description[0]["partitions"])
+
+    def end_offsets(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
+        consumer = KafkaConsumer(bootstrap_servers=self._bootstrap)
+        try:
+            # Just after topics are created the client's metadata may not list them yet, and
+            # end_offsets then fails with a KeyError: ask until every topic is known.
+            deadline = time.monotonic() + METADATA_WAIT_S
+            wanted = {tp.topic for tp in partitions}
+            while missing := wanted - consumer.topics():  # topics() refreshes the metadata
+                if time.monotonic() > deadline:
+                    raise LogUnavailable(f"not in the cluster's metadata: {sorted(missing)}")
+            ends = consumer.end_offsets([_theirs(tp) for tp in partitions])
+            return {_ours(tp): int(offset) for tp, offset in ends.items()}
+        finally:
+            consumer.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+
+METADATA_WAIT_S = 30.0
+
+
+class KafkaPublisher(LogPublisher):
+    """Idempotent producer, ``acks=all``: a record acknowledged here is on the broker once."""
+
+    def __init__(self, bootstrap: str, client_id: str = "journey-publisher") -> None:
+        self._producer = KafkaProducer(
+            bootstrap_servers=bootstrap,
+            client_id=client_id,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=5,
+        )
+
+    def publish_many(self, records: Sequence[OutgoingRecord]) -> list[Coordinates]:
+        try:
+            futures = [
+                self._producer.send(r.topic, key=r.key, value=r.value, headers=list(r.headers))
+                for r in records
+            ]
+            # Wait for these records' acknowledgements only (linger_ms bounds the wait): a
+            # flush() would also wait for every other caller's records on this producer.
+            placed = [f.get(timeout=_ACK_TIMEOUT_S) for f in futures]
+        except KafkaError as error:
+            raise LogUnavailable(f"Kafka did not acknowledge: {error}") from error
+        return [Coordinates(m.topic, m.partition, m.offset) for m in placed]
+
+    def close(self) -> None:
+        self._producer.close(timeout=_ACK_TIMEOUT_S)
+
+
+class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, on_assigned: AssignmentCallback, on_revoked: AssignmentCallback) -> None:
+        self._on_assigned = on_assigned
+        self._on_revoked = on_revoked
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        if revoked:
+            self._on_revoked(sorted(_ours(tp) for tp in revoked))
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        if assigned:
+            self._on_assigned(sorted(_ours(tp) for tp in assigned))
+
+
+class KafkaLogConsumer(LogConsumer):
+    def __init__(self, bootstrap: str, group_id: str, client_id: str = "journey-ingest") -> None:
+        self._consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=group_id,
+            client_id=client_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            # A member killed without leaving holds its partitions until its session times
+            # out; kafka-python's default (45 s) stalls recovery after a crash that long.
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=3_000,
+        )
+
+    def subscribe(
+        self,
+        topics: Sequence[str],
+        on_assigned: AssignmentCallback,
+        on_revoked: AssignmentCallback,
+    ) -> None:
+        self._consumer.subscribe(list(topics), listener=_Listener(on_assigned, on_revoked))
+
+    def poll(self, timeout_s: float, max_records: int) -> dict[TopicPartition, list[Record]]:
+        fetched = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+        return {
+            _ours(tp): [
+                Record(
+                    topic=r.topic,
+                    partition=r.partition,
+                    offset=r.offset,
+                    key=r.key,
+                    value=r.value,
+                    headers=tuple((k, v) for k, v in (r.headers or ())),
+                    timestamp_ms=r.timestamp,
+                )
+                for r in records
+            ]
+            for tp, records in fetched.items()
+        }
+
+    def seek(self, partition: TopicPartition, offset: int) -> None:
+        self._consumer.seek(_theirs(partition), offset)
+
+    def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        try:
+            self._consumer.commit(
+                {_theirs(tp): OffsetAndMetadata(off, "", -1) for tp, off in offsets.items()}
+            )
+        except KafkaError as error:
+            # The store holds the truth; a failed commit only delays lag reporting.
+            logger.warning("kafka offset commit failed (lag only): %s", error)
+
+    def assignment(self) -> list[TopicPartition]:
+        return sorted(_ours(tp) for tp in self._consumer.assignment())
+
+    def close(self) -> None:
+        self._consumer.close(autocommit=False)
+
+
+class KafkaLog(Log):
+    def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
+
+    def admin(self) -> KafkaAdmin:
+        return KafkaAdmin(self.bootstrap)
+
+    def publisher(self) -> KafkaPublisher:
+        return KafkaPublisher(self.bootstrap)
+
+    def consumer(self, group_id: str) -> KafkaLogConsumer:
+        return KafkaLogConsumer(self.bootstrap, group_id)

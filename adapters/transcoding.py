@@ -1,0 +1,128 @@
+"""How the event store encodes what the domain records: eventsourcing's JSON transcoder
+with our own transcodings (source references, durations), decoding with orjson."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import orjson
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Transcoding,
+    UUIDAsHex,
+)
+
+from domain.provenance import SourceRef
+
+
+class SourceRefAsDict(Transcoding):
+    type = SourceRef
+    name = "source_ref"
+
+    def encode(self, obj: SourceRef) -> dict[str, Any]:
+        return {
+            "event_id": obj.event_id,
+            "topic": obj.topic,
+            "partition": obj.partition,
+            "offset": obj.offset,
+        }
+
+    def decode(self, data: dict[str, Any]) -> SourceRef:
+        return SourceRef(**data)
+
+
+_C_DECODERS: dict[type, Callable[[Any], Any]] = {
+    DatetimeAsISO: datetime.fromisoformat,
+    UUIDAsHex: UUID,
+    DecimalAsStr: Decimal,
+}
+"""eventsourcing's own transcodings whose ``decode`` is one call of a C function."""
+
+_BEYOND_64_BITS = 2.0**63
+"""orjson reads an integer beyond 64 bits as a float at least this large: any float that
+large is left to the stdlib decoder (which reads such an integer exactly)."""
+
+
+class FastJSONTranscoder(JSONTranscoder):
+    """eventsourcing's JSON transcoder, decoding faster. The stdlib decoder calls the
+    ``object_hook`` once per JSON object (about five per stored event); here orjson parses
+    the whole document and one walk turns each ``{"_type_", "_data_"}`` object into its
+    value, innermost first, as the hook does. Whatever orjson would read differently (NaN,
+    an integer beyond 64 bits) or the walk cannot decode goes to the stdlib decoder, so
+    what decodes, to what, and what fails is exactly as before. Encoding is the parent's:
+    the stored format does not change."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._decoders: dict[str, Callable[[Any], Any]] = {}
+
+    def register(self, transcoding: Transcoding) -> None:
+        super().register(transcoding)
+        self._decoders[transcoding.name] = _C_DECODERS.get(type(transcoding), transcoding.decode)
+
+    def decode(self, data: bytes) -> Any:
+        try:
+            return self.fast_decode(data)
+        except Exception:
+            return super().decode(data)
+
+    def fast_decode(self, data: bytes) -> Any:
+        """The decoded value, or an exception where the stdlib decoder must decide."""
+        value = orjson.loads(data)
+        kind = type(value)
+        if kind is dict:
+            return self._dict(value)
+        if kind is list:
+            return self._list(value)
+        if kind is float and abs(value) >= _BEYOND_64_BITS:
+            raise LookupError("maybe an integer beyond 64 bits")
+        return value
+
+    def _dict(self, obj: dict[str, Any]) -> Any:
+        for key, value in obj.items():
+            kind = type(value)
+            if kind is dict:
+                obj[key] = self._dict(value)
+            elif kind is list:
+                obj[key] = self._list(value)
+            elif kind is float and abs(value) >= _BEYOND_64_BITS:
+                raise LookupError("maybe an integer beyond 64 bits")
+        if len(obj) == 2 and "_type_" in obj and "_data_" in obj:
+            return self._decoders[obj["_type_"]](obj["_data_"])
+        return obj
+
+    def _list(self, items: list[Any]) -> list[Any]:
+        for index, value in enumerate(items):
+            kind = type(value)
+            if kind is dict:
+                items[index] = self._dict(value)
+            elif kind is list:
+                items[index] = self._list(value)
+            elif kind is float and abs(value) >= _BEYOND_64_BITS:
+                raise LookupError("maybe an integer beyond 64 bits")
+        return items
+
+
+class TimedeltaAsMicroseconds(Transcoding):
+    """Durations (SLA targets and actuals) stored exactly, as whole microseconds."""
+
+    type = timedelta
+    name = "timedelta_us"
+
+    def encode(self, obj: timedelta) -> int:
+        return (obj.days * 86_400 + obj.seconds) * 1_000_000 + obj.microseconds
+
+    def decode(self, data: int) -> timedelta:
+        return timedelta(microseconds=data)
+
+
+def register_transcodings(transcoder: JSONTranscoder) -> None:
+    """Our transcodings, beside eventsourcing's own."""
+    transcoder.register(SourceRefAsDict())
+    transcoder.register(TimedeltaAsMicroseconds())

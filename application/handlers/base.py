@@ -1,0 +1,128 @@
+"""What handlers share: the unit of work of one batch, and loading what must exist."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Repository
+from eventsourcing.domain import Aggregate
+
+from adapters.privacy.personal import PersonalData
+from application.aggregate_cache import AggregateCache
+from application.existing_ids import ExistingIds
+from contracts.envelope import SourceEvent
+from domain.errors import NotFound
+from domain.provenance import SourceRef
+
+A = TypeVar("A", bound=Aggregate)
+
+Handler = Callable[["UnitOfWork", SourceEvent, SourceRef], None]
+"""Applies one source event. A handler that refuses (raises ``DomainError``) must do so
+before any aggregate it touched has triggered an event: check everything, then act."""
+
+MayBeNew = Callable[[SourceEvent], list[UUID]]
+"""The ids a creating handler looks up that may not exist yet (``UnitOfWork.get``), so
+that a batch can ask the store about all of them at once. Only a shortcut: an id left
+out is looked up on its own, as before."""
+
+
+class UnitOfWork:
+    """Aggregates loaded or created while applying one batch, and their new events in the
+    order of the source records that caused them."""
+
+    def __init__(
+        self,
+        repository: Repository[UUID],
+        personal: PersonalData,
+        cache: AggregateCache | None = None,
+    ) -> None:
+        self._repository = repository
+        self.personal = personal
+        """Seals personal fields with the customer's key before they reach an event."""
+        self._cache = cache
+        self._aggregates: dict[UUID, Aggregate] = {}
+        self._absent: set[UUID] = set()
+        """Ids looked up in this batch that have no stored events."""
+        self._touched: dict[UUID, Aggregate] = {}
+        self._created: set[UUID] = set()
+        self.events: list[Any] = []
+
+    def get(self, kind: type[A], aggregate_id: UUID) -> A | None:
+        aggregate = self._aggregates.get(aggregate_id)
+        if aggregate is None:
+            loaded = self._load(aggregate_id)
+            if loaded is None:
+                return None
+            aggregate = self._aggregates[aggregate_id] = loaded
+        if not isinstance(aggregate, kind):
+            raise NotFound(f"{aggregate_id} is a {type(aggregate).__name__}, not a {kind.__name__}")
+        self._touched[aggregate_id] = aggregate
+        return aggregate
+
+    def _load(self, aggregate_id: UUID) -> Aggregate | None:
+        if aggregate_id in self._absent:
+            return None
+        if self._cache is not None:
+            known, cached = self._cache.lookup(aggregate_id)
+            if known:
+                if cached is None:
+                    self._absent.add(aggregate_id)
+                return cached
+        try:
+            return self._repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            self._absent.add(aggregate_id)
+            return None
+
+    def known(self) -> Iterator[tuple[UUID, Aggregate | None]]:
+        """Every id this unit looked up or created, with its aggregate or ``None`` if it
+        has no events: what the batch, once stored, knows of the store."""
+        yield from self._aggregates.items()
+        for aggregate_id in self._absent:
+            if aggregate_id not in self._aggregates:
+                yield aggregate_id, None
+
+    def prefetch(self, ids: Iterable[UUID], existing: ExistingIds) -> None:
+        """Ask the store in one go which of ``ids`` exist; the others are known absent for
+        this batch, so looking them up costs no query. Ids already held are skipped."""
+        cache = self._cache
+        unknown = list(
+            dict.fromkeys(
+                i
+                for i in ids
+                if i not in self._aggregates
+                and i not in self._absent
+                and (cache is None or i not in cache)
+            )
+        )
+        if unknown:
+            found = existing(unknown)
+            self._absent.update(i for i in unknown if i not in found)
+
+    def require(self, kind: type[A], aggregate_id: UUID, what: str) -> A:
+        aggregate = self.get(kind, aggregate_id)
+        if aggregate is None:
+            raise NotFound(f"unknown {what}")
+        return aggregate
+
+    def add(self, aggregate: Aggregate) -> None:
+        self._aggregates[aggregate.id] = aggregate
+        self._touched[aggregate.id] = aggregate
+        self._created.add(aggregate.id)
+
+    def collect(self) -> None:
+        """Take the new events of the aggregates touched since the last call."""
+        for aggregate in self._touched.values():
+            self.events.extend(aggregate.collect_events())
+        self._touched.clear()
+        self._created.clear()
+
+    def discard(self) -> None:
+        """Undo what a refused source event touched: aggregates it created are forgotten
+        (loaded ones triggered nothing, by the handlers' check-then-act contract)."""
+        for aggregate_id in self._created:
+            del self._aggregates[aggregate_id]
+        self._touched.clear()
+        self._created.clear()

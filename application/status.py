@@ -1,0 +1,157 @@
+"""How far behind the pipeline is, read from the log and the store alone, so that any
+process can tell (not only the one ingesting).
+
+- Ingest lag of a partition: the log's end offset minus the next offset stored with the
+  events (the store, not the log's committed offset, is the truth of what was applied).
+- Projection lag: the event store's last notification id minus the projection's position.
+- Dead letters: records on the dead-letter topic (the sum of its end offsets: what was ever
+  written to it, including letters its retention has since deleted).
+- A stalled projection: behind the head, and its position has not moved for a while.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.sourcelog.base import LogAdmin, TopicPartition
+from application.service import JourneyApplication
+from projections.base import Projection
+
+
+def lag(end: int, position: int) -> int:
+    """How many records (or notifications) lie after ``position`` up to ``end``. A position
+    past the end (a topic recreated under a store that remembers the old one) is not
+    behind: it counts 0, and :attr:`PartitionLag.ahead_of_log` tells it apart."""
+    return max(end - position, 0)
+
+
+@dataclass(frozen=True)
+class PartitionLag:
+    partition: TopicPartition
+    log_end_offset: int
+    stored_offset: int
+
+    @property
+    def lag(self) -> int:
+        return lag(self.log_end_offset, self.stored_offset)
+
+    @property
+    def ahead_of_log(self) -> bool:
+        """The store has applied offsets the log does not hold: records published at those
+        offsets now would be skipped."""
+        return self.stored_offset > self.log_end_offset
+
+
+@dataclass(frozen=True)
+class ProjectionLag:
+    name: str
+    position: int
+    head: int
+    """The event store's last notification id when the position was read."""
+
+    @property
+    def lag(self) -> int:
+        return lag(self.head, self.position)
+
+
+@dataclass(frozen=True)
+class Status:
+    partitions: list[PartitionLag]
+    dead_letters: int
+    notifications: int
+    projections: list[ProjectionLag]
+
+    @property
+    def ingest_lag(self) -> int:
+        return sum(p.lag for p in self.partitions)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "partitions": [
+                {
+                    "topic": p.partition.topic,
+                    "partition": p.partition.partition,
+                    "log_end_offset": p.log_end_offset,
+                    "stored_offset": p.stored_offset,
+                    "lag": p.lag,
+                    "ahead_of_log": p.ahead_of_log,
+                }
+                for p in self.partitions
+            ],
+            "ingest_lag": self.ingest_lag,
+            "dead_letters": self.dead_letters,
+            "notifications": self.notifications,
+            "projections": [
+                {"name": p.name, "position": p.position, "lag": p.lag} for p in self.projections
+            ],
+        }
+
+
+def _partitions(admin: LogAdmin, topics: Sequence[str]) -> list[TopicPartition]:
+    return [TopicPartition(t, p) for t in topics for p in range(admin.partitions_for(t))]
+
+
+def read_status(
+    admin: LogAdmin,
+    app: JourneyApplication,
+    ingress: Sequence[str],
+    dead_letter_topic: str,
+    projections: Sequence[Projection],
+) -> Status:
+    """Read positions before ends, so that a lag read while work goes on may be
+    overstated by what arrived in between but is never understated."""
+    ingress_partitions = _partitions(admin, ingress)
+    dead_letter_partitions = _partitions(admin, [dead_letter_topic])
+    stored = {tp: app.next_offset(tp) for tp in ingress_partitions}
+    positions = {p.name: p.position() for p in projections}
+    ends = admin.end_offsets([*ingress_partitions, *dead_letter_partitions])
+    head = app.process_recorder.max_notification_id() or 0
+    return Status(
+        partitions=[PartitionLag(tp, ends[tp], stored[tp]) for tp in ingress_partitions],
+        dead_letters=sum(ends[tp] for tp in dead_letter_partitions),
+        notifications=head,
+        projections=[ProjectionLag(name, pos, head) for name, pos in positions.items()],
+    )
+
+
+@dataclass(frozen=True)
+class Stall:
+    name: str
+    position: int
+    head: int
+    still_s: float
+    """How long the position has stood still while behind the head."""
+
+
+class StallWatch:
+    """Tells a stalled read model from a busy one: stalled when its position is behind the
+    event store's head and has not moved for longer than ``stall_s``. A read model that is
+    caught up is never stalled, however long nothing arrives. The watch remembers what
+    earlier calls saw (in this process), so the first call can find no stall."""
+
+    def __init__(self, stall_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.stall_s = stall_s
+        self._clock = clock
+        self._since: dict[str, tuple[int, float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, positions: dict[str, int], head: int) -> list[Stall]:
+        """The read models among ``positions`` (name → position) that are stalled."""
+        now = self._clock()
+        stalls: list[Stall] = []
+        with self._lock:
+            for name, position in positions.items():
+                if position >= head:
+                    self._since.pop(name, None)
+                    continue
+                seen = self._since.get(name)
+                if seen is None or seen[0] != position:
+                    self._since[name] = seen = (position, now)
+                still = now - seen[1]
+                if still > self.stall_s:
+                    stalls.append(Stall(name, position, head, still))
+        return stalls

@@ -1,0 +1,1 @@
+"""The ingress contract: the source-event envelope, one schema per event type, the catalogue."""

@@ -1,0 +1,160 @@
+"""The source-event envelope (DESIGN.md) and its validation.
+
+One function, :func:`decode`, turns the bytes of a record (from the HTTP edge or from the
+log) into a :class:`SourceEvent`, or raises :class:`InvalidEvent` whose problems each name
+the field at fault. The API and the ingest consumer both use it, so a record is judged the
+same way wherever it enters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+
+from contracts.schemas import CATALOG, UPCASTS, latest_version
+from contracts.schemas.base import Id, Rfc3339
+
+Channel = Literal["app", "mini_program", "web", "phone", "store", "social", "marketplace", "email"]
+"""R-CH-01: every channel publishes into the one hub."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Envelope(_Strict):
+    """Fields every source event carries, whatever its type."""
+
+    event_id: Id
+    type: Annotated[StrictStr, Field(min_length=1, max_length=100)]
+    occurred_at: Rfc3339
+    channel: Channel
+    customer_id: Id
+    source: Annotated[StrictStr, Field(min_length=1, max_length=200)]
+    schema_version: Annotated[StrictInt, Field(ge=1)]
+    data: dict[str, Any]
+    correlation_id: Id | None = None
+    causation_id: Id | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.reason}"
+
+
+class InvalidEvent(ValueError):
+    """A record refused at the edge; each problem names its field."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(map(str, problems)))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class SourceEvent:
+    envelope: Envelope
+    data: BaseModel
+
+    @property
+    def event_id(self) -> str:
+        return self.envelope.event_id
+
+    @property
+    def type(self) -> str:
+        return self.envelope.type
+
+    @property
+    def customer_id(self) -> str:
+        return self.envelope.customer_id
+
+    @property
+    def occurred_at(self) -> datetime:
+        return self.envelope.occurred_at
+
+    def to_json(self) -> bytes:
+        body = self.envelope.model_dump(mode="json", exclude_none=True)
+        body["data"] = self.data.model_dump(mode="json", exclude_none=True)
+        return orjson.dumps(body)
+
+
+def _problems(error: ValidationError, prefix: str = "") -> list[Problem]:
+    problems = []
+    for item in error.errors(include_url=False):
+        path = ".".join(str(part) for part in item["loc"])
+        field = f"{prefix}.{path}" if prefix and path else (prefix or path or "body")
+        problems.append(Problem(field, item["msg"]))
+    return problems
+
+
+def envelope_json_schema() -> dict[str, Any]:
+    return Envelope.model_json_schema()
+
+
+def validate(body: object, *, now: datetime, max_future: timedelta) -> SourceEvent:
+    """Validate an already parsed JSON value against the envelope and its type's schema."""
+    if not isinstance(body, dict):
+        raise InvalidEvent([Problem("body", "expected a JSON object")])
+    try:
+        envelope = Envelope.model_validate(body)
+    except ValidationError as error:
+        raise InvalidEvent(_problems(error)) from None
+    versions = CATALOG.get(envelope.type)
+    if versions is None:
+        known = ", ".join(sorted(CATALOG))
+        raise InvalidEvent([Problem("type", f"unknown type {envelope.type!r}; known: {known}")])
+    schema = versions.get(envelope.schema_version)
+    if schema is None:
+        raise InvalidEvent(
+            [
+                Problem(
+                    "schema_version",
+                    f"unknown version {envelope.schema_version} of {envelope.type!r};"
+                    f" known: {sorted(versions)}",
+                )
+            ]
+        )
+    try:
+        data = schema.model_validate(envelope.data)
+        # Old versions are upcast, never refused for their age.
+        version = envelope.schema_version
+        while version < latest_version(envelope.type):
+            raw = UPCASTS[(envelope.type, version)](data.model_dump(exclude_unset=True))
+            version += 1
+            data = versions[version].model_validate(raw)
+    except ValidationError as error:
+        raise InvalidEvent(_problems(error, prefix="data")) from None
+    if version != envelope.schema_version:
+        upcast = data.model_dump(mode="json", exclude_none=True)
+        envelope = envelope.model_copy(update={"schema_version": version, "data": upcast})
+    if envelope.occurred_at > now + max_future:
+        raise InvalidEvent(
+            [
+                Problem(
+                    "occurred_at",
+                    f"{envelope.occurred_at.isoformat()} is more than {max_future} after"
+                    f" {now.isoformat()}",
+                )
+            ]
+        )
+    return SourceEvent(envelope, data)
+
+
+def decode(raw: bytes, *, now: datetime, max_future: timedelta, max_bytes: int) -> SourceEvent:
+    """Bytes of one record to a validated source event, or :class:`InvalidEvent`."""
+    if len(raw) > max_bytes:
+        raise InvalidEvent(
+            [Problem("body", f"record is {len(raw)} bytes, over the limit of {max_bytes}")]
+        )
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise InvalidEvent([Problem("body", f"not JSON: {error}")]) from None
+    return validate(body, now=now, max_future=max_future)

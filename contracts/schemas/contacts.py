@@ -1,0 +1,154 @@
+"""Contacts and conversations: ``contact.*``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+from pydantic import Field
+
+from contracts.schemas.base import Data, Flag, Id, Text
+
+Classification = Literal["inquiry", "service", "complaint", "urgent"]  # R-PRI-01
+Topic = Literal["product", "order", "after_sales", "logistics", "membership", "other"]
+Priority = Literal["urgent", "important", "general"]  # R-PRI-02
+Verification = Literal["order_number", "member_id", "phone"]  # R-CUS-01
+
+
+class ContactOpenedV1(Data):
+    """A customer starts a contact on a channel (R-PRI-01). Version 1, upcast to 2."""
+
+    contact_id: Id
+    case_id: Id | None = None
+    classification: Classification
+    topic: Topic
+    store_id: Id | None = None
+    agent_group: Id | None = None
+
+    example = {"contact_id": "ct-1001", "classification": "inquiry", "topic": "product"}
+
+
+class ContactOpened(Data):
+    """A customer starts a contact on a channel, classified by type and topic
+    (R-PRI-01); it opens its own case, or joins ``case_id`` (R-CH-01)."""
+
+    contact_id: Id
+    case_id: Id | None = Field(
+        default=None, description="An existing case the contact joins; default: its own case."
+    )
+    classification: Classification
+    topic: Topic
+    priority: Priority | None = Field(
+        default=None, description="Default: urgent→urgent, complaint→important, else general."
+    )
+    after_sales_kind: Literal["quality", "damaged", "usage"] | None = Field(
+        default=None, description="For topic after_sales (R-PRI-03)."
+    )
+    major: Flag = Field(
+        default=False, description="Safety hazard or many customers affected (R-CMP-05)."
+    )
+    product_batch: Id | None = None
+    demand: Text | None = Field(default=None, description="What the customer asks for.")
+    verified_by: Verification | None = None
+    store_id: Id | None = None
+    agent_group: Id | None = None
+
+    example = {
+        "contact_id": "ct-1002",
+        "classification": "complaint",
+        "topic": "after_sales",
+        "after_sales_kind": "damaged",
+        "demand": "replacement for a cracked kettle",
+        "verified_by": "order_number",
+        "store_id": "store-sh-07",
+        "agent_group": "after-sales-east",
+    }
+
+
+def upcast_contact_opened_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 had no priority, after-sales kind, major flag, batch, demand or verification:
+    they take their defaults."""
+    return dict(data)
+
+
+class ContactMessage(Data):
+    """A message from the customer on an open contact."""
+
+    contact_id: Id
+    message_id: Id
+    example = {"contact_id": "ct-1002", "message_id": "m-1"}
+
+
+class ContactReplied(Data):
+    """An answer to the customer by an agent or a bot (R-RESP-01..04); an
+    account-specific answer needs a verified identity (R-CUS-01)."""
+
+    contact_id: Id
+    responder: Literal["agent", "bot"]
+    agent_id: Id | None = None
+    account_specific: Flag = False
+    example = {"contact_id": "ct-1002", "responder": "agent", "agent_id": "ag-17"}
+
+
+class ContactIdentityVerified(Data):
+    """The customer's identity was verified (R-CUS-01)."""
+
+    contact_id: Id
+    method: Verification
+    example = {"contact_id": "ct-1002", "method": "phone"}
+
+
+class ContactHandoffRequested(Data):
+    """The customer asked a bot for a person (R-RESP-02)."""
+
+    contact_id: Id
+    example = {"contact_id": "ct-1002"}
+
+
+class ContactHandedOff(Data):
+    """A person took the conversation over from the bot (R-RESP-02)."""
+
+    contact_id: Id
+    agent_id: Id
+    example = {"contact_id": "ct-1002", "agent_id": "ag-17"}
+
+
+class ContactReplyPromised(Data):
+    """An agent who cannot answer at once promises a reply within 5 min (R-RESP-05)."""
+
+    contact_id: Id
+    agent_id: Id | None = None
+    example = {"contact_id": "ct-1002", "agent_id": "ag-17"}
+
+
+class ContactClosed(Data):
+    """The contact ended; ``resolved`` when the problem was solved in this contact."""
+
+    contact_id: Id
+    resolved: Flag = False
+    example = {"contact_id": "ct-1002", "resolved": True}
+
+
+class ContactAbandoned(Data):
+    """The customer left before the contact ended."""
+
+    contact_id: Id
+    example = {"contact_id": "ct-1002"}
+
+
+SCHEMAS: dict[str, dict[int, type[Data]]] = {
+    "contact.opened": {1: ContactOpenedV1, 2: ContactOpened},
+    "contact.message": {1: ContactMessage},
+    "contact.replied": {1: ContactReplied},
+    "contact.identity_verified": {1: ContactIdentityVerified},
+    "contact.handoff_requested": {1: ContactHandoffRequested},
+    "contact.handed_off": {1: ContactHandedOff},
+    "contact.reply_promised": {1: ContactReplyPromised},
+    "contact.closed": {1: ContactClosed},
+    "contact.abandoned": {1: ContactAbandoned},
+}
+
+UPCASTS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {
+    ("contact.opened", 1): upcast_contact_opened_v1
+}
+"""(type, version) → function from that version's data to the next version's."""

@@ -1,0 +1,149 @@
+"""Customers: ``customer.*`` (profile, consents, notes, erasure).
+
+Personal fields travel together in one ``personal`` object, so that one place holds what is
+encrypted per customer (DESIGN.md "Privacy") and needs ``service`` consent (R-CUS-02).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, model_validator
+
+from contracts.schemas.base import Data, Id, Text
+
+Purpose = Literal["service", "marketing", "research"]  # R-CUS-02
+Short = Annotated[StrictStr, Field(min_length=1, max_length=200)]
+
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _month_day(value: str) -> str:
+    month, day = int(value[:2]), int(value[3:])
+    if not (1 <= month <= 12 and 1 <= day <= _MONTH_DAYS[month - 1]):
+        raise ValueError("no such day of the year")
+    return value
+
+
+MonthDay = Annotated[
+    StrictStr,
+    Field(pattern=r"^\d{2}-\d{2}$"),
+    AfterValidator(_month_day),
+]
+Categories = Annotated[list[Id], Field(max_length=50)]
+
+PERSONAL = "name, phone, email, address, id_number; collected only with service consent (R-CUS-02)."
+BIRTHDAY = "Month and day, MM-DD, for birthday callbacks (R-SAT-04)."
+
+
+class Personal(BaseModel):
+    """The customer's personal fields; collected only with ``service`` consent (R-CUS-02)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Short | None = None
+    phone: Short | None = None
+    email: Short | None = None
+    address: Text | None = None
+    id_number: Short | None = None
+
+    def fields(self) -> dict[str, str]:
+        return {name: value for name, value in self.model_dump().items() if value is not None}
+
+
+class CustomerRegistered(Data):
+    """A customer record is created. Personal data needs ``service`` among ``consents``
+    (R-CUS-02); ``birthday`` and ``preferences`` feed callbacks (R-SAT-04)."""
+
+    member_id: Id | None = None
+    personal: Personal | None = Field(default=None, description=PERSONAL)
+    consents: list[Purpose] = Field(
+        default_factory=list,
+        max_length=3,
+        description="Purposes the customer consents to with this registration (R-CUS-02).",
+    )
+    birthday: MonthDay | None = Field(default=None, description=BIRTHDAY)
+    preferences: Categories = Field(
+        default_factory=list, description="Product categories, for launch callbacks (R-SAT-04)."
+    )
+
+    example = {
+        "member_id": "m-88120",
+        "personal": {"name": "Li Wei", "phone": "+86 138 0000 0000"},
+        "consents": ["service", "marketing"],
+        "birthday": "03-14",
+        "preferences": ["kitchen", "small-appliances"],
+    }
+
+
+class CustomerConsentGranted(Data):
+    """The customer consents to a purpose (R-CUS-02)."""
+
+    purpose: Purpose
+    example = {"purpose": "research"}
+
+
+class CustomerConsentWithdrawn(Data):
+    """The customer withdraws consent (R-CUS-02); without ``service`` consent no further
+    personal data is collected."""
+
+    purpose: Purpose
+    example = {"purpose": "marketing"}
+
+
+class CustomerProfileUpdated(Data):
+    """Changed profile fields. Personal fields need current ``service`` consent
+    (R-CUS-02); ``preferences`` replaces the list."""
+
+    personal: Personal | None = Field(default=None, description=PERSONAL)
+    preferences: Categories | None = Field(
+        default=None, description="Replaces the product categories (R-SAT-04)."
+    )
+    birthday: MonthDay | None = Field(default=None, description=BIRTHDAY)
+
+    @model_validator(mode="after")
+    def _something_changes(self) -> CustomerProfileUpdated:
+        if not (self.personal and self.personal.fields()) and (
+            self.preferences is None and self.birthday is None
+        ):
+            raise ValueError("nothing to update: give personal, preferences or birthday")
+        return self
+
+    example = {
+        "personal": {"email": "li.wei@example.com", "address": "88 Nanjing Rd, Shanghai"},
+        "preferences": ["kitchen", "outdoor"],
+    }
+
+
+class CustomerNoteAdded(Data):
+    """A factual note about the customer; subjective labels are refused (R-CUS-03)."""
+
+    note: Text = Field(description="Facts only; subjective labels are refused (R-CUS-03).")
+    author: Id = Field(description="Who wrote the note, e.g. an agent id.")
+    example = {
+        "note": "Asked for delivery after 18:00 on weekdays; prefers SMS to calls.",
+        "author": "ag-17",
+    }
+    example_channel = "web"
+
+
+class CustomerErasureRequested(Data):
+    """The customer asks for their personal data to be erased; no personal data is
+    collected afterwards (R-CUS-02)."""
+
+    reason: Text | None = None
+    example = {"reason": "closing the account"}
+
+
+SCHEMAS: dict[str, dict[int, type[Data]]] = {
+    "customer.registered": {1: CustomerRegistered},
+    "customer.consent_granted": {1: CustomerConsentGranted},
+    "customer.consent_withdrawn": {1: CustomerConsentWithdrawn},
+    "customer.profile_updated": {1: CustomerProfileUpdated},
+    "customer.note_added": {1: CustomerNoteAdded},
+    "customer.erasure_requested": {1: CustomerErasureRequested},
+}
+
+UPCASTS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
+"""(type, version) → function from that version's data to the next version's."""
