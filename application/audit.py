@@ -22,20 +22,20 @@ event time whatever the arrival order, or to ``what_if(..., as_of=...)``.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import OriginatorVersionError
 from eventsourcing.persistence import StoredEvent
 
+from application.json_ready import plain
 from application.service import JourneyApplication
+from application.what_if import AggregateDifference, WhatIfReport, outcome_differences
 from domain.aggregate import JourneyAggregate, is_fact, outcomes_under
 from domain.case import Case
-from domain.clocks import Outcome
 from domain.errors import DomainError, NotFound
 from domain.policy import policy_named
 from projections.audit_chain import AuditChain, VerifyReport
@@ -52,27 +52,6 @@ class WhatIfScope(DomainError):
 class HistoryDamaged(DomainError):
     """The stored events cannot be replayed (a gap, or an event that cannot be decoded):
     ``verify`` says which."""
-
-
-def plain(value: Any) -> Any:
-    """A value as JSON can hold it (see the module docstring for times and durations)."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, set | frozenset):
-        return sorted((plain(v) for v in value), key=str)
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    return str(value)
 
 
 def parse_as_of(text: str) -> datetime | int:
@@ -179,87 +158,6 @@ def aggregate_state(aggregate: JourneyAggregate) -> dict[str, Any]:
             "outcomes": [plain(o) for _, o in sorted(clocks.outcomes.items())],
         },
     }
-
-
-OutcomeState = Literal["met", "breached", "undecided"]
-
-
-def _state(outcome: Outcome | None) -> OutcomeState:
-    if outcome is None:
-        return "undecided"
-    return "met" if outcome.met else "breached"
-
-
-@dataclass(frozen=True)
-class OutcomeDifference:
-    key: str
-    rule: str
-    recorded: Outcome | None
-    """Under the policy version the aggregate recorded (replayed, as of the same time)."""
-    alternative: Outcome | None
-
-    @property
-    def change(self) -> str:
-        return f"{_state(self.recorded)} -> {_state(self.alternative)}"
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "rule": self.rule,
-            "change": self.change,
-            "recorded": plain(self.recorded),
-            "alternative": plain(self.alternative),
-        }
-
-
-@dataclass(frozen=True)
-class AggregateDifference:
-    aggregate_id: UUID
-    kind: str
-    ref: str | None
-    recorded_policy_version: str
-    outcomes: list[OutcomeDifference]
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "aggregate_id": str(self.aggregate_id),
-            "kind": self.kind,
-            "ref": self.ref,
-            "recorded_policy_version": self.recorded_policy_version,
-            "differences": [o.as_json() for o in self.outcomes],
-        }
-
-
-@dataclass(frozen=True)
-class WhatIfReport:
-    policy_version: str
-    replayed: int
-    differences: list[AggregateDifference]
-    """Only the aggregates whose SLA outcomes differ."""
-
-    def as_json(self) -> dict[str, Any]:
-        changes = [o.change for d in self.differences for o in d.outcomes]
-        return {
-            "policy_version": self.policy_version,
-            "replayed": self.replayed,
-            "differing": len(self.differences),
-            "newly_breached": sum(c.endswith("-> breached") for c in changes),
-            "no_longer_breached": sum(c.startswith("breached ->") for c in changes),
-            "aggregates": [d.as_json() for d in self.differences],
-        }
-
-
-def outcome_differences(
-    recorded: Mapping[str, Outcome], alternative: Mapping[str, Outcome]
-) -> list[OutcomeDifference]:
-    """Outcomes whose state (met, breached, undecided) differs, by key."""
-    differences = []
-    for key in sorted(recorded.keys() | alternative.keys()):
-        before, after = recorded.get(key), alternative.get(key)
-        if _state(before) != _state(after):
-            rule = next(o.rule for o in (before, after) if o is not None)
-            differences.append(OutcomeDifference(key, rule, before, after))
-    return differences
 
 
 class Auditor:

@@ -23,8 +23,8 @@ import orjson
 import pytest
 
 from consumers.deadletters import read_dead_letters
-from journey import cli_data
 from journey.bootstrap import Runtime, build
+from journey.cli import data as cli_data
 from journey.settings import Settings
 from tests.integration.drive import ingest_everything, project_everything
 from tests.integration.test_importers import data_set, ledger

@@ -17,7 +17,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.readstore import SQLiteReadStore
-from application.audit import AsOfOutOfRange, Auditor, WhatIfScope, parse_as_of, plain
+from application.audit import AsOfOutOfRange, Auditor, WhatIfScope, parse_as_of
+from application.json_ready import plain
 from application.service import JourneyApplication
 from domain.case import Case
 from domain.contact import Contact

@@ -1,5 +1,4 @@
-"""``journey``: the command line. Each command builds the runtime from settings and runs
-one thing."""
+"""What each ``journey`` command does, given the runtime built from settings."""
 
 from __future__ import annotations
 
@@ -8,14 +7,9 @@ import getpass
 import signal
 import sys
 import threading
-from collections.abc import Sequence
 
 import orjson
-from pydantic import ValidationError
 
-from adapters.logformat import configure_logging
-from adapters.privacy.master import MasterKeyMissing
-from adapters.security import ROLES
 from adapters.security.startup import NoAdminKey, keys_at_start
 from adapters.sourcelog.base import Coordinates
 from consumers.deadletters import (
@@ -23,12 +17,10 @@ from consumers.deadletters import (
     select,
 )
 from domain.errors import NotFound
-from journey import cli_data
-from journey.bootstrap import Runtime, build
-from journey.settings import Settings
+from journey.bootstrap import Runtime
 
 
-def _serve(runtime: Runtime, args: argparse.Namespace) -> int:
+def serve(runtime: Runtime, args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.main import create_api
@@ -55,7 +47,7 @@ def _serve(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
-def _keys_create(runtime: Runtime, args: argparse.Namespace) -> int:
+def keys_create(runtime: Runtime, args: argparse.Namespace) -> int:
     key = runtime.api_keys.create(args.role, args.label)
     if args.json:
         _print_json(
@@ -67,7 +59,7 @@ def _keys_create(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
-def _keys_list(runtime: Runtime, args: argparse.Namespace) -> int:
+def keys_list(runtime: Runtime, args: argparse.Namespace) -> int:
     keys = runtime.api_keys.list()
     if args.json:
         _print_json([{**vars(k), "active": k.active} for k in keys])
@@ -81,7 +73,7 @@ def _keys_list(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
-def _keys_revoke(runtime: Runtime, args: argparse.Namespace) -> int:
+def keys_revoke(runtime: Runtime, args: argparse.Namespace) -> int:
     if runtime.api_keys.revoke(args.key_id):
         print(f"journey: key {args.key_id} revoked")
         return 0
@@ -96,7 +88,7 @@ def _until_signalled() -> threading.Event:
     return stop
 
 
-def _ingest(runtime: Runtime, _: argparse.Namespace) -> int:
+def ingest(runtime: Runtime, _: argparse.Namespace) -> int:
     runtime.create_topics()
     worker = runtime.ingest_worker()
     print(f"journey: ingesting {', '.join(runtime.topics.ingress)}", flush=True)
@@ -104,20 +96,20 @@ def _ingest(runtime: Runtime, _: argparse.Namespace) -> int:
     return 0
 
 
-def _project(runtime: Runtime, _: argparse.Namespace) -> int:
+def project(runtime: Runtime, _: argparse.Namespace) -> int:
     names = ", ".join(p.name for p in runtime.projections)
     print(f"journey: projecting {names}", flush=True)
     runtime.projection_runner.run(_until_signalled())
     return 0
 
 
-def _timer(runtime: Runtime, _: argparse.Namespace) -> int:
+def timer(runtime: Runtime, _: argparse.Namespace) -> int:
     print(f"journey: SLA timer on {runtime.settings.clock}", flush=True)
     runtime.clock_timer().run(_until_signalled())
     return 0
 
 
-def _topics(runtime: Runtime, args: argparse.Namespace) -> int:
+def topics(runtime: Runtime, args: argparse.Namespace) -> int:
     created = runtime.create_topics()
     for spec in runtime.topics.specs():
         state = "created" if spec.name in created else "exists"
@@ -129,7 +121,7 @@ def _print_json(value: object) -> None:
     print(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
 
 
-def _status(runtime: Runtime, args: argparse.Namespace) -> int:
+def status(runtime: Runtime, args: argparse.Namespace) -> int:
     status = runtime.status()
     if args.json:
         _print_json(status.as_json())
@@ -160,14 +152,14 @@ def _status(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
-def _count(text: str) -> int:
+def count(text: str) -> int:
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"not a count: {text}")
     return value
 
 
-def _deadletters_list(runtime: Runtime, args: argparse.Namespace) -> int:
+def deadletters_list(runtime: Runtime, args: argparse.Namespace) -> int:
     letters = runtime.dead_letters()
     shown = letters if args.limit is None else letters[: args.limit]
     erased = runtime.personal.is_erased
@@ -187,7 +179,7 @@ def _deadletters_list(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
-def _deadletters_replay(runtime: Runtime, args: argparse.Namespace) -> int:
+def deadletters_replay(runtime: Runtime, args: argparse.Namespace) -> int:
     try:
         sources = [Coordinates.parse(text) for text in args.source or ()]
     except ValueError as error:
@@ -217,14 +209,14 @@ def _deadletters_replay(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
-def _catalog(_: argparse.Namespace) -> int:
+def catalog(_: argparse.Namespace) -> int:
     from contracts.catalogue import render
 
     print(render())
     return 0
 
 
-def _rebuild(runtime: Runtime, args: argparse.Namespace) -> int:
+def rebuild(runtime: Runtime, args: argparse.Namespace) -> int:
     from projections.rebuild import Progress, rebuild
 
     by_name = {p.name: p for p in runtime.projections}
@@ -259,116 +251,7 @@ def _rebuild(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
-def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="journey", description=__doc__)
-    commands = root.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="HTTP API (and, by settings, the workers)")
-    serve.add_argument("--host", default=None)
-    serve.add_argument("--port", type=int, default=None)
-    serve.set_defaults(run=_serve)
-    commands.add_parser("ingest", help="consume the ingress topics").set_defaults(run=_ingest)
-    commands.add_parser("project", help="keep the read models up to date").set_defaults(
-        run=_project
-    )
-    rebuild = commands.add_parser(
-        "rebuild",
-        help="rebuild a read model from zero while the current one serves, then swap",
-        description="Builds a fresh copy of the read model from the start of the event"
-        " store's notification log (strict: an event this build cannot decode stops it and"
-        " the current copy stays), then swaps it in atomically. Progress on stderr, a JSON"
-        " summary on stdout.",
-    )
-    rebuild.add_argument("read_model", help="e.g. complaint_ledger")
-    rebuild.set_defaults(run=_rebuild)
-    commands.add_parser("timer", help="breach SLA deadlines the watermark passed").set_defaults(
-        run=_timer
-    )
-    commands.add_parser("catalog", help="print docs/events.md").set_defaults(
-        run=_catalog, offline=True
-    )
-    topics = commands.add_parser("topics", help="manage topics")
-    topic_commands = topics.add_subparsers(dest="topics_command", required=True)
-    topic_commands.add_parser("create", help="create missing topics").set_defaults(run=_topics)
-
-    status = commands.add_parser(
-        "status",
-        help="lag of every ingress partition and read model, and the dead-letter count",
-        description="Per ingress partition: the log's end offset, the next offset stored with"
-        " the events, and the lag between them; the records on the dead-letter topic; each"
-        " projection's position and lag. Read from the log and the store, so it answers"
-        " from any process.",
-    )
-    status.add_argument("--json", action="store_true", help="machine-readable output")
-    status.set_defaults(run=_status)
-
-    keys = commands.add_parser("keys", help="API keys: create, list, revoke")
-    key_commands = keys.add_subparsers(dest="keys_command", required=True)
-    key_create = key_commands.add_parser(
-        "create",
-        help="a new API key for a role, printed once",
-        description="Creates a key bound to one role and prints it once; only its SHA-256"
-        " is stored.",
-    )
-    key_create.add_argument("--role", required=True, choices=ROLES)
-    key_create.add_argument("--label", default=None, help="who or what holds the key")
-    key_create.add_argument("--json", action="store_true", help="machine-readable output")
-    key_create.set_defaults(run=_keys_create)
-    key_list = key_commands.add_parser("list", help="every key, without secrets")
-    key_list.add_argument("--json", action="store_true", help="machine-readable output")
-    key_list.set_defaults(run=_keys_list)
-    key_revoke = key_commands.add_parser("revoke", help="refuse a key from now on")
-    key_revoke.add_argument("key_id")
-    key_revoke.set_defaults(run=_keys_revoke)
-
-    deadletters = commands.add_parser("deadletters", help="list and replay refused records")
-    dl_commands = deadletters.add_subparsers(dest="deadletters_command", required=True)
-    dl_list = dl_commands.add_parser(
-        "list",
-        help="the dead letters, read from the beginning of the topic",
-        description="Reads the dead-letter topic from the beginning with a consumer group of"
-        " its own (the ingest group is not touched). Personal fields are masked and the"
-        " original bytes cut for display.",
-    )
-    dl_list.add_argument("--limit", type=_count, default=None, metavar="N", help="show N at most")
-    dl_list.add_argument("--json", action="store_true", help="machine-readable output")
-    dl_list.set_defaults(run=_deadletters_list)
-    dl_replay = dl_commands.add_parser(
-        "replay",
-        help="re-publish chosen dead letters to their source topic",
-        description="Re-publishes the chosen dead letters' original bytes to their source"
-        " topic with their key, so they keep their event_id, and prints where each landed."
-        " A replayed letter that is still invalid is simply dead-lettered again (with its"
-        " new coordinates); one whose event_id was applied meanwhile has no effect.",
-    )
-    chosen = dl_replay.add_mutually_exclusive_group(required=True)
-    chosen.add_argument(
-        "--source",
-        nargs="+",
-        action="extend",
-        metavar="TOPIC:PARTITION:OFFSET",
-        help="the source coordinates of the letters to replay",
-    )
-    chosen.add_argument(
-        "--all-from", metavar="TOPIC", help="every letter whose source is this topic"
-    )
-    dl_replay.add_argument("--json", action="store_true", help="machine-readable output")
-    dl_replay.set_defaults(run=_deadletters_replay)
-    erase = commands.add_parser(
-        "erase",
-        help="erase a customer's personal data (deletes their key)",
-        description="Logs a customer.erasure_requested event, then deletes the customer's key:"
-        " their personal fields become unreadable everywhere (shown as 'erased'), while"
-        " their cases, orders and KPI counts stay. Cannot be undone.",
-    )
-    erase.add_argument("customer_id")
-    erase.add_argument("--reason", help="recorded with the erasure request")
-    erase.add_argument("--json", action="store_true", help="machine-readable output")
-    erase.set_defaults(run=_erase)
-    cli_data.register(commands)
-    return root
-
-
-def _erase(runtime: Runtime, args: argparse.Namespace) -> int:
+def erase(runtime: Runtime, args: argparse.Namespace) -> int:
     try:
         receipt = runtime.erase_customer(
             args.customer_id, requested_by=f"cli:{getpass.getuser()}", reason=args.reason
@@ -391,30 +274,3 @@ def _erase(runtime: Runtime, args: argparse.Namespace) -> int:
             f" (request {receipt.event_id} logged at {receipt.position})"
         )
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    if getattr(args, "offline", False):
-        return int(args.run(args))
-    try:
-        settings = Settings()
-    except ValidationError as error:
-        print(f"journey: invalid settings:\n{error}", file=sys.stderr)
-        return 2
-    long_running = args.command in {"serve", "ingest", "project", "timer"}
-    log_format = settings.log_format or ("json" if long_running else "text")
-    configure_logging(log_format, settings.log_level)
-    try:
-        runtime = build(settings)
-    except MasterKeyMissing as error:
-        print(f"journey: {error}", file=sys.stderr)
-        return 2
-    try:
-        return int(args.run(runtime, args))
-    finally:
-        runtime.close()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

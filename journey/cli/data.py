@@ -2,7 +2,7 @@
 the log, through the runtime's publisher (docs/data.md).
 
 ``register(commands)`` adds both subcommands to ``journey``'s parser; ``python -m
-journey.cli_data`` runs them on their own.
+journey.cli.data`` runs them on their own.
 """
 
 from __future__ import annotations

@@ -1,0 +1,5 @@
+import sys
+
+from journey.cli.entry import main
+
+sys.exit(main())

@@ -1,0 +1,156 @@
+"""``journey``: the command line. Each command builds the runtime from settings and runs
+one thing (``journey.cli.commands``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from adapters.logformat import configure_logging
+from adapters.privacy.master import MasterKeyMissing
+from adapters.security import ROLES
+from journey.bootstrap import build
+from journey.cli import commands, data
+from journey.settings import Settings
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="journey", description=__doc__)
+    sub = root.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="HTTP API (and, by settings, the workers)")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.set_defaults(run=commands.serve)
+    sub.add_parser("ingest", help="consume the ingress topics").set_defaults(run=commands.ingest)
+    sub.add_parser("project", help="keep the read models up to date").set_defaults(
+        run=commands.project
+    )
+    rebuild = sub.add_parser(
+        "rebuild",
+        help="rebuild a read model from zero while the current one serves, then swap",
+        description="Builds a fresh copy of the read model from the start of the event"
+        " store's notification log (strict: an event this build cannot decode stops it and"
+        " the current copy stays), then swaps it in atomically. Progress on stderr, a JSON"
+        " summary on stdout.",
+    )
+    rebuild.add_argument("read_model", help="e.g. complaint_ledger")
+    rebuild.set_defaults(run=commands.rebuild)
+    sub.add_parser("timer", help="breach SLA deadlines the watermark passed").set_defaults(
+        run=commands.timer
+    )
+    sub.add_parser("catalog", help="print docs/events.md").set_defaults(
+        run=commands.catalog, offline=True
+    )
+    topics = sub.add_parser("topics", help="manage topics")
+    topic_commands = topics.add_subparsers(dest="topics_command", required=True)
+    create_topics = topic_commands.add_parser("create", help="create missing topics")
+    create_topics.set_defaults(run=commands.topics)
+
+    status = sub.add_parser(
+        "status",
+        help="lag of every ingress partition and read model, and the dead-letter count",
+        description="Per ingress partition: the log's end offset, the next offset stored with"
+        " the events, and the lag between them; the records on the dead-letter topic; each"
+        " projection's position and lag. Read from the log and the store, so it answers"
+        " from any process.",
+    )
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.set_defaults(run=commands.status)
+
+    keys = sub.add_parser("keys", help="API keys: create, list, revoke")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True)
+    key_create = key_commands.add_parser(
+        "create",
+        help="a new API key for a role, printed once",
+        description="Creates a key bound to one role and prints it once; only its SHA-256"
+        " is stored.",
+    )
+    key_create.add_argument("--role", required=True, choices=ROLES)
+    key_create.add_argument("--label", default=None, help="who or what holds the key")
+    key_create.add_argument("--json", action="store_true", help="machine-readable output")
+    key_create.set_defaults(run=commands.keys_create)
+    key_list = key_commands.add_parser("list", help="every key, without secrets")
+    key_list.add_argument("--json", action="store_true", help="machine-readable output")
+    key_list.set_defaults(run=commands.keys_list)
+    key_revoke = key_commands.add_parser("revoke", help="refuse a key from now on")
+    key_revoke.add_argument("key_id")
+    key_revoke.set_defaults(run=commands.keys_revoke)
+
+    deadletters = sub.add_parser("deadletters", help="list and replay refused records")
+    dl_commands = deadletters.add_subparsers(dest="deadletters_command", required=True)
+    dl_list = dl_commands.add_parser(
+        "list",
+        help="the dead letters, read from the beginning of the topic",
+        description="Reads the dead-letter topic from the beginning with a consumer group of"
+        " its own (the ingest group is not touched). Personal fields are masked and the"
+        " original bytes cut for display.",
+    )
+    dl_list.add_argument(
+        "--limit", type=commands.count, default=None, metavar="N", help="show N at most"
+    )
+    dl_list.add_argument("--json", action="store_true", help="machine-readable output")
+    dl_list.set_defaults(run=commands.deadletters_list)
+    dl_replay = dl_commands.add_parser(
+        "replay",
+        help="re-publish chosen dead letters to their source topic",
+        description="Re-publishes the chosen dead letters' original bytes to their source"
+        " topic with their key, so they keep their event_id, and prints where each landed."
+        " A replayed letter that is still invalid is simply dead-lettered again (with its"
+        " new coordinates); one whose event_id was applied meanwhile has no effect.",
+    )
+    chosen = dl_replay.add_mutually_exclusive_group(required=True)
+    chosen.add_argument(
+        "--source",
+        nargs="+",
+        action="extend",
+        metavar="TOPIC:PARTITION:OFFSET",
+        help="the source coordinates of the letters to replay",
+    )
+    chosen.add_argument(
+        "--all-from", metavar="TOPIC", help="every letter whose source is this topic"
+    )
+    dl_replay.add_argument("--json", action="store_true", help="machine-readable output")
+    dl_replay.set_defaults(run=commands.deadletters_replay)
+    erase = sub.add_parser(
+        "erase",
+        help="erase a customer's personal data (deletes their key)",
+        description="Logs a customer.erasure_requested event, then deletes the customer's key:"
+        " their personal fields become unreadable everywhere (shown as 'erased'), while"
+        " their cases, orders and KPI counts stay. Cannot be undone.",
+    )
+    erase.add_argument("customer_id")
+    erase.add_argument("--reason", help="recorded with the erasure request")
+    erase.add_argument("--json", action="store_true", help="machine-readable output")
+    erase.set_defaults(run=commands.erase)
+    data.register(sub)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "offline", False):
+        return int(args.run(args))
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        print(f"journey: invalid settings:\n{error}", file=sys.stderr)
+        return 2
+    long_running = args.command in {"serve", "ingest", "project", "timer"}
+    log_format = settings.log_format or ("json" if long_running else "text")
+    configure_logging(log_format, settings.log_level)
+    try:
+        runtime = build(settings)
+    except MasterKeyMissing as error:
+        print(f"journey: {error}", file=sys.stderr)
+        return 2
+    try:
+        return int(args.run(runtime, args))
+    finally:
+        runtime.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
