@@ -13,7 +13,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.aggregate import Fact, JourneyAggregate
+from domain.aggregate import Fact, JourneyAggregate, command
 from domain.clocks import Cancel, ClockCommand, Start, Stop
 from domain.errors import DomainError
 from domain.ids import aggregate_id
@@ -39,6 +39,8 @@ class ContactEnded(DomainError):
 
 
 class Contact(JourneyAggregate):
+    started_by = "the contact's opening"
+
     class Opened(Aggregate.Created):
         contact_id: str
         customer_id: str
@@ -166,23 +168,20 @@ class Contact(JourneyAggregate):
 
     # -- commands ---------------------------------------------------------------------------
 
-    def _check(self, occurred_at: datetime, source: SourceRef) -> bool:
-        """False for a source event already applied; refuses facts after the end."""
-        if self.has_applied(source.event_id):
-            return False
-        self.require_in_order(occurred_at, self.opened_at, "the contact's opening")
+    def check_live(self, occurred_at: datetime) -> None:
+        """Refuses facts after the end."""
         if self.ended_at is not None and occurred_at > self.ended_at:
             raise ContactEnded(
                 f"contact {self.contact_id!r} was {self.status} at {self.ended_at.isoformat()}"
             )
-        return True
 
+    @command
     def receive_message(self, *, message_id: str, occurred_at: datetime, source: SourceRef) -> None:
-        if self._check(occurred_at, source):
-            self._record(
-                self.MessageReceived, message_id=message_id, occurred_at=occurred_at, source=source
-            )
+        self._record(
+            self.MessageReceived, message_id=message_id, occurred_at=occurred_at, source=source
+        )
 
+    @command
     def reply(
         self,
         *,
@@ -194,8 +193,6 @@ class Contact(JourneyAggregate):
     ) -> None:
         """An answer to the customer. An account-specific answer needs a verified identity
         (R-CUS-01)."""
-        if not self._check(occurred_at, source):
-            return
         if account_specific and self.verified_by is None:
             raise UnverifiedIdentity(
                 f"contact {self.contact_id!r}: identity not verified by order number, member id"
@@ -214,36 +211,35 @@ class Contact(JourneyAggregate):
     def verify_identity(self, *, method: str, occurred_at: datetime, source: SourceRef) -> None:
         if method not in VERIFICATION_METHODS:
             raise UnverifiedIdentity(f"unknown verification method {method!r}", "R-CUS-01")
-        if self._check(occurred_at, source):
+        # Not @command: an unknown method is refused even for a source event already applied.
+        if self.fresh(occurred_at, source):
             self._record(
                 self.IdentityVerified, method=method, occurred_at=occurred_at, source=source
             )
 
+    @command
     def request_handoff(self, *, occurred_at: datetime, source: SourceRef) -> None:
-        if self._check(occurred_at, source):
-            self.require_chain_order("handoff_request", occurred_at)
-            self._record(self.HandoffRequested, occurred_at=occurred_at, source=source)
+        self.require_chain_order("handoff_request", occurred_at)
+        self._record(self.HandoffRequested, occurred_at=occurred_at, source=source)
 
+    @command
     def hand_off(self, *, agent_id: str, occurred_at: datetime, source: SourceRef) -> None:
-        if self._check(occurred_at, source):
-            self._record(self.HandedOff, agent_id=agent_id, occurred_at=occurred_at, source=source)
+        self._record(self.HandedOff, agent_id=agent_id, occurred_at=occurred_at, source=source)
 
+    @command
     def promise_reply(
         self, *, agent_id: str | None, occurred_at: datetime, source: SourceRef
     ) -> None:
-        if self._check(occurred_at, source):
-            self.require_chain_order("promise", occurred_at)
-            self._record(
-                self.ReplyPromised, agent_id=agent_id, occurred_at=occurred_at, source=source
-            )
+        self.require_chain_order("promise", occurred_at)
+        self._record(self.ReplyPromised, agent_id=agent_id, occurred_at=occurred_at, source=source)
 
+    @command
     def close(self, *, resolved: bool, occurred_at: datetime, source: SourceRef) -> None:
-        if self._check(occurred_at, source):
-            self._record(self.Closed, resolved=resolved, occurred_at=occurred_at, source=source)
+        self._record(self.Closed, resolved=resolved, occurred_at=occurred_at, source=source)
 
+    @command
     def abandon(self, *, occurred_at: datetime, source: SourceRef) -> None:
-        if self._check(occurred_at, source):
-            self._record(self.Abandoned, occurred_at=occurred_at, source=source)
+        self._record(self.Abandoned, occurred_at=occurred_at, source=source)
 
     # -- SLA clocks -------------------------------------------------------------------------
 

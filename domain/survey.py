@@ -15,7 +15,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.aggregate import Fact, JourneyAggregate
+from domain.aggregate import Fact, JourneyAggregate, command
 from domain.clocks import ClockCommand, Start, Stop
 from domain.errors import DomainError
 from domain.ids import aggregate_id
@@ -53,6 +53,8 @@ def needs_follow_up(scores: Mapping[str, int], dissatisfied: bool, policy: Polic
 
 
 class Survey(JourneyAggregate):
+    started_by = "the survey was sent"
+
     class Sent(Aggregate.Created):
         survey_id: str
         customer_id: str
@@ -147,6 +149,7 @@ class Survey(JourneyAggregate):
 
     # -- commands ---------------------------------------------------------------------------
 
+    @command
     def answer(
         self,
         *,
@@ -162,9 +165,6 @@ class Survey(JourneyAggregate):
     ) -> None:
         """The customer's answer, once (R-SAT-01); a low score or dissatisfaction starts
         the supervisor's 1 h clock (R-SAT-02); a top overall score a thank-you (R-SAT-03)."""
-        if self.has_applied(source.event_id):
-            return
-        self.require_in_order(occurred_at, self.sent_at, "the survey was sent")
         if self.answered_at is not None:
             raise SurveyRuleViolated(
                 f"survey {self.survey_id!r} was already answered; a survey is answered once",
@@ -200,10 +200,9 @@ class Survey(JourneyAggregate):
         if overall == THANK_YOU_SCORE and not dissatisfied:
             self._record(self.ThankYouTriggered, occurred_at=occurred_at, source=source)
 
+    @command(after_start=False)  # ordered after the answer, once there is one
     def follow_up(self, *, supervisor_id: str, occurred_at: datetime, source: SourceRef) -> None:
         """A supervisor contacted the customer about the answer (R-SAT-02)."""
-        if self.has_applied(source.event_id):
-            return
         if self.answered_at is None:
             raise SurveyRuleViolated(
                 f"survey {self.survey_id!r} is not answered; a supervisor follows up an answer",
