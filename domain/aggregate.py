@@ -20,7 +20,18 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Concatenate, Literal, ParamSpec, TypeVar, cast, overload
+from typing import (
+    Any,
+    ClassVar,
+    Concatenate,
+    Generic,
+    Literal,
+    ParamSpec,
+    Self,
+    TypeVar,
+    cast,
+    overload,
+)
 
 from eventsourcing.domain import Aggregate
 
@@ -44,17 +55,22 @@ class LateFact(DomainError):
     """A fact older than one it must follow; refused rather than applied out of order."""
 
 
-class Fact(Aggregate.Event):
-    """Base of the facts recorded after creation."""
+A_contra = TypeVar("A_contra", bound="JourneyAggregate", contravariant=True)
+"""The aggregate a fact applies to (a fact of any journey aggregate applies to each)."""
+
+
+class Fact(Aggregate.Event, Generic[A_contra]):
+    """Base of the facts recorded after creation; ``Fact[Case]`` is a fact of a case, so
+    its ``apply_fact`` is type-checked against the case's attributes."""
 
     occurred_at: datetime
     source: SourceRef
 
-    def apply(self, aggregate: Any) -> None:
+    def apply(self, aggregate: A_contra) -> None:
         aggregate._note(self)
         self.apply_fact(aggregate)
 
-    def apply_fact(self, aggregate: Any) -> None:
+    def apply_fact(self, aggregate: A_contra) -> None:
         """Subclasses change the aggregate's state here."""
 
 
@@ -118,7 +134,7 @@ class JourneyAggregate(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.clocks.apply(Cancelled(self.rule, self.key, self.at, self.reason))
 
-    class Acknowledged(Fact):
+    class Acknowledged(Fact["JourneyAggregate"]):
         """A source event that changed nothing (e.g. a repeat of what is already known),
         recorded so that its ``event_id`` counts as applied: delivered again later, when the
         state has moved on, it must still have no effect."""
@@ -157,7 +173,7 @@ class JourneyAggregate(Aggregate):
         self.last_event_at = occurred_at
         self.chains: dict[str, datetime] = {}
 
-    def _note(self, fact: Fact) -> None:
+    def _note(self, fact: Fact[Self]) -> None:
         self.applied.add(fact.source.event_id)
         self.last_event_at = max(self.last_event_at, fact.occurred_at)
 
@@ -201,7 +217,7 @@ class JourneyAggregate(Aggregate):
     def _acknowledge(self, event_type: str, occurred_at: datetime, source: SourceRef) -> None:
         self._record(self.Acknowledged, type=event_type, occurred_at=occurred_at, source=source)
 
-    def _record(self, event_class: type[Fact], **kwargs: Any) -> None:
+    def _record(self, event_class: type[Fact[Self]], **kwargs: Any) -> None:
         """Record a fact, then the clock decisions it leads to."""
         self.trigger_event(event_class, **kwargs)
         self._run_clocks(self.pending_events[-1])

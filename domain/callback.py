@@ -56,18 +56,18 @@ class Callback(JourneyAggregate):
         occurred_at: datetime
         source: SourceRef
 
-    class Completed(Fact):
+    class Completed(Fact["Callback"]):
         outcome: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Callback) -> None:
             aggregate.status = "completed"
             aggregate.outcome = self.outcome
             aggregate.ended_at = self.occurred_at
 
-    class Missed(Fact):
+    class Missed(Fact["Callback"]):
         reason: str | None
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Callback) -> None:
             aggregate.status = "missed"
             aggregate.miss_reason = self.reason
             aggregate.ended_at = self.occurred_at

@@ -63,97 +63,97 @@ class Case(JourneyAggregate):
         occurred_at: datetime
         source: SourceRef
 
-    class ContactJoined(Fact):
+    class ContactJoined(Fact["Case"]):
         contact_id: str
         channel: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Case) -> None:
             aggregate.contact_ids.append(self.contact_id)
             if self.channel not in aggregate.channels:
                 aggregate.channels.append(self.channel)
 
-    class Responded(Fact):
+    class Responded(Fact["Case"]):
         """The first answer by a person on any contact of the case."""
 
         contact_id: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Case) -> None:
             aggregate.first_response_at = self.occurred_at
 
-    class PrioritySet(Fact):
+    class PrioritySet(Fact["Case"]):
         priority: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Case) -> None:
             aggregate.priority = self.priority
             aggregate.priority_changes += 1
             aggregate.advance_chain("priority_change", self.occurred_at)
 
-    class OwnerAssigned(Fact):
+    class OwnerAssigned(Fact["Case"]):
         owner: str
         due_at: datetime
         acceptance_criteria: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Case) -> None:
             aggregate.owner = self.owner
             aggregate.due_at = self.due_at
             aggregate.acceptance_criteria = self.acceptance_criteria
             aggregate.assignments += 1
             aggregate.advance_chain("owner_assignment", self.occurred_at)
 
-    class Escalated(Fact):
+    class Escalated(Fact["Case"]):
         level: int
         supervisor_id: str | None
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Case) -> None:
             aggregate.escalation_level = max(aggregate.escalation_level, self.level)
             aggregate.supervisor_id = self.supervisor_id or aggregate.supervisor_id
 
-    class OptionsOffered(Fact):
+    class OptionsOffered(Fact["Case"]):
         options: list[str]
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Case) -> None:
             aggregate.options_offered = list(self.options)
 
-    class OptionChosen(Fact):
+    class OptionChosen(Fact["Case"]):
         option: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Case) -> None:
             aggregate.option_chosen = self.option
 
-    class ProgressUpdateSent(Fact):
-        def apply_fact(self, aggregate: Any) -> None:
+    class ProgressUpdateSent(Fact["Case"]):
+        def apply_fact(self, aggregate: Case) -> None:
             aggregate.progress_updates += 1
             aggregate.progress_clock += 1
             aggregate.advance_chain("progress_update", self.occurred_at)
 
-    class Resolved(Fact):
+    class Resolved(Fact["Case"]):
         option: str
         summary: str | None
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Case) -> None:
             aggregate.status = "resolved"
             aggregate.resolved_at = self.occurred_at
             aggregate.resolution_option = self.option
             aggregate.resolutions += 1
 
-    class ResolutionConfirmed(Fact):
+    class ResolutionConfirmed(Fact["Case"]):
         via: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Case) -> None:
             aggregate.status = "closed"
             aggregate.confirmed_at = self.occurred_at
             aggregate.confirmed_via = self.via
             aggregate.closed_at = self.occurred_at
 
-    class ClosedWithoutReply(Fact):
-        def apply_fact(self, aggregate: Any) -> None:
+    class ClosedWithoutReply(Fact["Case"]):
+        def apply_fact(self, aggregate: Case) -> None:
             aggregate.status = "closed"
             aggregate.closed_at = self.occurred_at
 
-    class Reopened(Fact):
+    class Reopened(Fact["Case"]):
         reason: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Case) -> None:
             aggregate.status = "open"
             aggregate.reopen_count += 1
             aggregate.resolved_at = None
@@ -162,17 +162,17 @@ class Case(JourneyAggregate):
             aggregate.progress_clock += 1
             aggregate.advance_chain("progress_update", self.occurred_at)
 
-    class RecallLinked(Fact):
+    class RecallLinked(Fact["Case"]):
         recall_id: str
         product_batch: str | None
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Case) -> None:
             aggregate.recall_id = self.recall_id
 
-    class SurveySent(Fact):
+    class SurveySent(Fact["Case"]):
         survey_id: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Case) -> None:
             aggregate.surveys.append(self.survey_id)
 
     @staticmethod

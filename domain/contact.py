@@ -51,15 +51,15 @@ class Contact(JourneyAggregate):
         occurred_at: datetime
         source: SourceRef
 
-    class MessageReceived(Fact):
+    class MessageReceived(Fact["Contact"]):
         message_id: str
 
-    class Replied(Fact):
+    class Replied(Fact["Contact"]):
         responder: str
         agent_id: str | None
         account_specific: bool
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Contact) -> None:
             if self.responder == "agent":
                 aggregate.agent_replies += 1
                 first = aggregate.first_agent_reply_at
@@ -68,40 +68,40 @@ class Contact(JourneyAggregate):
             else:
                 aggregate.bot_replies += 1
 
-    class IdentityVerified(Fact):
+    class IdentityVerified(Fact["Contact"]):
         method: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Contact) -> None:
             aggregate.verified_by = aggregate.verified_by or self.method
 
-    class HandoffRequested(Fact):
-        def apply_fact(self, aggregate: Any) -> None:
+    class HandoffRequested(Fact["Contact"]):
+        def apply_fact(self, aggregate: Contact) -> None:
             aggregate.handoff_requests += 1
             aggregate.advance_chain("handoff_request", self.occurred_at)
 
-    class HandedOff(Fact):
+    class HandedOff(Fact["Contact"]):
         agent_id: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Contact) -> None:
             aggregate.handoffs += 1
 
-    class ReplyPromised(Fact):
+    class ReplyPromised(Fact["Contact"]):
         agent_id: str | None
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Contact) -> None:
             aggregate.promises += 1
             aggregate.advance_chain("promise", self.occurred_at)
 
-    class Closed(Fact):
+    class Closed(Fact["Contact"]):
         resolved: bool
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Contact) -> None:
             aggregate.ended_at = self.occurred_at
             aggregate.status = "closed"
             aggregate.resolved_in_contact = self.resolved
 
-    class Abandoned(Fact):
-        def apply_fact(self, aggregate: Any) -> None:
+    class Abandoned(Fact["Contact"]):
+        def apply_fact(self, aggregate: Contact) -> None:
             aggregate.ended_at = self.occurred_at
             aggregate.status = "abandoned"
 

@@ -127,26 +127,26 @@ class Customer(JourneyAggregate):
         occurred_at: datetime
         source: SourceRef
 
-    class ConsentGranted(Fact):
+    class ConsentGranted(Fact["Customer"]):
         purpose: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Customer) -> None:
             aggregate.consent_statements.append((self.occurred_at, self.purpose, True))
 
-    class ConsentWithdrawn(Fact):
+    class ConsentWithdrawn(Fact["Customer"]):
         purpose: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Customer) -> None:
             aggregate.consent_statements.append((self.occurred_at, self.purpose, False))
 
-    class ProfileUpdated(Fact):
+    class ProfileUpdated(Fact["Customer"]):
         """Changed fields only; ``None`` leaves preferences / birthday as they were."""
 
         personal: dict[str, str]
         preferences: list[str] | None
         birthday: str | None
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Customer) -> None:
             # Each field keeps its newest value by event time, whatever the arrival order.
             at = self.occurred_at
             for name, value in self.personal.items():
@@ -160,22 +160,22 @@ class Customer(JourneyAggregate):
                 aggregate.birthday = self.birthday
                 aggregate.changed_at["birthday"] = at
 
-    class NoteAdded(Fact):
+    class NoteAdded(Fact["Customer"]):
         """``policy_version``: the policy whose subjective labels judged the note."""
 
         note: str
         author: str
         policy_version: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Customer) -> None:
             aggregate.notes.append(
                 {"note": self.note, "author": self.author, "at": self.occurred_at.isoformat()}
             )
 
-    class ErasureRequested(Fact):
+    class ErasureRequested(Fact["Customer"]):
         reason: str | None
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Customer) -> None:
             aggregate.erasure_requested_at = self.occurred_at
             aggregate.erasure_reason = self.reason
 

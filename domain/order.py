@@ -105,82 +105,82 @@ class Order(JourneyAggregate):
         occurred_at: datetime
         source: SourceRef
 
-    class Modified(Fact):
+    class Modified(Fact["Order"]):
         modification_id: str
         changes: dict[str, str]
         description: str | None
         systems: list[str]
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Order) -> None:
             aggregate.modified_at[self.modification_id] = self.occurred_at
 
-    class Synced(Fact):
+    class Synced(Fact["Order"]):
         modification_id: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Order) -> None:
             aggregate.synced_at[self.modification_id] = self.occurred_at
 
-    class SpecialRequestAdded(Fact):
+    class SpecialRequestAdded(Fact["Order"]):
         request: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Order) -> None:
             aggregate.special_requests.append(self.request)
 
-    class OutOfStock(Fact):
+    class OutOfStock(Fact["Order"]):
         sku: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Order) -> None:
             aggregate.stock_outs[self.sku] = aggregate.stock_outs.get(self.sku, 0) + 1
             aggregate.awaiting_notice[self.sku] = self.occurred_at
 
-    class CustomerNotified(Fact):
+    class CustomerNotified(Fact["Order"]):
         sku: str
         options: list[str]
         store_transfer_days: int
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Order) -> None:
             aggregate.awaiting_notice.pop(self.sku, None)
             aggregate.notices += 1
 
-    class DelayAnnounced(Fact):
+    class DelayAnnounced(Fact["Order"]):
         previous_promised_delivery_at: datetime
         new_promised_delivery_at: datetime
         reason: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Order) -> None:
             aggregate.promised_delivery_at = self.new_promised_delivery_at
             aggregate.promise_round += 1
 
-    class Shipped(Fact):
+    class Shipped(Fact["Order"]):
         carrier: str | None
         tracking_number: str | None
         special_requests: list[str]
         """Every special request on the order, carried to fulfilment (R-ORD-03)."""
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Order) -> None:
             aggregate.status = "shipped"
             aggregate.shipped_at = self.occurred_at
             aggregate.carrier = self.carrier
             aggregate.tracking_number = self.tracking_number
 
-    class Delivered(Fact):
-        def apply_fact(self, aggregate: Any) -> None:
+    class Delivered(Fact["Order"]):
+        def apply_fact(self, aggregate: Order) -> None:
             aggregate.status = "delivered"
             aggregate.delivered_at = self.occurred_at
 
-    class Cancelled(Fact):
+    class Cancelled(Fact["Order"]):
         reason: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Order) -> None:
             aggregate.status = "cancelled"
             aggregate.cancelled_at = self.occurred_at
             aggregate.cancel_reason = self.reason
 
-    class RefundRecorded(Fact):
+    class RefundRecorded(Fact["Order"]):
         return_id: str
         amount: Decimal
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Order) -> None:
             aggregate.refunded_total += self.amount
             aggregate.refunds[self.return_id] = (
                 aggregate.refunds.get(self.return_id, Decimal(0)) + self.amount

@@ -102,51 +102,51 @@ class ReturnRequest(JourneyAggregate):
         occurred_at: datetime
         source: SourceRef
 
-    class Approved(Fact):
-        def apply_fact(self, aggregate: Any) -> None:
+    class Approved(Fact["ReturnRequest"]):
+        def apply_fact(self, aggregate: ReturnRequest) -> None:
             aggregate.status = "approved"
             aggregate.decided_at = self.occurred_at
 
-    class Rejected(Fact):
+    class Rejected(Fact["ReturnRequest"]):
         reason: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: ReturnRequest) -> None:
             aggregate.status = "rejected"
             aggregate.decided_at = self.occurred_at
             aggregate.rejection_reason = self.reason
 
-    class Inspected(Fact):
+    class Inspected(Fact["ReturnRequest"]):
         result: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: ReturnRequest) -> None:
             aggregate.inspection_result = self.result
             aggregate.inspected_at = self.occurred_at
 
-    class Refunded(Fact):
+    class Refunded(Fact["ReturnRequest"]):
         amount: Decimal
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: ReturnRequest) -> None:
             aggregate.refunds.append(self.amount)
             aggregate.refunded_total += self.amount
             aggregate.completed_at = aggregate.completed_at or self.occurred_at
 
-    class Exchanged(Fact):
+    class Exchanged(Fact["ReturnRequest"]):
         new_sku: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: ReturnRequest) -> None:
             aggregate.exchanged_for = self.new_sku
             aggregate.completed_at = aggregate.completed_at or self.occurred_at
 
-    class MerchantResponded(Fact):
+    class MerchantResponded(Fact["ReturnRequest"]):
         merchant_id: str
         decision: str
         note: str | None
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: ReturnRequest) -> None:
             aggregate.merchant_decision = self.decision
             aggregate.merchant_responded_at = self.occurred_at
 
-    class MerchantRefusedValidReturn(Fact):
+    class MerchantRefusedValidReturn(Fact["ReturnRequest"]):
         """R-REF-05: the merchant rejected a return that qualified for the 7-day no-reason
         return (unopened, within the window): the merchant is flagged."""
 
@@ -154,7 +154,7 @@ class ReturnRequest(JourneyAggregate):
         delivered_at: datetime
         requested_at: datetime
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: ReturnRequest) -> None:
             aggregate.merchant_refused_valid_return = True
 
     @staticmethod

@@ -63,7 +63,7 @@ class Survey(JourneyAggregate):
         occurred_at: datetime
         source: SourceRef
 
-    class Answered(Fact):
+    class Answered(Fact["Survey"]):
         attitude: int
         efficiency: int
         solution: int
@@ -75,25 +75,25 @@ class Survey(JourneyAggregate):
         def scores(self) -> dict[str, int]:
             return {name: getattr(self, name) for name in SCORES}
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Survey) -> None:
             aggregate.answered_at = self.occurred_at
             aggregate.scores = self.scores()
             aggregate.nps = self.nps
             aggregate.comment = self.comment
             aggregate.dissatisfied = self.dissatisfied
 
-    class ThankYouTriggered(Fact):
+    class ThankYouTriggered(Fact["Survey"]):
         """R-SAT-03: the customer gave the top overall score."""
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Survey) -> None:
             aggregate.thanked_at = self.occurred_at
 
-    class FollowedUp(Fact):
+    class FollowedUp(Fact["Survey"]):
         """R-SAT-02: a supervisor contacted the customer about the answer."""
 
         supervisor_id: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Survey) -> None:
             aggregate.follow_ups.append(self.supervisor_id)
 
     @staticmethod
