@@ -3,6 +3,11 @@
 - **Facts** are the events that record what happened in the customer's journey. Each
   carries its event time (``occurred_at``) and the source record it came from
   (``source``); a source ``event_id`` already applied has no further effect.
+- **Commands** (methods marked :func:`command`) go through one guard,
+  :meth:`JourneyAggregate.fresh`: a source event already applied is ignored, a fact older
+  than the aggregate's creation is refused (``LateFact``), then the aggregate's own
+  refusals shared by all its commands (:meth:`JourneyAggregate.check_live`); only then
+  the command's own checks run.
 - **Clock decisions** are the events the SLA clocks derive from facts and the policy
   (``domain.clocks``): deadline started, met, breached, settled, cancelled. Each names its
   rule id, its target and the actual duration.
@@ -12,9 +17,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Literal
+from typing import (
+    Any,
+    ClassVar,
+    Concatenate,
+    Generic,
+    Literal,
+    ParamSpec,
+    Self,
+    TypeVar,
+    cast,
+    overload,
+)
 
 from eventsourcing.domain import Aggregate
 
@@ -38,17 +55,22 @@ class LateFact(DomainError):
     """A fact older than one it must follow; refused rather than applied out of order."""
 
 
-class Fact(Aggregate.Event):
-    """Base of the facts recorded after creation."""
+A_contra = TypeVar("A_contra", bound="JourneyAggregate", contravariant=True)
+"""The aggregate a fact applies to (a fact of any journey aggregate applies to each)."""
+
+
+class Fact(Aggregate.Event, Generic[A_contra]):
+    """Base of the facts recorded after creation; ``Fact[Case]`` is a fact of a case, so
+    its ``apply_fact`` is type-checked against the case's attributes."""
 
     occurred_at: datetime
     source: SourceRef
 
-    def apply(self, aggregate: Any) -> None:
+    def apply(self, aggregate: A_contra) -> None:
         aggregate._note(self)
         self.apply_fact(aggregate)
 
-    def apply_fact(self, aggregate: Any) -> None:
+    def apply_fact(self, aggregate: A_contra) -> None:
         """Subclasses change the aggregate's state here."""
 
 
@@ -112,7 +134,7 @@ class JourneyAggregate(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.clocks.apply(Cancelled(self.rule, self.key, self.at, self.reason))
 
-    class Acknowledged(Fact):
+    class Acknowledged(Fact["JourneyAggregate"]):
         """A source event that changed nothing (e.g. a repeat of what is already known),
         recorded so that its ``event_id`` counts as applied: delivered again later, when the
         state has moved on, it must still have no effect."""
@@ -129,6 +151,10 @@ class JourneyAggregate(Aggregate):
 
     # -- state shared by every aggregate ----------------------------------------------------
 
+    started_by: ClassVar[str]
+    """The creation fact as a refusal names it ("the case's opening"): no later fact may be
+    older (:meth:`require_after_start`)."""
+
     policy_version: str
     clocks: Clocks
     applied: set[str]
@@ -143,16 +169,38 @@ class JourneyAggregate(Aggregate):
         self.policy_version = policy_version
         self.clocks = Clocks()
         self.applied = {source.event_id}
-        self.first_event_at = occurred_at
+        self.first_event_at = occurred_at  # the creation fact's time: see started_by
         self.last_event_at = occurred_at
         self.chains: dict[str, datetime] = {}
 
-    def _note(self, fact: Fact) -> None:
+    def _note(self, fact: Fact[Self]) -> None:
         self.applied.add(fact.source.event_id)
         self.last_event_at = max(self.last_event_at, fact.occurred_at)
 
     def has_applied(self, event_id: str) -> bool:
         return event_id in self.applied
+
+    # -- the guard of every command ---------------------------------------------------------
+
+    def fresh(self, occurred_at: datetime, source: SourceRef, *, after_start: bool = True) -> bool:
+        """The guard every command goes through (:func:`command`), in this order: False
+        for a source event already applied (a duplicate has no effect); a fact older than
+        the creation is refused (unless ``after_start`` is False: the command orders
+        itself against something else); then :meth:`check_live`. True: the command's own
+        checks run next."""
+        if self.has_applied(source.event_id):
+            return False
+        if after_start:
+            self.require_after_start(occurred_at)
+        self.check_live(occurred_at)
+        return True
+
+    def require_after_start(self, occurred_at: datetime) -> None:
+        self.require_in_order(occurred_at, self.first_event_at, self.started_by)
+
+    def check_live(self, occurred_at: datetime) -> None:
+        """Refusals every command of the aggregate shares after the order check (a
+        contact that has ended, a callback that has ended); none by default."""
 
     @property
     def policy(self) -> Policy:
@@ -169,7 +217,7 @@ class JourneyAggregate(Aggregate):
     def _acknowledge(self, event_type: str, occurred_at: datetime, source: SourceRef) -> None:
         self._record(self.Acknowledged, type=event_type, occurred_at=occurred_at, source=source)
 
-    def _record(self, event_class: type[Fact], **kwargs: Any) -> None:
+    def _record(self, event_class: type[Fact[Self]], **kwargs: Any) -> None:
         """Record a fact, then the clock decisions it leads to."""
         self.trigger_event(event_class, **kwargs)
         self._run_clocks(self.pending_events[-1])
@@ -214,6 +262,43 @@ class JourneyAggregate(Aggregate):
                 f"occurred_at {occurred_at.isoformat()} is before {what}"
                 f" ({after.isoformat()}); refused rather than applied out of order"
             )
+
+
+J = TypeVar("J", bound=JourneyAggregate)
+P = ParamSpec("P")
+CommandMethod = Callable[Concatenate[J, P], None]
+
+
+@overload
+def command(method: CommandMethod[J, P], /) -> CommandMethod[J, P]: ...
+
+
+@overload
+def command(
+    *, after_start: bool = True
+) -> Callable[[CommandMethod[J, P]], CommandMethod[J, P]]: ...
+
+
+def command(
+    method: CommandMethod[J, P] | None = None, /, *, after_start: bool = True
+) -> CommandMethod[J, P] | Callable[[CommandMethod[J, P]], CommandMethod[J, P]]:
+    """Marks a command of a journey aggregate: its body runs only when
+    :meth:`JourneyAggregate.fresh` passes for the command's keyword arguments
+    ``occurred_at`` and ``source``; a source event already applied is a no-op.
+    ``@command(after_start=False)`` for a command ordered against something else than the
+    aggregate's creation (checked in its body)."""
+
+    def decorate(body: CommandMethod[J, P]) -> CommandMethod[J, P]:
+        @functools.wraps(body)
+        def guarded(aggregate: J, /, *args: P.args, **kwargs: P.kwargs) -> None:
+            occurred_at = cast(datetime, kwargs["occurred_at"])  # keyword-only in commands
+            source = cast(SourceRef, kwargs["source"])
+            if aggregate.fresh(occurred_at, source, after_start=after_start):
+                body(aggregate, *args, **kwargs)
+
+        return guarded
+
+    return decorate if method is None else decorate(method)
 
 
 def is_fact(event: Any) -> bool:

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.aggregate import Fact, JourneyAggregate
+from domain.aggregate import Fact, JourneyAggregate, command
 from domain.clocks import Cancel, ClockCommand, Start, Stop
 from domain.errors import DomainError
 from domain.ids import aggregate_id
@@ -42,6 +42,8 @@ class CallbackEnded(CallbackRuleViolated):
 
 
 class Callback(JourneyAggregate):
+    started_by = "the callback's scheduling"
+
     class Scheduled(Aggregate.Created):
         callback_id: str
         customer_id: str
@@ -54,18 +56,18 @@ class Callback(JourneyAggregate):
         occurred_at: datetime
         source: SourceRef
 
-    class Completed(Fact):
+    class Completed(Fact["Callback"]):
         outcome: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Callback) -> None:
             aggregate.status = "completed"
             aggregate.outcome = self.outcome
             aggregate.ended_at = self.occurred_at
 
-    class Missed(Fact):
+    class Missed(Fact["Callback"]):
         reason: str | None
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Callback) -> None:
             aggregate.status = "missed"
             aggregate.miss_reason = self.reason
             aggregate.ended_at = self.occurred_at
@@ -168,23 +170,18 @@ class Callback(JourneyAggregate):
 
     # -- commands ---------------------------------------------------------------------------
 
-    def _fresh(self, occurred_at: datetime, source: SourceRef) -> bool:
-        """False for a source event already applied; refuses a second ending (R-SAT-04)."""
-        if self.has_applied(source.event_id):
-            return False
-        self.require_in_order(occurred_at, self.scheduled_at, "the callback's scheduling")
+    def check_live(self, occurred_at: datetime) -> None:
+        """Refuses a second ending (R-SAT-04)."""
         if self.status != "scheduled":
             raise CallbackEnded(
                 f"callback {self.callback_id!r} is already {self.status}; a callback completes"
                 " or is missed once",
                 CLOCK,
             )
-        return True
 
+    @command
     def complete(self, *, outcome: str, occurred_at: datetime, source: SourceRef) -> None:
         """The customer was called; every callback has an outcome (R-SAT-04)."""
-        if not self._fresh(occurred_at, source):
-            return
         if outcome not in OUTCOMES:
             raise CallbackRuleViolated(
                 f"callback {self.callback_id!r}: outcome {outcome!r} is not one of"
@@ -193,11 +190,11 @@ class Callback(JourneyAggregate):
             )
         self._record(self.Completed, outcome=outcome, occurred_at=occurred_at, source=source)
 
+    @command
     def miss(self, *, reason: str | None, occurred_at: datetime, source: SourceRef) -> None:
         """The callback will not be made. Before its due time this calls the clock off;
         after it, the due time had already passed unmet (R-SAT-04)."""
-        if self._fresh(occurred_at, source):
-            self._record(self.Missed, reason=reason, occurred_at=occurred_at, source=source)
+        self._record(self.Missed, reason=reason, occurred_at=occurred_at, source=source)
 
     # -- SLA clocks -------------------------------------------------------------------------
 

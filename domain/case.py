@@ -15,7 +15,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.aggregate import Fact, JourneyAggregate
+from domain.aggregate import Fact, JourneyAggregate, command
 from domain.clocks import Cancel, ClockCommand, Start, Stop
 from domain.errors import DomainError
 from domain.ids import aggregate_id
@@ -43,6 +43,8 @@ class CaseRuleViolated(DomainError):
 
 
 class Case(JourneyAggregate):
+    started_by = "the case's opening"
+
     class Opened(Aggregate.Created):
         case_ref: str
         customer_id: str
@@ -61,97 +63,97 @@ class Case(JourneyAggregate):
         occurred_at: datetime
         source: SourceRef
 
-    class ContactJoined(Fact):
+    class ContactJoined(Fact["Case"]):
         contact_id: str
         channel: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Case) -> None:
             aggregate.contact_ids.append(self.contact_id)
             if self.channel not in aggregate.channels:
                 aggregate.channels.append(self.channel)
 
-    class Responded(Fact):
+    class Responded(Fact["Case"]):
         """The first answer by a person on any contact of the case."""
 
         contact_id: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Case) -> None:
             aggregate.first_response_at = self.occurred_at
 
-    class PrioritySet(Fact):
+    class PrioritySet(Fact["Case"]):
         priority: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Case) -> None:
             aggregate.priority = self.priority
             aggregate.priority_changes += 1
             aggregate.advance_chain("priority_change", self.occurred_at)
 
-    class OwnerAssigned(Fact):
+    class OwnerAssigned(Fact["Case"]):
         owner: str
         due_at: datetime
         acceptance_criteria: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Case) -> None:
             aggregate.owner = self.owner
             aggregate.due_at = self.due_at
             aggregate.acceptance_criteria = self.acceptance_criteria
             aggregate.assignments += 1
             aggregate.advance_chain("owner_assignment", self.occurred_at)
 
-    class Escalated(Fact):
+    class Escalated(Fact["Case"]):
         level: int
         supervisor_id: str | None
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Case) -> None:
             aggregate.escalation_level = max(aggregate.escalation_level, self.level)
             aggregate.supervisor_id = self.supervisor_id or aggregate.supervisor_id
 
-    class OptionsOffered(Fact):
+    class OptionsOffered(Fact["Case"]):
         options: list[str]
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Case) -> None:
             aggregate.options_offered = list(self.options)
 
-    class OptionChosen(Fact):
+    class OptionChosen(Fact["Case"]):
         option: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Case) -> None:
             aggregate.option_chosen = self.option
 
-    class ProgressUpdateSent(Fact):
-        def apply_fact(self, aggregate: Any) -> None:
+    class ProgressUpdateSent(Fact["Case"]):
+        def apply_fact(self, aggregate: Case) -> None:
             aggregate.progress_updates += 1
             aggregate.progress_clock += 1
             aggregate.advance_chain("progress_update", self.occurred_at)
 
-    class Resolved(Fact):
+    class Resolved(Fact["Case"]):
         option: str
         summary: str | None
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Case) -> None:
             aggregate.status = "resolved"
             aggregate.resolved_at = self.occurred_at
             aggregate.resolution_option = self.option
             aggregate.resolutions += 1
 
-    class ResolutionConfirmed(Fact):
+    class ResolutionConfirmed(Fact["Case"]):
         via: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Case) -> None:
             aggregate.status = "closed"
             aggregate.confirmed_at = self.occurred_at
             aggregate.confirmed_via = self.via
             aggregate.closed_at = self.occurred_at
 
-    class ClosedWithoutReply(Fact):
-        def apply_fact(self, aggregate: Any) -> None:
+    class ClosedWithoutReply(Fact["Case"]):
+        def apply_fact(self, aggregate: Case) -> None:
             aggregate.status = "closed"
             aggregate.closed_at = self.occurred_at
 
-    class Reopened(Fact):
+    class Reopened(Fact["Case"]):
         reason: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Case) -> None:
             aggregate.status = "open"
             aggregate.reopen_count += 1
             aggregate.resolved_at = None
@@ -160,17 +162,17 @@ class Case(JourneyAggregate):
             aggregate.progress_clock += 1
             aggregate.advance_chain("progress_update", self.occurred_at)
 
-    class RecallLinked(Fact):
+    class RecallLinked(Fact["Case"]):
         recall_id: str
         product_batch: str | None
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Case) -> None:
             aggregate.recall_id = self.recall_id
 
-    class SurveySent(Fact):
+    class SurveySent(Fact["Case"]):
         survey_id: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Case) -> None:
             aggregate.surveys.append(self.survey_id)
 
     @staticmethod
@@ -292,12 +294,6 @@ class Case(JourneyAggregate):
 
     # -- commands ---------------------------------------------------------------------------
 
-    def _fresh(self, occurred_at: datetime, source: SourceRef) -> bool:
-        if self.has_applied(source.event_id):
-            return False
-        self.require_in_order(occurred_at, self.opened_at, "the case's opening")
-        return True
-
     def _open_only(self, what: str) -> None:
         if self.status != "open":
             raise CaseRuleViolated(f"case {self.case_ref!r} is {self.status}; cannot {what}")
@@ -306,8 +302,9 @@ class Case(JourneyAggregate):
         """Everything that can refuse a contact joining this case (R-CH-01)."""
         if customer_id != self.customer_id:
             raise CaseMismatch(f"case {self.case_ref!r} belongs to another customer", "R-CH-01")
-        self.require_in_order(occurred_at, self.opened_at, "the case's opening")
+        self.require_after_start(occurred_at)
 
+    @command
     def join(
         self,
         *,
@@ -318,8 +315,6 @@ class Case(JourneyAggregate):
         source: SourceRef,
     ) -> None:
         """A further contact about the same case, on any channel (R-CH-01)."""
-        if not self._fresh(occurred_at, source):
-            return
         self.check_join(customer_id, occurred_at)
         self._record(
             self.ContactJoined,
@@ -329,19 +324,17 @@ class Case(JourneyAggregate):
             source=source,
         )
 
+    @command
     def respond(self, *, contact_id: str, occurred_at: datetime, source: SourceRef) -> None:
         """A person answered on one of the case's contacts; the first answer stops the
         response clocks (R-PRI-02, R-PRI-03)."""
-        if not self._fresh(occurred_at, source):
-            return
         if self.first_response_at is None or occurred_at < self.first_response_at:
             self._record(
                 self.Responded, contact_id=contact_id, occurred_at=occurred_at, source=source
             )
 
+    @command
     def set_priority(self, *, priority: str, occurred_at: datetime, source: SourceRef) -> None:
-        if not self._fresh(occurred_at, source):
-            return
         self.require_chain_order("priority_change", occurred_at)
         if priority not in PRIORITIES:
             raise CaseRuleViolated(f"unknown priority {priority!r}", "R-PRI-02")
@@ -352,6 +345,7 @@ class Case(JourneyAggregate):
                 self.PrioritySet, priority=priority, occurred_at=occurred_at, source=source
             )
 
+    @command
     def assign_owner(
         self,
         *,
@@ -362,8 +356,6 @@ class Case(JourneyAggregate):
         source: SourceRef,
     ) -> None:
         """Every case carries an owner, a due time and acceptance criteria (R-CMP-02)."""
-        if not self._fresh(occurred_at, source):
-            return
         self.require_chain_order("owner_assignment", occurred_at)
         self._open_only("assign an owner")
         if not owner.strip() or not acceptance_criteria.strip():
@@ -379,12 +371,11 @@ class Case(JourneyAggregate):
             source=source,
         )
 
+    @command
     def escalate(
         self, *, level: int, supervisor_id: str | None, occurred_at: datetime, source: SourceRef
     ) -> None:
         """Three-level response (R-CMP-05): level 2 is a supervisor, 3 management."""
-        if not self._fresh(occurred_at, source):
-            return
         self._open_only("escalate")
         if level not in ESCALATION_LEVELS:
             raise CaseRuleViolated(f"escalation level {level} is not 1, 2 or 3", "R-CMP-05")
@@ -403,12 +394,11 @@ class Case(JourneyAggregate):
             source=source,
         )
 
+    @command
     def offer_options(
         self, *, options: list[str], occurred_at: datetime, source: SourceRef
     ) -> None:
         """1 to 3 distinct solution options (R-CMP-01)."""
-        if not self._fresh(occurred_at, source):
-            return
         self._open_only("offer options")
         policy = self.policy
         if not policy.options_min <= len(options) <= policy.options_max:
@@ -423,27 +413,24 @@ class Case(JourneyAggregate):
             self.OptionsOffered, options=list(options), occurred_at=occurred_at, source=source
         )
 
+    @command
     def choose_option(self, *, option: str, occurred_at: datetime, source: SourceRef) -> None:
         """The customer's choice is recorded; only an offered option (R-CMP-01)."""
-        if not self._fresh(occurred_at, source):
-            return
         self._open_only("choose an option")
         if option not in self.options_offered:
             raise CaseRuleViolated(f"option {option!r} was never offered", "R-CMP-01")
         self._record(self.OptionChosen, option=option, occurred_at=occurred_at, source=source)
 
+    @command
     def send_progress_update(self, *, occurred_at: datetime, source: SourceRef) -> None:
-        if not self._fresh(occurred_at, source):
-            return
         self.require_chain_order("progress_update", occurred_at)
         self._open_only("send a progress update")
         self._record(self.ProgressUpdateSent, occurred_at=occurred_at, source=source)
 
+    @command
     def resolve(
         self, *, option: str, summary: str | None, occurred_at: datetime, source: SourceRef
     ) -> None:
-        if not self._fresh(occurred_at, source):
-            return
         self._open_only("resolve")
         if option not in self.options_offered:
             raise CaseRuleViolated(
@@ -465,19 +452,17 @@ class Case(JourneyAggregate):
             self.Resolved, option=option, summary=summary, occurred_at=occurred_at, source=source
         )
 
+    @command
     def confirm_resolution(self, *, via: str, occurred_at: datetime, source: SourceRef) -> None:
         """The customer confirms (SMS or online); the time is recorded (R-CMP-04)."""
-        if not self._fresh(occurred_at, source):
-            return
         if self.status != "resolved" or self.resolved_at is None:
             raise CaseRuleViolated("only a resolved case can be confirmed", "R-CMP-04")
         self.require_in_order(occurred_at, self.resolved_at, "the resolution")
         self._record(self.ResolutionConfirmed, via=via, occurred_at=occurred_at, source=source)
 
+    @command
     def close_without_reply(self, *, occurred_at: datetime, source: SourceRef) -> None:
         """Closed after the stated no-reply period (R-CMP-04)."""
-        if not self._fresh(occurred_at, source):
-            return
         if self.status != "resolved" or self.resolved_at is None:
             raise CaseRuleViolated("only a resolved case can be closed", "R-CMP-04")
         earliest = self.resolved_at + self.policy.no_reply_close_after
@@ -489,31 +474,29 @@ class Case(JourneyAggregate):
             )
         self._record(self.ClosedWithoutReply, occurred_at=occurred_at, source=source)
 
+    @command
     def reopen(self, *, reason: str, occurred_at: datetime, source: SourceRef) -> None:
         """Reopened cases are counted (R-CMP-07)."""
-        if not self._fresh(occurred_at, source):
-            return
         self.require_chain_order("progress_update", occurred_at)
         if self.status == "open":
             raise CaseRuleViolated(f"case {self.case_ref!r} is open; nothing to reopen")
         self._record(self.Reopened, reason=reason, occurred_at=occurred_at, source=source)
 
+    @command
     def link_recall(
         self, *, recall_id: str, product_batch: str | None, occurred_at: datetime, source: SourceRef
     ) -> None:
         """A major complaint about a product batch links to a recall (R-CMP-05)."""
-        if self._fresh(occurred_at, source):
-            self._record(
-                self.RecallLinked,
-                recall_id=recall_id,
-                product_batch=product_batch,
-                occurred_at=occurred_at,
-                source=source,
-            )
+        self._record(
+            self.RecallLinked,
+            recall_id=recall_id,
+            product_batch=product_batch,
+            occurred_at=occurred_at,
+            source=source,
+        )
 
+    @command
     def survey_sent(self, *, survey_id: str, occurred_at: datetime, source: SourceRef) -> None:
-        if not self._fresh(occurred_at, source):
-            return
         if self.resolved_at is None and self.closed_at is None and self.resolutions == 0:
             raise CaseRuleViolated("a survey follows a resolution", "R-SAT-01")
         self._record(self.SurveySent, survey_id=survey_id, occurred_at=occurred_at, source=source)

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.aggregate import Fact, JourneyAggregate
+from domain.aggregate import Fact, JourneyAggregate, command
 from domain.clocks import Cancel, ClockCommand, Start, Stop
 from domain.errors import DomainError
 from domain.ids import aggregate_id
@@ -39,6 +39,8 @@ class ContactEnded(DomainError):
 
 
 class Contact(JourneyAggregate):
+    started_by = "the contact's opening"
+
     class Opened(Aggregate.Created):
         contact_id: str
         customer_id: str
@@ -49,15 +51,15 @@ class Contact(JourneyAggregate):
         occurred_at: datetime
         source: SourceRef
 
-    class MessageReceived(Fact):
+    class MessageReceived(Fact["Contact"]):
         message_id: str
 
-    class Replied(Fact):
+    class Replied(Fact["Contact"]):
         responder: str
         agent_id: str | None
         account_specific: bool
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Contact) -> None:
             if self.responder == "agent":
                 aggregate.agent_replies += 1
                 first = aggregate.first_agent_reply_at
@@ -66,40 +68,40 @@ class Contact(JourneyAggregate):
             else:
                 aggregate.bot_replies += 1
 
-    class IdentityVerified(Fact):
+    class IdentityVerified(Fact["Contact"]):
         method: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Contact) -> None:
             aggregate.verified_by = aggregate.verified_by or self.method
 
-    class HandoffRequested(Fact):
-        def apply_fact(self, aggregate: Any) -> None:
+    class HandoffRequested(Fact["Contact"]):
+        def apply_fact(self, aggregate: Contact) -> None:
             aggregate.handoff_requests += 1
             aggregate.advance_chain("handoff_request", self.occurred_at)
 
-    class HandedOff(Fact):
+    class HandedOff(Fact["Contact"]):
         agent_id: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Contact) -> None:
             aggregate.handoffs += 1
 
-    class ReplyPromised(Fact):
+    class ReplyPromised(Fact["Contact"]):
         agent_id: str | None
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Contact) -> None:
             aggregate.promises += 1
             aggregate.advance_chain("promise", self.occurred_at)
 
-    class Closed(Fact):
+    class Closed(Fact["Contact"]):
         resolved: bool
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Contact) -> None:
             aggregate.ended_at = self.occurred_at
             aggregate.status = "closed"
             aggregate.resolved_in_contact = self.resolved
 
-    class Abandoned(Fact):
-        def apply_fact(self, aggregate: Any) -> None:
+    class Abandoned(Fact["Contact"]):
+        def apply_fact(self, aggregate: Contact) -> None:
             aggregate.ended_at = self.occurred_at
             aggregate.status = "abandoned"
 
@@ -166,23 +168,20 @@ class Contact(JourneyAggregate):
 
     # -- commands ---------------------------------------------------------------------------
 
-    def _check(self, occurred_at: datetime, source: SourceRef) -> bool:
-        """False for a source event already applied; refuses facts after the end."""
-        if self.has_applied(source.event_id):
-            return False
-        self.require_in_order(occurred_at, self.opened_at, "the contact's opening")
+    def check_live(self, occurred_at: datetime) -> None:
+        """Refuses facts after the end."""
         if self.ended_at is not None and occurred_at > self.ended_at:
             raise ContactEnded(
                 f"contact {self.contact_id!r} was {self.status} at {self.ended_at.isoformat()}"
             )
-        return True
 
+    @command
     def receive_message(self, *, message_id: str, occurred_at: datetime, source: SourceRef) -> None:
-        if self._check(occurred_at, source):
-            self._record(
-                self.MessageReceived, message_id=message_id, occurred_at=occurred_at, source=source
-            )
+        self._record(
+            self.MessageReceived, message_id=message_id, occurred_at=occurred_at, source=source
+        )
 
+    @command
     def reply(
         self,
         *,
@@ -194,8 +193,6 @@ class Contact(JourneyAggregate):
     ) -> None:
         """An answer to the customer. An account-specific answer needs a verified identity
         (R-CUS-01)."""
-        if not self._check(occurred_at, source):
-            return
         if account_specific and self.verified_by is None:
             raise UnverifiedIdentity(
                 f"contact {self.contact_id!r}: identity not verified by order number, member id"
@@ -214,36 +211,35 @@ class Contact(JourneyAggregate):
     def verify_identity(self, *, method: str, occurred_at: datetime, source: SourceRef) -> None:
         if method not in VERIFICATION_METHODS:
             raise UnverifiedIdentity(f"unknown verification method {method!r}", "R-CUS-01")
-        if self._check(occurred_at, source):
+        # Not @command: an unknown method is refused even for a source event already applied.
+        if self.fresh(occurred_at, source):
             self._record(
                 self.IdentityVerified, method=method, occurred_at=occurred_at, source=source
             )
 
+    @command
     def request_handoff(self, *, occurred_at: datetime, source: SourceRef) -> None:
-        if self._check(occurred_at, source):
-            self.require_chain_order("handoff_request", occurred_at)
-            self._record(self.HandoffRequested, occurred_at=occurred_at, source=source)
+        self.require_chain_order("handoff_request", occurred_at)
+        self._record(self.HandoffRequested, occurred_at=occurred_at, source=source)
 
+    @command
     def hand_off(self, *, agent_id: str, occurred_at: datetime, source: SourceRef) -> None:
-        if self._check(occurred_at, source):
-            self._record(self.HandedOff, agent_id=agent_id, occurred_at=occurred_at, source=source)
+        self._record(self.HandedOff, agent_id=agent_id, occurred_at=occurred_at, source=source)
 
+    @command
     def promise_reply(
         self, *, agent_id: str | None, occurred_at: datetime, source: SourceRef
     ) -> None:
-        if self._check(occurred_at, source):
-            self.require_chain_order("promise", occurred_at)
-            self._record(
-                self.ReplyPromised, agent_id=agent_id, occurred_at=occurred_at, source=source
-            )
+        self.require_chain_order("promise", occurred_at)
+        self._record(self.ReplyPromised, agent_id=agent_id, occurred_at=occurred_at, source=source)
 
+    @command
     def close(self, *, resolved: bool, occurred_at: datetime, source: SourceRef) -> None:
-        if self._check(occurred_at, source):
-            self._record(self.Closed, resolved=resolved, occurred_at=occurred_at, source=source)
+        self._record(self.Closed, resolved=resolved, occurred_at=occurred_at, source=source)
 
+    @command
     def abandon(self, *, occurred_at: datetime, source: SourceRef) -> None:
-        if self._check(occurred_at, source):
-            self._record(self.Abandoned, occurred_at=occurred_at, source=source)
+        self._record(self.Abandoned, occurred_at=occurred_at, source=source)
 
     # -- SLA clocks -------------------------------------------------------------------------
 

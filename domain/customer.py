@@ -21,7 +21,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.aggregate import Fact, JourneyAggregate
+from domain.aggregate import Fact, JourneyAggregate, command
 from domain.clocks import ClockCommand
 from domain.errors import DomainError
 from domain.ids import aggregate_id
@@ -113,6 +113,8 @@ def _distinct(values: Iterable[str]) -> list[str]:
 
 
 class Customer(JourneyAggregate):
+    started_by = "the customer's registration"
+
     class Registered(Aggregate.Created):
         customer_id: str
         member_id: str | None
@@ -125,26 +127,26 @@ class Customer(JourneyAggregate):
         occurred_at: datetime
         source: SourceRef
 
-    class ConsentGranted(Fact):
+    class ConsentGranted(Fact["Customer"]):
         purpose: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Customer) -> None:
             aggregate.consent_statements.append((self.occurred_at, self.purpose, True))
 
-    class ConsentWithdrawn(Fact):
+    class ConsentWithdrawn(Fact["Customer"]):
         purpose: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Customer) -> None:
             aggregate.consent_statements.append((self.occurred_at, self.purpose, False))
 
-    class ProfileUpdated(Fact):
+    class ProfileUpdated(Fact["Customer"]):
         """Changed fields only; ``None`` leaves preferences / birthday as they were."""
 
         personal: dict[str, str]
         preferences: list[str] | None
         birthday: str | None
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Customer) -> None:
             # Each field keeps its newest value by event time, whatever the arrival order.
             at = self.occurred_at
             for name, value in self.personal.items():
@@ -158,22 +160,22 @@ class Customer(JourneyAggregate):
                 aggregate.birthday = self.birthday
                 aggregate.changed_at["birthday"] = at
 
-    class NoteAdded(Fact):
+    class NoteAdded(Fact["Customer"]):
         """``policy_version``: the policy whose subjective labels judged the note."""
 
         note: str
         author: str
         policy_version: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Customer) -> None:
             aggregate.notes.append(
                 {"note": self.note, "author": self.author, "at": self.occurred_at.isoformat()}
             )
 
-    class ErasureRequested(Fact):
+    class ErasureRequested(Fact["Customer"]):
         reason: str | None
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Customer) -> None:
             aggregate.erasure_requested_at = self.occurred_at
             aggregate.erasure_reason = self.reason
 
@@ -274,30 +276,19 @@ class Customer(JourneyAggregate):
 
     # -- commands ---------------------------------------------------------------------------
 
-    def _fresh(self, occurred_at: datetime, source: SourceRef) -> bool:
-        """False for a source event already applied; refuses facts before registration."""
-        if self.has_applied(source.event_id):
-            return False
-        self.require_in_order(occurred_at, self.registered_at, "the customer's registration")
-        return True
-
+    @command
     def grant_consent(self, *, purpose: str, occurred_at: datetime, source: SourceRef) -> None:
         """Every statement of consent is recorded with its time (R-CUS-02), even one that
         repeats a consent in force: the record shows when the customer said what."""
-        if self._fresh(occurred_at, source):
-            _check_purpose(purpose)
-            self._record(
-                self.ConsentGranted, purpose=purpose, occurred_at=occurred_at, source=source
-            )
+        _check_purpose(purpose)
+        self._record(self.ConsentGranted, purpose=purpose, occurred_at=occurred_at, source=source)
 
+    @command
     def withdraw_consent(self, *, purpose: str, occurred_at: datetime, source: SourceRef) -> None:
         """Consent can be withdrawn (R-CUS-02). Withdrawing ``service`` refuses personal
         data from then on; data already held stays until erasure."""
-        if self._fresh(occurred_at, source):
-            _check_purpose(purpose)
-            self._record(
-                self.ConsentWithdrawn, purpose=purpose, occurred_at=occurred_at, source=source
-            )
+        _check_purpose(purpose)
+        self._record(self.ConsentWithdrawn, purpose=purpose, occurred_at=occurred_at, source=source)
 
     def _check_personal_data(self, personal: Mapping[str, str], occurred_at: datetime) -> None:
         """R-CUS-02: personal data is collected only with ``service`` consent in force at
@@ -316,6 +307,7 @@ class Customer(JourneyAggregate):
         if SERVICE not in self.consents_at(occurred_at):
             raise ConsentRequired(_no_consent(self.customer_id, personal), "R-CUS-02")
 
+    @command
     def update_profile(
         self,
         *,
@@ -327,8 +319,6 @@ class Customer(JourneyAggregate):
     ) -> None:
         """Personal fields need ``service`` consent (R-CUS-02); preferences and birthday
         (for callbacks, R-SAT-04) do not."""
-        if not self._fresh(occurred_at, source):
-            return
         fields = dict(personal or {})
         if not fields and preferences is None and birthday is None:
             raise InvalidCustomerData(f"customer {self.customer_id!r}: nothing to update")
@@ -343,6 +333,7 @@ class Customer(JourneyAggregate):
             source=source,
         )
 
+    @command
     def add_note(
         self,
         *,
@@ -362,8 +353,6 @@ class Customer(JourneyAggregate):
         standard applies to what is written when it is written, however long ago the
         customer registered. The version used is recorded on the note.
         """
-        if not self._fresh(occurred_at, source):
-            return
         if not note.strip():
             raise InvalidCustomerData("a note needs text", "R-CUS-03")
         policy = policy_in_force(occurred_at)
@@ -384,12 +373,13 @@ class Customer(JourneyAggregate):
             source=source,
         )
 
+    @command
     def request_erasure(
         self, *, reason: str | None, occurred_at: datetime, source: SourceRef
     ) -> None:
         """Records the request; from then on personal data is refused (R-CUS-02). Deleting
         the customer's key is a later step. A repeated request keeps the first one."""
-        if self._fresh(occurred_at, source) and self.erasure_requested_at is None:
+        if self.erasure_requested_at is None:
             self._record(
                 self.ErasureRequested, reason=reason, occurred_at=occurred_at, source=source
             )

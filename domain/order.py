@@ -30,7 +30,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.aggregate import Fact, JourneyAggregate
+from domain.aggregate import Fact, JourneyAggregate, command
 from domain.clocks import Cancel, ClockCommand, Start, Stop
 from domain.errors import DomainError
 from domain.ids import aggregate_id
@@ -87,6 +87,8 @@ def _check_special_requests(requests: Sequence[SpecialRequest]) -> None:
 
 
 class Order(JourneyAggregate):
+    started_by = "the order's placement"
+
     class Placed(Aggregate.Created):
         order_id: str
         customer_id: str
@@ -103,82 +105,82 @@ class Order(JourneyAggregate):
         occurred_at: datetime
         source: SourceRef
 
-    class Modified(Fact):
+    class Modified(Fact["Order"]):
         modification_id: str
         changes: dict[str, str]
         description: str | None
         systems: list[str]
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Order) -> None:
             aggregate.modified_at[self.modification_id] = self.occurred_at
 
-    class Synced(Fact):
+    class Synced(Fact["Order"]):
         modification_id: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Order) -> None:
             aggregate.synced_at[self.modification_id] = self.occurred_at
 
-    class SpecialRequestAdded(Fact):
+    class SpecialRequestAdded(Fact["Order"]):
         request: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Order) -> None:
             aggregate.special_requests.append(self.request)
 
-    class OutOfStock(Fact):
+    class OutOfStock(Fact["Order"]):
         sku: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Order) -> None:
             aggregate.stock_outs[self.sku] = aggregate.stock_outs.get(self.sku, 0) + 1
             aggregate.awaiting_notice[self.sku] = self.occurred_at
 
-    class CustomerNotified(Fact):
+    class CustomerNotified(Fact["Order"]):
         sku: str
         options: list[str]
         store_transfer_days: int
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Order) -> None:
             aggregate.awaiting_notice.pop(self.sku, None)
             aggregate.notices += 1
 
-    class DelayAnnounced(Fact):
+    class DelayAnnounced(Fact["Order"]):
         previous_promised_delivery_at: datetime
         new_promised_delivery_at: datetime
         reason: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Order) -> None:
             aggregate.promised_delivery_at = self.new_promised_delivery_at
             aggregate.promise_round += 1
 
-    class Shipped(Fact):
+    class Shipped(Fact["Order"]):
         carrier: str | None
         tracking_number: str | None
         special_requests: list[str]
         """Every special request on the order, carried to fulfilment (R-ORD-03)."""
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Order) -> None:
             aggregate.status = "shipped"
             aggregate.shipped_at = self.occurred_at
             aggregate.carrier = self.carrier
             aggregate.tracking_number = self.tracking_number
 
-    class Delivered(Fact):
-        def apply_fact(self, aggregate: Any) -> None:
+    class Delivered(Fact["Order"]):
+        def apply_fact(self, aggregate: Order) -> None:
             aggregate.status = "delivered"
             aggregate.delivered_at = self.occurred_at
 
-    class Cancelled(Fact):
+    class Cancelled(Fact["Order"]):
         reason: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Order) -> None:
             aggregate.status = "cancelled"
             aggregate.cancelled_at = self.occurred_at
             aggregate.cancel_reason = self.reason
 
-    class RefundRecorded(Fact):
+    class RefundRecorded(Fact["Order"]):
         return_id: str
         amount: Decimal
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Order) -> None:
             aggregate.refunded_total += self.amount
             aggregate.refunds[self.return_id] = (
                 aggregate.refunds.get(self.return_id, Decimal(0)) + self.amount
@@ -298,19 +300,13 @@ class Order(JourneyAggregate):
 
     # -- commands ---------------------------------------------------------------------------
 
-    def _fresh(self, occurred_at: datetime, source: SourceRef) -> bool:
-        """False for a source event already applied; refuses facts before the placement."""
-        if self.has_applied(source.event_id):
-            return False
-        self.require_in_order(occurred_at, self.placed_at, "the order's placement")
-        return True
-
     def _refuse_unless(self, statuses: Iterable[str], what: str, rule: str | None) -> None:
         if self.status not in statuses:
             raise OrderRuleViolated(
                 f"order {self.order_id!r} is {self.status}; cannot {what}", rule
             )
 
+    @command
     def modify(
         self,
         *,
@@ -322,8 +318,6 @@ class Order(JourneyAggregate):
     ) -> None:
         """A change to the order, to be synchronised to ``systems`` within
         ``policy.order_sync`` (R-ORD-01). Refused once shipped or cancelled."""
-        if not self._fresh(occurred_at, source):
-            return
         self._refuse_unless(("placed",), "modify it", "R-ORD-01")
         if modification_id in self.modified_at:
             raise OrderRuleViolated(
@@ -346,11 +340,10 @@ class Order(JourneyAggregate):
             source=source,
         )
 
+    @command
     def sync(self, *, modification_id: str, occurred_at: datetime, source: SourceRef) -> None:
         """The modification reached every system; stops its clock (R-ORD-01). A second
         confirmation of the same modification changes nothing."""
-        if not self._fresh(occurred_at, source):
-            return
         modified_at = self.modified_at.get(modification_id)
         if modified_at is None:
             raise OrderRuleViolated(
@@ -363,13 +356,12 @@ class Order(JourneyAggregate):
             self.Synced, modification_id=modification_id, occurred_at=occurred_at, source=source
         )
 
+    @command
     def add_special_request(
         self, *, kind: str, note: str | None, occurred_at: datetime, source: SourceRef
     ) -> None:
         """A special request is carried on the order to fulfilment (R-ORD-03), so it is
         refused once the order has shipped (or was cancelled)."""
-        if not self._fresh(occurred_at, source):
-            return
         self._refuse_unless(("placed",), "take a special request", "R-ORD-03")
         request = SpecialRequest(kind, note)
         _check_special_requests([request])
@@ -377,12 +369,11 @@ class Order(JourneyAggregate):
             self.SpecialRequestAdded, request=request.text, occurred_at=occurred_at, source=source
         )
 
+    @command
     def report_out_of_stock(self, *, sku: str, occurred_at: datetime, source: SourceRef) -> None:
         """An item of the order is out of stock: the customer must be told within
         ``policy.out_of_stock_notice`` (R-ORD-02). A repeat while the customer has not yet
         been told changes nothing."""
-        if not self._fresh(occurred_at, source):
-            return
         self._refuse_unless(("placed",), "report a stock-out", "R-ORD-02")
         if sku not in self.quantities:
             raise OrderRuleViolated(f"sku {sku!r} is not on order {self.order_id!r}", "R-ORD-02")
@@ -391,14 +382,13 @@ class Order(JourneyAggregate):
             return
         self._record(self.OutOfStock, sku=sku, occurred_at=occurred_at, source=source)
 
+    @command
     def notify_customer(
         self, *, sku: str, options: list[str], occurred_at: datetime, source: SourceRef
     ) -> None:
         """The customer is told of the stock-out with exactly the three options of R-ORD-02:
         a transfer from another store (about ``policy.store_transfer_days`` days, recorded
         on the fact), a similar product, or a restock reminder."""
-        if not self._fresh(occurred_at, source):
-            return
         self._refuse_unless(("placed", "shipped"), "notify a stock-out", "R-ORD-02")
         if len(options) != len(STOCK_OUT_OPTIONS) or set(options) != STOCK_OUT_OPTIONS:
             raise OrderRuleViolated(
@@ -421,6 +411,7 @@ class Order(JourneyAggregate):
             source=source,
         )
 
+    @command
     def announce_delay(
         self,
         *,
@@ -432,8 +423,6 @@ class Order(JourneyAggregate):
         """An expected delay is announced to the customer (R-ORD-04): in time when on or
         before the current promised date, breached after it; the new date, later than the
         old, starts the next clock."""
-        if not self._fresh(occurred_at, source):
-            return
         self._refuse_unless(("placed", "shipped"), "announce a delay", "R-ORD-04")
         if reason not in DELAY_REASONS:
             raise OrderRuleViolated(f"unknown delay reason {reason!r}", "R-ORD-04")
@@ -458,6 +447,7 @@ class Order(JourneyAggregate):
             source=source,
         )
 
+    @command
     def ship(
         self,
         *,
@@ -468,8 +458,6 @@ class Order(JourneyAggregate):
     ) -> None:
         """The order leaves for fulfilment carrying every special request (R-ORD-03).
         Refused when cancelled or already shipped."""
-        if not self._fresh(occurred_at, source):
-            return
         self._refuse_unless(("placed",), "ship it", None)
         self._record(
             self.Shipped,
@@ -480,22 +468,20 @@ class Order(JourneyAggregate):
             source=source,
         )
 
+    @command
     def deliver(self, *, occurred_at: datetime, source: SourceRef) -> None:
         """Delivered: stops the promised-date clock (R-ORD-04) and records
         :attr:`delivered_at`. Refused before the order has shipped (an order is delivered
         only after it was shipped) and when cancelled or already delivered."""
-        if not self._fresh(occurred_at, source):
-            return
         self._refuse_unless(("shipped",), "deliver it (an order is shipped first)", None)
         if self.shipped_at is not None:
             self.require_in_order(occurred_at, self.shipped_at, "the shipment")
         self._record(self.Delivered, occurred_at=occurred_at, source=source)
 
+    @command
     def cancel(self, *, reason: str, occurred_at: datetime, source: SourceRef) -> None:
         """Cancelled: open clocks are called off; a deadline already passed stays a
         breach. Refused after delivery (a delivered order is returned, not cancelled)."""
-        if not self._fresh(occurred_at, source):
-            return
         self._refuse_unless(("placed", "shipped"), "cancel it", None)
         self._record(self.Cancelled, reason=reason, occurred_at=occurred_at, source=source)
 
@@ -522,13 +508,12 @@ class Order(JourneyAggregate):
                 "R-REF-04",
             )
 
+    @command
     def record_refund(
         self, *, return_id: str, amount: Decimal, occurred_at: datetime, source: SourceRef
     ) -> None:
         """A refund against the order, within what was paid minus what was already
         refunded (R-REF-04)."""
-        if not self._fresh(occurred_at, source):
-            return
         self.check_refund(amount)
         self._record(
             self.RefundRecorded,

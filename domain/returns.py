@@ -16,7 +16,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.aggregate import Fact, JourneyAggregate
+from domain.aggregate import Fact, JourneyAggregate, command
 from domain.clocks import ClockCommand, Start, Stop
 from domain.errors import DomainError
 from domain.ids import aggregate_id
@@ -83,6 +83,8 @@ def return_window(reason: str, policy: Policy) -> timedelta:
 
 
 class ReturnRequest(JourneyAggregate):
+    started_by = "the return request"
+
     class Requested(Aggregate.Created):
         return_id: str
         customer_id: str
@@ -100,51 +102,51 @@ class ReturnRequest(JourneyAggregate):
         occurred_at: datetime
         source: SourceRef
 
-    class Approved(Fact):
-        def apply_fact(self, aggregate: Any) -> None:
+    class Approved(Fact["ReturnRequest"]):
+        def apply_fact(self, aggregate: ReturnRequest) -> None:
             aggregate.status = "approved"
             aggregate.decided_at = self.occurred_at
 
-    class Rejected(Fact):
+    class Rejected(Fact["ReturnRequest"]):
         reason: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: ReturnRequest) -> None:
             aggregate.status = "rejected"
             aggregate.decided_at = self.occurred_at
             aggregate.rejection_reason = self.reason
 
-    class Inspected(Fact):
+    class Inspected(Fact["ReturnRequest"]):
         result: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: ReturnRequest) -> None:
             aggregate.inspection_result = self.result
             aggregate.inspected_at = self.occurred_at
 
-    class Refunded(Fact):
+    class Refunded(Fact["ReturnRequest"]):
         amount: Decimal
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: ReturnRequest) -> None:
             aggregate.refunds.append(self.amount)
             aggregate.refunded_total += self.amount
             aggregate.completed_at = aggregate.completed_at or self.occurred_at
 
-    class Exchanged(Fact):
+    class Exchanged(Fact["ReturnRequest"]):
         new_sku: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: ReturnRequest) -> None:
             aggregate.exchanged_for = self.new_sku
             aggregate.completed_at = aggregate.completed_at or self.occurred_at
 
-    class MerchantResponded(Fact):
+    class MerchantResponded(Fact["ReturnRequest"]):
         merchant_id: str
         decision: str
         note: str | None
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: ReturnRequest) -> None:
             aggregate.merchant_decision = self.decision
             aggregate.merchant_responded_at = self.occurred_at
 
-    class MerchantRefusedValidReturn(Fact):
+    class MerchantRefusedValidReturn(Fact["ReturnRequest"]):
         """R-REF-05: the merchant rejected a return that qualified for the 7-day no-reason
         return (unopened, within the window): the merchant is flagged."""
 
@@ -152,7 +154,7 @@ class ReturnRequest(JourneyAggregate):
         delivered_at: datetime
         requested_at: datetime
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: ReturnRequest) -> None:
             aggregate.merchant_refused_valid_return = True
 
     @staticmethod
@@ -281,40 +283,30 @@ class ReturnRequest(JourneyAggregate):
 
     # -- commands ---------------------------------------------------------------------------
 
-    def _fresh(self, occurred_at: datetime, source: SourceRef) -> bool:
-        """False for a source event already applied; refuses facts before the request."""
-        if self.has_applied(source.event_id):
-            return False
-        self.require_in_order(occurred_at, self.requested_at, "the return request")
-        return True
-
     def _undecided(self) -> None:
         if self.status != "requested":
             raise ReturnAlreadyDecided(
                 f"return {self.return_id!r} was already {self.status}", "R-REF-02"
             )
 
+    @command
     def approve(self, *, occurred_at: datetime, source: SourceRef) -> None:
         """Approval ends the review (R-REF-02) or the store handling (R-REF-03) and starts
         the 3-day completion clock (R-REF-02)."""
-        if not self._fresh(occurred_at, source):
-            return
         self._undecided()
         self._record(self.Approved, occurred_at=occurred_at, source=source)
 
+    @command
     def reject(self, *, reason: str, occurred_at: datetime, source: SourceRef) -> None:
         """Rejection ends the review (R-REF-02) or the store handling (R-REF-03)."""
-        if not self._fresh(occurred_at, source):
-            return
         self._undecided()
         if not reason.strip():
             raise ReturnRuleViolated("a rejection states its reason", "R-REF-02")
         self._record(self.Rejected, reason=reason, occurred_at=occurred_at, source=source)
 
+    @command
     def inspect(self, *, result: str, occurred_at: datetime, source: SourceRef) -> None:
         """The goods were inspected (R-REF-03); recorded once."""
-        if not self._fresh(occurred_at, source):
-            return
         if result not in INSPECTION_RESULTS:
             raise ReturnRuleViolated(f"unknown inspection result {result!r}", "R-REF-03")
         if self.inspection_result is not None:
@@ -351,14 +343,13 @@ class ReturnRequest(JourneyAggregate):
                 "R-REF-04",
             )
 
+    @command
     def refund(
         self, *, order: RefundLedger, amount: Decimal, occurred_at: datetime, source: SourceRef
     ) -> None:
         """Money back for an approved request (R-REF-04): checked against the request and
         against the order's paid minus refunded; only when every check passed does the
         order record the refund, then the request. Stops the completion clock (R-REF-02)."""
-        if not self._fresh(occurred_at, source):
-            return
         self.check_refund(amount, occurred_at)
         order.check_refund(amount)
         order.record_refund(
@@ -366,11 +357,10 @@ class ReturnRequest(JourneyAggregate):
         )
         self._record(self.Refunded, amount=amount, occurred_at=occurred_at, source=source)
 
+    @command
     def exchange(self, *, new_sku: str, occurred_at: datetime, source: SourceRef) -> None:
         """The goods were exchanged for ``new_sku``; stops the completion clock
         (R-REF-02)."""
-        if not self._fresh(occurred_at, source):
-            return
         if self.status != "approved" or self.decided_at is None:
             raise ReturnRuleViolated(
                 f"return {self.return_id!r} is {self.status}; an exchange needs an approved"
@@ -395,6 +385,7 @@ class ReturnRequest(JourneyAggregate):
             and self.requested_at - self.delivered_at <= self.policy.no_reason_return_window
         )
 
+    @command
     def merchant_respond(
         self,
         *,
@@ -406,8 +397,6 @@ class ReturnRequest(JourneyAggregate):
     ) -> None:
         """The marketplace merchant's answer (R-REF-05): stops the 48-h clock; a merchant
         rejecting a return that qualified for the 7-day return is recorded as a fact."""
-        if not self._fresh(occurred_at, source):
-            return
         if self.merchant_id is None:
             raise MerchantMismatch(
                 f"return {self.return_id!r} is not a marketplace merchant's", "R-REF-05"

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.aggregate import Fact, JourneyAggregate
+from domain.aggregate import Fact, JourneyAggregate, command
 from domain.clocks import ClockCommand, Start, Stop
 from domain.errors import DomainError
 from domain.ids import aggregate_id
@@ -53,6 +53,8 @@ def needs_follow_up(scores: Mapping[str, int], dissatisfied: bool, policy: Polic
 
 
 class Survey(JourneyAggregate):
+    started_by = "the survey was sent"
+
     class Sent(Aggregate.Created):
         survey_id: str
         customer_id: str
@@ -61,7 +63,7 @@ class Survey(JourneyAggregate):
         occurred_at: datetime
         source: SourceRef
 
-    class Answered(Fact):
+    class Answered(Fact["Survey"]):
         attitude: int
         efficiency: int
         solution: int
@@ -73,25 +75,25 @@ class Survey(JourneyAggregate):
         def scores(self) -> dict[str, int]:
             return {name: getattr(self, name) for name in SCORES}
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Survey) -> None:
             aggregate.answered_at = self.occurred_at
             aggregate.scores = self.scores()
             aggregate.nps = self.nps
             aggregate.comment = self.comment
             aggregate.dissatisfied = self.dissatisfied
 
-    class ThankYouTriggered(Fact):
+    class ThankYouTriggered(Fact["Survey"]):
         """R-SAT-03: the customer gave the top overall score."""
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Survey) -> None:
             aggregate.thanked_at = self.occurred_at
 
-    class FollowedUp(Fact):
+    class FollowedUp(Fact["Survey"]):
         """R-SAT-02: a supervisor contacted the customer about the answer."""
 
         supervisor_id: str
 
-        def apply_fact(self, aggregate: Any) -> None:
+        def apply_fact(self, aggregate: Survey) -> None:
             aggregate.follow_ups.append(self.supervisor_id)
 
     @staticmethod
@@ -147,6 +149,7 @@ class Survey(JourneyAggregate):
 
     # -- commands ---------------------------------------------------------------------------
 
+    @command
     def answer(
         self,
         *,
@@ -162,9 +165,6 @@ class Survey(JourneyAggregate):
     ) -> None:
         """The customer's answer, once (R-SAT-01); a low score or dissatisfaction starts
         the supervisor's 1 h clock (R-SAT-02); a top overall score a thank-you (R-SAT-03)."""
-        if self.has_applied(source.event_id):
-            return
-        self.require_in_order(occurred_at, self.sent_at, "the survey was sent")
         if self.answered_at is not None:
             raise SurveyRuleViolated(
                 f"survey {self.survey_id!r} was already answered; a survey is answered once",
@@ -200,10 +200,9 @@ class Survey(JourneyAggregate):
         if overall == THANK_YOU_SCORE and not dissatisfied:
             self._record(self.ThankYouTriggered, occurred_at=occurred_at, source=source)
 
+    @command(after_start=False)  # ordered after the answer, once there is one
     def follow_up(self, *, supervisor_id: str, occurred_at: datetime, source: SourceRef) -> None:
         """A supervisor contacted the customer about the answer (R-SAT-02)."""
-        if self.has_applied(source.event_id):
-            return
         if self.answered_at is None:
             raise SurveyRuleViolated(
                 f"survey {self.survey_id!r} is not answered; a supervisor follows up an answer",

@@ -491,7 +491,7 @@ def _split(row: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _communication(row: dict[str, Any], event: Fact, kind: str, **detail: Any) -> None:
+def _communication(row: dict[str, Any], event: Fact[Any], kind: str, **detail: Any) -> None:
     row["communications"].append(
         {"at": _utc(event.occurred_at), "kind": kind, "event_id": event.source.event_id, **detail}
     )
@@ -569,7 +569,7 @@ def _apply_creation(row: dict[str, Any], event: Any) -> bool:
     return True  # a return linked to the case: its refunds follow
 
 
-def _apply_fact(row: dict[str, Any], event: Fact) -> bool:
+def _apply_fact(row: dict[str, Any], event: Fact[Any]) -> bool:
     at = _utc(event.occurred_at)
     if isinstance(event, Case.ContactJoined):
         row["contacts"] += 1
