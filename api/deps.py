@@ -7,16 +7,16 @@ from fastapi.concurrency import run_in_threadpool
 
 from adapters.sourcelog.base import Coordinates
 from api.errors import ApiError
+from api.services import ApiServices
 from application.consistency import wait_for_positions
-from journey.bootstrap import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
+def get_runtime(request: Request) -> ApiServices:
+    runtime: ApiServices = request.app.state.services
     return runtime
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+RuntimeDep = Annotated[ApiServices, Depends(get_runtime)]
 
 
 async def read_your_writes(
@@ -44,7 +44,7 @@ async def read_your_writes(
         runtime.app,
         runtime.projections,
         positions,
-        runtime.settings.consistency_wait_max_s,
+        runtime.limits.consistency_wait_max_s,
     )
 
 

@@ -3,15 +3,13 @@ event store and the log answer, no read model stalled, no background worker died
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from api.deps import RuntimeDep
+from api.services import ApiServices, RunningWorkers
 from application.status import StallWatch
-from journey.bootstrap import Runtime
 
 router = APIRouter(tags=["operations"])
 
@@ -35,18 +33,18 @@ def healthz() -> HealthOut:
     return HealthOut(status="up")
 
 
-def stall_watch(request: Request, runtime: Runtime) -> StallWatch:
+def stall_watch(request: Request, runtime: ApiServices) -> StallWatch:
     """The app's watch (``create_api`` makes one); one of our own for an app built
     otherwise."""
     watch = getattr(request.app.state, "stall_watch", None)
     if not isinstance(watch, StallWatch):
-        watch = request.app.state.stall_watch = StallWatch(runtime.settings.projection_stall_s)
+        watch = request.app.state.stall_watch = StallWatch(runtime.limits.projection_stall_s)
     return watch
 
 
 def _workers(request: Request) -> dict[str, str]:
     checks: dict[str, str] = {}
-    workers: Any = getattr(request.app.state, "workers", None)
+    workers: RunningWorkers | None = getattr(request.app.state, "workers", None)
     if workers is None:
         return checks
     for name, failure in list(workers.failed.items()):
@@ -58,7 +56,7 @@ def _workers(request: Request) -> dict[str, str]:
     return checks
 
 
-def _store_and_projections(runtime: Runtime, watch: StallWatch) -> dict[str, str]:
+def _store_and_projections(runtime: ApiServices, watch: StallWatch) -> dict[str, str]:
     try:
         head = runtime.app.process_recorder.max_notification_id() or 0
         positions = {p.name: p.position() for p in runtime.projections}
@@ -73,7 +71,7 @@ def _store_and_projections(runtime: Runtime, watch: StallWatch) -> dict[str, str
     return checks
 
 
-def _log(runtime: Runtime) -> dict[str, str]:
+def _log(runtime: ApiServices) -> dict[str, str]:
     try:
         admin = runtime.log.admin()
         try:

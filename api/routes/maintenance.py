@@ -12,8 +12,8 @@ from api.auth import ProtectedRoute, Roles
 from api.deps import RuntimeDep
 from api.errors import ApiError
 from api.schemas import ErrorOut
+from api.services import ApiServices
 from application.rebuilds import AlreadyRebuilding, RebuildJob, UnknownReadModel
-from journey.bootstrap import Runtime
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=ProtectedRoute)
 ADMIN = Roles("admin")
@@ -101,7 +101,7 @@ class DeadLetterPageOut(BaseModel):
     )
 
 
-def _dead_letters(runtime: Runtime, limit: int) -> DeadLetterPageOut:
+def _dead_letters(runtime: ApiServices, limit: int) -> DeadLetterPageOut:
     letters = runtime.dead_letters()
     erased = runtime.personal.is_erased
     items = [letter.as_json(erased=erased(letter.customer_id)) for letter in letters[:limit]]
