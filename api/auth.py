@@ -24,7 +24,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from adapters.security import Principal, Role, sees_clear_personal_data
-from api.deps import RuntimeDep
+from api.deps import AccessLogDep, ApiKeysDep, RateLimiterDep
 from api.errors import ApiError
 from api.schemas import ErrorOut
 
@@ -68,19 +68,19 @@ def _unauthenticated(why: str) -> ApiError:
 
 async def authenticate(
     request: Request,
-    runtime: RuntimeDep,
+    keys: ApiKeysDep,
+    limiter: RateLimiterDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     """The caller's principal: the key is looked up on every request (no cache, so a
     revocation applies at once), then charged one token of its rate limit."""
     if credentials is None:
         raise _unauthenticated("no API key: send the header Authorization: Bearer <key>")
-    principal = await run_in_threadpool(runtime.api_keys.authenticate, credentials.credentials)
+    principal = await run_in_threadpool(keys.authenticate, credentials.credentials)
     if principal is None:
         raise _unauthenticated("the API key is unknown or revoked")
-    wait = runtime.rate_limiter.acquire(principal.key_id)
+    wait = limiter.acquire(principal.key_id)
     if wait > 0:
-        limiter = runtime.rate_limiter
         raise ApiError(
             429,
             "rate_limited",
@@ -176,7 +176,7 @@ def RecordsAccess(kind: str, param: str) -> Any:
     ``Roles``, so a refused call is not recorded as a read."""
 
     async def record(
-        request: Request, runtime: RuntimeDep, caller: CallerDep
+        request: Request, access_log: AccessLogDep, caller: CallerDep
     ) -> AsyncIterator[None]:
         if not sees_clear_personal_data(caller.role):
             yield
@@ -191,7 +191,7 @@ def RecordsAccess(kind: str, param: str) -> Any:
         finally:
             subject = f"{kind}:{request.path_params.get(param, '')}"
             await run_in_threadpool(
-                runtime.access_log.record,
+                access_log.record,
                 caller,
                 subject,
                 _route_path(request),

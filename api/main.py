@@ -3,7 +3,7 @@ request logged and measured, workers tied to its life."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -24,17 +24,17 @@ from api.routes import (
     metrics,
     privacy,
 )
+from api.services import ApiServices
 from application.status import StallWatch
-from journey.bootstrap import Runtime
-from journey.settings import WorkerName
 
 
-def create_api(runtime: Runtime, workers: set[WorkerName] | None = None) -> FastAPI:
-    """The API over ``runtime``; ``workers`` run in the background while it serves."""
+def create_api(services: ApiServices, workers: Collection[str] | None = None) -> FastAPI:
+    """The API over ``services`` (the composition root's ``Runtime``); ``workers`` (by
+    name) run in the background while it serves."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        running = runtime.start_workers(workers or set())
+        running = services.start_workers(workers or set())
         app.state.workers = running
         try:
             yield
@@ -47,13 +47,14 @@ def create_api(runtime: Runtime, workers: set[WorkerName] | None = None) -> Fast
         summary="Customer-service journeys as immutable events: publish, query, audit.",
         lifespan=lifespan,
     )
-    app.state.runtime = runtime
-    app.state.stall_watch = StallWatch(runtime.settings.projection_stall_s)
+    limits = services.limits
+    app.state.services = services
+    app.state.stall_watch = StallWatch(limits.projection_stall_s)
     errors.install(app)
     # Added last runs first: RequestContext wraps BodyGuard, so a request refused for its
     # body is logged and counted too, and an error in BodyGuard ends as the JSON 500.
-    measured = http_metrics(runtime.registry)
-    app.add_middleware(BodyGuard, max_body_bytes=runtime.settings.max_body_bytes, metrics=measured)
+    measured = http_metrics(services.registry)
+    app.add_middleware(BodyGuard, max_body_bytes=limits.max_body_bytes, metrics=measured)
     app.add_middleware(RequestContext, metrics=measured)
     app.include_router(health.router)
     app.include_router(events.router)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -22,6 +22,7 @@ from adapters.security.apikeys import ApiKeys
 from adapters.security.ratelimit import RateLimiter
 from adapters.sourcelog.base import Log, LogPublisher
 from adapters.topics import Topics
+from api.services import ApiLimits
 from application.aggregate_cache import AggregateCache
 from application.audit import Auditor
 from application.erasure import ErasureReceipt, erase_customer
@@ -31,7 +32,7 @@ from application.status import Status, read_status
 from consumers.deadletters import DeadLetterSink, StoredDeadLetter, read_dead_letters
 from consumers.ingest import IngestWorker
 from consumers.timer import ClockTimer, wall_clock
-from journey.settings import Settings, WorkerName
+from journey.settings import Settings
 from projections.audit_chain import AuditChain
 from projections.base import Projection
 from projections.customer360 import Customer360
@@ -165,6 +166,18 @@ class Runtime:
             self._publisher = self.log.publisher()
         return self._publisher
 
+    @property
+    def limits(self) -> ApiLimits:
+        """The API's limits, from the settings."""
+        settings = self.settings
+        return ApiLimits(
+            max_body_bytes=settings.max_body_bytes,
+            max_record_bytes=settings.max_record_bytes,
+            max_future_skew=timedelta(seconds=settings.max_future_skew_s),
+            consistency_wait_max_s=settings.consistency_wait_max_s,
+            projection_stall_s=settings.projection_stall_s,
+        )
+
     def outlet(self) -> Outlet:
         """Where importers publish, with the API's validation limits."""
         return Outlet(
@@ -236,7 +249,8 @@ class Runtime:
         live = self.settings.clock == "wall_clock"
         return ClockTimer(self.app, self.deadlines, wall_clock if live else None)
 
-    def start_workers(self, names: set[WorkerName]) -> Workers:
+    def start_workers(self, names: Collection[str]) -> Workers:
+        """Start the named workers (``journey.settings.WorkerName``); others are ignored."""
         workers = Workers()
         if "ingest" in names:
             workers.start("ingest", self.ingest_worker().run)

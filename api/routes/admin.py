@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from adapters.security.access_log import MAX_PAGE
 from adapters.security.apikeys import KeyInfo
 from api.auth import ProtectedRoute, Roles
-from api.deps import RuntimeDep
+from api.deps import AccessLogDep, ApiKeysDep, RateLimiterDep
 from api.errors import ApiError
 from api.schemas import (
     AccessEntryOut,
@@ -45,21 +45,19 @@ def _key_out(info: KeyInfo) -> KeyOut:
 @router.post(
     "/keys", status_code=201, response_model=KeyIssuedOut, responses={422: {"model": ErrorOut}}
 )
-async def create_key(runtime: RuntimeDep, body: KeyCreateIn) -> KeyIssuedOut:
+async def create_key(keys: ApiKeysDep, body: KeyCreateIn) -> KeyIssuedOut:
     """A new key for a role. The answer holds the key itself, this once: only its hash is
     stored."""
-    issued = await run_in_threadpool(runtime.api_keys.create, body.role, body.label)
-    info = next(
-        k for k in await run_in_threadpool(runtime.api_keys.list) if k.key_id == issued.key_id
-    )
+    issued = await run_in_threadpool(keys.create, body.role, body.label)
+    info = next(k for k in await run_in_threadpool(keys.list) if k.key_id == issued.key_id)
     return KeyIssuedOut(**_key_out(info).model_dump(), key=issued.secret_text)
 
 
 @router.get("/keys", response_model=KeyListOut)
-async def list_keys(runtime: RuntimeDep) -> KeyListOut:
+async def list_keys(keys: ApiKeysDep) -> KeyListOut:
     """Every key, active and revoked: id, role, label, when made and revoked (no secrets)."""
-    keys = await run_in_threadpool(runtime.api_keys.list)
-    return KeyListOut(items=[_key_out(info) for info in keys])
+    listed = await run_in_threadpool(keys.list)
+    return KeyListOut(items=[_key_out(info) for info in listed])
 
 
 @router.delete(
@@ -67,11 +65,10 @@ async def list_keys(runtime: RuntimeDep) -> KeyListOut:
     response_model=KeyOut,
     responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
 )
-async def revoke_key(runtime: RuntimeDep, key_id: str) -> KeyOut:
+async def revoke_key(keys: ApiKeysDep, rate_limiter: RateLimiterDep, key_id: str) -> KeyOut:
     """Revoke a key: it is refused from the next request on. Revoking a revoked key
     changes nothing. The last active admin key cannot be revoked here (that would lock
     every admin out); `journey keys revoke` can."""
-    keys = runtime.api_keys
 
     def revoke() -> KeyInfo:
         found = {info.key_id: info for info in keys.list()}
@@ -82,7 +79,7 @@ async def revoke_key(runtime: RuntimeDep, key_id: str) -> KeyOut:
         if info.active and admins == [info]:
             raise ApiError(409, "last_admin_key", "key_id: the last active admin key")
         keys.revoke(key_id)
-        runtime.rate_limiter.forget(key_id)
+        rate_limiter.forget(key_id)
         return next(k for k in keys.list() if k.key_id == key_id)
 
     return _key_out(await run_in_threadpool(revoke))
@@ -94,7 +91,7 @@ async def revoke_key(runtime: RuntimeDep, key_id: str) -> KeyOut:
     responses={422: {"model": ErrorOut}},
 )
 async def access_log(
-    runtime: RuntimeDep,
+    log: AccessLogDep,
     subject: Annotated[
         str | None, Query(max_length=300, description="customer:<id> or case:<ref>")
     ] = None,
@@ -109,7 +106,7 @@ async def access_log(
         raise ApiError(422, "invalid_request", "since: give a time with a UTC offset")
 
     page = await run_in_threadpool(
-        lambda: runtime.access_log.entries(
+        lambda: log.entries(
             subject=subject,
             key_id=key_id,
             since=since,

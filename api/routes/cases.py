@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
 from api.auth import ProtectedRoute, RecordsAccess, Roles
-from api.deps import Consistent, RuntimeDep
+from api.deps import AuditorDep, Consistent
 from api.errors import ApiError
 from api.paging import MAX_ITEMS, After, Limit, page_after
 from api.schemas import ErrorOut, HistoryOut, VerifyOut
@@ -30,12 +30,12 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut}, 503: {"m
     dependencies=[AUDITORS, CASE_READ, Consistent],
 )
 async def case_history(
-    runtime: RuntimeDep, case_ref: str, limit: Limit = MAX_ITEMS, after: After = None
+    auditor: AuditorDep, case_ref: str, limit: Limit = MAX_ITEMS, after: After = None
 ) -> HistoryOut:
     """Every stored event of the case in order, a page at a time (``after`` a version):
     version, event time, recorded time, the source record (event_id, topic, partition,
     offset) and, for clock decisions, the fact or watermark that caused them."""
-    events = await run_in_threadpool(runtime.auditor.history, case_ref)
+    events = await run_in_threadpool(auditor.history, case_ref)
     shown, next_after = page_after(events, lambda e: e["version"], after, limit)
     return HistoryOut.model_validate(
         {"case_ref": case_ref, "events": shown, "next_after": next_after}
@@ -49,7 +49,7 @@ async def case_history(
     dependencies=[AUDITORS, CASE_READ, Consistent],
 )
 async def case_state(
-    runtime: RuntimeDep,
+    auditor: AuditorDep,
     case_ref: str,
     as_of: Annotated[
         str | None,
@@ -62,7 +62,7 @@ async def case_state(
 ) -> dict[str, Any]:
     """The case rebuilt from its stored events, at a version or a recorded time."""
     point = parse_as_of(as_of) if as_of is not None else None
-    state: dict[str, Any] = await run_in_threadpool(runtime.auditor.state, case_ref, point)
+    state: dict[str, Any] = await run_in_threadpool(auditor.state, case_ref, point)
     return state
 
 
@@ -72,10 +72,10 @@ async def case_state(
     responses=NOT_FOUND,
     dependencies=[AUDITORS],
 )
-async def verify_case(runtime: RuntimeDep, case_ref: str) -> VerifyOut:
+async def verify_case(auditor: AuditorDep, case_ref: str) -> VerifyOut:
     """Recompute the hash chain over the case's stored events and compare it with the
     recorded chain: the first altered, missing or unexpected event, if any."""
-    report = await run_in_threadpool(runtime.auditor.verify, case_ref)
+    report = await run_in_threadpool(auditor.verify, case_ref)
     return VerifyOut.model_validate(report.as_json())
 
 
@@ -86,7 +86,7 @@ async def verify_case(runtime: RuntimeDep, case_ref: str) -> VerifyOut:
     dependencies=[AUDITORS],
 )
 async def what_if(
-    runtime: RuntimeDep,
+    auditor: AuditorDep,
     policy_version: Annotated[str, Query(max_length=64, description="e.g. 2027.1-draft")],
     case_ref: Annotated[str | None, Query(max_length=200)] = None,
     opened_from: datetime | None = None,
@@ -104,9 +104,7 @@ async def what_if(
         period = (opened_from, opened_to)
 
     def run() -> dict[str, Any]:
-        report = runtime.auditor.what_if(
-            policy_version, case_ref=case_ref, period=period, limit=limit
-        )
+        report = auditor.what_if(policy_version, case_ref=case_ref, period=period, limit=limit)
         result: dict[str, Any] = report.as_json()
         return result
 

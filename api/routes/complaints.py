@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from api.auth import ProtectedRoute, Roles
-from api.deps import Consistent, RuntimeDep
+from api.deps import ApplicationDep, Consistent, LedgerDep
 from api.errors import ApiError
 from api.paging import MAX_ITEMS, After, Limit, explain_page
 from api.schemas import ComplaintOut, ComplaintPageOut, ErrorOut, ExplainOut
@@ -121,7 +121,7 @@ Text = Annotated[str | None, Query(max_length=200)]
     dependencies=[READERS, Consistent],
 )
 async def list_complaints(
-    runtime: RuntimeDep,
+    ledger: LedgerDep,
     opened_from: Annotated[datetime | None, Query(description="Opened at or after.")] = None,
     opened_to: Annotated[datetime | None, Query(description="Opened before.")] = None,
     channel: Text = None,
@@ -142,7 +142,6 @@ async def list_complaints(
     where = _filter(opened_from, opened_to, channel, store, agent_group, status, priority, breached)
     key: SortKey = sort.lstrip("-")  # type: ignore[assignment]
     desc = sort.startswith("-")
-    ledger = runtime.ledger
     if format == "csv":
         return StreamingResponse(
             _csv(ledger, where, key, desc),
@@ -165,9 +164,9 @@ async def list_complaints(
     responses={404: {"model": ErrorOut}, 503: {"model": ErrorOut}},
     dependencies=[READERS, Consistent],
 )
-async def get_complaint(runtime: RuntimeDep, case_ref: str) -> ComplaintOut:
+async def get_complaint(ledger: LedgerDep, case_ref: str) -> ComplaintOut:
     """One case's ledger row."""
-    row = await run_in_threadpool(_row, runtime.ledger, case_ref)
+    row = await run_in_threadpool(_row, ledger, case_ref)
     return ComplaintOut.model_validate(row)
 
 
@@ -178,12 +177,16 @@ async def get_complaint(runtime: RuntimeDep, case_ref: str) -> ComplaintOut:
     dependencies=[READERS, Consistent],
 )
 async def explain_complaint(
-    runtime: RuntimeDep, case_ref: str, limit: Limit = MAX_ITEMS, after: After = None
+    ledger: LedgerDep,
+    application: ApplicationDep,
+    case_ref: str,
+    limit: Limit = MAX_ITEMS,
+    after: After = None,
 ) -> ExplainOut:
     """The stored events a ledger row was built from, in order, a page at a time."""
-    row = await run_in_threadpool(_row, runtime.ledger, case_ref)
+    row = await run_in_threadpool(_row, ledger, case_ref)
     subject = f"complaint {case_ref}"
-    answer = await run_in_threadpool(explanation, runtime.app, subject, row["notifications"])
+    answer = await run_in_threadpool(explanation, application, subject, row["notifications"])
     return explain_page(answer, after, limit)
 
 

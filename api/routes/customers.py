@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from adapters.privacy.personal import present_profile
 from adapters.security import sees_clear_personal_data
 from api.auth import CallerDep, ProtectedRoute, RecordsAccess, Roles
-from api.deps import Consistent, RuntimeDep
+from api.deps import ApplicationDep, Consistent, CustomersDep, PersonalDep
 from api.errors import ApiError
 from api.paging import MAX_ITEMS, After, Limit, explain_page
 from api.schemas import ErrorOut, ExplainOut
@@ -30,7 +30,8 @@ CUSTOMER_READ = RecordsAccess("customer", "customer_id")
     dependencies=[READERS, CUSTOMER_READ, Consistent],
 )
 async def customer_360(
-    runtime: RuntimeDep,
+    customers: CustomersDep,
+    personal: PersonalDep,
     caller: CallerDep,
     customer_id: str,
     as_of: Annotated[
@@ -43,13 +44,13 @@ async def customer_360(
     across channels, in one place."""
     if as_of is not None and as_of.tzinfo is None:
         raise ApiError(422, "invalid_request", "as_of: give a time with a UTC offset")
-    view = await run_in_threadpool(runtime.customers.view, customer_id, as_of)
+    view = await run_in_threadpool(customers.view, customer_id, as_of)
     if view is None:
         raise ApiError(404, "not_found", f"customer_id: no customer {customer_id!r}")
     if view["profile"] is not None:
         clear = sees_clear_personal_data(caller.role)  # R-CUS-04: analysts see masks
         view["profile"] = await run_in_threadpool(
-            present_profile, runtime.personal, customer_id, view["profile"], clear
+            present_profile, personal, customer_id, view["profile"], clear
         )
     return view
 
@@ -61,12 +62,16 @@ async def customer_360(
     dependencies=[READERS, CUSTOMER_READ, Consistent],
 )
 async def explain_customer(
-    runtime: RuntimeDep, customer_id: str, limit: Limit = MAX_ITEMS, after: After = None
+    customers: CustomersDep,
+    application: ApplicationDep,
+    customer_id: str,
+    limit: Limit = MAX_ITEMS,
+    after: After = None,
 ) -> ExplainOut:
     """The stored events the customer's 360 view was built from, a page at a time."""
-    ids = await run_in_threadpool(runtime.customers.events_behind, customer_id)
+    ids = await run_in_threadpool(customers.events_behind, customer_id)
     if not ids:
         raise ApiError(404, "not_found", f"customer_id: no customer {customer_id!r}")
     subject = f"customer {customer_id}"
-    answer = await run_in_threadpool(explanation, runtime.app, subject, ids)
+    answer = await run_in_threadpool(explanation, application, subject, ids)
     return explain_page(answer, after, limit)

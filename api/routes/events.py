@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import orjson
 from fastapi import APIRouter, Request
@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from adapters.publishing import record_of
 from api.auth import ProtectedRoute, Roles
-from api.deps import RuntimeDep
+from api.deps import LimitsDep, PublisherDep, TopicsDep
 from api.schemas import AcceptedListOut, AcceptedOut, ErrorOut
 from contracts.envelope import InvalidEvent, Problem, SourceEvent, envelope_json_schema, validate
 
@@ -35,11 +35,12 @@ _body_schema = {"anyOf": [_envelope, {"type": "array", "items": _envelope, "maxI
         }
     },
 )
-async def publish_events(request: Request, runtime: RuntimeDep) -> AcceptedListOut:
+async def publish_events(
+    request: Request, limits: LimitsDep, topics: TopicsDep, publisher: PublisherDep
+) -> AcceptedListOut:
     """Accept one source event (a JSON object) or a batch (a JSON array). Every event is
     validated first; if any is invalid nothing is published and the answer names each
     field at fault. Accepted events are acknowledged by the log before the answer."""
-    settings = runtime.settings
     raw = await request.body()  # bounded by JOURNEY_MAX_BODY_BYTES (api/middleware.py)
     try:
         body = orjson.loads(raw)
@@ -49,7 +50,7 @@ async def publish_events(request: Request, runtime: RuntimeDep) -> AcceptedListO
     if not items or len(items) > MAX_BATCH:
         raise InvalidEvent([Problem("body", f"a batch holds 1 to {MAX_BATCH} events")])
     now = datetime.now(UTC)
-    max_future = timedelta(seconds=settings.max_future_skew_s)
+    max_future = limits.max_future_skew
     events: list[SourceEvent] = []
     problems: list[Problem] = []
     for index, item in enumerate(items):
@@ -60,13 +61,13 @@ async def publish_events(request: Request, runtime: RuntimeDep) -> AcceptedListO
             problems += [Problem(prefix + p.field, p.reason) for p in error.problems]
     if problems:
         raise InvalidEvent(problems)
-    records = [record_of(runtime.topics, event) for event in events]
+    records = [record_of(topics, event) for event in events]
     for event, record in zip(events, records, strict=True):
-        if len(record.value) > settings.max_record_bytes:
+        if len(record.value) > limits.max_record_bytes:
             raise InvalidEvent(
                 [Problem("body", f"event {event.event_id} is over the record limit")]
             )
-    placed = await run_in_threadpool(runtime.publisher.publish_many, records)
+    placed = await run_in_threadpool(publisher().publish_many, records)
     return AcceptedListOut(
         accepted=[
             AcceptedOut(

@@ -3,15 +3,19 @@ event store and the log answer, no read model stalled, no background worker died
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from api.deps import RuntimeDep
+from adapters.sourcelog.base import Log
+from adapters.topics import Topics
+from api.deps import ApplicationDep, LogDep, ProjectionsDep, StallWatchDep, TopicsDep
+from api.services import RunningWorkers
+from application.service import JourneyApplication
 from application.status import StallWatch
-from journey.bootstrap import Runtime
+from projections.base import Projection
 
 router = APIRouter(tags=["operations"])
 
@@ -35,18 +39,9 @@ def healthz() -> HealthOut:
     return HealthOut(status="up")
 
 
-def stall_watch(request: Request, runtime: Runtime) -> StallWatch:
-    """The app's watch (``create_api`` makes one); one of our own for an app built
-    otherwise."""
-    watch = getattr(request.app.state, "stall_watch", None)
-    if not isinstance(watch, StallWatch):
-        watch = request.app.state.stall_watch = StallWatch(runtime.settings.projection_stall_s)
-    return watch
-
-
 def _workers(request: Request) -> dict[str, str]:
     checks: dict[str, str] = {}
-    workers: Any = getattr(request.app.state, "workers", None)
+    workers: RunningWorkers | None = getattr(request.app.state, "workers", None)
     if workers is None:
         return checks
     for name, failure in list(workers.failed.items()):
@@ -58,10 +53,12 @@ def _workers(request: Request) -> dict[str, str]:
     return checks
 
 
-def _store_and_projections(runtime: Runtime, watch: StallWatch) -> dict[str, str]:
+def _store_and_projections(
+    application: JourneyApplication, projections: Sequence[Projection], watch: StallWatch
+) -> dict[str, str]:
     try:
-        head = runtime.app.process_recorder.max_notification_id() or 0
-        positions = {p.name: p.position() for p in runtime.projections}
+        head = application.process_recorder.max_notification_id() or 0
+        positions = {p.name: p.position() for p in projections}
     except Exception as error:  # readiness reports, it does not raise
         return {"event_store": f"unreachable: {type(error).__name__}"}
     checks = {"event_store": OK} | {f"projection:{name}": OK for name in positions}
@@ -73,11 +70,11 @@ def _store_and_projections(runtime: Runtime, watch: StallWatch) -> dict[str, str
     return checks
 
 
-def _log(runtime: Runtime) -> dict[str, str]:
+def _log(log: Log, topics: Topics) -> dict[str, str]:
     try:
-        admin = runtime.log.admin()
+        admin = log.admin()
         try:
-            admin.partitions_for(runtime.topics.ingress[0])
+            admin.partitions_for(topics.ingress[0])
         finally:
             admin.close()
     except Exception as error:  # readiness reports, it does not raise
@@ -90,13 +87,20 @@ def _log(runtime: Runtime) -> dict[str, str]:
     response_model=ReadyOut,
     responses={503: {"model": ReadyOut, "description": "a check failed: see checks"}},
 )
-def readyz(runtime: RuntimeDep, request: Request) -> JSONResponse:
+def readyz(
+    request: Request,
+    application: ApplicationDep,
+    projections: ProjectionsDep,
+    log: LogDep,
+    topics: TopicsDep,
+    watch: StallWatchDep,
+) -> JSONResponse:
     """Ready when the event store and the log answer, no read model is stalled (behind the
     store's head and not moving for ``JOURNEY_PROJECTION_STALL_S``) and no background
     worker of this process stopped; else 503 with every check and what failed."""
     checks = _workers(request)
-    checks |= _store_and_projections(runtime, stall_watch(request, runtime))
-    checks |= _log(runtime)
+    checks |= _store_and_projections(application, projections, watch)
+    checks |= _log(log, topics)
     ready = all(value == OK for value in checks.values())
     body = ReadyOut(ready=ready, checks=checks)
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)

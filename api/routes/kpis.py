@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
 from api.auth import ProtectedRoute, Roles
-from api.deps import Consistent, RuntimeDep
+from api.deps import Consistent, KpisDep
 from api.errors import ApiError
 from api.paging import MAX_ITEMS, After, Limit, page_after
 from api.schemas import ErrorOut
@@ -43,7 +43,7 @@ def _period(start: date, end: date) -> None:
     "/kpis", response_model=dict[str, Any], responses=ERRORS, dependencies=[READERS, Consistent]
 )
 async def kpis(
-    runtime: RuntimeDep,
+    counters: KpisDep,
     start: Day,
     end: Day,
     group_by: Annotated[
@@ -56,7 +56,7 @@ async def kpis(
     breaches by rule, top-5 issues, funnel stages."""
     _period(start, end)
     groups = list(group_by or [])
-    rows = await run_in_threadpool(runtime.kpis.kpis, start, end, groups)
+    rows = await run_in_threadpool(counters.kpis, start, end, groups)
     return {"start": start.isoformat(), "end": end.isoformat(), "group_by": groups, "rows": rows}
 
 
@@ -66,11 +66,11 @@ async def kpis(
     responses=ERRORS,
     dependencies=[READERS, Consistent],
 )
-async def funnel(runtime: RuntimeDep, start: Day, end: Day) -> dict[str, Any]:
+async def funnel(counters: KpisDep, start: Day, end: Day) -> dict[str, Any]:
     """R-KPI-08: contacts by journey stage, consultation conversion (a pre-sale contact
     followed by an order within 7 days), after-sales resolution rate."""
     _period(start, end)
-    result: dict[str, Any] = await run_in_threadpool(runtime.kpis.funnel, start, end)
+    result: dict[str, Any] = await run_in_threadpool(counters.funnel, start, end)
     return result
 
 
@@ -81,7 +81,7 @@ async def funnel(runtime: RuntimeDep, start: Day, end: Day) -> dict[str, Any]:
     dependencies=[READERS, Consistent],
 )
 async def explain_count(
-    runtime: RuntimeDep,
+    counters: KpisDep,
     metric: Annotated[str, Query(max_length=100, description="A metric name of /v1/kpis.")],
     day: Day,
     channel: Place = None,
@@ -97,7 +97,7 @@ async def explain_count(
         for k, v in (("channel", channel), ("store", store), ("agent_group", agent_group))
         if v is not None
     }
-    events = await run_in_threadpool(lambda: runtime.kpis.explain(metric, day, **where))
+    events = await run_in_threadpool(lambda: counters.explain(metric, day, **where))
     shown, next_after = page_after(events, lambda e: e["notification_id"], after, limit)
     return {
         "metric": metric,
@@ -115,11 +115,11 @@ async def explain_count(
     responses=ERRORS,
     dependencies=[READERS, Consistent],
 )
-async def anomalies(runtime: RuntimeDep, start: Day, end: Day) -> dict[str, Any]:
+async def anomalies(counters: KpisDep, start: Day, end: Day) -> dict[str, Any]:
     """R-KPI-06: stores and agent groups whose complaint rate was above their peers' mean
     for 3 consecutive days."""
     _period(start, end)
-    found = await run_in_threadpool(runtime.kpis.anomalies, start, end)
+    found = await run_in_threadpool(counters.anomalies, start, end)
     return {"start": start.isoformat(), "end": end.isoformat(), "anomalies": found}
 
 
@@ -130,7 +130,7 @@ async def anomalies(runtime: RuntimeDep, start: Day, end: Day) -> dict[str, Any]
     dependencies=[READERS, Consistent],
 )
 async def qa_sample(
-    runtime: RuntimeDep,
+    counters: KpisDep,
     start: Day,
     end: Day,
     seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
@@ -139,5 +139,5 @@ async def qa_sample(
     """R-KPI-07: a reproducible 10 % sample of conversations per agent group (the same
     seed gives the same sample)."""
     _period(start, end)
-    sample = await run_in_threadpool(runtime.kpis.qa_sample, agent_group, start, end, seed)
+    sample = await run_in_threadpool(counters.qa_sample, agent_group, start, end, seed)
     return {"start": start.isoformat(), "end": end.isoformat(), "seed": seed, "sample": sample}

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from adapters.privacy.personal import PersonalData
 from api.auth import ProtectedRoute, Roles
-from api.deps import RuntimeDep
+from api.deps import DeadLettersDep, PersonalDep, RebuildsDep
 from api.errors import ApiError
 from api.schemas import ErrorOut
+from api.services import DeadLetter
 from application.rebuilds import AlreadyRebuilding, RebuildJob, UnknownReadModel
-from journey.bootstrap import Runtime
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=ProtectedRoute)
 ADMIN = Roles("admin")
@@ -61,11 +63,11 @@ def _out(job: RebuildJob) -> RebuildOut:
     responses={409: {"model": ErrorOut}, 422: {"model": ErrorOut}},
     dependencies=[ADMIN],
 )
-async def start_rebuild(runtime: RuntimeDep, body: RebuildIn) -> RebuildOut:
+async def start_rebuild(rebuilds: RebuildsDep, body: RebuildIn) -> RebuildOut:
     """Rebuild a read model from position zero while the live copy serves, then swap
     (as ``journey rebuild``); follow it at ``GET /v1/admin/rebuilds/{job_id}``."""
     try:
-        return _out(runtime.rebuilds.start(body.read_model))
+        return _out(rebuilds.start(body.read_model))
     except UnknownReadModel as error:
         raise ApiError(422, "invalid_request", str(error)) from None
     except AlreadyRebuilding as error:
@@ -73,9 +75,9 @@ async def start_rebuild(runtime: RuntimeDep, body: RebuildIn) -> RebuildOut:
 
 
 @router.get("/rebuilds", response_model=RebuildListOut, dependencies=[ADMIN])
-async def list_rebuilds(runtime: RuntimeDep) -> RebuildListOut:
+async def list_rebuilds(rebuilds: RebuildsDep) -> RebuildListOut:
     """Rebuilds started by this API process, oldest first."""
-    return RebuildListOut(items=[_out(job) for job in runtime.rebuilds.all()])
+    return RebuildListOut(items=[_out(job) for job in rebuilds.all()])
 
 
 @router.get(
@@ -85,9 +87,9 @@ async def list_rebuilds(runtime: RuntimeDep) -> RebuildListOut:
     dependencies=[ADMIN],
 )
 async def rebuild_status(
-    runtime: RuntimeDep, job_id: Annotated[str, Path(max_length=64)]
+    rebuilds: RebuildsDep, job_id: Annotated[str, Path(max_length=64)]
 ) -> RebuildOut:
-    job = runtime.rebuilds.get(job_id)
+    job = rebuilds.get(job_id)
     if job is None:
         raise ApiError(404, "not_found", f"job_id: no rebuild {job_id!r}")
     return _out(job)
@@ -101,16 +103,20 @@ class DeadLetterPageOut(BaseModel):
     )
 
 
-def _dead_letters(runtime: Runtime, limit: int) -> DeadLetterPageOut:
-    letters = runtime.dead_letters()
-    erased = runtime.personal.is_erased
+def _dead_letters(
+    read: Callable[[], Sequence[DeadLetter]], personal: PersonalData, limit: int
+) -> DeadLetterPageOut:
+    letters = read()
+    erased = personal.is_erased
     items = [letter.as_json(erased=erased(letter.customer_id)) for letter in letters[:limit]]
     return DeadLetterPageOut(count=len(letters), items=items)
 
 
 @router.get("/deadletters", response_model=DeadLetterPageOut, dependencies=[ADMIN])
 async def dead_letters(
-    runtime: RuntimeDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    read: DeadLettersDep,
+    personal: PersonalDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> DeadLetterPageOut:
     """Refused records kept for inspection (as ``journey deadletters list``)."""
-    return await run_in_threadpool(_dead_letters, runtime, limit)
+    return await run_in_threadpool(_dead_letters, read, personal, limit)

@@ -4,7 +4,7 @@ partition and read model read from the log and the store on each scrape."""
 from fastapi import APIRouter, Response
 
 from adapters.metrics import CONTENT_TYPE, render
-from api.deps import RuntimeDep
+from api.deps import RegistryDep
 
 router = APIRouter(tags=["operations"])
 """Open without a key (api.auth.PUBLIC_PATHS): scrapers hold no key."""
@@ -15,7 +15,7 @@ router = APIRouter(tags=["operations"])
     response_class=Response,
     responses={200: {"content": {CONTENT_TYPE: {}}, "description": "Prometheus text format"}},
 )
-def metrics(runtime: RuntimeDep) -> Response:
+def metrics(registry: RegistryDep) -> Response:
     """Ingest counters of this process; lag of every ingress partition and read model."""
     # A plain ``def``: the scrape reads the log and the store, in FastAPI's thread pool.
-    return Response(render(runtime.registry), media_type=CONTENT_TYPE)
+    return Response(render(registry), media_type=CONTENT_TYPE)

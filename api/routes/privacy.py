@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from api.auth import CallerDep, ProtectedRoute, Roles
-from api.deps import RuntimeDep
+from api.deps import EraseCustomerDep
 from api.schemas import ErrorOut
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=ProtectedRoute)
@@ -35,7 +35,7 @@ class ErasureOut(BaseModel):
     dependencies=[Roles("admin")],
 )
 async def erase(
-    runtime: RuntimeDep,
+    erase_customer: EraseCustomerDep,
     caller: CallerDep,
     customer_id: Annotated[str, Path(min_length=1, max_length=200)],
     body: Annotated[ErasureIn | None, Body()] = None,
@@ -44,7 +44,7 @@ async def erase(
     personal fields read "erased" on every route, export and rebuild from then on; their
     cases, orders and counts stay. Idempotent; cannot be undone."""
     receipt = await run_in_threadpool(
-        runtime.erase_customer,
+        erase_customer,
         customer_id,
         requested_by=f"key:{caller.key_id}",
         reason=body.reason if body else None,

@@ -1,0 +1,148 @@
+"""What the API needs of the process it serves in, named here so that the HTTP edge depends
+on its own description and not on the composition root above it.
+
+``journey.bootstrap.Runtime`` satisfies :class:`ApiServices` structurally (mypy checks it
+wherever a ``Runtime`` is passed to ``api.main.create_api``); a test can pass anything else
+that does.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Protocol
+
+from prometheus_client import CollectorRegistry
+
+from adapters.privacy.personal import PersonalData
+from adapters.security.access_log import AccessLog
+from adapters.security.apikeys import ApiKeys
+from adapters.security.ratelimit import RateLimiter
+from adapters.sourcelog.base import Log, LogPublisher
+from adapters.topics import Topics
+from application.audit import Auditor
+from application.erasure import ErasureReceipt
+from application.rebuilds import RebuildJobs
+from application.service import JourneyApplication
+from projections.base import Projection
+from projections.customer360 import Customer360
+from projections.kpis import KpiCounters
+from projections.ledger import ComplaintLedger
+
+
+@dataclass(frozen=True)
+class ApiLimits:
+    """The limits the API enforces (from the ``JOURNEY_*`` settings of the same names)."""
+
+    max_body_bytes: int
+    """The largest request body read (413 beyond it)."""
+    max_record_bytes: int
+    """The largest record one published event may make."""
+    max_future_skew: timedelta
+    """How far ``occurred_at`` may lie after the time the event was received."""
+    consistency_wait_max_s: float
+    """How long a read with ``consistent_with`` waits for the read models."""
+    projection_stall_s: float
+    """How long a read model behind the store's head may stay still before ``/readyz``
+    reports it stalled."""
+
+
+class RunningWorkers(Protocol):
+    """Background workers started for the API's lifetime, as ``/readyz`` inspects them."""
+
+    @property
+    def stop_event(self) -> threading.Event: ...
+
+    @property
+    def threads(self) -> Sequence[threading.Thread]: ...
+
+    @property
+    def failed(self) -> Mapping[str, str]:
+        """Worker name → the error it stopped on."""
+        ...
+
+    def stop(self) -> None: ...
+
+
+class DeadLetter(Protocol):
+    """A refused record read back from the dead-letter topic."""
+
+    @property
+    def customer_id(self) -> str | None: ...
+
+    def as_json(self, *, erased: bool) -> dict[str, Any]:
+        """Its coordinates, reason and original, personal fields masked (nothing of the
+        original when ``erased``)."""
+        ...
+
+
+class EraseCustomer(Protocol):
+    def __call__(
+        self, customer_id: str, requested_by: str, reason: str | None = None
+    ) -> ErasureReceipt: ...
+
+
+class ApiServices(Protocol):
+    """Everything the routes, the auth checks and the app's life use."""
+
+    @property
+    def app(self) -> JourneyApplication:
+        """The event-sourced application: stored events and tracking records."""
+        ...
+
+    @property
+    def projections(self) -> Sequence[Projection]: ...
+
+    @property
+    def ledger(self) -> ComplaintLedger: ...
+
+    @property
+    def customers(self) -> Customer360: ...
+
+    @property
+    def kpis(self) -> KpiCounters: ...
+
+    @property
+    def auditor(self) -> Auditor: ...
+
+    @property
+    def personal(self) -> PersonalData: ...
+
+    @property
+    def api_keys(self) -> ApiKeys: ...
+
+    @property
+    def access_log(self) -> AccessLog: ...
+
+    @property
+    def rate_limiter(self) -> RateLimiter: ...
+
+    @property
+    def rebuilds(self) -> RebuildJobs: ...
+
+    @property
+    def registry(self) -> CollectorRegistry: ...
+
+    @property
+    def log(self) -> Log: ...
+
+    @property
+    def topics(self) -> Topics: ...
+
+    @property
+    def publisher(self) -> LogPublisher:
+        """Made on first use."""
+        ...
+
+    @property
+    def limits(self) -> ApiLimits: ...
+
+    def dead_letters(self) -> Sequence[DeadLetter]: ...
+
+    def erase_customer(
+        self, customer_id: str, requested_by: str, reason: str | None = None
+    ) -> ErasureReceipt: ...
+
+    def start_workers(self, names: Collection[str]) -> RunningWorkers: ...
