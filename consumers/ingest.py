@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from eventsourcing.persistence import IntegrityError
@@ -23,10 +23,28 @@ from adapters.sourcelog.base import LogConsumer, Record, TopicPartition
 from application.aggregate_cache import AggregateCache
 from application.service import JourneyApplication
 from consumers.deadletters import DeadLetter, DeadLetterSink
-from contracts.envelope import InvalidEvent, SourceEvent, decode
+from contracts.envelope import InvalidEvent, Problem, SourceEvent, decode
 from domain.provenance import SourceRef
 
 logger = logging.getLogger(__name__)
+
+
+def log_time(record: Record) -> datetime:
+    """The log's time of ``record``, or :class:`InvalidEvent` naming ``timestamp`` when it is
+    outside what a datetime holds (Kafka carries any 64-bit integer, -1 for none)."""
+    try:
+        if record.timestamp_ms < 0:
+            raise ValueError("negative")
+        return datetime.fromtimestamp(record.timestamp_ms / 1000, UTC)
+    except (ValueError, OverflowError, OSError):
+        raise InvalidEvent(
+            [Problem("timestamp", f"{record.timestamp_ms} ms is not a time the log can have")]
+        ) from None
+
+
+def unexpected(stage: str, error: Exception) -> str:
+    """The reason of a record that raised something no rule names: a record error."""
+    return f"record: unexpected {type(error).__name__} while {stage}: {error}"[:1000]
 
 
 class IngestWorker:
@@ -43,6 +61,7 @@ class IngestWorker:
         on_applied: threading.Event | None = None,
         metrics: IngestMetrics | None = None,
         cache: AggregateCache | None = None,
+        beat: Callable[[], None] | None = None,
     ) -> None:
         self._consumer = consumer
         self._app = app
@@ -53,6 +72,7 @@ class IngestWorker:
         self._max_records = max_records
         self._on_applied = on_applied
         self._cache = cache
+        self._beat = beat
         self._cache_counted = (0, 0, 0)
         # Without a registry from the composition root, count into one of our own.
         self._metrics = metrics if metrics is not None else IngestMetrics(CollectorRegistry())
@@ -74,9 +94,13 @@ class IngestWorker:
             self._cache.clear()
 
     def _decode(self, record: Record) -> SourceEvent:
-        # Event time is judged against the record's own timestamp, so a replay decides
-        # exactly as live processing did.
-        received = datetime.fromtimestamp(record.timestamp_ms / 1000, UTC)
+        if record.null_value:
+            raise InvalidEvent(
+                [Problem("value", "null (a tombstone); a source record carries one JSON event")]
+            )
+        # Event time is judged against the log's own time of the record, so a replay
+        # decides exactly as live processing did.
+        received = log_time(record)
         return decode(
             record.value,
             now=received,
@@ -94,6 +118,10 @@ class IngestWorker:
                 event = self._decode(record)
             except InvalidEvent as error:
                 letters.append(DeadLetter(record, str(error)))
+                continue
+            except Exception as error:  # a record error, never the worker's end
+                logger.exception("unexpected error decoding %s", record.coordinates)
+                letters.append(DeadLetter(record, unexpected("decoding", error)))
                 continue
             ref = SourceRef(event.event_id, record.topic, record.partition, record.offset)
             valid.append((ref, event))
@@ -160,5 +188,7 @@ class IngestWorker:
         try:
             while not stop.is_set():
                 self.run_once()
+                if self._beat is not None:
+                    self._beat()
         finally:
             self.close()

@@ -29,11 +29,13 @@ class ClockTimer:
         app: JourneyApplication,
         index: DeadlineIndex,
         wall_clock: Callable[[], datetime] | None = None,
+        beat: Callable[[], None] | None = None,
     ) -> None:
         self._app = app
         self._index = index
         self._wall_clock = wall_clock
         self.breached = 0
+        self._beat = beat
 
     def watermark(self) -> datetime | None:
         if self._wall_clock is not None:
@@ -58,7 +60,10 @@ class ClockTimer:
 
     def run(self, stop: threading.Event, interval_s: float = 1.0) -> None:
         while not stop.is_set():
-            if self.run_once() == 0:
+            decided = self.run_once()
+            if self._beat is not None:
+                self._beat()
+            if decided == 0:
                 stop.wait(interval_s)
 
 

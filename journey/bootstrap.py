@@ -31,6 +31,7 @@ from application.service import JourneyApplication
 from application.status import Status, read_status
 from consumers.deadletters import DeadLetterSink, StoredDeadLetter, read_dead_letters
 from consumers.ingest import IngestWorker
+from consumers.supervision import Beat, Loop, Supervised
 from consumers.timer import ClockTimer, wall_clock
 from journey.settings import Settings
 from projections.audit_chain import AuditChain
@@ -114,6 +115,8 @@ class Workers:
     stop_event: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    """Worker name → what is wrong, while it is (a supervised worker retrying, or one that
+    ended on an error); ``/readyz`` reports each."""
 
     def start(self, name: str, target: Callable[[threading.Event], None]) -> None:
         def run() -> None:
@@ -194,7 +197,7 @@ class Runtime:
         finally:
             admin.close()
 
-    def ingest_worker(self, group: str | None = None) -> IngestWorker:
+    def ingest_worker(self, group: str | None = None, beat: Beat | None = None) -> IngestWorker:
         settings = self.settings
         return IngestWorker(
             consumer=self.log.consumer(group or settings.consumer_group),
@@ -211,6 +214,7 @@ class Runtime:
                 if settings.ingest_cache_aggregates
                 else None
             ),
+            beat=beat,
         )
 
     def dead_letters(self) -> list[StoredDeadLetter]:
@@ -245,19 +249,26 @@ class Runtime:
         finally:
             admin.close()
 
-    def clock_timer(self) -> ClockTimer:
+    def clock_timer(self, beat: Beat | None = None) -> ClockTimer:
         live = self.settings.clock == "wall_clock"
-        return ClockTimer(self.app, self.deadlines, wall_clock if live else None)
+        return ClockTimer(self.app, self.deadlines, wall_clock if live else None, beat=beat)
+
+    def supervised(self, name: str, failing: dict[str, str]) -> Supervised:
+        """The named worker (``journey.settings.WorkerName``) under supervision: restarted,
+        built afresh, after infrastructure trouble (``consumers.supervision``)."""
+        build: dict[str, Callable[[Beat], Loop]] = {
+            "ingest": lambda beat: self.ingest_worker(beat=beat).run,
+            "projections": lambda beat: self.projection_runner.run,
+            "timer": lambda beat: self.clock_timer(beat=beat).run,
+        }
+        return Supervised(name, build[name], failing)
 
     def start_workers(self, names: Collection[str]) -> Workers:
         """Start the named workers (``journey.settings.WorkerName``); others are ignored."""
         workers = Workers()
-        if "ingest" in names:
-            workers.start("ingest", self.ingest_worker().run)
-        if "projections" in names:
-            workers.start("projections", self.projection_runner.run)
-        if "timer" in names:
-            workers.start("timer", self.clock_timer().run)
+        for name in ("ingest", "projections", "timer"):
+            if name in names:
+                workers.start(name, self.supervised(name, workers.failed).run)
         return workers
 
     def close(self) -> None:

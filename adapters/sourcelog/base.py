@@ -67,6 +67,10 @@ class Record:
     value: bytes
     headers: Headers
     timestamp_ms: int
+    """The log's time of the record (Kafka: the broker's append time on our topics); any
+    integer a record can carry, so readers must check its range."""
+    null_value: bool = False
+    """A Kafka tombstone: the record's value is null (``value`` is then empty)."""
 
     @property
     def coordinates(self) -> Coordinates:

@@ -160,9 +160,10 @@ class KafkaLogConsumer(LogConsumer):
                     partition=r.partition,
                     offset=r.offset,
                     key=r.key,
-                    value=r.value,
-                    headers=tuple((k, v) for k, v in (r.headers or ())),
+                    value=b"" if r.value is None else r.value,
+                    headers=tuple((k, b"" if v is None else v) for k, v in (r.headers or ())),
                     timestamp_ms=r.timestamp,
+                    null_value=r.value is None,
                 )
                 for r in records
             ]

@@ -90,22 +90,21 @@ def _until_signalled() -> threading.Event:
 
 def ingest(runtime: Runtime, _: argparse.Namespace) -> int:
     runtime.create_topics()
-    worker = runtime.ingest_worker()
     print(f"journey: ingesting {', '.join(runtime.topics.ingress)}", flush=True)
-    worker.run(_until_signalled())
+    runtime.supervised("ingest", {}).run(_until_signalled())
     return 0
 
 
 def project(runtime: Runtime, _: argparse.Namespace) -> int:
     names = ", ".join(p.name for p in runtime.projections)
     print(f"journey: projecting {names}", flush=True)
-    runtime.projection_runner.run(_until_signalled())
+    runtime.supervised("projections", {}).run(_until_signalled())
     return 0
 
 
 def timer(runtime: Runtime, _: argparse.Namespace) -> int:
     print(f"journey: SLA timer on {runtime.settings.clock}", flush=True)
-    runtime.clock_timer().run(_until_signalled())
+    runtime.supervised("timer", {}).run(_until_signalled())
     return 0
 
 
