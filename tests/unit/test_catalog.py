@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from adapters.topics import Topics
-from application.handlers import HANDLERS
+from application.handlers import HANDLERS, Handlers, Registration
 from contracts.catalogue import example_envelope, render
 from contracts.envelope import validate
 from contracts.schemas import EVENT_TYPES, FAMILIES, EventTypes
@@ -44,7 +44,29 @@ def test_every_example_validates_and_upcasts_to_the_latest_version(
 
 
 def test_every_type_has_a_handler_and_every_handler_a_type() -> None:
-    assert sorted(HANDLERS) == EVENT_TYPES.names()
+    assert HANDLERS.schemas() == {event_type.schema for event_type in EVENT_TYPES}
+    assert sorted(r.schema.event_type for r in HANDLERS) == EVENT_TYPES.names()
+
+
+def test_a_handler_applies_the_latest_schema_of_a_type_and_only_one_handler_does() -> None:
+    from contracts.schemas.contacts import ContactMessage, ContactOpened, ContactOpenedV1
+
+    def apply(unit: object, event: object, data: object, source: object) -> None:
+        pass
+
+    handlers = Handlers()
+    handlers.register(Registration(ContactOpened, apply))
+    with pytest.raises(TypeError, match="already handled by"):
+        handlers.register(Registration(ContactOpened, apply))
+    with pytest.raises(TypeError, match="not the latest schema"):
+        handlers.register(Registration(ContactOpenedV1, apply))
+    event = validate(
+        example_envelope("contact.message", ContactMessage, 1),
+        now=NOW,
+        max_future=timedelta(minutes=5),
+    )
+    with pytest.raises(TypeError, match="carries ContactMessage, not ContactOpened"):
+        Registration(ContactOpened, apply).data_of(event)
 
 
 def test_every_type_goes_to_its_familys_topic() -> None:
