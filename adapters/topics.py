@@ -1,23 +1,13 @@
 """Ingress topics, one per family of source events, keyed by ``customer_id`` so that one
-customer's events stay in order on one partition; and the dead-letter topic."""
+customer's events stay in order on one partition; and the dead-letter topic. A type's
+family is the one its schema declares (``contracts.schemas.EVENT_TYPES``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from adapters.sourcelog.base import TopicSpec
-
-FAMILIES: dict[str, str] = {
-    "contact": "contacts",
-    "case": "contacts",
-    "order": "orders",
-    "return": "returns",
-    "refund": "returns",
-    "merchant": "returns",
-    "callback": "engagement",
-    "survey": "engagement",
-    "customer": "customers",
-}
+from contracts.schemas import EVENT_TYPES
 
 
 @dataclass(frozen=True)
@@ -26,12 +16,13 @@ class Topics:
     partitions: int
 
     def for_type(self, event_type: str) -> str:
-        family = FAMILIES.get(event_type.split(".", 1)[0], "contacts")
-        return f"{self.prefix}{family}"
+        """The topic of a registered type (KeyError for a type the catalog lacks: only
+        validated events are published)."""
+        return f"{self.prefix}{EVENT_TYPES[event_type].family}"
 
     @property
     def ingress(self) -> list[str]:
-        return sorted({f"{self.prefix}{family}" for family in FAMILIES.values()})
+        return [f"{self.prefix}{family}" for family in EVENT_TYPES.families()]
 
     @property
     def dead_letters(self) -> str:

@@ -28,7 +28,7 @@ from adapters.sourcelog.base import TopicPartition
 from adapters.transcoding import FastJSONTranscoder, register_transcodings
 from application.aggregate_cache import AggregateCache
 from application.existing_ids import ExistingIds, existing_ids_of
-from application.handlers import HANDLERS, MAY_BE_NEW, UnitOfWork
+from application.handlers import HANDLERS, UnitOfWork
 from contracts.envelope import SourceEvent
 from domain.aggregate import JourneyAggregate, outcomes_under
 from domain.clocks import Outcome
@@ -76,7 +76,8 @@ class JourneyApplication(Application[UUID]):
     @property
     def process_recorder(self) -> ProcessRecorder:
         recorder = self.recorder
-        assert isinstance(recorder, ProcessRecorder)
+        if not isinstance(recorder, ProcessRecorder):  # construct_recorder makes one
+            raise TypeError(f"{type(recorder).__name__} is not a ProcessRecorder")
         return recorder
 
     def construct_transcoder(self) -> Transcoder:
@@ -139,17 +140,12 @@ class JourneyApplication(Application[UUID]):
         )
         if cache is not None and self._existing_ids is not None:
             pending.unit.prefetch(
-                (
-                    i
-                    for _, event in events
-                    if (ids := MAY_BE_NEW.get(event.type))
-                    for i in ids(event)
-                ),
+                (i for _, event in events for i in HANDLERS.of(event).new_ids(event)),
                 self._existing_ids,
             )
         for source, event in events:
             try:
-                HANDLERS[event.type](pending.unit, event, source)
+                HANDLERS.of(event)(pending.unit, event, source)
             except DomainError as error:
                 pending.refusals.append((source, error))
                 pending.unit.discard()

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from contracts.schemas import FAMILIES, latest_version
+from contracts.schemas import EVENT_TYPES, SECTIONS
 from contracts.schemas.base import Data
 
 EXAMPLE_TIME = "2026-03-02T09:30:00+08:00"
@@ -65,20 +65,19 @@ def render() -> str:
         "Generated from `contracts/schemas/` by `journey catalog`; do not edit by hand.",
         "",
     ]
-    for family in FAMILIES:
-        title = (inspect.getdoc(family) or family.__name__).splitlines()[0].replace("``", "`")
+    for section in SECTIONS:
+        title = (inspect.getdoc(section) or section.__name__).splitlines()[0].replace("``", "`")
         lines += [f"## {title}", ""]
-        for event_type, versions in family.SCHEMAS.items():
-            latest = latest_version(event_type)
-            schema = versions[latest]
+        for event_type in EVENT_TYPES.in_module(section.__name__):
+            latest, schema = event_type.latest, event_type.schema
             doc = " ".join((inspect.getdoc(schema) or "").split()).replace("``", "`")
-            older = ", ".join(f"v{v}" for v in sorted(versions) if v != latest)
-            lines += [f"### `{event_type}` (v{latest})", "", doc, ""]
+            older = ", ".join(f"v{v}" for v in sorted(event_type.versions) if v != latest)
+            lines += [f"### `{event_type.name}` (v{latest})", "", doc, ""]
             if older:
                 lines += [f"Older versions accepted and upcast: {older}.", ""]
             lines += _fields(schema)
             example = orjson.dumps(
-                example_envelope(event_type, schema, latest), option=orjson.OPT_INDENT_2
+                example_envelope(event_type.name, schema, latest), option=orjson.OPT_INDENT_2
             ).decode()
             lines += ["", "```json", example, "```", ""]
     return "\n".join(lines)

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
-from contracts.schemas import CATALOG, UPCASTS, latest_version
+from contracts.schemas import EVENT_TYPES
 from contracts.schemas.base import Id, Rfc3339
 
 Channel = Literal["app", "mini_program", "web", "phone", "store", "social", "marketplace", "email"]
@@ -106,31 +106,27 @@ def validate(body: object, *, now: datetime, max_future: timedelta) -> SourceEve
         envelope = Envelope.model_validate(body)
     except ValidationError as error:
         raise InvalidEvent(_problems(error)) from None
-    versions = CATALOG.get(envelope.type)
-    if versions is None:
-        known = ", ".join(sorted(CATALOG))
+    event_type = EVENT_TYPES.get(envelope.type)
+    if event_type is None:
+        known = ", ".join(EVENT_TYPES.names())
         raise InvalidEvent([Problem("type", f"unknown type {envelope.type!r}; known: {known}")])
-    schema = versions.get(envelope.schema_version)
+    schema = event_type.versions.get(envelope.schema_version)
     if schema is None:
         raise InvalidEvent(
             [
                 Problem(
                     "schema_version",
                     f"unknown version {envelope.schema_version} of {envelope.type!r};"
-                    f" known: {sorted(versions)}",
+                    f" known: {sorted(event_type.versions)}",
                 )
             ]
         )
     try:
-        data = schema.model_validate(envelope.data)
         # Old versions are upcast, never refused for their age.
-        version = envelope.schema_version
-        while version < latest_version(envelope.type):
-            raw = UPCASTS[(envelope.type, version)](data.model_dump(exclude_unset=True))
-            version += 1
-            data = versions[version].model_validate(raw)
+        data = event_type.to_latest(schema.model_validate(envelope.data), envelope.schema_version)
     except ValidationError as error:
         raise InvalidEvent(_problems(error, prefix="data")) from None
+    version = event_type.latest
     if version != envelope.schema_version:
         upcast = data.model_dump(mode="json", exclude_none=True)
         envelope = envelope.model_copy(update={"schema_version": version, "data": upcast})

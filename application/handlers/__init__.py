@@ -1,16 +1,29 @@
-"""Source event type → the aggregate calls that apply it. One module per family."""
+"""Source event type → the aggregate calls that apply it. One module per family; each
+handler registers itself against the schema it applies (``@handles``), so importing this
+package fills ``HANDLERS``."""
 
 from __future__ import annotations
 
 from application.handlers import cases, contacts, customers, engagement, orders, returns
-from application.handlers.base import Handler, MayBeNew, UnitOfWork
+from application.handlers.base import UnitOfWork
+from application.handlers.registry import (
+    HANDLERS,
+    Apply,
+    Handlers,
+    MayBeNew,
+    Registration,
+    handles,
+)
 
-FAMILIES = (contacts, cases, orders, returns, engagement, customers)
+MODULES = (contacts, cases, orders, returns, engagement, customers)
 
-HANDLERS: dict[str, Handler] = {}
-MAY_BE_NEW: dict[str, MayBeNew] = {}
-for _family in FAMILIES:
-    HANDLERS.update(_family.HANDLERS)
-    MAY_BE_NEW.update(_family.MAY_BE_NEW)
-
-__all__ = ["HANDLERS", "MAY_BE_NEW", "Handler", "MayBeNew", "UnitOfWork"]
+__all__ = [
+    "HANDLERS",
+    "MODULES",
+    "Apply",
+    "Handlers",
+    "MayBeNew",
+    "Registration",
+    "UnitOfWork",
+    "handles",
+]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -12,20 +12,9 @@ from eventsourcing.domain import Aggregate
 from adapters.privacy.personal import PersonalData
 from application.aggregate_cache import AggregateCache
 from application.existing_ids import ExistingIds
-from contracts.envelope import SourceEvent
 from domain.errors import NotFound
-from domain.provenance import SourceRef
 
 A = TypeVar("A", bound=Aggregate)
-
-Handler = Callable[["UnitOfWork", SourceEvent, SourceRef], None]
-"""Applies one source event. A handler that refuses (raises ``DomainError``) must do so
-before any aggregate it touched has triggered an event: check everything, then act."""
-
-MayBeNew = Callable[[SourceEvent], list[UUID]]
-"""The ids a creating handler looks up that may not exist yet (``UnitOfWork.get``), so
-that a batch can ask the store about all of them at once. Only a shortcut: an id left
-out is looked up on its own, as before."""
 
 
 class UnitOfWork:

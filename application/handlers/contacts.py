@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from application.handlers.base import Handler, MayBeNew, UnitOfWork
+from application.handlers.base import UnitOfWork
+from application.handlers.registry import handles
 from contracts.envelope import SourceEvent
 from contracts.schemas import contacts as c
 from domain.case import Case
@@ -17,10 +18,13 @@ class ContactExists(DomainError):
     pass
 
 
-def opened(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
+def _opened_ids(data: c.ContactOpened, event: SourceEvent) -> list[UUID]:
+    return [Contact.create_id(data.contact_id), Case.create_id(data.case_id or data.contact_id)]
+
+
+@handles(c.ContactOpened, may_be_new=_opened_ids)
+def opened(unit: UnitOfWork, event: SourceEvent, data: c.ContactOpened, source: SourceRef) -> None:
     """A contact opens its own case, or joins the case it names (R-CH-01)."""
-    data = event.data
-    assert isinstance(data, c.ContactOpened)
     contact = unit.get(Contact, Contact.create_id(data.contact_id))
     if contact is not None:
         if contact.has_applied(source.event_id):
@@ -74,8 +78,7 @@ def opened(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
         )
 
 
-def _contact(unit: UnitOfWork, event: SourceEvent) -> Contact:
-    contact_id: str = getattr(event.data, "contact_id")  # noqa: B009 - every contact.* has it
+def _contact(unit: UnitOfWork, event: SourceEvent, contact_id: str) -> Contact:
     contact = unit.require(Contact, Contact.create_id(contact_id), f"contact {contact_id!r}")
     if contact.customer_id != event.customer_id:
         raise NotFound(f"contact {contact_id!r} belongs to another customer")
@@ -86,20 +89,22 @@ def _case_of(unit: UnitOfWork, contact: Contact) -> Case:
     return unit.require(Case, Case.create_id(contact.case_ref), f"case {contact.case_ref!r}")
 
 
-def message(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    data = event.data
-    assert isinstance(data, c.ContactMessage)
-    _contact(unit, event).receive_message(
+@handles(c.ContactMessage)
+def message(
+    unit: UnitOfWork, event: SourceEvent, data: c.ContactMessage, source: SourceRef
+) -> None:
+    _contact(unit, event, data.contact_id).receive_message(
         message_id=data.message_id, occurred_at=event.occurred_at, source=source
     )
 
 
-def replied(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
+@handles(c.ContactReplied)
+def replied(
+    unit: UnitOfWork, event: SourceEvent, data: c.ContactReplied, source: SourceRef
+) -> None:
     """An answer stops the contact's first-response clocks; a person's answer also stops
     the case's response clocks (R-PRI-02/03)."""
-    data = event.data
-    assert isinstance(data, c.ContactReplied)
-    contact = _contact(unit, event)
+    contact = _contact(unit, event, data.contact_id)
     case = _case_of(unit, contact)
     contact.reply(
         responder=data.responder,
@@ -112,65 +117,52 @@ def replied(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
         case.respond(contact_id=data.contact_id, occurred_at=event.occurred_at, source=source)
 
 
-def identity_verified(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    data = event.data
-    assert isinstance(data, c.ContactIdentityVerified)
-    _contact(unit, event).verify_identity(
+@handles(c.ContactIdentityVerified)
+def identity_verified(
+    unit: UnitOfWork, event: SourceEvent, data: c.ContactIdentityVerified, source: SourceRef
+) -> None:
+    _contact(unit, event, data.contact_id).verify_identity(
         method=data.method, occurred_at=event.occurred_at, source=source
     )
 
 
-def handoff_requested(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    _contact(unit, event).request_handoff(occurred_at=event.occurred_at, source=source)
+@handles(c.ContactHandoffRequested)
+def handoff_requested(
+    unit: UnitOfWork, event: SourceEvent, data: c.ContactHandoffRequested, source: SourceRef
+) -> None:
+    _contact(unit, event, data.contact_id).request_handoff(
+        occurred_at=event.occurred_at, source=source
+    )
 
 
-def handed_off(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    data = event.data
-    assert isinstance(data, c.ContactHandedOff)
-    _contact(unit, event).hand_off(
+@handles(c.ContactHandedOff)
+def handed_off(
+    unit: UnitOfWork, event: SourceEvent, data: c.ContactHandedOff, source: SourceRef
+) -> None:
+    _contact(unit, event, data.contact_id).hand_off(
         agent_id=data.agent_id, occurred_at=event.occurred_at, source=source
     )
 
 
-def reply_promised(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    data = event.data
-    assert isinstance(data, c.ContactReplyPromised)
-    contact = _contact(unit, event)
+@handles(c.ContactReplyPromised)
+def reply_promised(
+    unit: UnitOfWork, event: SourceEvent, data: c.ContactReplyPromised, source: SourceRef
+) -> None:
+    contact = _contact(unit, event, data.contact_id)
     case = _case_of(unit, contact)
     contact.promise_reply(agent_id=data.agent_id, occurred_at=event.occurred_at, source=source)
     case.respond(contact_id=data.contact_id, occurred_at=event.occurred_at, source=source)
 
 
-def closed(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    data = event.data
-    assert isinstance(data, c.ContactClosed)
-    _contact(unit, event).close(
+@handles(c.ContactClosed)
+def closed(unit: UnitOfWork, event: SourceEvent, data: c.ContactClosed, source: SourceRef) -> None:
+    _contact(unit, event, data.contact_id).close(
         resolved=data.resolved, occurred_at=event.occurred_at, source=source
     )
 
 
-def abandoned(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    _contact(unit, event).abandon(occurred_at=event.occurred_at, source=source)
-
-
-HANDLERS: dict[str, Handler] = {
-    "contact.opened": opened,
-    "contact.message": message,
-    "contact.replied": replied,
-    "contact.identity_verified": identity_verified,
-    "contact.handoff_requested": handoff_requested,
-    "contact.handed_off": handed_off,
-    "contact.reply_promised": reply_promised,
-    "contact.closed": closed,
-    "contact.abandoned": abandoned,
-}
-
-
-def _opened_ids(event: SourceEvent) -> list[UUID]:
-    data = event.data
-    if not isinstance(data, c.ContactOpened):
-        return []
-    return [Contact.create_id(data.contact_id), Case.create_id(data.case_id or data.contact_id)]
-
-
-MAY_BE_NEW: dict[str, MayBeNew] = {"contact.opened": _opened_ids}
+@handles(c.ContactAbandoned)
+def abandoned(
+    unit: UnitOfWork, event: SourceEvent, data: c.ContactAbandoned, source: SourceRef
+) -> None:
+    _contact(unit, event, data.contact_id).abandon(occurred_at=event.occurred_at, source=source)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from application.handlers.base import Handler, MayBeNew, UnitOfWork
+from application.handlers.base import UnitOfWork
+from application.handlers.registry import handles
 from contracts.envelope import SourceEvent
 from contracts.schemas import customers as c
 from domain.customer import AlreadyRegistered, Customer
@@ -25,10 +26,15 @@ def _customer(unit: UnitOfWork, event: SourceEvent) -> Customer:
     )
 
 
-def registered(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
+def _registered_ids(data: c.CustomerRegistered, event: SourceEvent) -> list[UUID]:
+    return [Customer.create_id(event.customer_id)]
+
+
+@handles(c.CustomerRegistered, may_be_new=_registered_ids)
+def registered(
+    unit: UnitOfWork, event: SourceEvent, data: c.CustomerRegistered, source: SourceRef
+) -> None:
     """A new customer record; personal data needs ``service`` consent (R-CUS-02)."""
-    data = event.data
-    assert isinstance(data, c.CustomerRegistered)
     existing = unit.get(Customer, Customer.create_id(event.customer_id))
     if existing is not None:
         if existing.has_applied(source.event_id):
@@ -49,26 +55,29 @@ def registered(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
     )
 
 
-def consent_granted(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    data = event.data
-    assert isinstance(data, c.CustomerConsentGranted)
+@handles(c.CustomerConsentGranted)
+def consent_granted(
+    unit: UnitOfWork, event: SourceEvent, data: c.CustomerConsentGranted, source: SourceRef
+) -> None:
     _customer(unit, event).grant_consent(
         purpose=data.purpose, occurred_at=event.occurred_at, source=source
     )
 
 
-def consent_withdrawn(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    data = event.data
-    assert isinstance(data, c.CustomerConsentWithdrawn)
+@handles(c.CustomerConsentWithdrawn)
+def consent_withdrawn(
+    unit: UnitOfWork, event: SourceEvent, data: c.CustomerConsentWithdrawn, source: SourceRef
+) -> None:
     _customer(unit, event).withdraw_consent(
         purpose=data.purpose, occurred_at=event.occurred_at, source=source
     )
 
 
-def profile_updated(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
+@handles(c.CustomerProfileUpdated)
+def profile_updated(
+    unit: UnitOfWork, event: SourceEvent, data: c.CustomerProfileUpdated, source: SourceRef
+) -> None:
     """Personal fields need current ``service`` consent (R-CUS-02)."""
-    data = event.data
-    assert isinstance(data, c.CustomerProfileUpdated)
     _customer(unit, event).update_profile(
         personal=_personal(unit, event, data.personal),
         preferences=None if data.preferences is None else list(data.preferences),
@@ -78,10 +87,11 @@ def profile_updated(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> 
     )
 
 
-def note_added(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
+@handles(c.CustomerNoteAdded)
+def note_added(
+    unit: UnitOfWork, event: SourceEvent, data: c.CustomerNoteAdded, source: SourceRef
+) -> None:
     """Factual notes only (R-CUS-03); stored sealed with the customer's key."""
-    data = event.data
-    assert isinstance(data, c.CustomerNoteAdded)
     _customer(unit, event).add_note(
         note=data.note,
         author=data.author,
@@ -91,26 +101,10 @@ def note_added(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
     )
 
 
-def erasure_requested(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    data = event.data
-    assert isinstance(data, c.CustomerErasureRequested)
+@handles(c.CustomerErasureRequested)
+def erasure_requested(
+    unit: UnitOfWork, event: SourceEvent, data: c.CustomerErasureRequested, source: SourceRef
+) -> None:
     _customer(unit, event).request_erasure(
         reason=data.reason, occurred_at=event.occurred_at, source=source
     )
-
-
-HANDLERS: dict[str, Handler] = {
-    "customer.registered": registered,
-    "customer.consent_granted": consent_granted,
-    "customer.consent_withdrawn": consent_withdrawn,
-    "customer.profile_updated": profile_updated,
-    "customer.note_added": note_added,
-    "customer.erasure_requested": erasure_requested,
-}
-
-
-def _registered_ids(event: SourceEvent) -> list[UUID]:
-    return [Customer.create_id(event.customer_id)]
-
-
-MAY_BE_NEW: dict[str, MayBeNew] = {"customer.registered": _registered_ids}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from application.handlers.base import Handler, MayBeNew, UnitOfWork
+from application.handlers.base import UnitOfWork
+from application.handlers.registry import handles
 from contracts.envelope import SourceEvent
 from contracts.schemas import engagement as c
 from domain.callback import AFTER_DELIVERY, Callback, CallbackExists
@@ -15,11 +16,16 @@ from domain.provenance import SourceRef
 from domain.survey import Survey, SurveyExists
 
 
-def callback_scheduled(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
+def _scheduled_ids(data: c.CallbackScheduled, event: SourceEvent) -> list[UUID]:
+    return [Callback.create_id(data.callback_id)]
+
+
+@handles(c.CallbackScheduled, may_be_new=_scheduled_ids)
+def callback_scheduled(
+    unit: UnitOfWork, event: SourceEvent, data: c.CallbackScheduled, source: SourceRef
+) -> None:
     """R-SAT-04: an after-delivery callback needs a known, delivered order of the same
     customer; its due time is computed from the delivery."""
-    data = event.data
-    assert isinstance(data, c.CallbackScheduled)
     existing = unit.get(Callback, Callback.create_id(data.callback_id))
     if existing is not None:
         if existing.has_applied(source.event_id):
@@ -46,34 +52,42 @@ def callback_scheduled(unit: UnitOfWork, event: SourceEvent, source: SourceRef) 
     )
 
 
-def _callback(unit: UnitOfWork, event: SourceEvent) -> Callback:
-    callback_id: str = getattr(event.data, "callback_id")  # noqa: B009 - every callback.* has it
+def _callback(unit: UnitOfWork, event: SourceEvent, callback_id: str) -> Callback:
     callback = unit.require(Callback, Callback.create_id(callback_id), f"callback {callback_id!r}")
     if callback.customer_id != event.customer_id:
         raise NotFound(f"callback {callback_id!r} belongs to another customer")
     return callback
 
 
-def callback_completed(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    data = event.data
-    assert isinstance(data, c.CallbackCompleted)
-    _callback(unit, event).complete(
+@handles(c.CallbackCompleted)
+def callback_completed(
+    unit: UnitOfWork, event: SourceEvent, data: c.CallbackCompleted, source: SourceRef
+) -> None:
+    _callback(unit, event, data.callback_id).complete(
         outcome=data.outcome, occurred_at=event.occurred_at, source=source
     )
 
 
-def callback_missed(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    data = event.data
-    assert isinstance(data, c.CallbackMissed)
-    _callback(unit, event).miss(reason=data.reason, occurred_at=event.occurred_at, source=source)
+@handles(c.CallbackMissed)
+def callback_missed(
+    unit: UnitOfWork, event: SourceEvent, data: c.CallbackMissed, source: SourceRef
+) -> None:
+    _callback(unit, event, data.callback_id).miss(
+        reason=data.reason, occurred_at=event.occurred_at, source=source
+    )
 
 
-def survey_sent(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
+def _sent_ids(data: c.SurveySent, event: SourceEvent) -> list[UUID]:
+    return [Survey.create_id(data.survey_id)]
+
+
+@handles(c.SurveySent, may_be_new=_sent_ids)
+def survey_sent(
+    unit: UnitOfWork, event: SourceEvent, data: c.SurveySent, source: SourceRef
+) -> None:
     """R-SAT-01: the survey of a resolved case of the same customer. The survey is built
     (its checks) before the case records the sending (its checks, then the clock stop);
     the survey joins the unit only when both passed."""
-    data = event.data
-    assert isinstance(data, c.SurveySent)
     existing = unit.get(Survey, Survey.create_id(data.survey_id))
     if existing is not None:
         if existing.has_applied(source.event_id):
@@ -93,18 +107,18 @@ def survey_sent(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None
     unit.add(survey)
 
 
-def _survey(unit: UnitOfWork, event: SourceEvent) -> Survey:
-    survey_id: str = getattr(event.data, "survey_id")  # noqa: B009 - every survey.* has it
+def _survey(unit: UnitOfWork, event: SourceEvent, survey_id: str) -> Survey:
     survey = unit.require(Survey, Survey.create_id(survey_id), f"survey {survey_id!r}")
     if survey.customer_id != event.customer_id:
         raise NotFound(f"survey {survey_id!r} belongs to another customer")
     return survey
 
 
-def survey_answered(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    data = event.data
-    assert isinstance(data, c.SurveyAnswered)
-    _survey(unit, event).answer(
+@handles(c.SurveyAnswered)
+def survey_answered(
+    unit: UnitOfWork, event: SourceEvent, data: c.SurveyAnswered, source: SourceRef
+) -> None:
+    _survey(unit, event, data.survey_id).answer(
         attitude=data.attitude,
         efficiency=data.efficiency,
         solution=data.solution,
@@ -117,32 +131,10 @@ def survey_answered(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> 
     )
 
 
-def survey_followed_up(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    data = event.data
-    assert isinstance(data, c.SurveyFollowedUp)
-    _survey(unit, event).follow_up(
+@handles(c.SurveyFollowedUp)
+def survey_followed_up(
+    unit: UnitOfWork, event: SourceEvent, data: c.SurveyFollowedUp, source: SourceRef
+) -> None:
+    _survey(unit, event, data.survey_id).follow_up(
         supervisor_id=data.supervisor_id, occurred_at=event.occurred_at, source=source
     )
-
-
-HANDLERS: dict[str, Handler] = {
-    "callback.scheduled": callback_scheduled,
-    "callback.completed": callback_completed,
-    "callback.missed": callback_missed,
-    "survey.sent": survey_sent,
-    "survey.answered": survey_answered,
-    "survey.followed_up": survey_followed_up,
-}
-
-
-def _scheduled_ids(event: SourceEvent) -> list[UUID]:
-    data = event.data
-    return [Callback.create_id(data.callback_id)] if isinstance(data, c.CallbackScheduled) else []
-
-
-def _sent_ids(event: SourceEvent) -> list[UUID]:
-    data = event.data
-    return [Survey.create_id(data.survey_id)] if isinstance(data, c.SurveySent) else []
-
-
-MAY_BE_NEW: dict[str, MayBeNew] = {"callback.scheduled": _scheduled_ids, "survey.sent": _sent_ids}

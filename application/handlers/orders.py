@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from application.handlers.base import Handler, MayBeNew, UnitOfWork
+from application.handlers.base import UnitOfWork
+from application.handlers.registry import handles
 from contracts.envelope import SourceEvent
 from contracts.schemas import orders as o
 from domain.errors import NotFound
@@ -13,11 +14,14 @@ from domain.order import Order, OrderExists, OrderLine, SpecialRequest
 from domain.provenance import SourceRef
 
 
-def placed(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
+def _placed_ids(data: o.OrderPlaced, event: SourceEvent) -> list[UUID]:
+    return [Order.create_id(data.order_id)]
+
+
+@handles(o.OrderPlaced, may_be_new=_placed_ids)
+def placed(unit: UnitOfWork, event: SourceEvent, data: o.OrderPlaced, source: SourceRef) -> None:
     """A new order for ``event.customer_id``; a re-delivered placement changes nothing,
     another placement of the same order id is refused."""
-    data = event.data
-    assert isinstance(data, o.OrderPlaced)
     existing = unit.get(Order, Order.create_id(data.order_id))
     if existing is not None:
         if existing.has_applied(source.event_id):
@@ -40,18 +44,18 @@ def placed(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
     )
 
 
-def _order(unit: UnitOfWork, event: SourceEvent) -> Order:
-    order_id: str = getattr(event.data, "order_id")  # noqa: B009 - every order.* has it
-    order = unit.require(Order, Order.create_id(order_id), f"order {order_id!r}")
+def _order(unit: UnitOfWork, event: SourceEvent, data: o.OrderMixin) -> Order:
+    order = unit.require(Order, Order.create_id(data.order_id), f"order {data.order_id!r}")
     if order.customer_id != event.customer_id:
-        raise NotFound(f"order {order_id!r} belongs to another customer")
+        raise NotFound(f"order {data.order_id!r} belongs to another customer")
     return order
 
 
-def modified(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    data = event.data
-    assert isinstance(data, o.OrderModified)
-    _order(unit, event).modify(
+@handles(o.OrderModified)
+def modified(
+    unit: UnitOfWork, event: SourceEvent, data: o.OrderModified, source: SourceRef
+) -> None:
+    _order(unit, event, data).modify(
         modification_id=data.modification_id,
         # A change of address (or another personal field) is sealed like the profile's.
         changes=data.changes
@@ -63,42 +67,45 @@ def modified(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
     )
 
 
-def synced(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    data = event.data
-    assert isinstance(data, o.OrderSynced)
-    _order(unit, event).sync(
+@handles(o.OrderSynced)
+def synced(unit: UnitOfWork, event: SourceEvent, data: o.OrderSynced, source: SourceRef) -> None:
+    _order(unit, event, data).sync(
         modification_id=data.modification_id, occurred_at=event.occurred_at, source=source
     )
 
 
-def special_request(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    data = event.data
-    assert isinstance(data, o.OrderSpecialRequest)
-    _order(unit, event).add_special_request(
+@handles(o.OrderSpecialRequest)
+def special_request(
+    unit: UnitOfWork, event: SourceEvent, data: o.OrderSpecialRequest, source: SourceRef
+) -> None:
+    _order(unit, event, data).add_special_request(
         kind=data.kind, note=data.note, occurred_at=event.occurred_at, source=source
     )
 
 
-def out_of_stock(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    data = event.data
-    assert isinstance(data, o.OrderOutOfStock)
-    _order(unit, event).report_out_of_stock(
+@handles(o.OrderOutOfStock)
+def out_of_stock(
+    unit: UnitOfWork, event: SourceEvent, data: o.OrderOutOfStock, source: SourceRef
+) -> None:
+    _order(unit, event, data).report_out_of_stock(
         sku=data.sku, occurred_at=event.occurred_at, source=source
     )
 
 
-def customer_notified(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    data = event.data
-    assert isinstance(data, o.OrderCustomerNotified)
-    _order(unit, event).notify_customer(
+@handles(o.OrderCustomerNotified)
+def customer_notified(
+    unit: UnitOfWork, event: SourceEvent, data: o.OrderCustomerNotified, source: SourceRef
+) -> None:
+    _order(unit, event, data).notify_customer(
         sku=data.sku, options=list(data.options), occurred_at=event.occurred_at, source=source
     )
 
 
-def delay_announced(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    data = event.data
-    assert isinstance(data, o.OrderDelayAnnounced)
-    _order(unit, event).announce_delay(
+@handles(o.OrderDelayAnnounced)
+def delay_announced(
+    unit: UnitOfWork, event: SourceEvent, data: o.OrderDelayAnnounced, source: SourceRef
+) -> None:
+    _order(unit, event, data).announce_delay(
         new_promised_delivery_at=data.new_promised_delivery_at,
         reason=data.reason,
         occurred_at=event.occurred_at,
@@ -106,10 +113,9 @@ def delay_announced(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> 
     )
 
 
-def shipped(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    data = event.data
-    assert isinstance(data, o.OrderShipped)
-    _order(unit, event).ship(
+@handles(o.OrderShipped)
+def shipped(unit: UnitOfWork, event: SourceEvent, data: o.OrderShipped, source: SourceRef) -> None:
+    _order(unit, event, data).ship(
         carrier=data.carrier,
         tracking_number=data.tracking_number,
         occurred_at=event.occurred_at,
@@ -117,33 +123,17 @@ def shipped(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
     )
 
 
-def delivered(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    _order(unit, event).deliver(occurred_at=event.occurred_at, source=source)
+@handles(o.OrderDelivered)
+def delivered(
+    unit: UnitOfWork, event: SourceEvent, data: o.OrderDelivered, source: SourceRef
+) -> None:
+    _order(unit, event, data).deliver(occurred_at=event.occurred_at, source=source)
 
 
-def cancelled(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    data = event.data
-    assert isinstance(data, o.OrderCancelled)
-    _order(unit, event).cancel(reason=data.reason, occurred_at=event.occurred_at, source=source)
-
-
-HANDLERS: dict[str, Handler] = {
-    "order.placed": placed,
-    "order.modified": modified,
-    "order.synced": synced,
-    "order.special_request": special_request,
-    "order.out_of_stock": out_of_stock,
-    "order.customer_notified": customer_notified,
-    "order.delay_announced": delay_announced,
-    "order.shipped": shipped,
-    "order.delivered": delivered,
-    "order.cancelled": cancelled,
-}
-
-
-def _placed_ids(event: SourceEvent) -> list[UUID]:
-    data = event.data
-    return [Order.create_id(data.order_id)] if isinstance(data, o.OrderPlaced) else []
-
-
-MAY_BE_NEW: dict[str, MayBeNew] = {"order.placed": _placed_ids}
+@handles(o.OrderCancelled)
+def cancelled(
+    unit: UnitOfWork, event: SourceEvent, data: o.OrderCancelled, source: SourceRef
+) -> None:
+    _order(unit, event, data).cancel(
+        reason=data.reason, occurred_at=event.occurred_at, source=source
+    )

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from application.handlers.base import Handler, MayBeNew, UnitOfWork
+from application.handlers.base import UnitOfWork
+from application.handlers.registry import handles
 from contracts.envelope import SourceEvent
 from contracts.schemas import returns as r
 from domain.errors import NotFound
@@ -22,8 +23,8 @@ def _order(unit: UnitOfWork, order_id: str, customer_id: str) -> Order:
     return order
 
 
-def _request(unit: UnitOfWork, event: SourceEvent) -> ReturnRequest:
-    return_id: str = getattr(event.data, "return_id")  # noqa: B009 - every type here has it
+def _request(unit: UnitOfWork, event: SourceEvent, data: r.ReturnMixin) -> ReturnRequest:
+    return_id = data.return_id
     request = unit.require(
         ReturnRequest, ReturnRequest.create_id(return_id), f"return {return_id!r}"
     )
@@ -32,10 +33,15 @@ def _request(unit: UnitOfWork, event: SourceEvent) -> ReturnRequest:
     return request
 
 
-def requested(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
+def _requested_ids(data: r.ReturnRequested, event: SourceEvent) -> list[UUID]:
+    return [ReturnRequest.create_id(data.return_id)]
+
+
+@handles(r.ReturnRequested, may_be_new=_requested_ids)
+def requested(
+    unit: UnitOfWork, event: SourceEvent, data: r.ReturnRequested, source: SourceRef
+) -> None:
     """A return of a delivered order of the same customer, within its window (R-REF-01)."""
-    data = event.data
-    assert isinstance(data, r.ReturnRequested)
     existing = unit.get(ReturnRequest, ReturnRequest.create_id(data.return_id))
     if existing is not None:
         if existing.has_applied(source.event_id):
@@ -62,68 +68,61 @@ def requested(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
     )
 
 
-def approved(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    _request(unit, event).approve(occurred_at=event.occurred_at, source=source)
+@handles(r.ReturnApproved)
+def approved(
+    unit: UnitOfWork, event: SourceEvent, data: r.ReturnApproved, source: SourceRef
+) -> None:
+    _request(unit, event, data).approve(occurred_at=event.occurred_at, source=source)
 
 
-def rejected(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    data = event.data
-    assert isinstance(data, r.ReturnRejected)
-    _request(unit, event).reject(reason=data.reason, occurred_at=event.occurred_at, source=source)
+@handles(r.ReturnRejected)
+def rejected(
+    unit: UnitOfWork, event: SourceEvent, data: r.ReturnRejected, source: SourceRef
+) -> None:
+    _request(unit, event, data).reject(
+        reason=data.reason, occurred_at=event.occurred_at, source=source
+    )
 
 
-def inspected(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    data = event.data
-    assert isinstance(data, r.ReturnInspected)
-    _request(unit, event).inspect(result=data.result, occurred_at=event.occurred_at, source=source)
+@handles(r.ReturnInspected)
+def inspected(
+    unit: UnitOfWork, event: SourceEvent, data: r.ReturnInspected, source: SourceRef
+) -> None:
+    _request(unit, event, data).inspect(
+        result=data.result, occurred_at=event.occurred_at, source=source
+    )
 
 
-def refunded(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
+@handles(r.RefundRefunded)
+def refunded(
+    unit: UnitOfWork, event: SourceEvent, data: r.RefundRefunded, source: SourceRef
+) -> None:
     """R-REF-04: the request and the order both check before either records anything
     (``ReturnRequest.refund`` runs every check, then the order's fact, then its own)."""
-    data = event.data
-    assert isinstance(data, r.RefundRefunded)
-    request = _request(unit, event)
+    request = _request(unit, event, data)
     if request.has_applied(source.event_id):
         return
     order = _order(unit, request.order_id, event.customer_id)
     request.refund(order=order, amount=data.amount, occurred_at=event.occurred_at, source=source)
 
 
-def exchanged(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    data = event.data
-    assert isinstance(data, r.ReturnExchanged)
-    _request(unit, event).exchange(
+@handles(r.ReturnExchanged)
+def exchanged(
+    unit: UnitOfWork, event: SourceEvent, data: r.ReturnExchanged, source: SourceRef
+) -> None:
+    _request(unit, event, data).exchange(
         new_sku=data.new_sku, occurred_at=event.occurred_at, source=source
     )
 
 
-def merchant_responded(unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
-    data = event.data
-    assert isinstance(data, r.MerchantResponded)
-    _request(unit, event).merchant_respond(
+@handles(r.MerchantResponded)
+def merchant_responded(
+    unit: UnitOfWork, event: SourceEvent, data: r.MerchantResponded, source: SourceRef
+) -> None:
+    _request(unit, event, data).merchant_respond(
         merchant_id=data.merchant_id,
         decision=data.decision,
         note=data.note,
         occurred_at=event.occurred_at,
         source=source,
     )
-
-
-HANDLERS: dict[str, Handler] = {
-    "return.requested": requested,
-    "return.approved": approved,
-    "return.rejected": rejected,
-    "return.inspected": inspected,
-    "refund.refunded": refunded,
-    "return.exchanged": exchanged,
-    "merchant.responded": merchant_responded,
-}
-
-
-def _requested_ids(event: SourceEvent) -> list[UUID]:
-    data = event.data
-    return [ReturnRequest.create_id(data.return_id)] if isinstance(data, r.ReturnRequested) else []
-
-
-MAY_BE_NEW: dict[str, MayBeNew] = {"return.requested": _requested_ids}

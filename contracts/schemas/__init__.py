@@ -1,27 +1,18 @@
 """The catalog of source events: every type channels and systems publish, with its schema
-per version. One module per family; this package merges them."""
+per version. One module per family of schemas; each schema class declares its type, family
+and version, and importing this package registers them all in ``EVENT_TYPES``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from contracts.schemas import cases, contacts, customers, engagement, orders, returns
-from contracts.schemas.base import Data
+from contracts.schemas.registry import EVENT_TYPES, FAMILIES, EventType, EventTypes, Family
 
-FAMILIES = (contacts, cases, orders, returns, engagement, customers)
+SECTIONS = (contacts, cases, orders, returns, engagement, customers)
+"""The schema modules, in the order the catalogue (docs/events.md) shows them."""
 
-Upcast = Callable[[dict[str, Any]], dict[str, Any]]
+EVENT_TYPES.check()
+_unshown = {t.module for t in EVENT_TYPES} - {section.__name__ for section in SECTIONS}
+if _unshown:
+    raise RuntimeError(f"schema modules missing from SECTIONS: {', '.join(sorted(_unshown))}")
 
-CATALOG: dict[str, dict[int, type[Data]]] = {}
-UPCASTS: dict[tuple[str, int], Upcast] = {}
-for _family in FAMILIES:
-    for _type, _versions in _family.SCHEMAS.items():
-        if _type in CATALOG:
-            raise RuntimeError(f"{_type} is defined twice")
-        CATALOG[_type] = _versions
-    UPCASTS.update(_family.UPCASTS)
-
-
-def latest_version(event_type: str) -> int:
-    return max(CATALOG[event_type])
+__all__ = ["EVENT_TYPES", "FAMILIES", "SECTIONS", "EventType", "EventTypes", "Family"]

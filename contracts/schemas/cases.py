@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -15,7 +14,7 @@ class CaseMixin(Data):
     case_id: Id
 
 
-class CasePrioritySet(CaseMixin):
+class CasePrioritySet(CaseMixin, event_type="case.priority_set", family="contacts"):
     """The case's priority is set or changed (R-PRI-02)."""
 
     priority: Priority
@@ -23,7 +22,7 @@ class CasePrioritySet(CaseMixin):
     example_channel = "web"
 
 
-class CaseOwnerAssigned(CaseMixin):
+class CaseOwnerAssigned(CaseMixin, event_type="case.owner_assigned", family="contacts"):
     """An owner, a due time and acceptance criteria (R-CMP-02)."""
 
     owner: Id
@@ -38,7 +37,7 @@ class CaseOwnerAssigned(CaseMixin):
     example_channel = "web"
 
 
-class CaseEscalated(CaseMixin):
+class CaseEscalated(CaseMixin, event_type="case.escalated", family="contacts"):
     """Three-level response: 2 = supervisor takes over, 3 = management (R-CMP-05)."""
 
     level: Literal[2, 3]
@@ -47,7 +46,7 @@ class CaseEscalated(CaseMixin):
     example_channel = "web"
 
 
-class CaseOptionsOffered(CaseMixin):
+class CaseOptionsOffered(CaseMixin, event_type="case.options_offered", family="contacts"):
     """1 to 3 solution options offered to the customer (R-CMP-01)."""
 
     options: list[Id] = Field(min_length=1, max_length=3)
@@ -55,21 +54,21 @@ class CaseOptionsOffered(CaseMixin):
     example_channel = "web"
 
 
-class CaseOptionChosen(CaseMixin):
+class CaseOptionChosen(CaseMixin, event_type="case.option_chosen", family="contacts"):
     """The customer's choice among the offered options (R-CMP-01)."""
 
     option: Id
     example = {"case_id": "ct-1002", "option": "replace"}
 
 
-class CaseProgressUpdateSent(CaseMixin):
+class CaseProgressUpdateSent(CaseMixin, event_type="case.progress_update_sent", family="contacts"):
     """A progress update to the customer (R-CMP-03)."""
 
     example = {"case_id": "ct-1002"}
     example_channel = "web"
 
 
-class CaseResolved(CaseMixin):
+class CaseResolved(CaseMixin, event_type="case.resolved", family="contacts"):
     """Resolved on an offered option (R-CMP-01) by its owner (R-CMP-02)."""
 
     option: Id
@@ -78,48 +77,31 @@ class CaseResolved(CaseMixin):
     example_channel = "web"
 
 
-class CaseResolutionConfirmed(CaseMixin):
+class CaseResolutionConfirmed(CaseMixin, event_type="case.resolution_confirmed", family="contacts"):
     """The customer confirmed the resolution, by SMS or online (R-CMP-04)."""
 
     via: Literal["sms", "online"]
     example = {"case_id": "ct-1002", "via": "sms"}
 
 
-class CaseClosedNoReply(CaseMixin):
+class CaseClosedNoReply(CaseMixin, event_type="case.closed_no_reply", family="contacts"):
     """Closed after the stated no-reply period without confirmation (R-CMP-04)."""
 
     example = {"case_id": "ct-1002"}
     example_channel = "web"
 
 
-class CaseReopened(CaseMixin):
+class CaseReopened(CaseMixin, event_type="case.reopened", family="contacts"):
     """A resolved or closed case is reopened (R-CMP-07)."""
 
     reason: Text
     example = {"case_id": "ct-1002", "reason": "replacement also cracked"}
 
 
-class CaseRecallLinked(CaseMixin):
+class CaseRecallLinked(CaseMixin, event_type="case.recall_linked", family="contacts"):
     """A major complaint about a product batch linked to a recall (R-CMP-05)."""
 
     recall_id: Id
     product_batch: Id | None = None
     example = {"case_id": "ct-1002", "recall_id": "rc-2026-04", "product_batch": "KT-2209"}
     example_channel = "web"
-
-
-SCHEMAS: dict[str, dict[int, type[Data]]] = {
-    "case.priority_set": {1: CasePrioritySet},
-    "case.owner_assigned": {1: CaseOwnerAssigned},
-    "case.escalated": {1: CaseEscalated},
-    "case.options_offered": {1: CaseOptionsOffered},
-    "case.option_chosen": {1: CaseOptionChosen},
-    "case.progress_update_sent": {1: CaseProgressUpdateSent},
-    "case.resolved": {1: CaseResolved},
-    "case.resolution_confirmed": {1: CaseResolutionConfirmed},
-    "case.closed_no_reply": {1: CaseClosedNoReply},
-    "case.reopened": {1: CaseReopened},
-    "case.recall_linked": {1: CaseRecallLinked},
-}
-
-UPCASTS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}

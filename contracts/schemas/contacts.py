@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import Field
@@ -15,7 +14,15 @@ Priority = Literal["urgent", "important", "general"]  # R-PRI-02
 Verification = Literal["order_number", "member_id", "phone"]  # R-CUS-01
 
 
-class ContactOpenedV1(Data):
+def upcast_contact_opened_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 had no priority, after-sales kind, major flag, batch, demand or verification:
+    they take their defaults."""
+    return dict(data)
+
+
+class ContactOpenedV1(
+    Data, event_type="contact.opened", family="contacts", upcast=upcast_contact_opened_v1
+):
     """A customer starts a contact on a channel (R-PRI-01). Version 1, upcast to 2."""
 
     contact_id: Id
@@ -28,7 +35,7 @@ class ContactOpenedV1(Data):
     example = {"contact_id": "ct-1001", "classification": "inquiry", "topic": "product"}
 
 
-class ContactOpened(Data):
+class ContactOpened(Data, event_type="contact.opened", family="contacts", version=2):
     """A customer starts a contact on a channel, classified by type and topic
     (R-PRI-01); it opens its own case, or joins ``case_id`` (R-CH-01)."""
 
@@ -65,13 +72,7 @@ class ContactOpened(Data):
     }
 
 
-def upcast_contact_opened_v1(data: dict[str, Any]) -> dict[str, Any]:
-    """v1 had no priority, after-sales kind, major flag, batch, demand or verification:
-    they take their defaults."""
-    return dict(data)
-
-
-class ContactMessage(Data):
+class ContactMessage(Data, event_type="contact.message", family="contacts"):
     """A message from the customer on an open contact."""
 
     contact_id: Id
@@ -79,7 +80,7 @@ class ContactMessage(Data):
     example = {"contact_id": "ct-1002", "message_id": "m-1"}
 
 
-class ContactReplied(Data):
+class ContactReplied(Data, event_type="contact.replied", family="contacts"):
     """An answer to the customer by an agent or a bot (R-RESP-01..04); an
     account-specific answer needs a verified identity (R-CUS-01)."""
 
@@ -90,7 +91,7 @@ class ContactReplied(Data):
     example = {"contact_id": "ct-1002", "responder": "agent", "agent_id": "ag-17"}
 
 
-class ContactIdentityVerified(Data):
+class ContactIdentityVerified(Data, event_type="contact.identity_verified", family="contacts"):
     """The customer's identity was verified (R-CUS-01)."""
 
     contact_id: Id
@@ -98,14 +99,14 @@ class ContactIdentityVerified(Data):
     example = {"contact_id": "ct-1002", "method": "phone"}
 
 
-class ContactHandoffRequested(Data):
+class ContactHandoffRequested(Data, event_type="contact.handoff_requested", family="contacts"):
     """The customer asked a bot for a person (R-RESP-02)."""
 
     contact_id: Id
     example = {"contact_id": "ct-1002"}
 
 
-class ContactHandedOff(Data):
+class ContactHandedOff(Data, event_type="contact.handed_off", family="contacts"):
     """A person took the conversation over from the bot (R-RESP-02)."""
 
     contact_id: Id
@@ -113,7 +114,7 @@ class ContactHandedOff(Data):
     example = {"contact_id": "ct-1002", "agent_id": "ag-17"}
 
 
-class ContactReplyPromised(Data):
+class ContactReplyPromised(Data, event_type="contact.reply_promised", family="contacts"):
     """An agent who cannot answer at once promises a reply within 5 min (R-RESP-05)."""
 
     contact_id: Id
@@ -121,7 +122,7 @@ class ContactReplyPromised(Data):
     example = {"contact_id": "ct-1002", "agent_id": "ag-17"}
 
 
-class ContactClosed(Data):
+class ContactClosed(Data, event_type="contact.closed", family="contacts"):
     """The contact ended; ``resolved`` when the problem was solved in this contact."""
 
     contact_id: Id
@@ -129,26 +130,8 @@ class ContactClosed(Data):
     example = {"contact_id": "ct-1002", "resolved": True}
 
 
-class ContactAbandoned(Data):
+class ContactAbandoned(Data, event_type="contact.abandoned", family="contacts"):
     """The customer left before the contact ended."""
 
     contact_id: Id
     example = {"contact_id": "ct-1002"}
-
-
-SCHEMAS: dict[str, dict[int, type[Data]]] = {
-    "contact.opened": {1: ContactOpenedV1, 2: ContactOpened},
-    "contact.message": {1: ContactMessage},
-    "contact.replied": {1: ContactReplied},
-    "contact.identity_verified": {1: ContactIdentityVerified},
-    "contact.handoff_requested": {1: ContactHandoffRequested},
-    "contact.handed_off": {1: ContactHandedOff},
-    "contact.reply_promised": {1: ContactReplyPromised},
-    "contact.closed": {1: ContactClosed},
-    "contact.abandoned": {1: ContactAbandoned},
-}
-
-UPCASTS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {
-    ("contact.opened", 1): upcast_contact_opened_v1
-}
-"""(type, version) → function from that version's data to the next version's."""

@@ -6,8 +6,7 @@ encrypted per customer (DESIGN.md "Privacy") and needs ``service`` consent (R-CU
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, model_validator
 
@@ -52,7 +51,7 @@ class Personal(BaseModel):
         return {name: value for name, value in self.model_dump().items() if value is not None}
 
 
-class CustomerRegistered(Data):
+class CustomerRegistered(Data, event_type="customer.registered", family="customers"):
     """A customer record is created. Personal data needs ``service`` among ``consents``
     (R-CUS-02); ``birthday`` and ``preferences`` feed callbacks (R-SAT-04)."""
 
@@ -77,14 +76,14 @@ class CustomerRegistered(Data):
     }
 
 
-class CustomerConsentGranted(Data):
+class CustomerConsentGranted(Data, event_type="customer.consent_granted", family="customers"):
     """The customer consents to a purpose (R-CUS-02)."""
 
     purpose: Purpose
     example = {"purpose": "research"}
 
 
-class CustomerConsentWithdrawn(Data):
+class CustomerConsentWithdrawn(Data, event_type="customer.consent_withdrawn", family="customers"):
     """The customer withdraws consent (R-CUS-02); without ``service`` consent no further
     personal data is collected."""
 
@@ -92,7 +91,7 @@ class CustomerConsentWithdrawn(Data):
     example = {"purpose": "marketing"}
 
 
-class CustomerProfileUpdated(Data):
+class CustomerProfileUpdated(Data, event_type="customer.profile_updated", family="customers"):
     """Changed profile fields. Personal fields need current ``service`` consent
     (R-CUS-02); ``preferences`` replaces the list."""
 
@@ -116,7 +115,7 @@ class CustomerProfileUpdated(Data):
     }
 
 
-class CustomerNoteAdded(Data):
+class CustomerNoteAdded(Data, event_type="customer.note_added", family="customers"):
     """A factual note about the customer; subjective labels are refused (R-CUS-03)."""
 
     note: Text = Field(description="Facts only; subjective labels are refused (R-CUS-03).")
@@ -128,22 +127,9 @@ class CustomerNoteAdded(Data):
     example_channel = "web"
 
 
-class CustomerErasureRequested(Data):
+class CustomerErasureRequested(Data, event_type="customer.erasure_requested", family="customers"):
     """The customer asks for their personal data to be erased; no personal data is
     collected afterwards (R-CUS-02)."""
 
     reason: Text | None = None
     example = {"reason": "closing the account"}
-
-
-SCHEMAS: dict[str, dict[int, type[Data]]] = {
-    "customer.registered": {1: CustomerRegistered},
-    "customer.consent_granted": {1: CustomerConsentGranted},
-    "customer.consent_withdrawn": {1: CustomerConsentWithdrawn},
-    "customer.profile_updated": {1: CustomerProfileUpdated},
-    "customer.note_added": {1: CustomerNoteAdded},
-    "customer.erasure_requested": {1: CustomerErasureRequested},
-}
-
-UPCASTS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
-"""(type, version) → function from that version's data to the next version's."""

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, StrictInt, ValidationInfo, field_validator
 
@@ -16,7 +15,7 @@ Score = Annotated[StrictInt, Field(ge=1, le=5)]  # R-SAT-01
 Nps = Annotated[StrictInt, Field(ge=0, le=10)]  # R-SAT-01
 
 
-class CallbackScheduled(Data):
+class CallbackScheduled(Data, event_type="callback.scheduled", family="engagement"):
     """A callback is scheduled (R-SAT-04): 7 days after an order's delivery
     (``after_delivery``: the due time is computed from the delivery), or at ``due_at`` on
     a birthday, a holiday or a product launch matching the customer's ``preference``."""
@@ -62,7 +61,7 @@ class CallbackScheduled(Data):
     example_channel = "phone"
 
 
-class CallbackCompleted(Data):
+class CallbackCompleted(Data, event_type="callback.completed", family="engagement"):
     """The customer was called back; every callback has an outcome (R-SAT-04)."""
 
     callback_id: Id
@@ -71,7 +70,7 @@ class CallbackCompleted(Data):
     example_channel = "phone"
 
 
-class CallbackMissed(Data):
+class CallbackMissed(Data, event_type="callback.missed", family="engagement"):
     """The callback was not made (R-SAT-04): called off before its due time, a breach
     after it."""
 
@@ -81,7 +80,7 @@ class CallbackMissed(Data):
     example_channel = "phone"
 
 
-class SurveySent(Data):
+class SurveySent(Data, event_type="survey.sent", family="engagement"):
     """A satisfaction survey about a resolved case, within 24 h of resolution (R-SAT-01)."""
 
     survey_id: Id
@@ -89,7 +88,7 @@ class SurveySent(Data):
     example = {"survey_id": "sv-1002", "case_id": "ct-1002"}
 
 
-class SurveyAnswered(Data):
+class SurveyAnswered(Data, event_type="survey.answered", family="engagement"):
     """The customer's answer (R-SAT-01: scores 1-5, NPS 0-10). A score of 3 or less or
     explicit dissatisfaction calls for a supervisor within 1 h (R-SAT-02); an overall 5
     triggers a thank-you (R-SAT-03)."""
@@ -113,7 +112,7 @@ class SurveyAnswered(Data):
     }
 
 
-class SurveyFollowedUp(Data):
+class SurveyFollowedUp(Data, event_type="survey.followed_up", family="engagement"):
     """A supervisor contacted the customer about a low score or dissatisfaction
     (R-SAT-02)."""
 
@@ -121,15 +120,3 @@ class SurveyFollowedUp(Data):
     supervisor_id: Id
     example = {"survey_id": "sv-1002", "supervisor_id": "sup-3"}
     example_channel = "phone"
-
-
-SCHEMAS: dict[str, dict[int, type[Data]]] = {
-    "callback.scheduled": {1: CallbackScheduled},
-    "callback.completed": {1: CallbackCompleted},
-    "callback.missed": {1: CallbackMissed},
-    "survey.sent": {1: SurveySent},
-    "survey.answered": {1: SurveyAnswered},
-    "survey.followed_up": {1: SurveyFollowedUp},
-}
-
-UPCASTS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
@@ -36,7 +35,7 @@ class OrderMixin(Data):
     order_id: Id
 
 
-class OrderPlaced(OrderMixin):
+class OrderPlaced(OrderMixin, event_type="order.placed", family="orders"):
     """An order is placed; its promised delivery date (after ``occurred_at``) starts the
     R-ORD-04 clock; special requests ride on it to fulfilment (R-ORD-03); the amount paid
     caps its refunds (R-REF-04)."""
@@ -62,7 +61,7 @@ class OrderPlaced(OrderMixin):
     }
 
 
-class OrderModified(OrderMixin):
+class OrderModified(OrderMixin, event_type="order.modified", family="orders"):
     """A change to the order, to be synchronised to every named system within 5 min
     (R-ORD-01). ``changes``: field → new value, or a description."""
 
@@ -79,7 +78,7 @@ class OrderModified(OrderMixin):
     example_channel = "web"
 
 
-class OrderSynced(OrderMixin):
+class OrderSynced(OrderMixin, event_type="order.synced", family="orders"):
     """The modification reached every system (R-ORD-01)."""
 
     modification_id: Id
@@ -87,7 +86,7 @@ class OrderSynced(OrderMixin):
     example_channel = "web"
 
 
-class OrderSpecialRequest(OrderMixin):
+class OrderSpecialRequest(OrderMixin, event_type="order.special_request", family="orders"):
     """A special request for an order not yet shipped (R-ORD-03)."""
 
     kind: SpecialRequestKind
@@ -95,7 +94,7 @@ class OrderSpecialRequest(OrderMixin):
     example = {"order_id": "o-2001", "kind": "delayed_shipping", "note": "after Friday"}
 
 
-class OrderOutOfStock(OrderMixin):
+class OrderOutOfStock(OrderMixin, event_type="order.out_of_stock", family="orders"):
     """An item of the order is out of stock; the customer is told within 1 h (R-ORD-02)."""
 
     sku: Id
@@ -103,7 +102,7 @@ class OrderOutOfStock(OrderMixin):
     example_channel = "store"
 
 
-class OrderCustomerNotified(OrderMixin):
+class OrderCustomerNotified(OrderMixin, event_type="order.customer_notified", family="orders"):
     """The customer was told of a stock-out with the three options of R-ORD-02:
     ``store_transfer``, ``similar_product``, ``restock_reminder`` (anything else is refused
     by the domain, naming R-ORD-02)."""
@@ -117,7 +116,7 @@ class OrderCustomerNotified(OrderMixin):
     }
 
 
-class OrderDelayAnnounced(OrderMixin):
+class OrderDelayAnnounced(OrderMixin, event_type="order.delay_announced", family="orders"):
     """An expected delay announced to the customer, with a later promised date (R-ORD-04)."""
 
     new_promised_delivery_at: Rfc3339
@@ -129,7 +128,7 @@ class OrderDelayAnnounced(OrderMixin):
     }
 
 
-class OrderShipped(OrderMixin):
+class OrderShipped(OrderMixin, event_type="order.shipped", family="orders"):
     """The order left for the customer, carrying its special requests (R-ORD-03)."""
 
     carrier: Id | None = None
@@ -138,31 +137,15 @@ class OrderShipped(OrderMixin):
     example_channel = "web"
 
 
-class OrderDelivered(OrderMixin):
+class OrderDelivered(OrderMixin, event_type="order.delivered", family="orders"):
     """The order reached the customer; stops the promised-date clock (R-ORD-04)."""
 
     example = {"order_id": "o-2001"}
     example_channel = "web"
 
 
-class OrderCancelled(OrderMixin):
+class OrderCancelled(OrderMixin, event_type="order.cancelled", family="orders"):
     """The order was cancelled before delivery."""
 
     reason: Text
     example = {"order_id": "o-2001", "reason": "customer changed their mind"}
-
-
-SCHEMAS: dict[str, dict[int, type[Data]]] = {
-    "order.placed": {1: OrderPlaced},
-    "order.modified": {1: OrderModified},
-    "order.synced": {1: OrderSynced},
-    "order.special_request": {1: OrderSpecialRequest},
-    "order.out_of_stock": {1: OrderOutOfStock},
-    "order.customer_notified": {1: OrderCustomerNotified},
-    "order.delay_announced": {1: OrderDelayAnnounced},
-    "order.shipped": {1: OrderShipped},
-    "order.delivered": {1: OrderDelivered},
-    "order.cancelled": {1: OrderCancelled},
-}
-
-UPCASTS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}

@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -17,7 +16,7 @@ class ReturnMixin(Data):
     return_id: Id
 
 
-class ReturnRequested(ReturnMixin):
+class ReturnRequested(ReturnMixin, event_type="return.requested", family="returns"):
     """A customer asks to return goods of a delivered order (R-REF-01: unopened goods
     within 7 days of delivery, quality problems within 30 days). Online requests are
     reviewed within 24 h (R-REF-02), in-store requests with a receipt handled within
@@ -50,7 +49,7 @@ class ReturnRequested(ReturnMixin):
     }
 
 
-class ReturnApproved(ReturnMixin):
+class ReturnApproved(ReturnMixin, event_type="return.approved", family="returns"):
     """The request is approved, once (R-REF-02); the refund or exchange completes within
     3 days."""
 
@@ -58,7 +57,7 @@ class ReturnApproved(ReturnMixin):
     example_channel = "web"
 
 
-class ReturnRejected(ReturnMixin):
+class ReturnRejected(ReturnMixin, event_type="return.rejected", family="returns"):
     """The request is rejected, once, with the reason (R-REF-02)."""
 
     reason: Text
@@ -66,7 +65,7 @@ class ReturnRejected(ReturnMixin):
     example_channel = "web"
 
 
-class ReturnInspected(ReturnMixin):
+class ReturnInspected(ReturnMixin, event_type="return.inspected", family="returns"):
     """The returned goods were inspected (R-REF-03)."""
 
     result: Literal["as_described", "damaged_by_customer", "not_received"]
@@ -74,7 +73,7 @@ class ReturnInspected(ReturnMixin):
     example_channel = "store"
 
 
-class RefundRefunded(ReturnMixin):
+class RefundRefunded(ReturnMixin, event_type="refund.refunded", family="returns"):
     """Money paid back for an approved request, possibly in parts; never more than paid
     for the order minus already refunded, nor than the amount requested (R-REF-04)."""
 
@@ -83,7 +82,7 @@ class RefundRefunded(ReturnMixin):
     example_channel = "web"
 
 
-class ReturnExchanged(ReturnMixin):
+class ReturnExchanged(ReturnMixin, event_type="return.exchanged", family="returns"):
     """The approved return completed by an exchange (R-REF-02)."""
 
     new_sku: Id
@@ -91,7 +90,7 @@ class ReturnExchanged(ReturnMixin):
     example_channel = "web"
 
 
-class MerchantResponded(ReturnMixin):
+class MerchantResponded(ReturnMixin, event_type="merchant.responded", family="returns"):
     """A marketplace merchant's answer to an after-sales request, due within 48 h
     (R-REF-05); rejecting a valid 7-day return flags the merchant."""
 
@@ -105,16 +104,3 @@ class MerchantResponded(ReturnMixin):
         "note": "send it back with the prepaid label",
     }
     example_channel = "marketplace"
-
-
-SCHEMAS: dict[str, dict[int, type[Data]]] = {
-    "return.requested": {1: ReturnRequested},
-    "return.approved": {1: ReturnApproved},
-    "return.rejected": {1: ReturnRejected},
-    "return.inspected": {1: ReturnInspected},
-    "refund.refunded": {1: RefundRefunded},
-    "return.exchanged": {1: ReturnExchanged},
-    "merchant.responded": {1: MerchantResponded},
-}
-
-UPCASTS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}

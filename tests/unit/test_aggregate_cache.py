@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from adapters.sourcelog.base import TopicPartition
 from application.aggregate_cache import AggregateCache
-from application.handlers import MAY_BE_NEW
+from application.handlers import HANDLERS
 from application.service import JourneyApplication
 from contracts.envelope import SourceEvent, validate
 from domain.aggregate import JourneyAggregate
@@ -34,6 +34,9 @@ from tests.unit.conftest import make_app
 from tests.unit.test_ingest_application import PARTITION, Batch, Contact, batch, load
 from tools.simulator.config import SimConfig
 from tools.simulator.stream import simulate
+
+MAY_BE_NEW = HANDLERS.creating_types()
+"""The types whose handlers name ids they may create (``@handles(..., may_be_new=...)``)."""
 
 
 def cache_of(app: JourneyApplication, maxsize: int = 1000) -> AggregateCache:

@@ -14,7 +14,7 @@ import pytest
 from adapters.sourcelog.base import TopicPartition
 from application.service import JourneyApplication, PendingBatch
 from contracts.envelope import SourceEvent, validate
-from contracts.schemas import latest_version
+from contracts.schemas import EVENT_TYPES
 from domain.aggregate import LateFact, is_fact
 from domain.case import Case, CaseMismatch
 from domain.clocks import Outcome
@@ -597,7 +597,7 @@ class Journey:
             "channel": channel,
             "customer_id": customer_id,
             "source": "test",
-            "schema_version": schema_version or latest_version(type_),
+            "schema_version": schema_version or EVENT_TYPES[type_].latest,
             "data": data,
         }
         event = validate(body, now=NOW, max_future=timedelta(minutes=5))

@@ -16,7 +16,7 @@ import domain.policy
 from adapters.sourcelog.base import TopicPartition
 from application.service import JourneyApplication, PendingBatch
 from contracts.envelope import InvalidEvent, SourceEvent, validate
-from contracts.schemas.customers import SCHEMAS
+from contracts.schemas import EVENT_TYPES
 from domain.aggregate import LateFact
 from domain.customer import (
     AlreadyRegistered,
@@ -36,6 +36,7 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 SECOND = timedelta(seconds=1)
 TOPIC = "journey.customers"
 LABELS = sorted(BASELINE.subjective_labels)
+SCHEMAS = {t.name: t.versions for t in EVENT_TYPES.of_family("customers")}
 
 
 def ref(event_id: str | None = None, offset: int = 0) -> SourceRef:

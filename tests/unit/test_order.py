@@ -17,7 +17,7 @@ import pytest
 from adapters.sourcelog.base import TopicPartition
 from application.service import JourneyApplication
 from contracts.envelope import InvalidEvent, SourceEvent, validate
-from contracts.schemas.orders import SCHEMAS
+from contracts.schemas import EVENT_TYPES
 from domain.aggregate import JourneyAggregate, LateFact, outcomes_under
 from domain.clocks import Outcome
 from domain.errors import DomainError, NotFound
@@ -38,6 +38,7 @@ PLACED_AT = datetime(2026, 3, 2, 10, 0, tzinfo=TZ)
 PROMISED = PLACED_AT + timedelta(days=3)
 POLICY = policy_in_force(PLACED_AT)
 SECOND = timedelta(seconds=1)
+SCHEMAS = {t.name: t.versions for t in EVENT_TYPES.of_family("orders")}
 CENT = Decimal("0.01")
 PAID = Decimal("378.00")
 ITEMS = [OrderLine("KT-2209", 1, Decimal("299.00")), OrderLine("MUG-11", 2, Decimal("39.50"))]

@@ -25,7 +25,7 @@ from adapters.publishing import source_headers
 from adapters.sourcelog.base import LogPublisher, OutgoingRecord
 from adapters.topics import Topics
 from contracts.envelope import InvalidEvent, validate
-from contracts.schemas import latest_version
+from contracts.schemas import EVENT_TYPES
 from tools.importers import cfpb as cfpb
 from tools.importers import olist as olist
 from tools.importers import servicenow as servicenow
@@ -72,7 +72,7 @@ def envelope(step: Step, source: str) -> dict[str, object]:
         "channel": step.channel,
         "customer_id": step.customer_id,
         "source": source,
-        "schema_version": latest_version(step.type),
+        "schema_version": EVENT_TYPES[step.type].latest,
         "data": step.data,
     }
 

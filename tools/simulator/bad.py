@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from contracts.schemas import CATALOG
+from contracts.schemas import EVENT_TYPES
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def missing_field(envelope: dict[str, Any], event_id: str, rng: Random) -> BadRe
     """A required field of the type's data left out (or, for a type with none, the
     envelope's ``occurred_at``)."""
     body = _body(envelope, event_id)
-    schema = CATALOG[body["type"]][body["schema_version"]]
+    schema = EVENT_TYPES[body["type"]].versions[body["schema_version"]]
     required = [name for name, f in schema.model_fields.items() if f.is_required()]
     present = [name for name in required if name in body["data"]]
     if present:

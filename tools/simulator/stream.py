@@ -20,7 +20,8 @@ from typing import Any
 import orjson
 
 from adapters.sourcelog.base import Headers, OutgoingRecord
-from adapters.topics import FAMILIES, Topics
+from adapters.topics import Topics
+from contracts.schemas import EVENT_TYPES
 from tools.importers.timeorder import Pending, TimeOrder
 from tools.simulator.bad import KINDS
 from tools.simulator.config import SimConfig
@@ -47,7 +48,7 @@ class SimRecord:
     @property
     def family(self) -> str:
         """The topic's family (``contacts``, ``orders``...), without the prefix."""
-        return FAMILIES.get(self.route.split(".", 1)[0], "contacts")
+        return EVENT_TYPES[self.route].family
 
     def outgoing(self, topics: Topics) -> OutgoingRecord:
         return OutgoingRecord(topics.for_type(self.route), self.key, self.value, self.headers)
