@@ -22,6 +22,7 @@ from eventsourcing.persistence import (
     Transcoder,
 )
 
+from adapters.failures import is_infrastructure
 from adapters.privacy.keys import InMemoryCustomerKeys
 from adapters.privacy.personal import PersonalData
 from adapters.sourcelog.base import TopicPartition
@@ -41,6 +42,18 @@ def ingest_tracking_name(partition: TopicPartition) -> str:
     return f"ingest:{partition.topic}:{partition.partition}"
 
 
+class RecordFailed(Exception):
+    """Applying one source event raised what no rule names: a record error for that
+    record, with what it raised as the reason."""
+
+    def __init__(self, source: SourceRef, event_type: str, error: Exception) -> None:
+        super().__init__(
+            f"record: unexpected {type(error).__name__} while applying {event_type}: {error}"[:1000]
+        )
+        self.source = source
+        self.error = error
+
+
 @dataclass
 class PendingBatch:
     """The effects of one partition's batch, decided but not yet stored."""
@@ -49,6 +62,16 @@ class PendingBatch:
     unit: UnitOfWork
     tracking: Tracking
     refusals: list[tuple[SourceRef, DomainError]] = field(default_factory=list)
+    """Source events a rule refused."""
+    failures: list[RecordFailed] = field(default_factory=list)
+    """Source events whose handler raised something unexpected; refused too."""
+
+    def refused(self) -> list[tuple[SourceRef, Exception]]:
+        """Every refused source event with its reason, in offset order."""
+        both: list[tuple[SourceRef, Exception]] = [*self.refusals]
+        both += [(failure.source, failure) for failure in self.failures]
+        return sorted(both, key=lambda refusal: refusal[0].offset)
+
     cache: AggregateCache | None = None
 
     def commit(self) -> None:
@@ -129,7 +152,36 @@ class JourneyApplication(Application[UUID]):
         Events the domain refuses are returned as refusals; ``commit()`` stores the rest
         together with ``next_offset`` as the partition's new position. With a ``cache``
         (one per worker) aggregates come from it when it still holds them as stored, and
-        the ids the batch's creating events look up are asked about in one query."""
+        the ids the batch's creating events look up are asked about in one query.
+
+        An event whose handler raises something unexpected (a bug, an input no rule
+        foresaw) may have left its aggregates half changed, so the batch is decided again
+        from the store without it, and it is refused naming what it raised: one record's
+        failure never stops the partition. Trouble with the store itself is raised."""
+        failed: dict[int, RecordFailed] = {}
+        while True:
+            try:
+                pending = self._prepare(
+                    partition,
+                    [(s, e) for s, e in events if s.offset not in failed],
+                    next_offset,
+                    cache,
+                )
+            except RecordFailed as failure:
+                failed[failure.source.offset] = failure
+                if cache is not None:
+                    cache.clear()
+                continue
+            pending.failures = sorted(failed.values(), key=lambda f: f.source.offset)
+            return pending
+
+    def _prepare(
+        self,
+        partition: TopicPartition,
+        events: Sequence[tuple[SourceRef, SourceEvent]],
+        next_offset: int,
+        cache: AggregateCache | None,
+    ) -> PendingBatch:
         if cache is not None:
             cache.begin()
         pending = PendingBatch(
@@ -150,5 +202,9 @@ class JourneyApplication(Application[UUID]):
                 pending.refusals.append((source, error))
                 pending.unit.discard()
                 continue
+            except Exception as error:
+                if is_infrastructure(error):
+                    raise
+                raise RecordFailed(source, event.type, error) from error
             pending.unit.collect()
         return pending

@@ -127,7 +127,7 @@ class IngestWorker:
             valid.append((ref, event))
         next_offset = records[-1].offset + 1
         pending = self._app.prepare_batch(partition, valid, next_offset, self._cache)
-        letters += [DeadLetter(by_offset[ref.offset], str(err)) for ref, err in pending.refusals]
+        letters += [DeadLetter(by_offset[ref.offset], str(err)) for ref, err in pending.refused()]
         letters.sort(key=lambda letter: letter.record.offset)
         self._dead_letters.send(letters)
         self._metrics.dead_lettered(partition.topic, len(letters))
@@ -143,7 +143,7 @@ class IngestWorker:
                 self._cache.clear()
             self._consumer.seek(partition, self._app.next_offset(partition))
             return
-        self.applied += len(valid) - len(pending.refusals)
+        self.applied += len(valid) - len(pending.refused())
         self._consumer.commit({partition: next_offset})
         # A record changed something if one of the new events came from it.
         changed = {

@@ -8,6 +8,7 @@ same way wherever it enters.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, Validat
 
 from contracts.schemas import EVENT_TYPES
 from contracts.schemas.base import Id, Rfc3339
+from contracts.strict_json import not_json, strict_json
 
 Channel = Literal["app", "mini_program", "web", "phone", "store", "social", "marketplace", "email"]
 """R-CH-01: every channel publishes into the one hub."""
@@ -98,10 +100,42 @@ def envelope_json_schema() -> dict[str, Any]:
     return Envelope.model_json_schema()
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""C0 controls and DEL, but tab, line feed and carriage return (a note may hold lines).
+No store needs them and PostgreSQL's text refuses NUL: a record that carries one would
+stop whatever writes it, so it is refused at the edge, on every path alike."""
+
+
+def control_characters(body: object) -> list[Problem]:
+    """Every string (keys too) of a parsed JSON value that holds a control character, by
+    its path; walked without recursion, whatever the depth."""
+    problems: list[Problem] = []
+    stack: list[tuple[str, object]] = [("", body)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if (found := CONTROL.search(value)) is not None:
+                problems.append(
+                    Problem(path or "body", f"control character U+{ord(found[0]):04X} not allowed")
+                )
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                where = f"{path}.{key}" if path else str(key)
+                if CONTROL.search(key) is not None:
+                    problems.append(Problem(path or "body", "a key holds a control character"))
+                    where = f"{path}.?" if path else "?"
+                stack.append((where, item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}.{i}" if path else str(i), item) for i, item in enumerate(value))
+    return sorted(problems, key=lambda p: p.field)
+
+
 def validate(body: object, *, now: datetime, max_future: timedelta) -> SourceEvent:
     """Validate an already parsed JSON value against the envelope and its type's schema."""
     if not isinstance(body, dict):
         raise InvalidEvent([Problem("body", "expected a JSON object")])
+    if problems := control_characters(body):
+        raise InvalidEvent(problems)
     try:
         envelope = Envelope.model_validate(body)
     except ValidationError as error:
@@ -150,7 +184,7 @@ def decode(raw: bytes, *, now: datetime, max_future: timedelta, max_bytes: int) 
             [Problem("body", f"record is {len(raw)} bytes, over the limit of {max_bytes}")]
         )
     try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as error:
-        raise InvalidEvent([Problem("body", f"not JSON: {error}")]) from None
+        body = strict_json(raw)
+    except ValueError as error:
+        raise InvalidEvent([Problem("body", not_json(error))]) from None
     return validate(body, now=now, max_future=max_future)

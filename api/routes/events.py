@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import orjson
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
@@ -13,6 +12,7 @@ from api.auth import ProtectedRoute, Roles
 from api.deps import LimitsDep, PublisherDep, TopicsDep
 from api.schemas import AcceptedListOut, AcceptedOut, ErrorOut
 from contracts.envelope import InvalidEvent, Problem, SourceEvent, envelope_json_schema, validate
+from contracts.strict_json import not_json, strict_json
 
 router = APIRouter(prefix="/v1", tags=["channels"], route_class=ProtectedRoute)
 
@@ -43,9 +43,9 @@ async def publish_events(
     field at fault. Accepted events are acknowledged by the log before the answer."""
     raw = await request.body()  # bounded by JOURNEY_MAX_BODY_BYTES (api/middleware.py)
     try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as error:
-        raise InvalidEvent([Problem("body", f"not JSON: {error}")]) from None
+        body = strict_json(raw)  # the ingest's decoder too (contracts.envelope.decode)
+    except ValueError as error:
+        raise InvalidEvent([Problem("body", not_json(error))]) from None
     items = body if isinstance(body, list) else [body]
     if not items or len(items) > MAX_BATCH:
         raise InvalidEvent([Problem("body", f"a batch holds 1 to {MAX_BATCH} events")])

@@ -23,7 +23,8 @@ from starlette.types import Message, Receive, Scope, Send
 from adapters.logformat import configure_logging
 from adapters.metrics import HttpMetrics, render
 from api import errors
-from api.middleware import BodyGuard, RequestContext, request_id_of, strict_json
+from api.middleware import BodyGuard, RequestContext, request_id_of
+from contracts.strict_json import strict_json
 
 LIMIT = 4096
 log = logging.getLogger("tests.middleware")
