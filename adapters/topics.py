@@ -9,6 +9,11 @@ from dataclasses import dataclass
 from adapters.sourcelog.base import TopicSpec
 from contracts.schemas import EVENT_TYPES
 
+INGRESS_CONFIGS = (("message.timestamp.type", "LogAppendTime"),)
+"""The broker stamps each ingress record with its own append time, which the producer cannot
+set and a replay reads back unchanged: the future-skew check of ``occurred_at`` is judged
+against it (docs/delivery.md "Event time"), so no producer can drag the watermark ahead."""
+
 
 @dataclass(frozen=True)
 class Topics:
@@ -29,4 +34,7 @@ class Topics:
         return f"{self.prefix}deadletters"
 
     def specs(self) -> list[TopicSpec]:
-        return [TopicSpec(name, self.partitions) for name in [*self.ingress, self.dead_letters]]
+        return [
+            *(TopicSpec(name, self.partitions, INGRESS_CONFIGS) for name in self.ingress),
+            TopicSpec(self.dead_letters, self.partitions),
+        ]

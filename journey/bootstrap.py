@@ -193,7 +193,12 @@ class Runtime:
     def create_topics(self) -> list[str]:
         admin = self.log.admin()
         try:
-            return admin.create_topics(self.topics.specs())
+            specs = self.topics.specs()
+            created = admin.create_topics(specs)
+            existing = [spec for spec in specs if spec.name not in created]
+            for name in admin.align_configs(existing):
+                logger.warning("topic %s given the configs it must hold (%s)", name, specs)
+            return created
         finally:
             admin.close()
 

@@ -87,6 +87,8 @@ class Record:
 class TopicSpec:
     name: str
     partitions: int
+    configs: tuple[tuple[str, str], ...] = ()
+    """Topic configs the log must hold (Kafka topic configs; the embedded log has none)."""
 
 
 class LogUnavailable(Exception):
@@ -97,6 +99,10 @@ class LogAdmin(ABC):
     @abstractmethod
     def create_topics(self, specs: Sequence[TopicSpec]) -> list[str]:
         """Create the topics that do not exist yet; return the names created."""
+
+    def align_configs(self, specs: Sequence[TopicSpec]) -> list[str]:
+        """Give existing topics the configs their specs name; return the topics changed."""
+        return []
 
     @abstractmethod
     def partitions_for(self, topic: str) -> int:

@@ -9,7 +9,7 @@ from typing import Any
 
 from kafka import ConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka import TopicPartition as KafkaTopicPartition
-from kafka.admin import NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
 
@@ -53,12 +53,52 @@ class KafkaAdmin(LogAdmin):
                 continue
             try:
                 self._client.create_topics(
-                    [NewTopic(spec.name, num_partitions=spec.partitions, replication_factor=1)]
+                    [
+                        NewTopic(
+                            spec.name,
+                            num_partitions=spec.partitions,
+                            replication_factor=1,
+                            topic_configs=dict(spec.configs) or None,
+                        )
+                    ]
                 )
                 created.append(spec.name)
             except TopicAlreadyExistsError:
                 pass  # created concurrently by another process: that is the goal
         return created
+
+    def align_configs(self, specs: Sequence[TopicSpec]) -> list[str]:
+        """Checked at every start: a topic made before (by hand, or by an older version)
+        whose configs differ gets ours, changed in place (incremental: its other configs
+        stay as they are)."""
+        changed = []
+        for spec in (s for s in specs if s.configs):
+            current = self._configs(spec.name, [k for k, _ in spec.configs])
+            differ = {k: v for k, v in spec.configs if current[k] != v}
+            if differ:
+                self._client.alter_configs(
+                    [ConfigResource(ConfigResourceType.TOPIC, spec.name, configs=differ)],
+                    incremental=True,
+                )
+                changed.append(spec.name)
+        return changed
+
+    def _configs(self, topic: str, keys: list[str]) -> dict[str, str]:
+        """The topic's values of ``keys``; a topic just made may not describe its configs
+        (nor accept changes) for a moment: asked again until it does."""
+        deadline = time.monotonic() + METADATA_WAIT_S
+        while True:
+            dynamic = (
+                self._client.describe_configs(
+                    [ConfigResource(ConfigResourceType.TOPIC, topic)], config_filter="dynamic"
+                )
+                .get("topic", {})
+                .get(topic, {})
+            )
+            if all(key in dynamic for key in keys):
+                return {key: dynamic[key]["value"] for key in keys}
+            if time.monotonic() > deadline:
+                raise LogUnavailable(f"topic {topic} does not describe its configs {keys}")
 
     def partitions_for(self, topic: str) -> int:
         description = self._client.describe_topics([topic])

@@ -31,7 +31,7 @@ def kafka_runtime(
 
 
 def good(customer: str, n: int) -> bytes:
-    at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1, minutes=-n)
+    at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2) + timedelta(minutes=n)
     return orjson.dumps(
         contact_opened(
             event_id=unique(f"ev-{n}-"),
@@ -80,14 +80,97 @@ def test_any_kafka_record_shape_is_dead_lettered_or_applied_never_raised(
 
     letters = {source_coordinates(letter).offset: letter for letter in dead_letters(runtime)}
     by_label = dict(sent)
-    for label, (_, reason) in bad.items():
+    applied = {f.event_id for f in stored_facts(runtime.app) if f.type == "Contact.Opened"}
+    for label, (kwargs, reason) in bad.items():
         letter = letters.get(by_label[label])
-        if label == "far future timestamp" and letter is None:
-            # A topic with LogAppendTime: the broker replaced the producer's time, so the
-            # record is judged by the log's time and applied (issue 13, item 3).
+        if label == "far future timestamp":
+            # The ingress topics take the broker's append time (issue 13, item 3): the
+            # producer's time is replaced, the record judged by the log's time and applied.
+            assert letter is None
+            assert orjson.loads(kwargs["value"])["event_id"] in applied  # type: ignore[arg-type]
             continue
         assert letter is not None, f"{label} was not dead-lettered"
         assert reason in (letter.header("reason") or b"").decode(), label
-    applied = {f.event_id for f in stored_facts(runtime.app) if f.type == "Contact.Opened"}
     for n, body in enumerate(goods):
         assert orjson.loads(body)["event_id"] in applied, f"good-{n} not applied"
+
+
+def test_a_producer_cannot_move_event_time_ahead_with_its_own_timestamp(
+    kafka_runtime: Runtime,
+) -> None:
+    """Issue 13, item 3: stamped two days ahead by its producer, carrying ``occurred_at`` one
+    day ahead, a record was applied and the watermark jumped a day. The ingress topics take
+    the broker's append time, so the record is judged against now and refused."""
+    runtime = kafka_runtime
+    customer = unique("cust-")
+    now = datetime.now(UTC)
+    ahead = contact_opened(
+        event_id=unique("ev-ahead-"),
+        customer_id=customer,
+        occurred_at=(now + timedelta(days=1)).isoformat(),
+    )
+    producer = KafkaProducer(bootstrap_servers=runtime.settings.kafka_bootstrap, acks="all")
+    try:
+        topic = runtime.topics.for_type("contact.opened")
+        stamped = int((now + timedelta(days=2)).timestamp() * 1000)
+        sent = producer.send(
+            topic, key=customer.encode(), value=orjson.dumps(ahead), timestamp_ms=stamped
+        )
+        offset = sent.get(30).offset
+    finally:
+        producer.close()
+
+    ingest_everything(runtime)
+
+    (letter,) = [d for d in dead_letters(runtime) if source_coordinates(d).offset == offset]
+    assert (letter.header("reason") or b"").decode().startswith("occurred_at: ")
+    watermark = runtime.deadlines.watermark()
+    assert watermark is None or watermark < now + timedelta(hours=1)
+
+
+def test_ingress_topics_made_before_get_the_log_append_time_at_start(
+    kafka_runtime: Runtime,
+) -> None:
+    from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
+
+    runtime = kafka_runtime
+    bootstrap = runtime.settings.kafka_bootstrap
+    client = KafkaAdminClient(bootstrap_servers=bootstrap)
+    key = "message.timestamp.type"
+
+    def stamping() -> dict[str, str]:
+        held = client.describe_configs(
+            [
+                ConfigResource(ConfigResourceType.TOPIC, t, configs={key: None})
+                for t in runtime.topics.ingress
+            ],
+            config_filter="all",
+        )["topic"]
+        return {t: held[t][key]["value"] for t in runtime.topics.ingress}
+
+    try:
+        assert set(stamping().values()) == {"LogAppendTime"}, "made by create_topics"
+        prefix = unique("old-") + "."
+        old = [
+            f"{prefix}{t.removeprefix(runtime.settings.topic_prefix)}"
+            for t in runtime.topics.ingress
+        ]
+        client.create_topics([NewTopic(t, 1, 1) for t in old])  # as an older version made them
+        from adapters.topics import Topics
+
+        admin = runtime.log.admin()
+        try:
+            specs = Topics(prefix, 1).specs()
+            changed = admin.align_configs(specs)
+            assert sorted(changed) == sorted(old)
+            assert admin.align_configs(specs) == [], "aligned once, then nothing to do"
+        finally:
+            admin.close()
+        held = client.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, t, configs={key: None}) for t in old],
+            config_filter="all",
+        )["topic"]
+        assert {held[t][key]["value"] for t in old} == {"LogAppendTime"}
+        client.delete_topics(old)
+    finally:
+        client.close()
