@@ -13,9 +13,10 @@ from adapters.privacy.personal import PersonalData
 from adapters.security.access_log import AccessLog
 from adapters.security.apikeys import ApiKeys
 from adapters.security.ratelimit import RateLimiter
-from adapters.sourcelog.base import Coordinates, Log, LogPublisher
+from adapters.sourcelog.base import Log, LogPublisher
 from adapters.topics import Topics
 from api.errors import ApiError
+from api.params import position
 from api.services import ApiLimits, ApiServices, DeadLetter, EraseCustomer
 from application.audit import Auditor
 from application.consistency import wait_for_positions
@@ -148,6 +149,7 @@ async def read_your_writes(
     app: ApplicationDep,
     projections: ProjectionsDep,
     limits: LimitsDep,
+    topics: TopicsDep,
     consistent_with: Annotated[
         list[str] | None,
         Query(
@@ -160,12 +162,11 @@ async def read_your_writes(
     """Read-your-writes: wait until every read model includes the given positions."""
     if not consistent_with:
         return
+    ingress = set(topics.ingress)
     try:
-        positions = [Coordinates.parse(p) for p in consistent_with]
-    except ValueError:
-        raise ApiError(
-            422, "invalid_position", "consistent_with: expected topic:partition:offset"
-        ) from None
+        positions = [position(text, ingress) for text in consistent_with]
+    except ValueError as error:
+        raise ApiError(422, "invalid_position", f"consistent_with: {error}") from None
     await run_in_threadpool(
         wait_for_positions, app, projections, positions, limits.consistency_wait_max_s
     )

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -54,16 +54,27 @@ class HistoryDamaged(DomainError):
     ``verify`` says which."""
 
 
+MAX_VERSION = 2**63 - 1
+"""The largest version the event stores hold (a 64-bit integer)."""
+
+
 def parse_as_of(text: str) -> datetime | int:
-    """The ``as_of`` query parameter: a version (digits) or an RFC 3339 time with offset."""
-    if text.isdigit():
+    """The ``as_of`` query parameter: a version (ASCII digits) or an RFC 3339 time with an
+    offset that has a UTC instant (not every time near year 1 or 9999 does)."""
+    if text.isascii() and text.isdigit():
+        if len(text) > len(str(MAX_VERSION)) or int(text) > MAX_VERSION:
+            raise AsOfOutOfRange(f"as_of: a version from 1 to {MAX_VERSION}")
         return int(text)
     try:
         at = datetime.fromisoformat(text)
     except ValueError:
         raise AsOfOutOfRange(f"as_of {text!r} is neither a version nor an ISO time") from None
-    if at.tzinfo is None:
+    if at.tzinfo is None or at.utcoffset() is None:
         raise AsOfOutOfRange(f"as_of {text!r} has no UTC offset")
+    try:
+        at.astimezone(UTC)
+    except OverflowError:
+        raise AsOfOutOfRange(f"as_of {text!r} has no UTC instant (years 1 to 9999)") from None
     return at
 
 
