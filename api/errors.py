@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.sourcelog.base import LogUnavailable
-from application.audit import AsOfOutOfRange, WhatIfScope
+from application.audit import AsOfOutOfRange, HistoryDamaged, WhatIfScope
 from application.consistency import NotYetConsistent
 from contracts.envelope import InvalidEvent
 from domain.errors import DomainError, NotFound
@@ -81,6 +81,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def not_found(_: Request, exc: NotFound) -> JSONResponse:
         return error_response(404, "not_found", str(exc))
+
+    @app.exception_handler(HistoryDamaged)
+    async def history_damaged(_: Request, exc: HistoryDamaged) -> JSONResponse:
+        return error_response(409, "history_damaged", str(exc))
 
     @app.exception_handler(AsOfOutOfRange)
     @app.exception_handler(WhatIfScope)

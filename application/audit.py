@@ -193,6 +193,19 @@ class Auditor:
             raise NotFound(f"no aggregate {aggregate_id}")
         return events
 
+    def _decoded(self, aggregate_id: UUID, ref: str | None = None) -> list[Any]:
+        """The aggregate's events, every one decoded; HistoryDamaged if one cannot be."""
+        try:
+            events = self._events(aggregate_id)
+        except NotFound:
+            raise NotFound(f"no aggregate {aggregate_id} ({ref})") from None
+        for _, event in events:
+            if isinstance(event, Undecodable):
+                raise HistoryDamaged(
+                    f"version {event.version} of {aggregate_id} cannot be read: {event.error}"
+                )
+        return [event for _, event in events]
+
     # -- history -------------------------------------------------------------------------
 
     def history(self, case_ref: str) -> list[dict[str, Any]]:
@@ -300,9 +313,7 @@ class Auditor:
             raise WhatIfScope("a what-if replays one case or one period: give exactly one")
         differences = []
         for aggregate_id, ref in targets:
-            events = list(self.app.events.get(aggregate_id))
-            if not events:
-                raise NotFound(f"no aggregate {aggregate_id} ({ref})")
+            events = self._decoded(aggregate_id, ref)
             first = events[0]
             recorded_version: str = getattr(first, "policy_version")  # noqa: B009
             changed = outcome_differences(

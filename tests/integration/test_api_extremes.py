@@ -8,7 +8,8 @@ The one 5xx a read may answer on purpose is ``503 not_yet_consistent`` (with Ret
 a well-formed ``consistent_with`` position that is not reached in time (the wait is 0 s
 here); every other answer is below 500.
 
-Also here: the exact values of the issue, each a 422 that names its parameter."""
+Also here: the exact values of the issue, each a 422 that names its parameter; and the
+explain routes over a case whose stored event no longer decodes (a problem, not a 500)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from uuid import UUID
 
 import pytest
 from fastapi import FastAPI
@@ -29,9 +31,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.main import create_api
+from domain.case import Case
 from journey.bootstrap import Runtime
 from tests.e2e.journey_script import Journey, script
 from tests.integration.drive import ingest_everything, make_runtime, project_everything
+from tests.integration.test_tamper import EventTable
 
 # -- the served runtime ----------------------------------------------------------------------
 
@@ -481,3 +485,47 @@ def test_an_out_of_range_parameter_is_a_422_naming_it(
     assert answer.status_code == 422, answer.text
     body = answer.json()
     assert re.search(rf"\b{named}", body["detail"]), body
+
+
+# -- an event that no longer decodes -----------------------------------------------------------
+
+
+def test_a_case_with_an_undecodable_event_is_a_problem_not_a_500_on_every_route(
+    served: Served,
+) -> None:
+    """The case's history lists the event as undecodable and verify reports it (200); what
+    needs every event decoded — its state, its explanation (which must not leave an event
+    out), a what-if replay — answers 409 ``history_damaged``."""
+    journey, admin = served.journey, served.key("admin")
+    history = served.client.get(f"/v1/cases/{journey.case}/history", headers=admin).json()
+    version = history["events"][1]["version"]
+    EventTable(served.runtime).set_state(Case.create_id(journey.case), version, b"{not json")
+
+    history = served.client.get(f"/v1/cases/{journey.case}/history", headers=admin)
+    assert history.status_code == 200
+    assert history.json()["events"][version - 1]["kind"] == "undecodable"
+    verify = served.client.get(f"/v1/cases/{journey.case}/verify", headers=admin)
+    assert (verify.status_code, verify.json()["ok"]) == (200, False)
+    for url, query in [
+        (f"/v1/cases/{journey.case}", {}),
+        (f"/v1/complaints/{journey.case}/explain", {}),
+        ("/v1/what-if", {"policy_version": "2027.1-draft", "case_ref": journey.case}),
+    ]:
+        answer = served.client.get(url, params=query, headers=admin)
+        assert answer.status_code == 409, (url, answer.text)
+        assert answer.json()["error"] == "history_damaged"
+        assert f"version {version} of {Case.create_id(journey.case)}" in answer.json()["detail"]
+
+
+def test_explaining_a_customer_with_an_undecodable_event_is_a_problem_not_a_500(
+    served: Served,
+) -> None:
+    url, admin = f"/v1/customers/{served.journey.customer}/explain", served.key("admin")
+    event = served.client.get(url, headers=admin).json()["events"][0]
+    aggregate_id, version = UUID(event["aggregate_id"]), event["version"]
+    EventTable(served.runtime).set_state(aggregate_id, version, b"\xff")
+
+    answer = served.client.get(url, headers=admin)
+    assert answer.status_code == 409, answer.text
+    assert answer.json()["error"] == "history_damaged"
+    assert f"version {version} of {aggregate_id}" in answer.json()["detail"]
