@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
 from api.auth import ProtectedRoute, RecordsAccess, Roles
-from api.deps import AuditorDep, Consistent
+from api.consistency import Consistent
+from api.deps import AuditorDep
 from api.errors import ApiError
 from api.paging import MAX_ITEMS, After, Limit, page_after
 from api.params import Instant

@@ -13,7 +13,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from api.auth import ProtectedRoute, Roles
-from api.deps import ApplicationDep, Consistent, LedgerDep
+from api.consistency import Consistent
+from api.deps import ApplicationDep, LedgerDep
 from api.errors import ApiError
 from api.paging import MAX_ITEMS, After, Limit, explain_page, ledger_cursor, read_ledger_cursor
 from api.params import Instant

@@ -10,7 +10,8 @@ from fastapi.concurrency import run_in_threadpool
 from adapters.privacy.personal import present_profile
 from adapters.security import sees_clear_personal_data
 from api.auth import CallerDep, ProtectedRoute, RecordsAccess, Roles
-from api.deps import ApplicationDep, Consistent, CustomersDep, PersonalDep
+from api.consistency import Consistent
+from api.deps import ApplicationDep, CustomersDep, PersonalDep
 from api.errors import ApiError
 from api.paging import MAX_ITEMS, After, Limit, explain_page
 from api.params import Instant

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
 from api.auth import ProtectedRoute, Roles
-from api.deps import Consistent, KpisDep
+from api.consistency import Consistent
+from api.deps import KpisDep
 from api.errors import ApiError
 from api.paging import MAX_ITEMS, After, Limit, page_after
 from api.params import UtcDay
