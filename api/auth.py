@@ -51,7 +51,8 @@ AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorOut, "description": "The key's role is not admitted by this route."},
     429: {
         "model": ErrorOut,
-        "description": "Over the key's rate limit.",
+        "description": "Over the key's rate limit, or the key has too many reads waiting"
+        " for consistent_with.",
         "headers": {
             "Retry-After": {
                 "schema": {"type": "integer", "minimum": 1},

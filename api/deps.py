@@ -5,20 +5,17 @@
 from collections.abc import Callable, Sequence
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import Depends, Request
 from prometheus_client import CollectorRegistry
 
 from adapters.privacy.personal import PersonalData
 from adapters.security.access_log import AccessLog
 from adapters.security.apikeys import ApiKeys
 from adapters.security.ratelimit import RateLimiter
-from adapters.sourcelog.base import Coordinates, Log, LogPublisher
+from adapters.sourcelog.base import Log, LogPublisher
 from adapters.topics import Topics
-from api.errors import ApiError
 from api.services import ApiLimits, ApiServices, DeadLetter, EraseCustomer
 from application.audit import Auditor
-from application.consistency import wait_for_positions
 from application.rebuilds import RebuildJobs
 from application.service import JourneyApplication
 from application.status import StallWatch
@@ -142,34 +139,3 @@ async def get_stall_watch(request: Request, limits: LimitsDep) -> StallWatch:
 
 
 StallWatchDep = Annotated[StallWatch, Depends(get_stall_watch)]
-
-
-async def read_your_writes(
-    app: ApplicationDep,
-    projections: ProjectionsDep,
-    limits: LimitsDep,
-    consistent_with: Annotated[
-        list[str] | None,
-        Query(
-            max_length=100,
-            description="Positions (topic:partition:offset) from POST /v1/events that the"
-            " answer must include; waits a bounded time for them (503 if not reached).",
-        ),
-    ] = None,
-) -> None:
-    """Read-your-writes: wait until every read model includes the given positions."""
-    if not consistent_with:
-        return
-    try:
-        positions = [Coordinates.parse(p) for p in consistent_with]
-    except ValueError:
-        raise ApiError(
-            422, "invalid_position", "consistent_with: expected topic:partition:offset"
-        ) from None
-    await run_in_threadpool(
-        wait_for_positions, app, projections, positions, limits.consistency_wait_max_s
-    )
-
-
-Consistent = Depends(read_your_writes)
-"""Add ``dependencies=[Consistent]`` to a read route to accept ``consistent_with``."""

@@ -7,15 +7,18 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.sourcelog.base import LogUnavailable
-from application.audit import AsOfOutOfRange, WhatIfScope
+from application.audit import AsOfOutOfRange, HistoryDamaged, WhatIfScope
 from application.consistency import NotYetConsistent
 from contracts.envelope import InvalidEvent
 from domain.errors import DomainError, NotFound
 from domain.policy import UnknownPolicy
 
 logger = logging.getLogger(__name__)
+
+HTTP_ERRORS = {404: "not_found", 405: "method_not_allowed"}
 
 
 class ApiError(Exception):
@@ -45,6 +48,14 @@ def install(app: FastAPI) -> None:
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc.status, exc.error, exc.detail, headers=exc.headers)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Raised by routing itself (no such route: 404, another method: 405): our body
+        # too, not Starlette's ``{"detail": ...}``.
+        error = HTTP_ERRORS.get(exc.status_code, "http_error")
+        headers = dict(exc.headers) if exc.headers else None
+        return error_response(exc.status_code, error, str(exc.detail), headers=headers)
+
     @app.exception_handler(InvalidEvent)
     async def invalid_event(_: Request, exc: InvalidEvent) -> JSONResponse:
         problems = [{"field": p.field, "reason": p.reason} for p in exc.problems]
@@ -70,6 +81,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def not_found(_: Request, exc: NotFound) -> JSONResponse:
         return error_response(404, "not_found", str(exc))
+
+    @app.exception_handler(HistoryDamaged)
+    async def history_damaged(_: Request, exc: HistoryDamaged) -> JSONResponse:
+        return error_response(409, "history_damaged", str(exc))
 
     @app.exception_handler(AsOfOutOfRange)
     @app.exception_handler(WhatIfScope)

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from adapters.metrics import http_metrics
 from api import errors
+from api.consistency import WaitSlots
 from api.middleware import BodyGuard, RequestContext, document_answers
 from api.routes import (
     admin,
@@ -50,6 +51,7 @@ def create_api(services: ApiServices, workers: Collection[str] | None = None) ->
     limits = services.limits
     app.state.services = services
     app.state.stall_watch = StallWatch(limits.projection_stall_s)
+    app.state.consistency_waits = WaitSlots(limits.consistency_waits_per_key)
     errors.install(app)
     # Added last runs first: RequestContext wraps BodyGuard, so a request refused for its
     # body is logged and counted too, and an error in BodyGuard ends as the JSON 500.

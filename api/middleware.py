@@ -2,10 +2,12 @@
 
 - :class:`RequestContext` (outermost): the request id, one access log line and the HTTP
   metrics per request, and the JSON 500 for any error raised below it, middleware included.
-- :class:`BodyGuard`: hostile input. A body is read up to ``max_body_bytes`` whatever
-  ``Content-Length`` says (413 beyond it, chunked bodies too); a body sent with POST, PUT or
-  PATCH must be ``application/json`` (415) and strict JSON: UTF-8, no NaN or Infinity, no
-  duplicate keys (422). Accepted bodies are handed on unchanged.
+- :class:`BodyGuard`: hostile input. A path or query parameter holding a NUL character is
+  refused (422 naming it: PostgreSQL stores no NUL in text, so it would fail below as a
+  500). A body is read up to ``max_body_bytes`` whatever ``Content-Length`` says (413
+  beyond it, chunked bodies too); a body sent with POST, PUT or PATCH must be
+  ``application/json`` (415) and strict JSON: UTF-8, no NaN or Infinity, no duplicate keys
+  (422). Accepted bodies are handed on unchanged.
 
 Neither logs a body or a query string: they hold personal data.
 """
@@ -19,6 +21,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 from starlette.datastructures import Headers
@@ -157,6 +160,20 @@ def _types(value: Any) -> Iterable[str]:
         yield kind if isinstance(kind, str) else "unknown"
 
 
+def with_nul(scope: Scope) -> str | None:
+    """Where the request's path or query holds a NUL character once percent-decoded
+    (``path`` or ``query.<name>``, decoded as Starlette decodes them), or None."""
+    if "\x00" in scope.get("path", ""):
+        return "path"
+    query: bytes = scope.get("query_string", b"")
+    if b"%00" not in query and b"\x00" not in query:
+        return None
+    for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            return f"query.{name.replace(chr(0), '')[:64]}"
+    return None
+
+
 class BodyGuard:
     """Hostile input, before any route reads a body; also counts the events that
     ``POST /v1/events`` accepted (it parsed them already)."""
@@ -189,6 +206,14 @@ class BodyGuard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        field = with_nul(scope)
+        if field is not None:
+            reason = "holds a NUL character"
+            answer = error_response(
+                422, "invalid_request", f"{field}: {reason}", [{"field": field, "reason": reason}]
+            )
+            await answer(scope, receive, send)
             return
         headers = Headers(scope=scope)
         declared = headers.get("content-length", "")

@@ -1,21 +1,34 @@
-"""Bounded pages for list answers that are not read-model pages: a case history, the events
-behind a figure. ``limit`` is capped; ``after`` is the last position of the previous page."""
+"""Bounded pages: ``limit`` is capped everywhere. Lists that are not read-model pages (a case
+history, the events behind a figure) page by ``after``, the last position of the previous
+page; the complaint ledger pages by an opaque cursor, checked here before any store sees
+it."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
+from uuid import UUID
 
+import orjson
 from fastapi import Query
 
+from api.errors import ApiError
+from api.params import INT64_MAX
 from api.schemas import ExplainOut
+from projections.ledger import SortKey
 
 MAX_ITEMS = 1000
 
 Limit = Annotated[int, Query(ge=1, le=MAX_ITEMS, description=f"At most {MAX_ITEMS} per page.")]
 After = Annotated[
     int | None,
-    Query(ge=0, description="Continue after this position: `next_after` of the previous page."),
+    Query(
+        ge=0,
+        le=INT64_MAX,
+        description="Continue after this position: `next_after` of the previous page.",
+    ),
 ]
 
 T = TypeVar("T")
@@ -51,3 +64,30 @@ def explain_page(answer: dict[str, Any], after: int | None, limit: int) -> Expla
 
 def _notification(event: dict[str, Any]) -> int:
     return int(event["notification_id"])
+
+
+def ledger_cursor(value: Any, case_id: str) -> str:
+    """The cursor after a ledger row: its sort value and case id (``ComplaintLedger.cursor_of``)."""
+    return base64.urlsafe_b64encode(orjson.dumps([value, case_id])).decode()
+
+
+def read_ledger_cursor(cursor: str, sort: SortKey) -> tuple[str | int, str]:
+    """The ``(sort value, case_id)`` of a cursor made by :func:`ledger_cursor` for ``sort``;
+    422 for anything else: every value reaches the store's query as a parameter, so each is
+    checked for the type and range its column holds (a time for ``opened_at``, a
+    non-negative 64-bit integer otherwise; a case id is a UUID)."""
+    try:
+        decoded = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
+        value, case_id = decoded if isinstance(decoded, list) else (None, None)
+        if not isinstance(case_id, str) or str(UUID(case_id)) != case_id:
+            raise ValueError
+        if sort == "opened_at":
+            if not isinstance(value, str) or datetime.fromisoformat(value).tzinfo is None:
+                raise ValueError
+        elif type(value) is not int or not 0 <= value <= INT64_MAX:
+            raise ValueError
+    except ValueError:
+        raise ApiError(
+            422, "invalid_cursor", f"cursor: not a cursor of a previous page sorted by {sort}"
+        ) from None
+    return value, case_id

@@ -47,6 +47,9 @@ class ApiLimits:
     projection_stall_s: float
     """How long a read model behind the store's head may stay still before ``/readyz``
     reports it stalled."""
+    consistency_waits_per_key: int = 16
+    """How many reads of one API key may wait for ``consistent_with`` at once (429
+    beyond)."""
 
 
 class RunningWorkers(Protocol):

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -54,16 +54,27 @@ class HistoryDamaged(DomainError):
     ``verify`` says which."""
 
 
+MAX_VERSION = 2**63 - 1
+"""The largest version the event stores hold (a 64-bit integer)."""
+
+
 def parse_as_of(text: str) -> datetime | int:
-    """The ``as_of`` query parameter: a version (digits) or an RFC 3339 time with offset."""
-    if text.isdigit():
+    """The ``as_of`` query parameter: a version (ASCII digits) or an RFC 3339 time with an
+    offset that has a UTC instant (not every time near year 1 or 9999 does)."""
+    if text.isascii() and text.isdigit():
+        if len(text) > len(str(MAX_VERSION)) or int(text) > MAX_VERSION:
+            raise AsOfOutOfRange(f"as_of: a version from 1 to {MAX_VERSION}")
         return int(text)
     try:
         at = datetime.fromisoformat(text)
     except ValueError:
         raise AsOfOutOfRange(f"as_of {text!r} is neither a version nor an ISO time") from None
-    if at.tzinfo is None:
+    if at.tzinfo is None or at.utcoffset() is None:
         raise AsOfOutOfRange(f"as_of {text!r} has no UTC offset")
+    try:
+        at.astimezone(UTC)
+    except OverflowError:
+        raise AsOfOutOfRange(f"as_of {text!r} has no UTC instant (years 1 to 9999)") from None
     return at
 
 
@@ -182,6 +193,19 @@ class Auditor:
             raise NotFound(f"no aggregate {aggregate_id}")
         return events
 
+    def _decoded(self, aggregate_id: UUID, ref: str | None = None) -> list[Any]:
+        """The aggregate's events, every one decoded; HistoryDamaged if one cannot be."""
+        try:
+            events = self._events(aggregate_id)
+        except NotFound:
+            raise NotFound(f"no aggregate {aggregate_id} ({ref})") from None
+        for _, event in events:
+            if isinstance(event, Undecodable):
+                raise HistoryDamaged(
+                    f"version {event.version} of {aggregate_id} cannot be read: {event.error}"
+                )
+        return [event for _, event in events]
+
     # -- history -------------------------------------------------------------------------
 
     def history(self, case_ref: str) -> list[dict[str, Any]]:
@@ -289,9 +313,7 @@ class Auditor:
             raise WhatIfScope("a what-if replays one case or one period: give exactly one")
         differences = []
         for aggregate_id, ref in targets:
-            events = list(self.app.events.get(aggregate_id))
-            if not events:
-                raise NotFound(f"no aggregate {aggregate_id} ({ref})")
+            events = self._decoded(aggregate_id, ref)
             first = events[0]
             recorded_version: str = getattr(first, "policy_version")  # noqa: B009
             changed = outcome_differences(

@@ -1,15 +1,18 @@
-"""Read-your-writes: wait until the read models include given log positions.
+"""Read-your-writes: whether the read models include given log positions.
 
 A record at ``topic:partition:offset`` is applied once the store's tracked next offset for
 its partition is past it; every event it produced then has a notification id no greater
 than the store's maximum at that moment; a projection includes it once its position
 reaches that id.
+
+:class:`PositionsCheck` answers that question in short steps, each a few reads, so a caller
+can wait between steps without holding a thread (the API waits in its event loop and runs
+only the steps in its thread pool: ``api/consistency.py``).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from adapters.sourcelog.base import Coordinates, TopicPartition
 from application.service import JourneyApplication
@@ -20,33 +23,42 @@ class NotYetConsistent(TimeoutError):
     pass
 
 
-def _until(condition: Callable[[], bool], deadline: float, what: str) -> None:
-    pause = 0.005
-    while not condition():
-        if time.monotonic() >= deadline:
-            raise NotYetConsistent(f"not yet consistent: {what}")
-        time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
-        pause = min(pause * 2, 0.1)
+class PositionsCheck:
+    """Whether every read model includes ``positions``; ask :meth:`reached` again until it
+    says so. It remembers what was reached already: each call reads only what is still
+    missing."""
 
+    def __init__(
+        self,
+        app: JourneyApplication,
+        projections: Sequence[Projection],
+        positions: Sequence[Coordinates],
+    ) -> None:
+        self.app = app
+        self._not_ingested = list(positions)
+        self._target: int | None = None
+        self._behind = list(projections)
 
-def wait_for_positions(
-    app: JourneyApplication,
-    projections: Sequence[Projection],
-    positions: Sequence[Coordinates],
-    timeout_s: float,
-) -> None:
-    deadline = time.monotonic() + timeout_s
-    for position in positions:
-        partition = TopicPartition(position.topic, position.partition)
+    def reached(self) -> bool:
+        """One step: True once the store holds every position and every read model has
+        passed the notifications the store held then."""
+        self._not_ingested = [
+            p
+            for p in self._not_ingested
+            if self.app.next_offset(TopicPartition(p.topic, p.partition)) <= p.offset
+        ]
+        if self._not_ingested:
+            return False
+        if self._target is None:
+            self._target = self.app.process_recorder.max_notification_id() or 0
+        target = self._target
+        self._behind = [p for p in self._behind if p.position() < target]
+        return not self._behind
 
-        def ingested(p: TopicPartition = partition, offset: int = position.offset) -> bool:
-            return app.next_offset(p) > offset
-
-        _until(ingested, deadline, f"{partition}:{position.offset} not yet ingested")
-    target = app.process_recorder.max_notification_id() or 0
-    for projection in projections:
-        _until(
-            lambda p=projection: p.position() >= target,  # type: ignore[misc]
-            deadline,
-            f"{projection.name} has not reached notification {target}",
-        )
+    def missing(self) -> str:
+        """What was still missing at the last step."""
+        if self._not_ingested:
+            return f"{self._not_ingested[0]} not yet ingested"
+        if self._behind:
+            return f"{self._behind[0].name} has not reached notification {self._target}"
+        return "nothing"

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import UTC
 from typing import Any
 
+from application.audit import HistoryDamaged
 from application.service import JourneyApplication
 
 
@@ -29,7 +30,9 @@ def describe(event: Any, notification_id: int) -> dict[str, Any]:
 
 
 def explain_notifications(app: JourneyApplication, ids: Iterable[int]) -> list[dict[str, Any]]:
-    """The stored events with these notification ids, in notification order."""
+    """The stored events with these notification ids, in notification order. Raises
+    HistoryDamaged when one cannot be decoded (its bytes were changed, or its type is
+    unknown to this build): an explanation must not leave out what a figure counted."""
     found = []
     for notification_id in sorted(set(ids)):
         notifications = app.process_recorder.select_notifications(
@@ -38,7 +41,14 @@ def explain_notifications(app: JourneyApplication, ids: Iterable[int]) -> list[d
         if not notifications or notifications[0].id != notification_id:
             continue  # not stored (any more): the explanation shows only what exists
         notification = notifications[0]
-        found.append(describe(app.mapper.to_domain_event(notification), notification_id))
+        try:
+            event = app.mapper.to_domain_event(notification)
+        except Exception as error:  # the mapper raises several kinds for unknown topics
+            raise HistoryDamaged(
+                f"notification {notification_id} (version {notification.originator_version}"
+                f" of {notification.originator_id}) cannot be read: {type(error).__name__}"
+            ) from error
+        found.append(describe(event, notification_id))
     return found
 
 

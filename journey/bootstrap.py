@@ -179,6 +179,7 @@ class Runtime:
             max_future_skew=timedelta(seconds=settings.max_future_skew_s),
             consistency_wait_max_s=settings.consistency_wait_max_s,
             projection_stall_s=settings.projection_stall_s,
+            consistency_waits_per_key=settings.consistency_waits_per_key,
         )
 
     def outlet(self) -> Outlet:

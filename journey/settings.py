@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     the store (checked against other writers before every batch); 0 turns the cache off.
     About 4 KiB each on average in the benchmark (docs/BENCHMARKS.md)."""
     consistency_wait_max_s: float = Field(10, ge=0)
+    consistency_waits_per_key: int = Field(16, ge=1)
+    """Reads of one API key that may wait for ``consistent_with`` at once; one more is
+    answered 429 with ``Retry-After``."""
 
     rate_limit_per_s: float = Field(200, gt=0)
     """Requests per second each API key may make on average (a token bucket)..."""

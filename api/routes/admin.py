@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -13,6 +12,7 @@ from adapters.security.apikeys import KeyInfo
 from api.auth import ProtectedRoute, Roles
 from api.deps import AccessLogDep, ApiKeysDep, RateLimiterDep
 from api.errors import ApiError
+from api.params import IdCursor, Instant
 from api.schemas import (
     AccessEntryOut,
     AccessLogPageOut,
@@ -96,15 +96,12 @@ async def access_log(
         str | None, Query(max_length=300, description="customer:<id> or case:<ref>")
     ] = None,
     key_id: Annotated[str | None, Query(max_length=100)] = None,
-    since: Annotated[datetime | None, Query(description="At or after (with a UTC offset).")] = None,
+    since: Annotated[Instant | None, Query(description="At or after (with a UTC offset).")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-    cursor: Annotated[str | None, Query(max_length=20, pattern=r"^[0-9]+$")] = None,
+    cursor: Annotated[IdCursor | None, Query(max_length=19, pattern=r"^[0-9]+$")] = None,
 ) -> AccessLogPageOut:
     """Reads of clear personal data (auditors' and admins'), oldest first, a page at a
     time (``next_cursor``): who, which subject, which route, the status, when."""
-    if since is not None and since.tzinfo is None:
-        raise ApiError(422, "invalid_request", "since: give a time with a UTC offset")
-
     page = await run_in_threadpool(
         lambda: log.entries(
             subject=subject,

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-import orjson
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from api.auth import ProtectedRoute, Roles
-from api.deps import ApplicationDep, Consistent, LedgerDep
+from api.consistency import Consistent
+from api.deps import ApplicationDep, LedgerDep
 from api.errors import ApiError
-from api.paging import MAX_ITEMS, After, Limit, explain_page
+from api.paging import MAX_ITEMS, After, Limit, explain_page, ledger_cursor, read_ledger_cursor
+from api.params import Instant
 from api.schemas import ComplaintOut, ComplaintPageOut, ErrorOut, ExplainOut
 from application.explain import explanation
 from domain.ids import aggregate_id
@@ -41,20 +41,6 @@ CSV_COLUMNS = (
 CSV_PAGE = 1000
 
 
-def _encode_cursor(value: Any, case_id: str) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps([value, case_id])).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[Any, str]:
-    try:
-        value, case_id = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if not isinstance(value, str | int) or not isinstance(case_id, str):
-            raise TypeError
-        return value, case_id
-    except (ValueError, TypeError):
-        raise ApiError(422, "invalid_cursor", "cursor: not a cursor from a previous page") from None
-
-
 def _filter(
     opened_from: datetime | None,
     opened_to: datetime | None,
@@ -65,9 +51,6 @@ def _filter(
     priority: str | None,
     breached: bool | None,
 ) -> LedgerFilter:
-    for name, at in (("opened_from", opened_from), ("opened_to", opened_to)):
-        if at is not None and at.tzinfo is None:
-            raise ApiError(422, "invalid_request", f"{name}: give a time with a UTC offset")
     return LedgerFilter(
         opened_from=opened_from,
         opened_to=opened_to,
@@ -122,8 +105,8 @@ Text = Annotated[str | None, Query(max_length=200)]
 )
 async def list_complaints(
     ledger: LedgerDep,
-    opened_from: Annotated[datetime | None, Query(description="Opened at or after.")] = None,
-    opened_to: Annotated[datetime | None, Query(description="Opened before.")] = None,
+    opened_from: Annotated[Instant | None, Query(description="Opened at or after.")] = None,
+    opened_to: Annotated[Instant | None, Query(description="Opened before.")] = None,
     channel: Text = None,
     store: Text = None,
     agent_group: Text = None,
@@ -148,13 +131,13 @@ async def list_complaints(
             media_type="text/csv",
             headers={"Content-Disposition": 'attachment; filename="complaints.csv"'},
         )
-    after = _decode_cursor(cursor) if cursor else None
+    after = read_ledger_cursor(cursor, key) if cursor else None
     rows = await run_in_threadpool(ledger.page, limit + 1, after, where, key, desc)
     more = len(rows) > limit
     rows = rows[:limit]
     return ComplaintPageOut(
         items=[ComplaintOut.model_validate(row) for row in rows],
-        next_cursor=_encode_cursor(*ledger.cursor_of(rows[-1], key)) if more else None,
+        next_cursor=ledger_cursor(*ledger.cursor_of(rows[-1], key)) if more else None,
     )
 
 

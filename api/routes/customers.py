@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -11,9 +10,11 @@ from fastapi.concurrency import run_in_threadpool
 from adapters.privacy.personal import present_profile
 from adapters.security import sees_clear_personal_data
 from api.auth import CallerDep, ProtectedRoute, RecordsAccess, Roles
-from api.deps import ApplicationDep, Consistent, CustomersDep, PersonalDep
+from api.consistency import Consistent
+from api.deps import ApplicationDep, CustomersDep, PersonalDep
 from api.errors import ApiError
 from api.paging import MAX_ITEMS, After, Limit, explain_page
+from api.params import Instant
 from api.schemas import ErrorOut, ExplainOut
 from application.explain import explanation
 
@@ -35,15 +36,13 @@ async def customer_360(
     caller: CallerDep,
     customer_id: str,
     as_of: Annotated[
-        datetime | None,
+        Instant | None,
         Query(description="Judge segments and time-relative flags at this event time"),
     ] = None,
 ) -> dict[str, Any]:
     """Profile, consents, RFM and lifecycle segments (R-CUS-05), orders, returns and
     refunds, open and past cases, callbacks, satisfaction history and the contact timeline
     across channels, in one place."""
-    if as_of is not None and as_of.tzinfo is None:
-        raise ApiError(422, "invalid_request", "as_of: give a time with a UTC offset")
     view = await run_in_threadpool(customers.view, customer_id, as_of)
     if view is None:
         raise ApiError(404, "not_found", f"customer_id: no customer {customer_id!r}")

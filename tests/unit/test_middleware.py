@@ -431,3 +431,31 @@ def test_an_error_in_a_middleware_is_the_json_500(registry: CollectorRegistry) -
         response = test_client.get("/v1/things/a")
     assert_error(response, 500, "internal_error")
     assert "middleware broke" not in response.text
+
+
+# -- text no store can hold ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/v1/things/a%00b", "path"),
+        ("/v1/things/a?q=x%00", "query.q"),
+        ("/v1/things/a?ok=1&name%00=y", "query.name"),
+        ("/v1/things/a?list=1&list=%00", "query.list"),
+    ],
+    ids=["path", "value", "name", "repeated"],
+)
+def test_a_parameter_holding_a_nul_is_422_naming_it(
+    client: TestClient, url: str, field: str
+) -> None:
+    """PostgreSQL stores no NUL in text: such a value would fail in the store, a 500."""
+    answer = assert_error(client.get(url), 422, "invalid_request")
+    assert answer["problems"] == [{"field": field, "reason": "holds a NUL character"}]
+
+
+@given(st.text(max_size=20).filter(lambda text: "\x00" not in text))
+def test_any_other_text_passes(text: str) -> None:
+    with TestClient(build(CollectorRegistry())) as test_client:
+        answer = test_client.get("/v1/things/a", params={"q": text})
+    assert answer.status_code == 200
