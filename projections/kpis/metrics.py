@@ -1,6 +1,6 @@
 """What the KPI counters count, and the figures derived from the counts (R-KPI-01..08).
 
-Every count is a number of *facts* (``projections.kpi_facts``): one row per thing counted,
+Every count is a number of *facts* (``kpi_facts``): one row per thing counted,
 naming the event it is made of. A metric is a name; a metric with a prefix (``type:``,
 ``issue:``, ``stage:``, ``breaches:``) is a family, one metric per label.
 
