@@ -36,8 +36,9 @@ def attribute(work: Work, contact: Row, case: Row) -> None:
 
 def repeats(work: Work, case: Row) -> None:
     """R-CMP-07: a complaint case is a repeat when the customer opened another one on the
-    same topic at most 30 days before it (ties in time: by case reference). Looked for in
-    both directions, so an earlier case stored later still makes the later one a repeat."""
+    same topic at most ``REPEAT_WINDOW`` (the policy's) before it (ties in time: by case
+    reference). Looked for in both directions, so an earlier case stored later still makes
+    the later one a repeat."""
     at = datetime.fromisoformat(case["at"])
     others = [
         other

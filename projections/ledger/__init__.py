@@ -12,8 +12,9 @@ survey that followed it and of the returns that settled it: the ``ledger_links``
 each of those aggregates to its case. Events of no case (an order, a callback) are ignored.
 
 A case is a **repeat complaint** (R-CMP-07) when the same customer opened a complaint on
-the same topic within the 30 days before it (event time). Arrival order does not matter:
-a case that arrives late marks the later ones it precedes.
+the same topic within the policy's window (``Policy.repeat_complaint_window``) before it
+(event time). Arrival order does not matter: a case that arrives late marks the later ones
+it precedes.
 
 Modules: ``tables`` (DDL, indexes, a row as stored), ``rows`` (what each event changes in
 its case's row), ``batch`` (a batch a case at a time), ``queries`` (a row, pages),

@@ -7,7 +7,7 @@ to the case its creation names (``case_ref``), remembered in ``ledger_links`` fo
 events. Events of no case are skipped.
 
 A case is a **repeat complaint** (R-CMP-07) when the same customer opened a complaint on
-the same topic within the 30 days before it (event time). Arrival order does not
+the same topic within the policy's window before it (event time). Arrival order does not
 matter: a case that arrives late marks the later ones it precedes.
 """
 
@@ -153,7 +153,7 @@ class LedgerBatch:
             self.opened.setdefault((event.customer_id, event.topic), []).append(row)
 
     def mark_repeats(self, row: dict[str, Any], opened: datetime) -> None:
-        """R-CMP-07: the same customer's complaints on the same topic within 30 days."""
+        """R-CMP-07: the same customer's complaints on the same topic within the window."""
         self.cursor.execute(
             f"SELECT case_id, opened_at FROM {self.ledger}"
             " WHERE customer_id = :customer AND topic = :topic"

@@ -19,11 +19,14 @@ from domain.case import Case
 from domain.contact import Contact
 from domain.customer import Customer
 from domain.order import Order
+from domain.policy import BASELINE
 from domain.returns import ReturnRequest
 from domain.survey import Survey
 from projections.dispatch import Handles
 
-REPEAT_WINDOW = timedelta(days=30)  # R-CMP-07
+REPEAT_WINDOW = BASELINE.repeat_complaint_window
+"""R-CMP-07: complaints of the same customer on the same topic this close in event time
+are repeats (the policy's window; one window whatever policy version each case recorded)."""
 REPEAT_CLASSES = ("complaint", "urgent")
 PRIORITY_RANK = {"urgent": 0, "important": 1, "general": 2}
 
