@@ -6,13 +6,13 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal
 
 from projections.base import Projection
-from projections.rebuild import Progress, rebuild
+from projections.rebuild import Progress, rebuild, rebuildable
+from projections.registry import ReadModels
 from projections.runner import NotificationReader
 
 logger = logging.getLogger(__name__)
@@ -40,13 +40,13 @@ class RebuildJob:
 
 @dataclass
 class RebuildJobs:
-    projections: Sequence[Projection]
+    read_models: ReadModels
     reader: NotificationReader
     _jobs: dict[str, RebuildJob] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self, read_model: str) -> RebuildJob:
-        by_name = {p.name: p for p in self.projections}
+        by_name = rebuildable(self.read_models)
         if read_model not in by_name:
             raise UnknownReadModel(f"read_model: no {read_model!r}; one of {', '.join(by_name)}")
         with self._lock:

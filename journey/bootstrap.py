@@ -40,6 +40,7 @@ from projections.customer360 import Customer360
 from projections.deadlines import DeadlineIndex
 from projections.kpis import KpiCounters
 from projections.ledger import ComplaintLedger
+from projections.registry import ReadModels, build_read_models
 from projections.runner import NotificationReader, ProjectionRunner
 from tools.importers.pipeline import Outlet
 
@@ -150,6 +151,9 @@ class Runtime:
     projection_runner: ProjectionRunner
     projections: list[Projection]
     audit_chain: AuditChain
+    read_models: ReadModels
+    """Every read model of ``projections.registry.READ_MODELS``; the attributes above are
+    its members."""
     auditor: Auditor
     personal: PersonalData
     rebuilds: RebuildJobs
@@ -300,15 +304,8 @@ def build(settings: Settings) -> Runtime:
         customer_keys.create_tables()
         personal = PersonalData(customer_keys)
         app = JourneyApplication(env=event_store_env(settings), personal=personal)
-        ledger = ComplaintLedger(read_store)
-        deadlines = DeadlineIndex(read_store)
-        customers = Customer360(read_store)
-        kpis = KpiCounters(read_store)
-        projections: list[Projection] = [ledger, deadlines, customers, kpis]
-        for projection in projections:
-            projection.create_tables()
-        audit_chain = AuditChain(read_store, app.recorder, app.mapper)
-        audit_chain.create_tables()
+        read_models = build_read_models(read_store, app.recorder, app.mapper)
+        read_models.create_tables()
         api_keys, access_log = ApiKeys(read_store), AccessLog(read_store)
         api_keys.create_tables()
         access_log.create_tables()
@@ -320,24 +317,25 @@ def build(settings: Settings) -> Runtime:
         log=build_log(settings),
         app=app,
         read_store=read_store,
-        ledger=ledger,
-        deadlines=deadlines,
-        customers=customers,
-        kpis=kpis,
+        ledger=read_models.get(ComplaintLedger),
+        deadlines=read_models.get(DeadlineIndex),
+        customers=read_models.get(Customer360),
+        kpis=read_models.get(KpiCounters),
         projection_runner=ProjectionRunner(
             reader,
-            projections,
-            followers=[audit_chain],
+            read_models.projections,
+            followers=read_models.followers,
         ),
-        projections=projections,
-        audit_chain=audit_chain,
-        auditor=Auditor(app, audit_chain),
+        projections=read_models.projections,
+        audit_chain=read_models.get(AuditChain),
+        read_models=read_models,
+        auditor=Auditor(app, read_models.get(AuditChain)),
         registry=registry,
         ingest_metrics=IngestMetrics(registry),
         api_keys=api_keys,
         access_log=access_log,
         personal=personal,
-        rebuilds=RebuildJobs(projections, reader),
+        rebuilds=RebuildJobs(read_models, reader),
         rate_limiter=RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst),
     )
     registry.register(StatusCollector(runtime.status))

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from adapters.readstore import Cursor, ReadStore, Row
+from projections.dispatch import Handles
 
 POSITIONS_DDL = (
     "CREATE TABLE IF NOT EXISTS projection_positions ("
@@ -68,6 +69,9 @@ class Projection(ABC):
     name: ClassVar[str]
     tables: ClassVar[tuple[str, ...]]
     """Logical names of the tables this projection owns."""
+    handles: ClassVar[Handles[Any]]
+    """Where each domain event class goes, and which ones this read model ignores
+    (``projections.dispatch``)."""
 
     def __init__(self, store: ReadStore, suffix: str = "") -> None:
         self.store = store

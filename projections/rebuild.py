@@ -13,6 +13,9 @@ swap the fresh copy in.
 
 A rebuild that stops half-way leaves only its own ``__rebuild`` tables behind; the next
 rebuild drops them first.
+
+Every declared read model can be rebuilt but the followers (``rebuildable``): the audit
+chain must never be rebuilt, it would approve whatever is stored now.
 """
 
 from __future__ import annotations
@@ -25,9 +28,15 @@ from dataclasses import dataclass
 
 from adapters.readstore import Cursor
 from projections.base import Notified, Projection
+from projections.registry import ReadModels
 from projections.runner import NotificationReader
 
 REBUILD_SUFFIX = "__rebuild"
+
+
+def rebuildable(models: ReadModels) -> dict[str, Projection]:
+    """The read models a rebuild may replace, by name, in declaration order."""
+    return {declared.name: model for declared, model in models.built if not declared.follower}
 
 
 @dataclass(frozen=True)

@@ -216,9 +216,9 @@ def catalog(_: argparse.Namespace) -> int:
 
 
 def rebuild(runtime: Runtime, args: argparse.Namespace) -> int:
-    from projections.rebuild import Progress, rebuild
+    from projections.rebuild import Progress, rebuild, rebuildable
 
-    by_name = {p.name: p for p in runtime.projections}
+    by_name = rebuildable(runtime.read_models)
     if args.read_model not in by_name:
         print(
             f"journey: no read model {args.read_model!r}; one of {', '.join(by_name)}",

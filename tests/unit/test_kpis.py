@@ -23,11 +23,11 @@ from contracts.envelope import SourceEvent, validate
 from domain.case import Case
 from domain.contact import Contact
 from domain.ids import aggregate_id
-from projections import kpi_metrics as m
 from projections.base import Notified
-from projections.kpi_anomalies import anomalies as flag_anomalies
-from projections.kpi_sample import rank, sample
 from projections.kpis import KpiCounters
+from projections.kpis import metrics as m
+from projections.kpis.anomalies import anomalies as flag_anomalies
+from projections.kpis.sample import rank, sample
 from projections.rebuild import rebuild
 from projections.runner import NotificationReader
 from tests.conftest import PostgresServer

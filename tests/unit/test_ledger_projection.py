@@ -18,8 +18,11 @@ from adapters.sourcelog.base import TopicPartition
 from application.service import JourneyApplication
 from contracts.envelope import SourceEvent, validate
 from domain.case import Case
+from domain.policy import BASELINE
 from domain.provenance import SourceRef
+from projections import ledger as ledger_module
 from projections.base import Notified
+from projections.kpis import metrics as kpi_metrics
 from projections.ledger import ComplaintLedger
 from projections.runner import NotificationReader, ProjectionRunner
 from tests.unit.conftest import make_app
@@ -318,6 +321,13 @@ def _complaint(event_id: str, customer: str, contact: str, topic: str, at: datet
         event_id=event_id,
         customer_id=customer,
     )
+
+
+def test_r_cmp_07_the_window_is_the_policy_s() -> None:
+    """One definition of the 30 days: the policy's; the ledger and the KPI counters use it."""
+    assert ledger_module.REPEAT_WINDOW is BASELINE.repeat_complaint_window
+    assert kpi_metrics.REPEAT_WINDOW is BASELINE.repeat_complaint_window
+    assert BASELINE.repeat_complaint_window == timedelta(days=30)
 
 
 REPEAT_BASE = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

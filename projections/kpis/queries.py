@@ -1,17 +1,6 @@
-"""KPI counters (R-KPI-01..08): per day, channel, store and agent group, volumes, type mix,
-responses within target, first-contact resolutions, returns over deliveries, CSAT and NPS
-inputs, handling times, breaches by rule, top issues, the journey funnel; the anomaly flag
-and the quality-inspection sample are derived from them when asked.
-
-Every count can be explained: ``kpi_facts`` keeps one row per thing counted with the event
-it is made of, and ``explain`` lists them; a count is always the number of its facts. The
-counter tables hold the same counts summed by (day, channel, metric), (day, store, metric)
-and (day, agent group, metric), written in the same transaction as the facts, so a query
-over a month grouped by none or one of them reads a few thousand rows whatever the volume;
-a grouping by two places or more sums the facts.
-What is counted, and the choices the rules leave open: ``projections.kpi_metrics``; how
-each event moves the facts: ``projections.kpi_apply``.
-"""
+"""What the KPI counters answer: the counts and rates of a period grouped by day and place
+(R-KPI-01..05, R-KPI-08), the funnel, the anomalies (R-KPI-06), the quality-inspection
+sample (R-KPI-07), and the facts a count is made of."""
 
 from __future__ import annotations
 
@@ -20,13 +9,12 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from adapters.readstore import Cursor, Row
-from projections import kpi_metrics as m
-from projections.base import Index, Notified, Projection
-from projections.kpi_anomalies import CONSECUTIVE_DAYS, Daily, anomalies
-from projections.kpi_apply import Handler, handler_for, related
-from projections.kpi_sample import sample
-from projections.kpi_work import COUNTER_TABLES, Work
+from adapters.readstore import Row
+from projections.base import Projection
+from projections.kpis import metrics as m
+from projections.kpis.anomalies import CONSECUTIVE_DAYS, Daily, anomalies
+from projections.kpis.sample import sample
+from projections.kpis.tables import COUNTER_TABLES
 
 GroupBy = Literal["day", "channel", "store", "agent_group"]
 GROUPS: tuple[GroupBy, ...] = ("day", "channel", "store", "agent_group")
@@ -42,84 +30,8 @@ def _day(day: date | str) -> str:
     return day if isinstance(day, str) else day.isoformat()
 
 
-class KpiCounters(Projection):
-    name = "kpi_counters"
-    tables = (
-        "kpi_facts",
-        "kpi_owners",
-        "kpi_counters_channel",
-        "kpi_counters_store",
-        "kpi_counters_group",
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._handlers: dict[type, Handler | None] = {}
-
-    # -- schema -----------------------------------------------------------------------------
-
-    def ddl(self) -> Sequence[str]:
-        text = "TEXT NOT NULL"
-        counters = [
-            f"CREATE TABLE IF NOT EXISTS {self.t(spec.table)} ("
-            + "".join(f" {d} {text}," for d in spec.dimensions)
-            + f" metric {text}, n BIGINT NOT NULL, total BIGINT NOT NULL,"
-            f" PRIMARY KEY ({', '.join(spec.dimensions)}, metric))"
-            for spec in COUNTER_TABLES
-        ]
-        return (
-            f"CREATE TABLE IF NOT EXISTS {self.t('kpi_facts')} ("
-            f" subject_id {text}, metric {text}, subkey {text}, day {text}, channel {text},"
-            f" store {text}, agent_group {text}, value BIGINT NOT NULL, ref {text},"
-            f" classification {text}, issue {text}, stage {text},"
-            f" notification_id BIGINT NOT NULL, aggregate_id {text}, version BIGINT NOT NULL,"
-            f" event_type {text}, occurred_at TEXT, event_id TEXT,"
-            " PRIMARY KEY (subject_id, metric, subkey))",
-            f"CREATE TABLE IF NOT EXISTS {self.t('kpi_owners')} ("
-            f" aggregate_id TEXT PRIMARY KEY, kind {text}, ref {text}, customer_id {text},"
-            f" parent_id {text}, channel {text}, store {text}, agent_group {text},"
-            f" classification {text}, topic {text}, issue {text}, stage {text}, at {text},"
-            f" notification_id BIGINT NOT NULL, version BIGINT NOT NULL, event_type {text},"
-            f" event_id {text}, contacts INTEGER NOT NULL, resolutions INTEGER NOT NULL,"
-            f" reopens INTEGER NOT NULL, attributed INTEGER NOT NULL, converted_by {text})",
-            *counters,
-        )
-
-    def indexes(self) -> Sequence[Index]:
-        return (
-            Index("kpi_facts_day", "kpi_facts", "day, metric", query_only=True),
-            Index("kpi_owners_customer", "kpi_owners", "customer_id, kind, at"),
-        )
-
-    # -- applying ---------------------------------------------------------------------------
-
-    def _handler(self, kind: type) -> Handler | None:
-        if kind not in self._handlers:
-            self._handlers[kind] = handler_for(kind)
-        return self._handlers[kind]
-
-    def apply_batch(self, cursor: Cursor, batch: Sequence[Notified]) -> None:
-        """Load the rows the batch touches (two queries per 500 aggregates), apply every
-        event in memory, write the changes with ``executemany``."""
-        work_list = [
-            (nid, event, handler)
-            for nid, event in batch
-            if event is not None and (handler := self._handler(type(event))) is not None
-        ]
-        if not work_list:
-            return
-        work = Work(cursor, self.t)
-        ids = {work.sid(event.originator_id) for _, event, _ in work_list}
-        for _, event, _ in work_list:
-            ids.update(related(event))
-        work.load_owners(ids)
-        returns = (row for row in work.owners.values() if row and row["kind"] == "return")
-        work.load_facts(ids | {row["parent_id"] for row in returns})  # counted on the order
-        for nid, event, handler in work_list:
-            handler(work, nid, event)
-        work.store()
-
-    # -- queries ----------------------------------------------------------------------------
+class KpiQueries(Projection):
+    """The reading half of ``KpiCounters``."""
 
     def _sums(
         self, table: str, start: date, end: date, by: Sequence[str], extra: str = ""
@@ -137,7 +49,7 @@ class KpiCounters(Projection):
         """R-KPI-01..05, R-KPI-08 over the days ``start``..``end`` (inclusive, UTC), one
         row per group (``group_by``: any of day, channel, store, agent_group; none: one row
         for the period) that has anything counted: the counts and the derived rates (see
-        ``kpi_metrics.figures``). Grouped by at most one place (channel, store or agent
+        ``metrics.figures``). Grouped by at most one place (channel, store or agent
         group) it reads a counter table; by two or more it sums the facts (slower)."""
         by = list(dict.fromkeys(group_by))
         unknown = [g for g in by if g not in GROUPS]

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from projections.kpi_metrics import sample_size
+from projections.kpis.metrics import sample_size
 
 QA_SHARE = 0.10
 

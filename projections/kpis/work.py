@@ -1,5 +1,5 @@
 """The rows one batch of the KPI counters touches: loaded once, changed in memory, written
-once with ``executemany`` (``projections.kpis``).
+once with ``executemany`` (the tables: ``projections.kpis.tables``).
 
 - **facts** (``kpi_facts``): one row per thing counted — its metric, whose it is (the
   subject aggregate and a key, unique together), its day and dimensions, a value (1, or a
@@ -21,76 +21,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from operator import itemgetter
 from uuid import UUID
 
 from adapters.readstore import Cursor, Row
 from projections.base import select_in
-from projections.kpi_metrics import LABELS
-
-FACT_COLUMNS = (
-    "subject_id",
-    "metric",
-    "subkey",
-    "day",
-    "channel",
-    "store",
-    "agent_group",
-    "value",
-    "ref",
-    "classification",
-    "issue",
-    "stage",
-    "notification_id",
-    "aggregate_id",
-    "version",
-    "event_type",
-    "occurred_at",
-    "event_id",
-)
-FACT_KEY = ("subject_id", "metric", "subkey")
-
-OWNER_COLUMNS = (
-    "aggregate_id",
-    "kind",
-    "ref",
-    "customer_id",
-    "parent_id",
-    "channel",
-    "store",
-    "agent_group",
-    "classification",
-    "topic",
-    "issue",
-    "stage",
-    "at",
-    "notification_id",
-    "version",
-    "event_type",
-    "event_id",
-    "contacts",
-    "resolutions",
-    "reopens",
-    "attributed",
-    "converted_by",
-)
-
-DIMENSIONS = ("day", "channel", "store", "agent_group")
-
-
-@dataclass(frozen=True)
-class CounterTable:
-    """A counter table: the dimensions it keeps (the others are summed over)."""
-
-    table: str
-    dimensions: tuple[str, ...]
-
-
-COUNTER_TABLES = (
-    CounterTable("kpi_counters_channel", ("day", "channel")),
-    CounterTable("kpi_counters_store", ("day", "store")),
-    CounterTable("kpi_counters_group", ("day", "agent_group")),
+from projections.kpis.metrics import LABELS
+from projections.kpis.tables import (
+    COUNTER_TABLES,
+    DIMENSIONS,
+    FACT_COLUMNS,
+    FACT_KEY,
+    OWNER_COLUMNS,
+    CounterTable,
 )
 
 FactKey = tuple[str, str, str]

@@ -1,6 +1,6 @@
 """What the KPI counters count, and the figures derived from the counts (R-KPI-01..08).
 
-Every count is a number of *facts* (``projections.kpi_facts``): one row per thing counted,
+Every count is a number of *facts* (``kpi_facts``): one row per thing counted,
 naming the event it is made of. A metric is a name; a metric with a prefix (``type:``,
 ``issue:``, ``stage:``, ``breaches:``) is a family, one metric per label.
 
@@ -32,7 +32,7 @@ Choices made here (the rules leave them open):
   reopening replaces the case's earlier one (the fact moves to the new day). Microseconds.
 - **Complaints (R-KPI-06, R-CMP-07)**: cases classified ``complaint``. A repeat complaint
   is a complaint case of a customer who opened another complaint case on the same topic
-  at most 30 days before it.
+  within the policy's window (``Policy.repeat_complaint_window``) before it.
 - **Funnel (R-KPI-08)**: a contact's stage comes from its case's topic — product,
   membership, other: pre-sale; order, logistics: in-sale; after_sales: after-sale. A
   pre-sale contact is *converted* when the same customer placed an order at or after the
@@ -48,6 +48,8 @@ import math
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
+
+from domain.policy import BASELINE
 
 CONTACTS = "contacts"
 TYPE = "type:"  # + classification (R-PRI-01)
@@ -94,7 +96,9 @@ STAGE_OF_TOPIC = {
 }
 """R-KPI-08: the journey stage of a contact, from its case's topic."""
 CONVERSION_WINDOW = timedelta(days=7)  # R-KPI-08
-REPEAT_WINDOW = timedelta(days=30)  # R-CMP-07
+REPEAT_WINDOW = BASELINE.repeat_complaint_window
+"""R-CMP-07: the policy's window for repeat complaints (one window whatever policy version
+each case recorded)."""
 PROMOTER_MIN = 9  # R-KPI-04
 DETRACTOR_MAX = 6  # R-KPI-04
 TOP_ISSUES = 5  # R-KPI-05

@@ -1,0 +1,158 @@
+"""``AuditChain``: follows the event store's notification log and chains every stored
+record (``chain.link``) with its aggregate's subject row (``rows``), in the tables of
+``tables``; the queries are ``queries``."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
+
+from adapters.readstore import Cursor, ReadStore
+from projections.audit_chain.chain import GENESIS, as_uuid, link
+from projections.audit_chain.queries import AuditQueries
+from projections.audit_chain.rows import subject_row
+from projections.audit_chain.tables import DDL, TABLES
+from projections.base import POSITIONS_DDL
+
+logger = logging.getLogger("projections.audit_chain")  # the name it logged under as a module
+
+
+class AuditChain(AuditQueries):
+    """Follows the notification log and keeps the chain (see ``projections.audit_chain``).
+
+    Run ``run_once()`` in the projections worker (or ``run(stop)`` in its own thread); it is
+    not a ``Projection``: it reads raw records, not decoded events, and is never rebuilt.
+    """
+
+    name: ClassVar[str] = "audit_chain"
+    tables: ClassVar[tuple[str, ...]] = TABLES
+
+    def __init__(
+        self,
+        store: ReadStore,
+        recorder: ApplicationRecorder,
+        mapper: Mapper[UUID],
+        batch_size: int = 1000,
+    ) -> None:
+        self.store = store
+        self.position_name = self.name
+        self._recorder = recorder
+        self._mapper = mapper
+        self._batch_size = batch_size
+        self.nudge = threading.Event()
+
+    def create_tables(self) -> None:
+        with self.store.transaction() as cursor:
+            cursor.execute(POSITIONS_DDL)
+            for statement in DDL:
+                cursor.execute(statement)
+            cursor.execute(
+                "INSERT INTO projection_positions (name, position) VALUES (:name, 0)"
+                " ON CONFLICT (name) DO NOTHING",
+                {"name": self.position_name},
+            )
+
+    # -- following the log --------------------------------------------------------------------
+
+    def position(self) -> int:
+        rows = self.store.query(
+            "SELECT position FROM projection_positions WHERE name = :name",
+            {"name": self.position_name},
+        )
+        return int(rows[0]["position"]) if rows else 0
+
+    def run_once(self) -> int:
+        """Chain the next batch of notifications; returns how many."""
+        with self.store.transaction() as cursor:
+            lock = " FOR UPDATE" if self.store.dialect == "postgres" else ""
+            cursor.execute(
+                f"SELECT position FROM projection_positions WHERE name = :name{lock}",
+                {"name": self.position_name},
+            )
+            rows = cursor.fetchall()
+            position = int(rows[0]["position"]) if rows else 0
+            notifications = self._recorder.select_notifications(
+                start=position, limit=self._batch_size, inclusive_of_start=False
+            )
+            if not notifications:
+                return 0
+            self._chain(cursor, notifications)
+            cursor.execute(
+                "INSERT INTO projection_positions (name, position) VALUES (:name, :pos)"
+                " ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+                {"name": self.position_name, "pos": notifications[-1].id},
+            )
+            return len(notifications)
+
+    def run(self, stop: threading.Event, idle_wait_s: float = 0.2) -> None:
+        while not stop.is_set():
+            if self.run_once() == 0:
+                self.nudge.wait(idle_wait_s)
+                self.nudge.clear()
+
+    def _chain(self, cursor: Cursor, notifications: Sequence[Notification]) -> None:
+        ids = list(dict.fromkeys(str(as_uuid(n.originator_id)) for n in notifications))
+        heads: dict[str, tuple[int, bytes]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            names = {f"a{i}": aggregate for i, aggregate in enumerate(chunk)}
+            cursor.execute(
+                "SELECT aggregate_id, head_version, head_hash FROM audit_subjects"
+                f" WHERE aggregate_id IN ({', '.join(':' + n for n in names)})",
+                names,
+            )
+            for row in cursor.fetchall():
+                heads[row["aggregate_id"]] = (
+                    int(row["head_version"]),
+                    bytes.fromhex(row["head_hash"]),
+                )
+        links: list[dict[str, Any]] = []
+        subjects: dict[str, dict[str, Any]] = {}
+        for n in notifications:
+            originator = as_uuid(n.originator_id)
+            key = str(originator)
+            version, previous = heads.get(key, (0, GENESIS))
+            if n.originator_version != version + 1:
+                logger.warning(
+                    "audit chain: %s version %d follows version %d",
+                    key,
+                    n.originator_version,
+                    version,
+                )
+            digest = link(previous, originator, n.originator_version, n.topic, n.state)
+            heads[key] = (n.originator_version, digest)
+            links.append(
+                {"id": key, "v": n.originator_version, "n": n.id, "h": digest.hex()},
+            )
+            subject = subjects.get(key) or self._subject(key, n)
+            subjects[key] = subject | {"hv": n.originator_version, "hh": digest.hex()}
+        cursor.executemany(
+            "INSERT INTO audit_chain (aggregate_id, version, notification_id, hash)"
+            " VALUES (:id, :v, :n, :h) ON CONFLICT (aggregate_id, version) DO NOTHING",
+            links,
+        )
+        cursor.executemany(
+            "INSERT INTO audit_subjects"
+            " (aggregate_id, kind, ref, customer_id, opened_at, head_version, head_hash)"
+            " VALUES (:id, :kind, :ref, :customer, :opened, :hv, :hh)"
+            " ON CONFLICT (aggregate_id) DO UPDATE"
+            " SET head_version = excluded.head_version, head_hash = excluded.head_hash",
+            list(subjects.values()),
+        )
+
+    def _subject(self, key: str, notification: Notification) -> dict[str, Any]:
+        """What the creation event says about its aggregate (``None`` where the event
+        cannot be read: the chain never stops on an event it cannot decode)."""
+        if notification.originator_version != 1:
+            return subject_row(key, notification, None)
+        try:
+            event = self._mapper.to_domain_event(notification)
+        except Exception as error:  # the mapper raises several kinds for unknown topics
+            logger.warning("audit chain: cannot decode %s: %s", notification.topic, error)
+            return subject_row(key, notification, None)
+        return subject_row(key, notification, event)

@@ -1,0 +1,35 @@
+"""What the deadline index answers the clock timer: the event-time watermark, and the
+aggregates with a deadline due before an instant."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from projections.base import Projection
+from projections.deadlines.rows import utc
+
+
+class DeadlineQueries(Projection):
+    """The reading half of ``DeadlineIndex``."""
+
+    def watermark(self) -> datetime | None:
+        """The latest event time of any fact recorded so far."""
+        rows = self.store.query(
+            f"SELECT latest FROM {self.t('event_time')} WHERE name = 'watermark'"
+        )
+        return datetime.fromisoformat(rows[0]["latest"]) if rows else None
+
+    def due_before(self, at: datetime, limit: int = 500) -> list[UUID]:
+        """Aggregates with a deadline due before ``at``, soonest first."""
+        rows = self.store.query(
+            f"SELECT aggregate_id, MIN(due_at) AS due FROM {self.t('open_deadlines')}"
+            " WHERE due_at < :at"
+            " GROUP BY aggregate_id ORDER BY due LIMIT :limit",
+            {"at": utc(at), "limit": limit},
+        )
+        return [UUID(row["aggregate_id"]) for row in rows]
+
+    def open_count(self) -> int:
+        rows = self.store.query(f"SELECT COUNT(*) AS n FROM {self.t('open_deadlines')}")
+        return int(rows[0]["n"])

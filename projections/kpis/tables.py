@@ -1,0 +1,117 @@
+"""The KPI counters' tables: ``kpi_facts`` (one row per thing counted), ``kpi_owners``
+(what the counters need to know of each aggregate) and the counter tables, each summing
+the facts by day and one place (see ``projections.kpis.work``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from projections.base import Index
+
+TABLES = (
+    "kpi_facts",
+    "kpi_owners",
+    "kpi_counters_channel",
+    "kpi_counters_store",
+    "kpi_counters_group",
+)
+
+FACT_COLUMNS = (
+    "subject_id",
+    "metric",
+    "subkey",
+    "day",
+    "channel",
+    "store",
+    "agent_group",
+    "value",
+    "ref",
+    "classification",
+    "issue",
+    "stage",
+    "notification_id",
+    "aggregate_id",
+    "version",
+    "event_type",
+    "occurred_at",
+    "event_id",
+)
+FACT_KEY = ("subject_id", "metric", "subkey")
+
+OWNER_COLUMNS = (
+    "aggregate_id",
+    "kind",
+    "ref",
+    "customer_id",
+    "parent_id",
+    "channel",
+    "store",
+    "agent_group",
+    "classification",
+    "topic",
+    "issue",
+    "stage",
+    "at",
+    "notification_id",
+    "version",
+    "event_type",
+    "event_id",
+    "contacts",
+    "resolutions",
+    "reopens",
+    "attributed",
+    "converted_by",
+)
+
+DIMENSIONS = ("day", "channel", "store", "agent_group")
+
+
+@dataclass(frozen=True)
+class CounterTable:
+    """A counter table: the dimensions it keeps (the others are summed over)."""
+
+    table: str
+    dimensions: tuple[str, ...]
+
+
+COUNTER_TABLES = (
+    CounterTable("kpi_counters_channel", ("day", "channel")),
+    CounterTable("kpi_counters_store", ("day", "store")),
+    CounterTable("kpi_counters_group", ("day", "agent_group")),
+)
+
+
+def ddl(t: Callable[[str], str]) -> tuple[str, ...]:
+    text = "TEXT NOT NULL"
+    counters = [
+        f"CREATE TABLE IF NOT EXISTS {t(spec.table)} ("
+        + "".join(f" {d} {text}," for d in spec.dimensions)
+        + f" metric {text}, n BIGINT NOT NULL, total BIGINT NOT NULL,"
+        f" PRIMARY KEY ({', '.join(spec.dimensions)}, metric))"
+        for spec in COUNTER_TABLES
+    ]
+    return (
+        f"CREATE TABLE IF NOT EXISTS {t('kpi_facts')} ("
+        f" subject_id {text}, metric {text}, subkey {text}, day {text}, channel {text},"
+        f" store {text}, agent_group {text}, value BIGINT NOT NULL, ref {text},"
+        f" classification {text}, issue {text}, stage {text},"
+        f" notification_id BIGINT NOT NULL, aggregate_id {text}, version BIGINT NOT NULL,"
+        f" event_type {text}, occurred_at TEXT, event_id TEXT,"
+        " PRIMARY KEY (subject_id, metric, subkey))",
+        f"CREATE TABLE IF NOT EXISTS {t('kpi_owners')} ("
+        f" aggregate_id TEXT PRIMARY KEY, kind {text}, ref {text}, customer_id {text},"
+        f" parent_id {text}, channel {text}, store {text}, agent_group {text},"
+        f" classification {text}, topic {text}, issue {text}, stage {text}, at {text},"
+        f" notification_id BIGINT NOT NULL, version BIGINT NOT NULL, event_type {text},"
+        f" event_id {text}, contacts INTEGER NOT NULL, resolutions INTEGER NOT NULL,"
+        f" reopens INTEGER NOT NULL, attributed INTEGER NOT NULL, converted_by {text})",
+        *counters,
+    )
+
+
+def indexes() -> tuple[Index, ...]:
+    return (
+        Index("kpi_facts_day", "kpi_facts", "day, metric", query_only=True),
+        Index("kpi_owners_customer", "kpi_owners", "customer_id, kind, at"),
+    )

@@ -1,0 +1,30 @@
+"""``ComplaintLedger``: the tables (``tables``), the batch apply (``batch``, routing each
+event to its row change in ``rows``) and the queries (``queries``) as one projection."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from adapters.readstore import Cursor
+from projections.base import Index, Notified
+from projections.ledger import tables
+from projections.ledger.batch import apply_by_case
+from projections.ledger.queries import LedgerQueries
+from projections.ledger.rows import HANDLES
+
+
+class ComplaintLedger(LedgerQueries):
+    """One row per case (R-CMP-06), repeat complaints marked (R-CMP-07)."""
+
+    name = "complaint_ledger"
+    tables = tables.TABLES
+    handles = HANDLES
+
+    def ddl(self) -> Sequence[str]:
+        return tables.ddl(self.t)
+
+    def indexes(self) -> Sequence[Index]:
+        return tables.indexes()
+
+    def apply_batch(self, cursor: Cursor, batch: Sequence[Notified]) -> None:
+        apply_by_case(self.t, cursor, batch)

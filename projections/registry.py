@@ -1,0 +1,98 @@
+"""The read models, declared once. The composition root builds them from ``READ_MODELS``;
+the projection runner feeds them, the rebuild picks among them, the status and readiness
+report them, all from what is built here, in this order.
+
+A *projection* is applied decoded events in batches by the runner, and can be rebuilt. A
+*follower* follows the notification log by itself (the audit chain reads raw records) and
+is never rebuilt; it runs in the projections worker beside the runner's batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, TypeVar, cast
+from uuid import UUID
+
+from eventsourcing.persistence import ApplicationRecorder, Mapper
+
+from adapters.readstore import ReadStore
+from projections.audit_chain import AuditChain
+from projections.base import Projection
+from projections.customer360 import Customer360
+from projections.deadlines import DeadlineIndex
+from projections.kpis import KpiCounters
+from projections.ledger import ComplaintLedger
+from projections.runner import Follower
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ReadModel:
+    """One read model: its class (which names it), and whether it is a follower. A
+    projection's class is built over the read store; a follower's over the read store, the
+    event store's recorder and its mapper."""
+
+    kind: type[Projection] | type[AuditChain]
+    follower: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.kind.name
+
+
+READ_MODELS: tuple[ReadModel, ...] = (
+    ReadModel(ComplaintLedger),
+    ReadModel(DeadlineIndex),
+    ReadModel(Customer360),
+    ReadModel(KpiCounters),
+    ReadModel(AuditChain, follower=True),
+)
+
+
+@dataclass(frozen=True)
+class ReadModels:
+    """The declared read models, built over one read store."""
+
+    built: tuple[tuple[ReadModel, Any], ...]
+
+    @cached_property
+    def projections(self) -> list[Projection]:
+        """The projections, in declaration order."""
+        return [model for declared, model in self.built if not declared.follower]
+
+    @cached_property
+    def followers(self) -> list[Follower]:
+        """The followers, in declaration order."""
+        return [model for declared, model in self.built if declared.follower]
+
+    def get(self, kind: type[T]) -> T:
+        """The read model of class ``kind``."""
+        for _, model in self.built:
+            if type(model) is kind:
+                return model
+        raise LookupError(f"no read model of class {kind.__qualname__} is declared")
+
+    def create_tables(self) -> None:
+        for _, model in self.built:
+            model.create_tables()
+
+
+def build_read_models(
+    store: ReadStore,
+    recorder: ApplicationRecorder,
+    mapper: Mapper[UUID],
+    declared: Sequence[ReadModel] = READ_MODELS,
+) -> ReadModels:
+    """Every declared read model over ``store``; a follower also reads the event store's
+    raw records (``recorder``) and decodes creation events (``mapper``). Nothing is
+    created in the store yet: ``create_tables``."""
+    built: list[tuple[ReadModel, Any]] = []
+    for model in declared:
+        if model.follower:
+            built.append((model, cast(type[AuditChain], model.kind)(store, recorder, mapper)))
+        else:
+            built.append((model, cast(type[Projection], model.kind)(store)))
+    return ReadModels(tuple(built))
