@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -17,7 +18,7 @@ from kafka import KafkaProducer
 
 from journey.bootstrap import Runtime
 from tests.factories import contact_opened, unique
-from tests.integration.drive import PAIRINGS, ingest_everything, make_runtime
+from tests.integration.drive import PAIRINGS, ingest_everything, make_runtime, until
 from tests.integration.processes import dead_letters, source_coordinates, stored_facts
 
 KAFKA_PAIRINGS = [p for p in PAIRINGS if p.id != "embedded-sqlite"]
@@ -138,18 +139,24 @@ def test_ingress_topics_made_before_get_the_log_append_time_at_start(
     client = KafkaAdminClient(bootstrap_servers=bootstrap)
     key = "message.timestamp.type"
 
-    def stamping() -> dict[str, str]:
-        held = client.describe_configs(
-            [
-                ConfigResource(ConfigResourceType.TOPIC, t, configs={key: None})
-                for t in runtime.topics.ingress
-            ],
-            config_filter="all",
-        )["topic"]
-        return {t: held[t][key]["value"] for t in runtime.topics.ingress}
+    def stamping(topics: list[str]) -> set[str]:
+        """The topics' timestamp types, once the broker describes them (a topic just made
+        may not, for a moment)."""
+        held: dict[str, Any] = {}
+
+        def described() -> bool:
+            nonlocal held
+            held = client.describe_configs(
+                [ConfigResource(ConfigResourceType.TOPIC, t, configs={key: None}) for t in topics],
+                config_filter="all",
+            ).get("topic", {})
+            return all(key in held.get(t, {}) for t in topics)
+
+        until(described, f"the broker describes {topics}")
+        return {held[t][key]["value"] for t in topics}
 
     try:
-        assert set(stamping().values()) == {"LogAppendTime"}, "made by create_topics"
+        assert stamping(runtime.topics.ingress) == {"LogAppendTime"}, "made by create_topics"
         prefix = unique("old-") + "."
         old = [
             f"{prefix}{t.removeprefix(runtime.settings.topic_prefix)}"
@@ -166,11 +173,7 @@ def test_ingress_topics_made_before_get_the_log_append_time_at_start(
             assert admin.align_configs(specs) == [], "aligned once, then nothing to do"
         finally:
             admin.close()
-        held = client.describe_configs(
-            [ConfigResource(ConfigResourceType.TOPIC, t, configs={key: None}) for t in old],
-            config_filter="all",
-        )["topic"]
-        assert {held[t][key]["value"] for t in old} == {"LogAppendTime"}
+        assert stamping(old) == {"LogAppendTime"}
         client.delete_topics(old)
     finally:
         client.close()
