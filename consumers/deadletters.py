@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from adapters.privacy.records import Shown, shown
 from adapters.privacy.tokens import ERASED
 from adapters.sourcelog.base import (
     Coordinates,
@@ -30,10 +31,6 @@ from adapters.sourcelog.base import (
     Record,
     TopicPartition,
 )
-from contracts.schemas.customers import Personal
-
-MASK = "***"
-PERSONAL_FIELDS = frozenset(Personal.model_fields)
 
 
 @dataclass(frozen=True)
@@ -73,17 +70,6 @@ class DeadLetterSink:
 
 def _text(coordinates: Coordinates) -> str:
     return f"{coordinates.topic}:{coordinates.partition}:{coordinates.offset}"
-
-
-def _masked(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {
-            k: MASK if k in PERSONAL_FIELDS and v is not None else _masked(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [_masked(v) for v in value]
-    return value
 
 
 @dataclass(frozen=True)
@@ -143,17 +129,15 @@ class StoredDeadLetter:
         value = (self._envelope or {}).get("schema_version")
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
-    def display(self, limit: int = 500, erased: bool = False) -> tuple[str, bool]:
-        """The original bytes as text for people, personal fields masked when they are JSON,
-        cut at ``limit`` characters; and whether it was cut. Nothing of the original is
-        shown once its customer is ``erased`` (bytes that are not JSON cannot be masked)."""
+    def display(self, limit: int = 500, erased: bool = False) -> tuple[str, Shown, bool]:
+        """The original bytes as text for people, cut at ``limit`` characters; how they were
+        made safe to show (``adapters.privacy.records``: personal fields masked, or opaque
+        when nested too deep to walk); and whether the text was cut. Nothing of the original
+        is shown once its customer is ``erased``."""
         if erased:
-            return ERASED, False
-        if self._envelope is not None:
-            text = orjson.dumps(_masked(self._envelope)).decode()
-        else:
-            text = self.record.value.decode(errors="replace")
-        return (text[:limit], True) if len(text) > limit else (text, False)
+            return ERASED, "erased", False
+        text, how = shown(self.record.value)
+        return (text[:limit], how, True) if len(text) > limit else (text, how, False)
 
     def replay_record(self) -> OutgoingRecord:
         """The original bytes, to their source topic, with their key; headers as a channel
@@ -176,7 +160,7 @@ class StoredDeadLetter:
         return OutgoingRecord(source.topic, self.record.key, self.record.value, headers)
 
     def as_json(self, limit: int = 500, erased: bool = False) -> dict[str, Any]:
-        shown, truncated = self.display(limit, erased)
+        original, how, truncated = self.display(limit, erased)
         source = self.source
         return {
             "dead_letter": _text(self.record.coordinates),
@@ -187,7 +171,8 @@ class StoredDeadLetter:
             "event_id": self.event_id,
             "type": self.type,
             "reason": self.reason,
-            "original": shown,
+            "original": original,
+            "original_shown": how,
             "original_bytes": len(self.record.value),
             "truncated": truncated,
         }
