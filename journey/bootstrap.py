@@ -25,11 +25,13 @@ from adapters.topics import Topics
 from api.services import ApiLimits
 from application.aggregate_cache import AggregateCache
 from application.audit import Auditor
+from application.deadletter_query import DeadLetterFilter
 from application.erasure import ErasureReceipt, erase_customer
 from application.rebuilds import RebuildJobs
 from application.service import JourneyApplication
 from application.status import Status, read_status
-from consumers.deadletters import DeadLetterSink, StoredDeadLetter, read_dead_letters
+from consumers.deadletter_reading import DeadLetterPage, read_dead_letters, read_page
+from consumers.deadletters import DeadLetterSink, StoredDeadLetter
 from consumers.ingest import IngestWorker
 from consumers.timer import ClockTimer, wall_clock
 from journey.settings import Settings
@@ -213,8 +215,22 @@ class Runtime:
             ),
         )
 
-    def dead_letters(self) -> list[StoredDeadLetter]:
-        """Every dead letter up to the topic's end, read by a group that never commits."""
+    def dead_letters(
+        self, where: DeadLetterFilter, cursor: str | None = None, limit: int | None = None
+    ) -> DeadLetterPage:
+        """A page of the dead letters ``where`` admits, oldest first, from ``cursor`` on (at
+        most ``limit``; None: to the topic's end), read by a group that never commits."""
+        return read_page(
+            self.log,
+            self.topics.dead_letters,
+            where,
+            cursor,
+            limit,
+            group_prefix=f"{self.settings.consumer_group}-deadletters",
+        )
+
+    def all_dead_letters(self) -> list[StoredDeadLetter]:
+        """Every dead letter up to the topic's end, by source coordinates (to replay)."""
         return read_dead_letters(
             self.log,
             self.topics.dead_letters,

@@ -7,11 +7,13 @@ import getpass
 import signal
 import sys
 import threading
+from datetime import datetime
 
 import orjson
 
 from adapters.security.startup import NoAdminKey, keys_at_start
 from adapters.sourcelog.base import Coordinates
+from application.deadletter_query import DeadLetterFilter, InvalidCursor
 from consumers.deadletters import (
     replay,
     select,
@@ -159,23 +161,51 @@ def count(text: str) -> int:
     return value
 
 
+def moment(text: str) -> datetime:
+    """An ISO 8601 time with its UTC offset."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text}") from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give a time with a UTC offset: {text}")
+    return value
+
+
 def deadletters_list(runtime: Runtime, args: argparse.Namespace) -> int:
-    letters = runtime.dead_letters()
-    shown = letters if args.limit is None else letters[: args.limit]
+    where = DeadLetterFilter(
+        topic=args.topic,
+        type=args.type,
+        customer=args.customer,
+        rule=args.rule,
+        published_by=args.published_by,
+        since=args.since,
+        until=args.until,
+    )
+    try:
+        page = runtime.dead_letters(where, args.cursor, args.limit)
+    except InvalidCursor as error:
+        print(f"journey: {error}", file=sys.stderr)
+        return 2
     erased = runtime.personal.is_erased
-    items = [letter.as_json(erased=erased(letter.customer_id)) for letter in shown]
+    items = [letter.as_json(is_erased=erased) for letter in page.items]
     if args.json:
-        _print_json({"count": len(letters), "dead_letters": items})
+        _print_json({"count": page.written, "dead_letters": items, "next_cursor": page.next_cursor})
         return 0
-    print(f"{len(letters)} dead letters on {runtime.topics.dead_letters}, {len(shown)} shown")
+    print(
+        f"{page.written} dead letters written to {runtime.topics.dead_letters}, {len(items)} shown"
+    )
     for item in items:
         print(
             f"\n{item['source'] or '(unknown source)'}  event_id {item['event_id'] or '-'}"
-            f"  type {item['type'] or '-'}  (letter {item['dead_letter']})"
+            f"  type {item['type'] or '-'}  (letter {item['dead_letter']}"
+            f" at {item['dead_lettered_at']})"
         )
         print(f"  reason: {item['reason']}")
         cut = f" ... ({item['original_bytes']} bytes)" if item["truncated"] else ""
-        print(f"  original: {item['original']}{cut}")
+        print(f"  original ({item['original_shown']}): {item['original']}{cut}")
+    if page.next_cursor:
+        print(f"\nmore: --cursor {page.next_cursor}")
     return 0
 
 
@@ -186,7 +216,7 @@ def deadletters_replay(runtime: Runtime, args: argparse.Namespace) -> int:
         print(f"journey: {error}", file=sys.stderr)
         return 2
     try:
-        chosen = select(runtime.dead_letters(), sources=sources, all_from=args.all_from)
+        chosen = select(runtime.all_dead_letters(), sources=sources, all_from=args.all_from)
         placed = replay(chosen, runtime.publisher, runtime.topics.ingress)
     except (LookupError, ValueError) as error:
         print(f"journey: {error}", file=sys.stderr)
