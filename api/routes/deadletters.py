@@ -1,5 +1,7 @@
 """Dead letters: refused records kept for inspection, a page at a time, filtered; personal
-fields masked for every role, nothing of an erased customer's records shown."""
+fields masked for every role, nothing of an erased customer's records shown. Admins list
+them all; a channel lists its own: those whose envelope ``source`` is the one its key
+names (docs/security.md)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from adapters.privacy.personal import PersonalData
-from api.auth import ProtectedRoute, Roles
+from api.auth import CallerDep, ProtectedRoute, Roles
 from api.deps import DeadLettersDep, PersonalDep
 from api.errors import ApiError
 from api.schemas import ErrorOut
@@ -149,3 +151,54 @@ async def dead_letters(
         until=until,
     )
     return await run_in_threadpool(_page, read, personal, where, cursor, limit)
+
+
+class ChannelDeadLetterPageOut(BaseModel):
+    source: str = Field(description="The publishing system this key names.")
+    items: list[DeadLetterOut] = Field(description="Oldest first.")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
+
+
+@router.get(
+    "/deadletters",
+    response_model=ChannelDeadLetterPageOut,
+    responses={409: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+    dependencies=[Roles("channel")],
+)
+async def own_dead_letters(
+    caller: CallerDep,
+    read: DeadLettersDep,
+    personal: PersonalDep,
+    topic: Topic = None,
+    type: Type = None,
+    customer: Customer = None,
+    rule: Rule = None,
+    since: Since = None,
+    until: Until = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> ChannelDeadLetterPageOut:
+    """The channel's own refused records: most rule refusals answer 202 at publication and
+    are refused when applied, so this is where a channel finds them. Letters whose envelope
+    `source` is the one the key names (409 for a key that names none), personal fields
+    masked; filters and pages as `GET /v1/admin/deadletters`."""
+    if caller.source is None:
+        raise ApiError(
+            409,
+            "no_source",
+            "this channel key names no source; an admin makes one that does"
+            " (journey keys create --role channel --source <system>)",
+        )
+    where = dead_letter_filter(
+        topic=topic,
+        type=type,
+        customer=customer,
+        rule=rule,
+        published_by=caller.source,
+        since=since,
+        until=until,
+    )
+    page = await run_in_threadpool(_page, read, personal, where, cursor, limit)
+    return ChannelDeadLetterPageOut(
+        source=caller.source, items=page.items, next_cursor=page.next_cursor
+    )

@@ -50,13 +50,24 @@ def serve(runtime: Runtime, args: argparse.Namespace) -> int:
 
 
 def keys_create(runtime: Runtime, args: argparse.Namespace) -> int:
-    key = runtime.api_keys.create(args.role, args.label)
+    try:
+        key = runtime.api_keys.create(args.role, args.label, args.source)
+    except ValueError as error:
+        print(f"journey: {error}", file=sys.stderr)
+        return 2
     if args.json:
         _print_json(
-            {"key_id": key.key_id, "role": key.role, "label": key.label, "key": key.secret_text}
+            {
+                "key_id": key.key_id,
+                "role": key.role,
+                "label": key.label,
+                "source": key.source,
+                "key": key.secret_text,
+            }
         )
         return 0
-    print(f"key_id {key.key_id}  role {key.role}\n{key.secret_text}")
+    named = f"  source {key.source}" if key.source else ""
+    print(f"key_id {key.key_id}  role {key.role}{named}\n{key.secret_text}")
     print("journey: the key is shown this once only; only its hash is stored", file=sys.stderr)
     return 0
 
@@ -66,11 +77,12 @@ def keys_list(runtime: Runtime, args: argparse.Namespace) -> int:
     if args.json:
         _print_json([{**vars(k), "active": k.active} for k in keys])
         return 0
-    print(f"{'key_id':<18} {'role':<8} {'created_at':<33} {'revoked_at':<33} label")
+    print(f"{'key_id':<18} {'role':<8} {'created_at':<33} {'revoked_at':<33} label (source)")
     for k in keys:
+        source = f" (source {k.source})" if k.source else ""
         print(
             f"{k.key_id:<18} {k.role:<8} {k.created_at:<33} {k.revoked_at or '-':<33}"
-            f" {k.label or ''}"
+            f" {k.label or ''}{source}"
         )
     return 0
 

@@ -70,6 +70,12 @@ def parser() -> argparse.ArgumentParser:
     )
     key_create.add_argument("--role", required=True, choices=ROLES)
     key_create.add_argument("--label", default=None, help="who or what holds the key")
+    key_create.add_argument(
+        "--source",
+        default=None,
+        help="channel keys: the publishing system (the events' source) the key publishes as"
+        " and whose dead letters it lists (GET /v1/deadletters)",
+    )
     key_create.add_argument("--json", action="store_true", help="machine-readable output")
     key_create.set_defaults(run=commands.keys_create)
     key_list = key_commands.add_parser("list", help="every key, without secrets")

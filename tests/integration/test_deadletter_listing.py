@@ -182,3 +182,72 @@ def test_every_dead_letter_is_reachable_a_page_at_a_time_and_filtered(
         runtime, capsys, "--since", then["dead_lettered_at"], "--type", "contact.opened"
     )
     assert [i["event_id"] for i in page["dead_letters"]] == [late["event_id"]]
+
+
+def test_a_channel_lists_its_own_refusals_masked(runtime: Runtime) -> None:
+    """Most rule refusals reach a channel as a 202 and then a dead letter: the channel sees
+    its own (by the ``source`` its key names), masked, and no other channel's."""
+    web = runtime.api_keys.create("channel", "web portal", source="web-portal").secret_text
+    pos = runtime.api_keys.create("channel", "store tills", source="pos").secret_text
+    unnamed = runtime.api_keys.create("channel", "old key").secret_text
+    customer = unique("c-ch-")
+    unconsented = source_event(
+        "customer.registered",
+        {"personal": {"name": "Li Wei", "phone": "+86 138 0000 0001"}, "consents": []},
+        customer_id=customer,
+    )
+    unconsented["source"] = "web-portal"
+    late_reply = source_event(
+        "contact.replied",
+        {"contact_id": unique("ct-"), "responder": "agent", "agent_id": "ag-1"},
+        customer_id=customer,
+    )
+    late_reply["source"] = "pos"
+    with TestClient(create_api(runtime, workers=set())) as client:
+        for key, body in ((web, unconsented), (pos, late_reply)):
+            answer = client.post(
+                "/v1/events", json=body, headers={"Authorization": f"Bearer {key}"}
+            )
+            assert answer.status_code == 202, answer.text  # valid: refused only by the rules
+        # A key that names its source publishes only as that source.
+        other = {**late_reply, "event_id": unique("ev-")}
+        answer = client.post("/v1/events", json=other, headers={"Authorization": f"Bearer {web}"})
+        assert answer.status_code == 403, answer.text
+        assert "web-portal" in answer.json()["detail"]
+        ingest_everything(runtime)
+
+        mine = letters(client, web, "/v1/deadletters")
+        assert mine["source"] == "web-portal"
+        assert [i["event_id"] for i in mine["items"]] == [unconsented["event_id"]]
+        [item] = mine["items"]
+        assert item["named"] == ["R-CUS-02"]
+        assert item["original_shown"] == "masked"
+        assert orjson.loads(item["original"])["data"]["personal"] == {
+            "name": "***",
+            "phone": "***",
+        }
+        assert "Li Wei" not in orjson.dumps(mine).decode()
+        theirs = letters(client, pos, "/v1/deadletters", type="contact.replied")
+        assert [i["event_id"] for i in theirs["items"]] == [late_reply["event_id"]]
+        assert letters(client, pos, "/v1/deadletters", rule="R-CUS-02")["items"] == []
+        paged = letters(client, web, "/v1/deadletters", limit=1)
+        assert paged["items"] == mine["items"]
+
+        answer = client.get("/v1/deadletters", headers={"Authorization": f"Bearer {unnamed}"})
+        assert (answer.status_code, answer.json()["error"]) == (409, "no_source")
+        admin = runtime.api_keys.create("admin").secret_text
+        answer = client.get("/v1/deadletters", headers={"Authorization": f"Bearer {admin}"})
+        assert answer.status_code == 403
+        made = client.post(
+            "/v1/admin/keys",
+            json={"role": "channel", "label": "app", "source": "app"},
+            headers={"Authorization": f"Bearer {admin}"},
+        )
+        assert made.status_code == 201, made.text
+        assert made.json()["source"] == "app"
+        analyst_with_source = client.post(
+            "/v1/admin/keys",
+            json={"role": "analyst", "source": "app"},
+            headers={"Authorization": f"Bearer {admin}"},
+        )
+        assert analyst_with_source.status_code == 422
