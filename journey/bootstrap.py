@@ -54,7 +54,11 @@ def build_log(settings: Settings) -> Log:
         return KafkaLog(settings.kafka_bootstrap)
     from adapters.sourcelog.embedded import EmbeddedLog
 
-    return EmbeddedLog(settings.data_dir / "log.sqlite")
+    return EmbeddedLog(settings.data_dir / "log.sqlite", _topics(settings).retention_ms)
+
+
+def _topics(settings: Settings) -> Topics:
+    return Topics(settings.topic_prefix, settings.topic_partitions, settings.log_retention_days)
 
 
 _SETUP_LOCK = 7_451_020_626  # any constant; names our schema-setup advisory lock
@@ -315,7 +319,7 @@ def build(settings: Settings) -> Runtime:
     reader = NotificationReader(app.process_recorder, app.mapper)
     runtime = Runtime(
         settings=settings,
-        topics=Topics(settings.topic_prefix, settings.topic_partitions),
+        topics=_topics(settings),
         log=build_log(settings),
         app=app,
         read_store=read_store,

@@ -83,6 +83,8 @@ class Record:
 class TopicSpec:
     name: str
     partitions: int
+    retention_ms: int | None = None
+    """How long records are kept (None: the log's default)."""
 
 
 class LogUnavailable(Exception):

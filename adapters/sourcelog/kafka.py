@@ -52,8 +52,18 @@ class KafkaAdmin(LogAdmin):
             if spec.name in existing:
                 continue
             try:
+                configs = (
+                    {} if spec.retention_ms is None else {"retention.ms": str(spec.retention_ms)}
+                )
                 self._client.create_topics(
-                    [NewTopic(spec.name, num_partitions=spec.partitions, replication_factor=1)]
+                    [
+                        NewTopic(
+                            spec.name,
+                            num_partitions=spec.partitions,
+                            replication_factor=1,
+                            topic_configs=configs,
+                        )
+                    ]
                 )
                 created.append(spec.name)
             except TopicAlreadyExistsError:
