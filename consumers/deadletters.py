@@ -22,6 +22,7 @@ import orjson
 from adapters.privacy.records import Shown, shown
 from adapters.privacy.tokens import ERASED
 from adapters.sourcelog.base import (
+    REDACTED,
     Coordinates,
     Headers,
     LogPublisher,
@@ -187,8 +188,9 @@ class StoredDeadLetter:
         """The original bytes as text for people, cut at ``limit`` characters; how they were
         made safe to show (``adapters.privacy.records``: personal fields masked, or opaque
         when nested too deep to walk); and whether the text was cut. Nothing of the original
-        is shown once its customer is ``erased``."""
-        if erased:
+        is shown once its customer is ``erased``, nor of bytes the log blanked (``REDACTED``:
+        its customer was erased)."""
+        if erased or self.record.value == REDACTED:
             return ERASED, "erased", False
         text, how = shown(self.record.value)
         return (text[:limit], how, True) if len(text) > limit else (text, how, False)
@@ -249,11 +251,12 @@ def select(
 ) -> list[StoredDeadLetter]:
     """The letters of the given source coordinates, or every letter from ``all_from``,
     one per source record (dead letters are at least once: a record may have several).
-    Raises ``LookupError`` naming the coordinates that have no letter."""
+    Letters the log blanked (their customer was erased) have nothing to replay. Raises
+    ``LookupError`` naming the coordinates that have no such letter."""
     first: dict[Coordinates, StoredDeadLetter] = {}
     for letter in letters:
         source = letter.source
-        if source is not None and source not in first:
+        if source is not None and source not in first and letter.original != REDACTED:
             first[source] = letter
     if all_from is not None:
         return [letter for source, letter in first.items() if source.topic == all_from]

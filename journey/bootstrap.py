@@ -20,7 +20,7 @@ from adapters.readstore import PostgresReadStore, ReadStore, SQLiteReadStore
 from adapters.security.access_log import AccessLog
 from adapters.security.apikeys import ApiKeys
 from adapters.security.ratelimit import RateLimiter
-from adapters.sourcelog.base import Log, LogPublisher
+from adapters.sourcelog.base import Log, LogPublisher, TopicPartition
 from adapters.topics import Topics
 from api.services import ApiLimits
 from application.aggregate_cache import AggregateCache
@@ -212,12 +212,17 @@ class Runtime:
             max_records=settings.poll_max_records,
             on_applied=self.projection_runner.nudge,
             metrics=self.ingest_metrics,
+            after_stored=self._forget_applied,
             cache=(
                 AggregateCache(self.app.process_recorder, settings.ingest_cache_aggregates)
                 if settings.ingest_cache_aggregates
                 else None
             ),
         )
+
+    def _forget_applied(self, partition: TopicPartition, next_offset: int) -> None:
+        """After each stored batch: the log blanks erased customers' records applied since."""
+        self.log.forget((), {partition: next_offset}, [self.topics.dead_letters])
 
     def dead_letters(
         self, where: DeadLetterFilter, cursor: str | None = None, limit: int | None = None
@@ -244,9 +249,11 @@ class Runtime:
     def erase_customer(
         self, customer_id: str, requested_by: str, reason: str | None = None
     ) -> ErasureReceipt:
-        """Log the customer's erasure request, then delete their key (application.erasure)."""
+        """Log the customer's erasure request, delete their key, have the log forget their
+        records (application.erasure)."""
         return erase_customer(
             app=self.app,
+            log=self.log,
             publisher=self.publisher,
             topics=self.topics,
             keys=self.personal.keys,

@@ -6,7 +6,8 @@ a fixed number of partitions, keys hashed to partitions with Kafka's own murmur2
 offsets per partition, consumer groups whose committed offsets are stored.
 
 Like a Kafka topic it keeps records for a bounded retention (``retention_ms``, by append
-time; offsets never reused): see ``adapters.sourcelog.embedded_upkeep``.
+time; offsets never reused), and it blanks erased customers' records (``forget``): see
+``adapters.sourcelog.embedded_upkeep``.
 
 Limits, by design: a consumer group has one member at a time here (embedded mode is one
 process); publishers in other processes are seen by polling the file.
@@ -18,7 +19,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -95,7 +96,7 @@ class EmbeddedLog(Log):
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
-        # Deleted records are overwritten with zeros, not left in free pages.
+        # Deleted and blanked records are overwritten with zeros, not left in free pages.
         conn.execute("PRAGMA secure_delete=ON")
         return conn
 
@@ -167,6 +168,19 @@ class EmbeddedLog(Log):
         if deleted:
             self._scrub()
         return deleted
+
+    def forget(
+        self,
+        keys: Collection[bytes],
+        applied: Mapping[TopicPartition, int],
+        unbounded: Collection[str],
+    ) -> None:
+        if not keys and not self.read("SELECT 1 FROM log_forgotten LIMIT 1"):
+            return  # nobody erased: the usual case after every stored batch, and cheap
+        with self._write() as conn:
+            blanked = upkeep.forget(conn, keys, applied, unbounded)
+        if blanked:
+            self._scrub()
 
     def _scrub(self) -> None:
         with self._lock:

@@ -1,6 +1,7 @@
 """The embedded log's upkeep (adapters/sourcelog/embedded_upkeep.py): records older than the
-retention are deleted, offsets are never reused, and none of the deleted bytes stay in the
-file or its WAL."""
+retention are deleted and offsets are never reused; an erased customer's records are
+blanked where the event store applied them, in flight once applied, and on the dead-letter
+topic at once; and none of the deleted or blanked bytes stay in the file or its WAL."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.sourcelog.base import OutgoingRecord, Record, TopicPartition, TopicSpec
-from adapters.sourcelog.embedded import EmbeddedLog
+from adapters.sourcelog.base import REDACTED, OutgoingRecord, Record, TopicPartition, TopicSpec
+from adapters.sourcelog.embedded import EmbeddedLog, partition_for
 
 PARTITIONS = 2
 INGRESS, DEAD = "t.customers", "t.deadletters"
@@ -98,3 +99,59 @@ def test_a_file_made_before_the_partition_ends_were_kept_goes_on_from_its_record
     assert log.admin().end_offsets([tp]) == {tp: 5}
     assert log.append([OutgoingRecord(INGRESS, None, b"{}")])[0].offset == 5
     log.close()
+
+
+def letter_of(record: OutgoingRecord) -> OutgoingRecord:
+    return OutgoingRecord(DEAD, record.key, record.value, (("reason", b"body: not JSON"),))
+
+
+def test_an_erased_customers_records_are_blanked_where_applied_and_once_applied(
+    log: EmbeddedLog, path: Path
+) -> None:
+    erased, kept = b"c-erased", b"c-kept"
+    partition = partition_for(erased, PARTITIONS)
+    tp = TopicPartition(INGRESS, partition)
+    applied_before = [
+        OutgoingRecord(INGRESS, erased, b'{"customer_id": "c-erased", "name": "Applied Secret"}'),
+        OutgoingRecord(INGRESS, kept, b'{"customer_id": "c-kept", "name": "Kept Person"}'),
+    ]
+    log.append(applied_before)
+    naming = OutgoingRecord(DEAD, None, b'{"customer_id":"c-erased","name":"Keyless Secr')
+    letters = [letter_of(applied_before[0]), naming, letter_of(applied_before[1])]
+    log.append(letters)
+    [in_flight] = log.append(
+        [OutgoingRecord(INGRESS, erased, b'{"customer_id": "c-erased", "note": "Flight Secret"}')]
+    )
+    applied = {TopicPartition(INGRESS, p): 0 for p in range(PARTITIONS)}
+    applied[tp] = in_flight.offset  # the store applied everything before it
+
+    log.forget([erased], applied, [DEAD])
+
+    ingress = {r.value: r for r in everything(log, INGRESS)}
+    dead = [r.value for r in everything(log, DEAD)]
+    assert applied_before[0].value not in ingress
+    assert ingress[in_flight_bytes(log, tp)].key == erased  # in flight: yet to be applied
+    assert b"Flight Secret" in in_flight_bytes(log, tp)
+    assert applied_before[1].value in ingress  # someone else's
+    # Their letter and the keyless one naming them are blanked; the other customer's not.
+    assert sorted(dead) == sorted([REDACTED, REDACTED, letters[2].value])
+    blob = file_bytes(path)
+    assert b"Applied Secret" not in blob
+    assert b"Keyless Secr" not in blob
+    assert b"Kept Person" in blob
+
+    # Applied now: the ingest says so after storing the batch, and it is blanked; so is a
+    # letter of theirs written since.
+    log.append([letter_of(OutgoingRecord(INGRESS, erased, b'{"name": "Late Letter"}'))])
+    log.forget((), {tp: in_flight.offset + 1}, [DEAD])
+    assert in_flight_bytes(log, tp) == REDACTED
+    blob = file_bytes(path)
+    assert b"Flight Secret" not in blob
+    assert b"Late Letter" not in blob
+    # Blanked records keep their place, key and headers.
+    [redacted] = [r for r in everything(log, DEAD) if r.key == erased and r.offset == 0]
+    assert redacted.headers == (("reason", b"body: not JSON"),)
+
+
+def in_flight_bytes(log: EmbeddedLog, tp: TopicPartition) -> bytes:
+    return log.fetch(tp, 0, 100)[-1].value
