@@ -1,6 +1,8 @@
 """Ingress topics, one per family of source events, keyed by ``customer_id`` so that one
 customer's events stay in order on one partition; and the dead-letter topic. A type's
-family is the one its schema declares (``contracts.schemas.EVENT_TYPES``)."""
+family is the one its schema declares (``contracts.schemas.EVENT_TYPES``). They hold
+source records as channels sent them, so they keep them for a bounded retention only: the
+event store, sealed per customer, is the record of history."""
 
 from __future__ import annotations
 
@@ -15,10 +17,23 @@ set and a replay reads back unchanged: the future-skew check of ``occurred_at`` 
 against it (docs/delivery.md "Event time"), so no producer can drag the watermark ahead."""
 
 
+RETENTION_DAYS = 7.0
+"""How long the topics keep records by default: Kafka's own default (``log.retention.hours``
+168), set on the topics we create and applied by the embedded log too
+(``JOURNEY_LOG_RETENTION_DAYS``)."""
+
+DAY_MS = 24 * 3600 * 1000
+
+
 @dataclass(frozen=True)
 class Topics:
     prefix: str
     partitions: int
+    retention_days: float = RETENTION_DAYS
+
+    @property
+    def retention_ms(self) -> int:
+        return round(self.retention_days * DAY_MS)
 
     def for_type(self, event_type: str) -> str:
         """The topic of a registered type (KeyError for a type the catalog lacks: only
@@ -35,6 +50,9 @@ class Topics:
 
     def specs(self) -> list[TopicSpec]:
         return [
-            *(TopicSpec(name, self.partitions, INGRESS_CONFIGS) for name in self.ingress),
-            TopicSpec(self.dead_letters, self.partitions),
+            *(
+                TopicSpec(name, self.partitions, INGRESS_CONFIGS, self.retention_ms)
+                for name in self.ingress
+            ),
+            TopicSpec(self.dead_letters, self.partitions, retention_ms=self.retention_ms),
         ]

@@ -14,7 +14,7 @@ from adapters.security.apikeys import ApiKeys
 from adapters.security.ratelimit import RateLimiter
 from adapters.sourcelog.base import Log, LogPublisher
 from adapters.topics import Topics
-from api.services import ApiLimits, ApiServices, DeadLetter, EraseCustomer
+from api.services import ApiLimits, ApiServices, EraseCustomer, ReadDeadLetters
 from application.audit import Auditor
 from application.rebuilds import RebuildJobs
 from application.service import JourneyApplication
@@ -99,7 +99,7 @@ async def get_limits(request: Request) -> ApiLimits:
     return services_of(request).limits
 
 
-async def get_dead_letters(request: Request) -> Callable[[], Sequence[DeadLetter]]:
+async def get_dead_letters(request: Request) -> ReadDeadLetters:
     return services_of(request).dead_letters
 
 
@@ -124,8 +124,8 @@ TopicsDep = Annotated[Topics, Depends(get_topics)]
 PublisherDep = Annotated[Callable[[], LogPublisher], Depends(get_publisher)]
 """The log's publisher, made when called: a refused batch never opens a producer."""
 LimitsDep = Annotated[ApiLimits, Depends(get_limits)]
-DeadLettersDep = Annotated[Callable[[], Sequence[DeadLetter]], Depends(get_dead_letters)]
-"""Reads every dead letter when called."""
+DeadLettersDep = Annotated[ReadDeadLetters, Depends(get_dead_letters)]
+"""Reads one page of dead letters when called."""
 EraseCustomerDep = Annotated[EraseCustomer, Depends(get_erase_customer)]
 
 

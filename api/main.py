@@ -18,6 +18,7 @@ from api.routes import (
     cases,
     complaints,
     customers,
+    deadletters,
     events,
     health,
     kpis,
@@ -68,6 +69,7 @@ def create_api(services: ApiServices, workers: Collection[str] | None = None) ->
     app.include_router(admin.router)
     app.include_router(privacy.router)
     app.include_router(maintenance.router)
+    app.include_router(deadletters.router)
 
     generate = app.openapi
 

@@ -203,6 +203,13 @@ class KeyCreateIn(BaseModel):
 
     role: Role
     label: str | None = Field(None, max_length=200)
+    source: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="Channel keys only: the publishing system (the events' `source`) the key"
+        " publishes as and whose dead letters it lists.",
+    )
 
 
 class KeyOut(BaseModel):
@@ -211,6 +218,7 @@ class KeyOut(BaseModel):
     key_id: str
     role: Role
     label: str | None
+    source: str | None
     created_at: str
     revoked_at: str | None
     active: bool

@@ -9,7 +9,7 @@ that does.
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
@@ -23,6 +23,7 @@ from adapters.security.ratelimit import RateLimiter
 from adapters.sourcelog.base import Log, LogPublisher
 from adapters.topics import Topics
 from application.audit import Auditor
+from application.deadletter_query import DeadLetterFilter
 from application.erasure import ErasureReceipt
 from application.rebuilds import RebuildJobs
 from application.service import JourneyApplication
@@ -72,13 +73,32 @@ class RunningWorkers(Protocol):
 class DeadLetter(Protocol):
     """A refused record read back from the dead-letter topic."""
 
-    @property
-    def customer_id(self) -> str | None: ...
-
-    def as_json(self, *, erased: bool) -> dict[str, Any]:
+    def as_json(self, *, is_erased: Callable[[str], bool]) -> dict[str, Any]:
         """Its coordinates, reason and original, personal fields masked (nothing of the
-        original when ``erased``)."""
+        original once a customer it names ``is_erased``)."""
         ...
+
+
+class DeadLetterPage(Protocol):
+    """One page of the dead letters a filter admits, oldest first."""
+
+    @property
+    def items(self) -> Sequence[DeadLetter]: ...
+
+    @property
+    def next_cursor(self) -> str | None:
+        """Where the next page starts (opaque); None on the last page."""
+        ...
+
+    @property
+    def written(self) -> int:
+        """Letters ever written to the topic, whatever the filter."""
+        ...
+
+
+ReadDeadLetters = Callable[[DeadLetterFilter, str | None, int], DeadLetterPage]
+"""``(filter, cursor, limit)`` → a page; ``application.deadletter_query.InvalidCursor`` for
+a cursor no page gave."""
 
 
 class EraseCustomer(Protocol):
@@ -142,7 +162,9 @@ class ApiServices(Protocol):
     @property
     def limits(self) -> ApiLimits: ...
 
-    def dead_letters(self) -> Sequence[DeadLetter]: ...
+    def dead_letters(
+        self, where: DeadLetterFilter, cursor: str | None, limit: int
+    ) -> DeadLetterPage: ...
 
     def erase_customer(
         self, customer_id: str, requested_by: str, reason: str | None = None

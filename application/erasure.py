@@ -6,17 +6,22 @@ erased and the caller retries. Deleting the key then makes every personal value 
 under it unreadable — in stored events, read models, rebuilds and replays — while cases,
 orders and KPIs keep replaying and counting (DESIGN.md "Privacy"). Records of the customer
 still in flight are sealed as ``erased`` when applied (the key store keeps a tombstone).
+
+Last, the source log forgets the customer where it keeps records itself (the embedded log;
+Kafka's records age out with the topics' retention): their records the store has applied
+and their dead letters are blanked now, those still in flight once the ingest applied them.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from adapters.privacy.keys import CustomerKeys
 from adapters.publishing import record_of
-from adapters.sourcelog.base import Coordinates, LogPublisher
+from adapters.sourcelog.base import Coordinates, Log, LogPublisher, TopicPartition
 from adapters.topics import Topics
 from application.service import JourneyApplication
 from contracts.envelope import validate
@@ -37,6 +42,7 @@ class ErasureReceipt:
 def erase_customer(
     *,
     app: JourneyApplication,
+    log: Log,
     publisher: LogPublisher,
     topics: Topics,
     keys: CustomerKeys,
@@ -45,8 +51,9 @@ def erase_customer(
     reason: str | None = None,
     now: datetime | None = None,
 ) -> ErasureReceipt:
-    """Log the erasure request of a known customer, then delete their key. Raises
-    ``NotFound`` for a customer the store does not know (nothing is logged)."""
+    """Log the erasure request of a known customer, delete their key, then have the log
+    forget their records. Raises ``NotFound`` for a customer the store does not know
+    (nothing is logged)."""
     if Customer.create_id(customer_id) not in app.repository:
         raise NotFound(f"unknown customer {customer_id!r}")
     at = (now or datetime.now(UTC)).astimezone(UTC)
@@ -67,4 +74,19 @@ def erase_customer(
     )
     position = publisher.publish(record_of(topics, event))
     erasure = keys.erase(customer_id, at)
+    forget_source_records(log, app, topics, [customer_id])
     return ErasureReceipt(customer_id, event.event_id, position, erasure.erased_at, erasure.had_key)
+
+
+def forget_source_records(
+    log: Log, app: JourneyApplication, topics: Topics, customer_ids: Collection[str]
+) -> None:
+    """Have ``log`` blank these erased customers' records (``Log.forget``): on the ingress
+    topics what the event store has applied, on the dead-letter topic everything."""
+    applied = {
+        tp: app.next_offset(tp)
+        for tp in (
+            TopicPartition(topic, p) for topic in topics.ingress for p in range(topics.partitions)
+        )
+    }
+    log.forget([c.encode() for c in customer_ids], applied, [topics.dead_letters])

@@ -1,7 +1,7 @@
 """Refused records go to the dead-letter topic with their original bytes, the reason
 naming the field or the rule, and the coordinates they came from.
 
-They are read back from the beginning of that topic by a consumer of its own (a fresh
+They are read back by a consumer of its own (``consumers.deadletter_reading``: a fresh
 group that never commits, so the ingest group is never disturbed), listed with personal
 fields masked, and replayed: their original bytes go back to their source topic with
 their key, so they keep their ``event_id``. A replayed letter that is still invalid is
@@ -10,30 +10,26 @@ simply dead-lettered again; one whose ``event_id`` was applied meanwhile has no 
 
 from __future__ import annotations
 
-import time
-import uuid
-from collections.abc import Collection, Iterable, Sequence
+import re
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
 import orjson
 
+from adapters.privacy.records import Shown, shown
 from adapters.privacy.tokens import ERASED
 from adapters.sourcelog.base import (
+    REDACTED,
     Coordinates,
     Headers,
-    Log,
     LogPublisher,
-    LogUnavailable,
     OutgoingRecord,
     Record,
-    TopicPartition,
 )
-from contracts.schemas.customers import Personal
-
-MASK = "***"
-PERSONAL_FIELDS = frozenset(Personal.model_fields)
+from application.deadletter_query import DeadLetterFilter
 
 
 @dataclass(frozen=True)
@@ -75,15 +71,23 @@ def _text(coordinates: Coordinates) -> str:
     return f"{coordinates.topic}:{coordinates.partition}:{coordinates.offset}"
 
 
-def _masked(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {
-            k: MASK if k in PERSONAL_FIELDS and v is not None else _masked(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [_masked(v) for v in value]
-    return value
+_NAME = re.compile(r"[A-Za-z0-9_.\[\]-]+")
+"""A field path (``data.items[0].sku``) or a rule id (``R-CUS-02``)."""
+
+
+def named_in(reason: str) -> list[str]:
+    """The fields and rule ids a reason names: each of its ``; ``-separated problems that
+    starts with one followed by ``: `` (``data.consents: …``, ``R-CUS-02: …``)."""
+    names = []
+    for problem in reason.split("; "):
+        head, colon, _ = problem.partition(": ")
+        if colon and _NAME.fullmatch(head) and head not in names:
+            names.append(head)
+    return names
+
+
+def _never_erased(_: str) -> bool:
+    return False
 
 
 @dataclass(frozen=True)
@@ -134,26 +138,62 @@ class StoredDeadLetter:
     def customer_id(self) -> str | None:
         """Whose record it was: the record key (channels key by customer), else the
         envelope's ``customer_id``."""
-        if self.record.key:
-            return self.record.key.decode(errors="replace")
-        return self._field("customer_id")
+        ids = self.customer_ids
+        return ids[0] if ids else None
+
+    @property
+    def customer_ids(self) -> tuple[str, ...]:
+        """Every customer the record names: its key and its envelope's ``customer_id``
+        (they differ only in a record its channel keyed wrongly)."""
+        key = self.record.key.decode(errors="replace") if self.record.key else None
+        named = self._field("customer_id")
+        return tuple(dict.fromkeys(c for c in (key, named) if c))
+
+    @property
+    def published_by(self) -> str | None:
+        """The publishing system: the envelope's ``source``, when the bytes tell it."""
+        return self._field("source")
+
+    @property
+    def named(self) -> list[str]:
+        """The fields and rule ids its reason names."""
+        return named_in(self.reason)
+
+    @property
+    def dead_lettered_at(self) -> datetime:
+        return datetime.fromtimestamp(self.record.timestamp_ms / 1000, UTC)
+
+    def matches(self, where: DeadLetterFilter) -> bool:
+        source = self.source
+        rule = where.rule
+        return (
+            (where.topic is None or (source is not None and source.topic == where.topic))
+            and (where.type is None or self.type == where.type)
+            and (where.customer is None or where.customer in self.customer_ids)
+            and (where.published_by is None or self.published_by == where.published_by)
+            and (where.since is None or self.dead_lettered_at >= where.since)
+            and (where.until is None or self.dead_lettered_at < where.until)
+            and (
+                rule is None
+                or any(n == rule or n.startswith((f"{rule}.", f"{rule}[")) for n in self.named)
+            )
+        )
 
     @property
     def schema_version(self) -> int | None:
         value = (self._envelope or {}).get("schema_version")
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
-    def display(self, limit: int = 500, erased: bool = False) -> tuple[str, bool]:
-        """The original bytes as text for people, personal fields masked when they are JSON,
-        cut at ``limit`` characters; and whether it was cut. Nothing of the original is
-        shown once its customer is ``erased`` (bytes that are not JSON cannot be masked)."""
-        if erased:
-            return ERASED, False
-        if self._envelope is not None:
-            text = orjson.dumps(_masked(self._envelope)).decode()
-        else:
-            text = self.record.value.decode(errors="replace")
-        return (text[:limit], True) if len(text) > limit else (text, False)
+    def display(self, limit: int = 500, erased: bool = False) -> tuple[str, Shown, bool]:
+        """The original bytes as text for people, cut at ``limit`` characters; how they were
+        made safe to show (``adapters.privacy.records``: personal fields masked, or opaque
+        when nested too deep to walk); and whether the text was cut. Nothing of the original
+        is shown once its customer is ``erased``, nor of bytes the log blanked (``REDACTED``:
+        its customer was erased)."""
+        if erased or self.record.value == REDACTED:
+            return ERASED, "erased", False
+        text, how = shown(self.record.value)
+        return (text[:limit], how, True) if len(text) > limit else (text, how, False)
 
     def replay_record(self) -> OutgoingRecord:
         """The original bytes, to their source topic, with their key; headers as a channel
@@ -175,82 +215,32 @@ class StoredDeadLetter:
         )
         return OutgoingRecord(source.topic, self.record.key, self.record.value, headers)
 
-    def as_json(self, limit: int = 500, erased: bool = False) -> dict[str, Any]:
-        shown, truncated = self.display(limit, erased)
+    def as_json(
+        self, limit: int = 500, *, is_erased: Callable[[str], bool] = _never_erased
+    ) -> dict[str, Any]:
+        """What people see of it; nothing of the original once a customer it names is
+        erased (``is_erased``)."""
+        erased = any(is_erased(customer) for customer in self.customer_ids)
+        original, how, truncated = self.display(limit, erased)
         source = self.source
         return {
             "dead_letter": _text(self.record.coordinates),
+            "dead_lettered_at": self.dead_lettered_at.isoformat(),
             "source": None if source is None else _text(source),
             "source_topic": None if source is None else source.topic,
             "source_partition": None if source is None else source.partition,
             "source_offset": None if source is None else source.offset,
+            "published_by": self.published_by,
+            "customer_id": self.customer_id,
             "event_id": self.event_id,
             "type": self.type,
             "reason": self.reason,
-            "original": shown,
+            "named": self.named,
+            "original": original,
+            "original_shown": how,
             "original_bytes": len(self.record.value),
             "truncated": truncated,
         }
-
-
-def read_dead_letters(
-    log: Log,
-    topic: str,
-    *,
-    group_prefix: str = "journey-deadletters",
-    timeout_s: float = 60,
-    idle_s: float = 5,
-) -> list[StoredDeadLetter]:
-    """Every letter on ``topic`` up to its end when called, ordered by source coordinates.
-
-    A fresh consumer group reads from offset 0 and never commits. It stops when every
-    partition reached the end offsets taken at the start, or when, once assigned, nothing
-    more arrived for ``idle_s`` (the letters missing up to the ends were deleted by the
-    topic's retention); it fails if the group assigns it nothing within ``timeout_s``."""
-    admin = log.admin()
-    try:
-        partitions = [TopicPartition(topic, p) for p in range(admin.partitions_for(topic))]
-        ends = {tp: end for tp, end in admin.end_offsets(partitions).items() if end > 0}
-    finally:
-        admin.close()
-    if not ends:
-        return []
-    consumer = log.consumer(f"{group_prefix}-{uuid.uuid4().hex[:12]}")
-    assigned_at: float | None = None
-
-    def from_the_beginning(assigned: list[TopicPartition]) -> None:
-        nonlocal assigned_at
-        for tp in assigned:
-            consumer.seek(tp, 0)
-        assigned_at = time.monotonic()
-
-    consumer.subscribe([topic], from_the_beginning, lambda _: None)
-    letters: list[StoredDeadLetter] = []
-    reached = dict.fromkeys(ends, 0)
-    started = last_record = time.monotonic()
-    try:
-        while any(reached[tp] < end for tp, end in ends.items()):
-            now = time.monotonic()
-            if assigned_at is None:
-                if now - started > timeout_s:
-                    raise LogUnavailable(f"{topic} was not assigned within {timeout_s:g} s")
-            elif now - max(assigned_at, last_record) > idle_s:
-                break  # what is missing up to the ends was deleted by retention
-            for tp, records in consumer.poll(0.5, 1000).items():
-                if tp not in ends:
-                    continue
-                letters += [StoredDeadLetter(r) for r in records if r.offset < ends[tp]]
-                reached[tp] = max(reached[tp], records[-1].offset + 1)
-                last_record = time.monotonic()
-    finally:
-        consumer.close()
-    return sorted(letters, key=_order)
-
-
-def _order(letter: StoredDeadLetter) -> tuple[str, int, int, int, int]:
-    source = letter.source or Coordinates("", -1, -1)
-    here = letter.record
-    return (source.topic, source.partition, source.offset, here.partition, here.offset)
 
 
 def select(
@@ -261,11 +251,12 @@ def select(
 ) -> list[StoredDeadLetter]:
     """The letters of the given source coordinates, or every letter from ``all_from``,
     one per source record (dead letters are at least once: a record may have several).
-    Raises ``LookupError`` naming the coordinates that have no letter."""
+    Letters the log blanked (their customer was erased) have nothing to replay. Raises
+    ``LookupError`` naming the coordinates that have no such letter."""
     first: dict[Coordinates, StoredDeadLetter] = {}
     for letter in letters:
         source = letter.source
-        if source is not None and source not in first:
+        if source is not None and source not in first and letter.original != REDACTED:
             first[source] = letter
     if all_from is not None:
         return [letter for source, letter in first.items() if source.topic == all_from]

@@ -62,7 +62,10 @@ class IngestWorker:
         metrics: IngestMetrics | None = None,
         cache: AggregateCache | None = None,
         beat: Callable[[], None] | None = None,
+        after_stored: Callable[[TopicPartition, int], None] | None = None,
     ) -> None:
+        """``after_stored`` is told each partition's next offset once a batch of it is
+        stored (the embedded log then blanks erased customers' records applied so far)."""
         self._consumer = consumer
         self._app = app
         self._dead_letters = dead_letters
@@ -73,6 +76,7 @@ class IngestWorker:
         self._on_applied = on_applied
         self._cache = cache
         self._beat = beat
+        self._after_stored = after_stored
         self._cache_counted = (0, 0, 0)
         # Without a registry from the composition root, count into one of our own.
         self._metrics = metrics if metrics is not None else IngestMetrics(CollectorRegistry())
@@ -145,6 +149,8 @@ class IngestWorker:
             return
         self.applied += len(valid) - len(pending.refused())
         self._consumer.commit({partition: next_offset})
+        if self._after_stored is not None:
+            self._after_stored(partition, next_offset)
         # A record changed something if one of the new events came from it.
         changed = {
             source.offset

@@ -20,16 +20,18 @@ from adapters.readstore import PostgresReadStore, ReadStore, SQLiteReadStore
 from adapters.security.access_log import AccessLog
 from adapters.security.apikeys import ApiKeys
 from adapters.security.ratelimit import RateLimiter
-from adapters.sourcelog.base import Log, LogPublisher
+from adapters.sourcelog.base import Log, LogPublisher, TopicPartition
 from adapters.topics import Topics
 from api.services import ApiLimits
 from application.aggregate_cache import AggregateCache
 from application.audit import Auditor
+from application.deadletter_query import DeadLetterFilter
 from application.erasure import ErasureReceipt, erase_customer
 from application.rebuilds import RebuildJobs
 from application.service import JourneyApplication
 from application.status import Status, read_status
-from consumers.deadletters import DeadLetterSink, StoredDeadLetter, read_dead_letters
+from consumers.deadletter_reading import DeadLetterPage, read_dead_letters, read_page
+from consumers.deadletters import DeadLetterSink, StoredDeadLetter
 from consumers.ingest import IngestWorker
 from consumers.supervision import Beat, Loop, Supervised
 from consumers.timer import ClockTimer, wall_clock
@@ -54,7 +56,11 @@ def build_log(settings: Settings) -> Log:
         return KafkaLog(settings.kafka_bootstrap)
     from adapters.sourcelog.embedded import EmbeddedLog
 
-    return EmbeddedLog(settings.data_dir / "log.sqlite")
+    return EmbeddedLog(settings.data_dir / "log.sqlite", _topics(settings).retention_ms)
+
+
+def _topics(settings: Settings) -> Topics:
+    return Topics(settings.topic_prefix, settings.topic_partitions, settings.log_retention_days)
 
 
 _SETUP_LOCK = 7_451_020_626  # any constant; names our schema-setup advisory lock
@@ -219,6 +225,7 @@ class Runtime:
             max_records=settings.poll_max_records,
             on_applied=self.projection_runner.nudge,
             metrics=self.ingest_metrics,
+            after_stored=self._forget_applied,
             cache=(
                 AggregateCache(self.app.process_recorder, settings.ingest_cache_aggregates)
                 if settings.ingest_cache_aggregates
@@ -227,8 +234,26 @@ class Runtime:
             beat=beat,
         )
 
-    def dead_letters(self) -> list[StoredDeadLetter]:
-        """Every dead letter up to the topic's end, read by a group that never commits."""
+    def _forget_applied(self, partition: TopicPartition, next_offset: int) -> None:
+        """After each stored batch: the log blanks erased customers' records applied since."""
+        self.log.forget((), {partition: next_offset}, [self.topics.dead_letters])
+
+    def dead_letters(
+        self, where: DeadLetterFilter, cursor: str | None = None, limit: int | None = None
+    ) -> DeadLetterPage:
+        """A page of the dead letters ``where`` admits, oldest first, from ``cursor`` on (at
+        most ``limit``; None: to the topic's end), read by a group that never commits."""
+        return read_page(
+            self.log,
+            self.topics.dead_letters,
+            where,
+            cursor,
+            limit,
+            group_prefix=f"{self.settings.consumer_group}-deadletters",
+        )
+
+    def all_dead_letters(self) -> list[StoredDeadLetter]:
+        """Every dead letter up to the topic's end, by source coordinates (to replay)."""
         return read_dead_letters(
             self.log,
             self.topics.dead_letters,
@@ -238,9 +263,11 @@ class Runtime:
     def erase_customer(
         self, customer_id: str, requested_by: str, reason: str | None = None
     ) -> ErasureReceipt:
-        """Log the customer's erasure request, then delete their key (application.erasure)."""
+        """Log the customer's erasure request, delete their key, have the log forget their
+        records (application.erasure)."""
         return erase_customer(
             app=self.app,
+            log=self.log,
             publisher=self.publisher,
             topics=self.topics,
             keys=self.personal.keys,
@@ -313,7 +340,7 @@ def build(settings: Settings) -> Runtime:
     reader = NotificationReader(app.process_recorder, app.mapper)
     runtime = Runtime(
         settings=settings,
-        topics=Topics(settings.topic_prefix, settings.topic_partitions),
+        topics=_topics(settings),
         log=build_log(settings),
         app=app,
         read_store=read_store,

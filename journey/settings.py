@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from adapters.topics import RETENTION_DAYS
+
 WorkerName = Literal["ingest", "projections", "timer"]
 
 
@@ -25,6 +27,10 @@ class Settings(BaseSettings):
     topic_prefix: str = Field("journey.", pattern=r"^[A-Za-z0-9._-]*$")
     topic_partitions: int = Field(6, ge=1, le=1000)
     consumer_group: str = "journey-ingest"
+    log_retention_days: float = Field(RETENTION_DAYS, gt=0, le=36_500)
+    """How long the source log keeps records (ingress and dead letters), by the time they
+    were appended: the embedded log deletes older ones; Kafka topics are created with this
+    ``retention.ms`` (topics that exist keep theirs)."""
 
     postgres_host: str = "127.0.0.1"
     postgres_port: int = 5432

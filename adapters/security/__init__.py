@@ -22,6 +22,9 @@ class Principal:
 
     key_id: str
     role: Role
+    source: str | None = None
+    """A channel key's publishing system: the ``source`` its events carry, whose dead
+    letters it may list (None: a key that names none)."""
 
 
 def sees_clear_personal_data(role: Role) -> bool:

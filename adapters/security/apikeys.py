@@ -36,6 +36,7 @@ class IssuedKey:
     secret_text: str
     """The full key to present (``jk_<key_id>_<secret>``); shown once, never stored."""
     label: str | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class KeyInfo:
     label: str | None
     created_at: str
     revoked_at: str | None
+    source: str | None = None
+    """A channel key's publishing system (``Principal.source``)."""
 
     @property
     def active(self) -> bool:
@@ -78,12 +81,27 @@ class ApiKeys:
                 " label TEXT,"
                 " secret_sha256 TEXT NOT NULL,"
                 " created_at TEXT NOT NULL,"
-                " revoked_at TEXT)"
+                " revoked_at TEXT,"
+                " source TEXT)"
             )
+        self._add_source_column()
 
-    def create(self, role: Role, label: str | None = None) -> IssuedKey:
+    def _add_source_column(self) -> None:
+        """Tables made before channel keys named their source gain the column (empty)."""
+        if self.store.dialect == "postgres":
+            with self.store.transaction() as cursor:
+                cursor.execute(f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS source TEXT")
+            return
+        columns = self.store.query(f"SELECT name FROM pragma_table_info('{TABLE}')")
+        if "source" not in {row["name"] for row in columns}:
+            with self.store.transaction() as cursor:
+                cursor.execute(f"ALTER TABLE {TABLE} ADD COLUMN source TEXT")
+
+    def create(self, role: Role, label: str | None = None, source: str | None = None) -> IssuedKey:
+        """A new key. Only a channel key may name a ``source``: the publishing system its
+        events carry and whose dead letters it lists (ValueError otherwise)."""
         with self.store.transaction() as cursor:
-            return self._insert(cursor, role, label)
+            return self._insert(cursor, role, label, source)
 
     def create_if_none_active(self, roles: Iterable[Role]) -> builtins.list[IssuedKey]:
         """One key per role, if (and only if) no active key exists; in one transaction, so
@@ -94,23 +112,28 @@ class ApiKeys:
                 return []
             return [self._insert(cursor, role, "development key") for role in roles]
 
-    def _insert(self, cursor: Cursor, role: Role, label: str | None) -> IssuedKey:
+    def _insert(
+        self, cursor: Cursor, role: Role, label: str | None, source: str | None = None
+    ) -> IssuedKey:
         if role not in ROLES:
             raise ValueError(f"role: one of {', '.join(ROLES)}, not {role!r}")
+        if source is not None and (role != "channel" or not source.strip()):
+            raise ValueError("source: only a channel key names a source, and not a blank one")
         key_id = secrets.token_hex(8)
         secret = secrets.token_urlsafe(32)
         cursor.execute(
-            f"INSERT INTO {TABLE} (key_id, role, label, secret_sha256, created_at)"
-            " VALUES (:key_id, :role, :label, :digest, :at)",
+            f"INSERT INTO {TABLE} (key_id, role, label, secret_sha256, created_at, source)"
+            " VALUES (:key_id, :role, :label, :digest, :at, :source)",
             {
                 "key_id": key_id,
                 "role": role,
                 "label": label,
                 "digest": _digest(secret),
                 "at": self._clock().isoformat(),
+                "source": source,
             },
         )
-        return IssuedKey(key_id, role, f"{PREFIX}_{key_id}_{secret}", label)
+        return IssuedKey(key_id, role, f"{PREFIX}_{key_id}_{secret}", label, source)
 
     def authenticate(self, presented: str) -> Principal | None:
         """The key's principal, or None for a malformed, unknown or revoked key."""
@@ -119,7 +142,7 @@ class ApiKeys:
             return None
         key_id, secret = parts
         rows = self.store.query(
-            f"SELECT role, secret_sha256, revoked_at FROM {TABLE} WHERE key_id = :key_id",
+            f"SELECT role, secret_sha256, revoked_at, source FROM {TABLE} WHERE key_id = :key_id",
             {"key_id": key_id},
         )
         # Hash even when the key is unknown, so timing tells nothing about which ids exist.
@@ -127,11 +150,11 @@ class ApiKeys:
         stored = rows[0]["secret_sha256"] if rows else _digest("")
         if not hmac.compare_digest(digest, stored) or not rows or rows[0]["revoked_at"]:
             return None
-        return Principal(key_id, cast(Role, rows[0]["role"]))
+        return Principal(key_id, cast(Role, rows[0]["role"]), rows[0]["source"])
 
     def list(self) -> builtins.list[KeyInfo]:
         rows = self.store.query(
-            f"SELECT key_id, role, label, created_at, revoked_at FROM {TABLE}"
+            f"SELECT key_id, role, label, created_at, revoked_at, source FROM {TABLE}"
             " ORDER BY created_at, key_id"
         )
         return [KeyInfo(**row) for row in rows]

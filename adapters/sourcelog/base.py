@@ -15,7 +15,7 @@ Both implementations give the same guarantees to the code above them:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 Headers = tuple[tuple[str, bytes], ...]
@@ -89,6 +89,8 @@ class TopicSpec:
     partitions: int
     configs: tuple[tuple[str, str], ...] = ()
     """Topic configs the log must hold (Kafka topic configs; the embedded log has none)."""
+    retention_ms: int | None = None
+    """How long records are kept (None: the log's default)."""
 
 
 class LogUnavailable(Exception):
@@ -179,5 +181,30 @@ class Log(ABC):
     @abstractmethod
     def consumer(self, group_id: str) -> LogConsumer: ...
 
+    def forget(  # noqa: B027 - optional hook
+        self,
+        keys: Collection[bytes],
+        applied: Mapping[TopicPartition, int],
+        unbounded: Collection[str],
+    ) -> None:
+        """Blank erased customers' records where the log keeps them itself: their value
+        becomes ``REDACTED``; offsets, keys and headers stay.
+
+        ``keys`` (customer ids) join the keys the log remembers as erased, and their
+        records — keyed by them, or naming them as a JSON string — are blanked on the
+        partitions of ``applied`` below the offset given (what the event store applied:
+        a record in flight is left for the ingest to apply), and anywhere on the
+        ``unbounded`` topics (dead letters, never applied). Called again without keys (after
+        each batch the ingest stored, with that partition's next offset), it blanks the
+        records keyed by any remembered key that were applied, or written to the
+        ``unbounded`` topics, since.
+
+        A log whose records only age out by its own retention (Kafka: the broker's
+        ``retention.ms``) blanks nothing."""
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release what the log holds."""
+
+
+REDACTED = b'{"redacted":"its customer was erased"}'
+"""The value of a record blanked by ``Log.forget``."""

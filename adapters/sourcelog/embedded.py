@@ -5,22 +5,28 @@ Kafka's shape so that the code above it does not change when Kafka replaces it: 
 a fixed number of partitions, keys hashed to partitions with Kafka's own murmur2, dense
 offsets per partition, consumer groups whose committed offsets are stored.
 
+Like a Kafka topic it keeps records for a bounded retention (``retention_ms``, by append
+time; offsets never reused), and it blanks erased customers' records (``forget``): see
+``adapters.sourcelog.embedded_upkeep``.
+
 Limits, by design: a consumer group has one member at a time here (embedded mode is one
 process); publishers in other processes are seen by polling the file.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
 from kafka.partitioner import murmur2
 
+from adapters.sourcelog import embedded_upkeep as upkeep
 from adapters.sourcelog.base import (
     AssignmentCallback,
     Coordinates,
@@ -47,6 +53,10 @@ _SCHEMA = (
 
 # How often a waiting consumer looks at the file for records written by another process.
 _CROSS_PROCESS_POLL_S = 0.05
+# How often, at most, appending also deletes the records past the retention.
+RETENTION_EVERY_S = 3600.0
+
+logger = logging.getLogger(__name__)
 
 
 def partition_for(key: bytes | None, partitions: int) -> int:
@@ -64,10 +74,13 @@ class UnknownTopic(LookupError):
 
 
 class EmbeddedLog(Log):
-    """Owns the SQLite file; hands out admin, publishers and consumers that share it."""
+    """Owns the SQLite file; hands out admin, publishers and consumers that share it.
+    Records appended more than ``retention_ms`` ago are deleted (None: kept), on opening
+    and then at most every ``RETENTION_EVERY_S`` while appending."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, retention_ms: int | None = None) -> None:
         self.path = path
+        self.retention_ms = retention_ms
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._appended = threading.Condition()
@@ -75,11 +88,16 @@ class EmbeddedLog(Log):
         with self._write() as conn:
             for statement in _SCHEMA:
                 conn.execute(statement)
+            upkeep.create(conn)
+        self._retention_due = 0.0
+        self.apply_retention()
 
     def connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
+        # Deleted and blanked records are overwritten with zeros, not left in free pages.
+        conn.execute("PRAGMA secure_delete=ON")
         return conn
 
     @contextmanager
@@ -114,11 +132,7 @@ class EmbeddedLog(Log):
                 partition = partition_for(record.key, counts[record.topic])
                 slot = (record.topic, partition)
                 if slot not in next_offsets:
-                    row = conn.execute(
-                        "SELECT MAX(offset) FROM log_records WHERE topic = ? AND partition = ?",
-                        slot,
-                    ).fetchone()
-                    next_offsets[slot] = 0 if row[0] is None else row[0] + 1
+                    next_offsets[slot] = upkeep.next_offset(conn, *slot)
                 offset = next_offsets[slot]
                 next_offsets[slot] = offset + 1
                 conn.execute(
@@ -134,9 +148,44 @@ class EmbeddedLog(Log):
                     ),
                 )
                 placed.append(Coordinates(record.topic, partition, offset))
+            for (topic, partition), offset in next_offsets.items():
+                upkeep.set_next_offset(conn, topic, partition, offset)
         with self._appended:
             self._appended.notify_all()
+        if time.monotonic() >= self._retention_due:
+            self.apply_retention()
         return placed
+
+    def apply_retention(self, now_ms: int | None = None) -> int:
+        """Delete the records appended more than ``retention_ms`` before ``now_ms`` (now);
+        how many. Offsets go on from where they were."""
+        self._retention_due = time.monotonic() + RETENTION_EVERY_S
+        if self.retention_ms is None:
+            return 0
+        now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+        with self._write() as conn:
+            deleted = upkeep.expire(conn, now_ms - self.retention_ms)
+        if deleted:
+            self._scrub()
+        return deleted
+
+    def forget(
+        self,
+        keys: Collection[bytes],
+        applied: Mapping[TopicPartition, int],
+        unbounded: Collection[str],
+    ) -> None:
+        if not keys and not self.read("SELECT 1 FROM log_forgotten LIMIT 1"):
+            return  # nobody erased: the usual case after every stored batch, and cheap
+        with self._write() as conn:
+            blanked = upkeep.forget(conn, keys, applied, unbounded)
+        if blanked:
+            self._scrub()
+
+    def _scrub(self) -> None:
+        with self._lock:
+            if not upkeep.scrub(self._conn):
+                logger.warning("%s: a reader kept part of the write-ahead log", self.path)
 
     def fetch(self, partition: TopicPartition, offset: int, limit: int) -> list[Record]:
         rows = self.read(
@@ -203,10 +252,10 @@ class EmbeddedAdmin(LogAdmin):
         ends = {}
         for tp in partitions:
             row = self._log.read(
-                "SELECT MAX(offset) FROM log_records WHERE topic = ? AND partition = ?",
+                "SELECT next_offset FROM log_ends WHERE topic = ? AND partition = ?",
                 (tp.topic, tp.partition),
             )
-            ends[tp] = 0 if row[0][0] is None else int(row[0][0]) + 1  # type: ignore[call-overload]
+            ends[tp] = int(row[0][0]) if row else 0  # type: ignore[call-overload]
         return ends
 
 

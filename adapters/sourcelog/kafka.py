@@ -52,13 +52,16 @@ class KafkaAdmin(LogAdmin):
             if spec.name in existing:
                 continue
             try:
+                configs = (
+                    {} if spec.retention_ms is None else {"retention.ms": str(spec.retention_ms)}
+                )
                 self._client.create_topics(
                     [
                         NewTopic(
                             spec.name,
                             num_partitions=spec.partitions,
                             replication_factor=1,
-                            topic_configs=dict(spec.configs) or None,
+                            topic_configs={**configs, **dict(spec.configs)} or None,
                         )
                     ]
                 )

@@ -36,6 +36,7 @@ def _key_out(info: KeyInfo) -> KeyOut:
         key_id=info.key_id,
         role=info.role,
         label=info.label,
+        source=info.source,
         created_at=info.created_at,
         revoked_at=info.revoked_at,
         active=info.active,
@@ -47,8 +48,12 @@ def _key_out(info: KeyInfo) -> KeyOut:
 )
 async def create_key(keys: ApiKeysDep, body: KeyCreateIn) -> KeyIssuedOut:
     """A new key for a role. The answer holds the key itself, this once: only its hash is
-    stored."""
-    issued = await run_in_threadpool(keys.create, body.role, body.label)
+    stored. A channel key may name its `source`: it then publishes only events of that
+    source, and lists their dead letters (GET /v1/deadletters)."""
+    try:
+        issued = await run_in_threadpool(keys.create, body.role, body.label, body.source)
+    except ValueError as error:
+        raise ApiError(422, "invalid_request", str(error)) from None
     info = next(k for k in await run_in_threadpool(keys.list) if k.key_id == issued.key_id)
     return KeyIssuedOut(**_key_out(info).model_dump(), key=issued.secret_text)
 

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from adapters.publishing import record_of
-from api.auth import ProtectedRoute, Roles
+from api.auth import CallerDep, ProtectedRoute, Roles
 from api.deps import LimitsDep, PublisherDep, TopicsDep
+from api.errors import ApiError
 from api.schemas import AcceptedListOut, AcceptedOut, ErrorOut
 from contracts.envelope import InvalidEvent, Problem, SourceEvent, envelope_json_schema, validate
 from contracts.strict_json import not_json, strict_json
@@ -36,11 +37,16 @@ _body_schema = {"anyOf": [_envelope, {"type": "array", "items": _envelope, "maxI
     },
 )
 async def publish_events(
-    request: Request, limits: LimitsDep, topics: TopicsDep, publisher: PublisherDep
+    request: Request,
+    caller: CallerDep,
+    limits: LimitsDep,
+    topics: TopicsDep,
+    publisher: PublisherDep,
 ) -> AcceptedListOut:
     """Accept one source event (a JSON object) or a batch (a JSON array). Every event is
     validated first; if any is invalid nothing is published and the answer names each
-    field at fault. Accepted events are acknowledged by the log before the answer."""
+    field at fault. Accepted events are acknowledged by the log before the answer. A key
+    that names its source publishes only events of that `source` (403 otherwise)."""
     raw = await request.body()  # bounded by JOURNEY_MAX_BODY_BYTES (api/middleware.py)
     try:
         body = strict_json(raw)  # the ingest's decoder too (contracts.envelope.decode)
@@ -61,6 +67,13 @@ async def publish_events(
             problems += [Problem(prefix + p.field, p.reason) for p in error.problems]
     if problems:
         raise InvalidEvent(problems)
+    foreign = sorted({e.envelope.source for e in events} - {caller.source or ""})
+    if caller.source is not None and foreign:
+        raise ApiError(
+            403,
+            "forbidden",
+            f"source: this key publishes as {caller.source!r}, not {', '.join(map(repr, foreign))}",
+        )
     records = [record_of(topics, event) for event in events]
     for event, record in zip(events, records, strict=True):
         if len(record.value) > limits.max_record_bytes:

@@ -1,20 +1,16 @@
-"""Admin maintenance: rebuild a read model, list dead letters (personal fields masked)."""
+"""Admin maintenance: rebuild a read model (dead letters: ``api.routes.deadletters``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
-from adapters.privacy.personal import PersonalData
 from api.auth import ProtectedRoute, Roles
-from api.deps import DeadLettersDep, PersonalDep, RebuildsDep
+from api.deps import RebuildsDep
 from api.errors import ApiError
 from api.schemas import ErrorOut
-from api.services import DeadLetter
 from application.rebuilds import AlreadyRebuilding, RebuildJob, UnknownReadModel
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=ProtectedRoute)
@@ -93,30 +89,3 @@ async def rebuild_status(
     if job is None:
         raise ApiError(404, "not_found", f"job_id: no rebuild {job_id!r}")
     return _out(job)
-
-
-class DeadLetterPageOut(BaseModel):
-    count: int = Field(description="Dead letters on the topic.")
-    items: list[dict[str, Any]] = Field(
-        description="Oldest first: source coordinates, reason, the original with personal"
-        " fields masked (nothing of it once its customer is erased)."
-    )
-
-
-def _dead_letters(
-    read: Callable[[], Sequence[DeadLetter]], personal: PersonalData, limit: int
-) -> DeadLetterPageOut:
-    letters = read()
-    erased = personal.is_erased
-    items = [letter.as_json(erased=erased(letter.customer_id)) for letter in letters[:limit]]
-    return DeadLetterPageOut(count=len(letters), items=items)
-
-
-@router.get("/deadletters", response_model=DeadLetterPageOut, dependencies=[ADMIN])
-async def dead_letters(
-    read: DeadLettersDep,
-    personal: PersonalDep,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> DeadLetterPageOut:
-    """Refused records kept for inspection (as ``journey deadletters list``)."""
-    return await run_in_threadpool(_dead_letters, read, personal, limit)

@@ -7,11 +7,13 @@ import getpass
 import signal
 import sys
 import threading
+from datetime import datetime
 
 import orjson
 
 from adapters.security.startup import NoAdminKey, keys_at_start
 from adapters.sourcelog.base import Coordinates
+from application.deadletter_query import DeadLetterFilter, InvalidCursor
 from consumers.deadletters import (
     replay,
     select,
@@ -48,13 +50,24 @@ def serve(runtime: Runtime, args: argparse.Namespace) -> int:
 
 
 def keys_create(runtime: Runtime, args: argparse.Namespace) -> int:
-    key = runtime.api_keys.create(args.role, args.label)
+    try:
+        key = runtime.api_keys.create(args.role, args.label, args.source)
+    except ValueError as error:
+        print(f"journey: {error}", file=sys.stderr)
+        return 2
     if args.json:
         _print_json(
-            {"key_id": key.key_id, "role": key.role, "label": key.label, "key": key.secret_text}
+            {
+                "key_id": key.key_id,
+                "role": key.role,
+                "label": key.label,
+                "source": key.source,
+                "key": key.secret_text,
+            }
         )
         return 0
-    print(f"key_id {key.key_id}  role {key.role}\n{key.secret_text}")
+    named = f"  source {key.source}" if key.source else ""
+    print(f"key_id {key.key_id}  role {key.role}{named}\n{key.secret_text}")
     print("journey: the key is shown this once only; only its hash is stored", file=sys.stderr)
     return 0
 
@@ -64,11 +77,12 @@ def keys_list(runtime: Runtime, args: argparse.Namespace) -> int:
     if args.json:
         _print_json([{**vars(k), "active": k.active} for k in keys])
         return 0
-    print(f"{'key_id':<18} {'role':<8} {'created_at':<33} {'revoked_at':<33} label")
+    print(f"{'key_id':<18} {'role':<8} {'created_at':<33} {'revoked_at':<33} label (source)")
     for k in keys:
+        source = f" (source {k.source})" if k.source else ""
         print(
             f"{k.key_id:<18} {k.role:<8} {k.created_at:<33} {k.revoked_at or '-':<33}"
-            f" {k.label or ''}"
+            f" {k.label or ''}{source}"
         )
     return 0
 
@@ -158,23 +172,51 @@ def count(text: str) -> int:
     return value
 
 
+def moment(text: str) -> datetime:
+    """An ISO 8601 time with its UTC offset."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text}") from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give a time with a UTC offset: {text}")
+    return value
+
+
 def deadletters_list(runtime: Runtime, args: argparse.Namespace) -> int:
-    letters = runtime.dead_letters()
-    shown = letters if args.limit is None else letters[: args.limit]
+    where = DeadLetterFilter(
+        topic=args.topic,
+        type=args.type,
+        customer=args.customer,
+        rule=args.rule,
+        published_by=args.published_by,
+        since=args.since,
+        until=args.until,
+    )
+    try:
+        page = runtime.dead_letters(where, args.cursor, args.limit)
+    except InvalidCursor as error:
+        print(f"journey: {error}", file=sys.stderr)
+        return 2
     erased = runtime.personal.is_erased
-    items = [letter.as_json(erased=erased(letter.customer_id)) for letter in shown]
+    items = [letter.as_json(is_erased=erased) for letter in page.items]
     if args.json:
-        _print_json({"count": len(letters), "dead_letters": items})
+        _print_json({"count": page.written, "dead_letters": items, "next_cursor": page.next_cursor})
         return 0
-    print(f"{len(letters)} dead letters on {runtime.topics.dead_letters}, {len(shown)} shown")
+    print(
+        f"{page.written} dead letters written to {runtime.topics.dead_letters}, {len(items)} shown"
+    )
     for item in items:
         print(
             f"\n{item['source'] or '(unknown source)'}  event_id {item['event_id'] or '-'}"
-            f"  type {item['type'] or '-'}  (letter {item['dead_letter']})"
+            f"  type {item['type'] or '-'}  (letter {item['dead_letter']}"
+            f" at {item['dead_lettered_at']})"
         )
         print(f"  reason: {item['reason']}")
         cut = f" ... ({item['original_bytes']} bytes)" if item["truncated"] else ""
-        print(f"  original: {item['original']}{cut}")
+        print(f"  original ({item['original_shown']}): {item['original']}{cut}")
+    if page.next_cursor:
+        print(f"\nmore: --cursor {page.next_cursor}")
     return 0
 
 
@@ -185,7 +227,7 @@ def deadletters_replay(runtime: Runtime, args: argparse.Namespace) -> int:
         print(f"journey: {error}", file=sys.stderr)
         return 2
     try:
-        chosen = select(runtime.dead_letters(), sources=sources, all_from=args.all_from)
+        chosen = select(runtime.all_dead_letters(), sources=sources, all_from=args.all_from)
         placed = replay(chosen, runtime.publisher, runtime.topics.ingress)
     except (LookupError, ValueError) as error:
         print(f"journey: {error}", file=sys.stderr)

@@ -70,6 +70,12 @@ def parser() -> argparse.ArgumentParser:
     )
     key_create.add_argument("--role", required=True, choices=ROLES)
     key_create.add_argument("--label", default=None, help="who or what holds the key")
+    key_create.add_argument(
+        "--source",
+        default=None,
+        help="channel keys: the publishing system (the events' source) the key publishes as"
+        " and whose dead letters it lists (GET /v1/deadletters)",
+    )
     key_create.add_argument("--json", action="store_true", help="machine-readable output")
     key_create.set_defaults(run=commands.keys_create)
     key_list = key_commands.add_parser("list", help="every key, without secrets")
@@ -83,13 +89,28 @@ def parser() -> argparse.ArgumentParser:
     dl_commands = deadletters.add_subparsers(dest="deadletters_command", required=True)
     dl_list = dl_commands.add_parser(
         "list",
-        help="the dead letters, read from the beginning of the topic",
-        description="Reads the dead-letter topic from the beginning with a consumer group of"
-        " its own (the ingest group is not touched). Personal fields are masked and the"
-        " original bytes cut for display.",
+        help="the dead letters, oldest first, filtered, a page at a time",
+        description="Reads the dead-letter topic with a consumer group of its own (the ingest"
+        " group is not touched), oldest first, from --cursor on. Personal fields are masked,"
+        " bytes that are not JSON shown as their shape only, and the original cut for"
+        " display.",
     )
     dl_list.add_argument(
         "--limit", type=commands.count, default=None, metavar="N", help="show N at most"
+    )
+    dl_list.add_argument("--cursor", help="where the previous page said to go on")
+    dl_list.add_argument("--topic", help="the topic the refused record was on")
+    dl_list.add_argument("--type", help="the event type")
+    dl_list.add_argument("--customer", help="the record's key or customer_id")
+    dl_list.add_argument(
+        "--rule", help="a rule id or field the reason names (R-CUS-02, data.consents)"
+    )
+    dl_list.add_argument("--published-by", help="the publishing system (the envelope's source)")
+    dl_list.add_argument(
+        "--since", type=commands.moment, help="dead-lettered at or after (ISO 8601, with offset)"
+    )
+    dl_list.add_argument(
+        "--until", type=commands.moment, help="dead-lettered before (ISO 8601, with offset)"
     )
     dl_list.add_argument("--json", action="store_true", help="machine-readable output")
     dl_list.set_defaults(run=commands.deadletters_list)

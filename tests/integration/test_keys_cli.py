@@ -46,8 +46,21 @@ def test_create_list_revoke(runtime: Runtime, capsys: pytest.CaptureFixture[str]
     assert made["role"] == "channel"
     assert runtime.api_keys.authenticate(made["key"]) == Principal(made["key_id"], "channel")
 
+    code, out, _ = journey(
+        runtime, capsys, "keys", "create", "--role", "channel", "--source", "pos", "--json"
+    )
+    named: dict[str, Any] = orjson.loads(out)
+    assert (code, named["source"]) == (0, "pos")
+    assert runtime.api_keys.authenticate(named["key"]) == Principal(
+        named["key_id"], "channel", "pos"
+    )
+    code, _, err = journey(runtime, capsys, "keys", "create", "--role", "admin", "--source", "x")
+    assert code == 2
+    assert "only a channel key names a source" in err
+
     code, out, _ = journey(runtime, capsys, "keys", "list", "--json")
     listed = {k["key_id"]: k for k in orjson.loads(out)}
+    assert listed[named["key_id"]]["source"] == "pos"
     assert code == 0
     assert key.split("_", 2)[2] not in out
     assert made["key"] not in out

@@ -185,7 +185,7 @@ def test_admins_manage_keys_and_never_see_a_secret_again(
     assert parsed is not None
     assert parsed[1] not in listed.text  # the secret (it may itself contain "_")
     [mine] = [k for k in listed.json()["items"] if k["key_id"] == made.json()["key_id"]]
-    assert set(mine) == {"key_id", "role", "label", "created_at", "revoked_at", "active"}
+    assert set(mine) == {"key_id", "role", "label", "source", "created_at", "revoked_at", "active"}
     assert (mine["role"], mine["label"], mine["active"]) == ("auditor", "Ana", True)
     bad = client.post("/v1/admin/keys", json={"role": "root"}, headers=admin)
     assert bad.status_code == 422

@@ -22,7 +22,7 @@ from unittest.mock import patch
 import orjson
 import pytest
 
-from consumers.deadletters import read_dead_letters
+from consumers.deadletter_reading import read_dead_letters
 from journey.bootstrap import Runtime, build
 from journey.cli import data as cli_data
 from journey.settings import Settings

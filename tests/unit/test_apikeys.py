@@ -102,3 +102,35 @@ def test_outside_embedded_mode_an_active_admin_key_is_required(keys: ApiKeys) ->
 
 def test_auditors_and_admins_see_personal_data_in_clear() -> None:
     assert {role for role in ROLES if sees_clear_personal_data(role)} == {"auditor", "admin"}
+
+
+def test_a_channel_key_names_its_source_and_only_a_channel_key(keys: ApiKeys) -> None:
+    issued = keys.create("channel", "web portal", source="web-portal")
+    assert keys.authenticate(issued.secret_text) == Principal(
+        issued.key_id, "channel", "web-portal"
+    )
+    assert [k.source for k in keys.list()] == ["web-portal"]
+    for role, source in (("admin", "web-portal"), ("analyst", "x"), ("channel", " ")):
+        with pytest.raises(ValueError, match="source"):
+            keys.create(role, None, source=source)  # type: ignore[arg-type]
+
+
+def test_keys_made_before_sources_keep_working(tmp_path: Path) -> None:
+    store = SQLiteReadStore(tmp_path / "readmodels.sqlite")
+    with store.transaction() as cursor:  # the table as it was
+        cursor.execute(
+            "CREATE TABLE api_keys (key_id TEXT PRIMARY KEY, role TEXT NOT NULL, label TEXT,"
+            " secret_sha256 TEXT NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT)"
+        )
+    old = ApiKeys(store)
+    with store.transaction() as cursor:
+        cursor.execute(
+            "INSERT INTO api_keys VALUES ('k1', 'channel', NULL, :d, '2026-01-01', NULL)",
+            {"d": "0" * 64},
+        )
+    old.create_tables()
+    old.create_tables()  # twice: harmless
+    assert [(k.key_id, k.source) for k in old.list()] == [("k1", None)]
+    made = old.create("channel", source="app")
+    assert old.authenticate(made.secret_text) == Principal(made.key_id, "channel", "app")
+    store.close()
