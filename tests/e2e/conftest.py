@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import PostgresServer
 from tests.factories import unique
+from tests.services import PostgresServer
 
 
 def free_port() -> int:

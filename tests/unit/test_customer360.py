@@ -35,7 +35,7 @@ from projections.customer360 import (
     RFM_WINDOW,
     Customer360,
 )
-from tests.conftest import PostgresServer
+from tests.services import PostgresServer
 from tests.unit.conftest import make_app
 from tests.unit.feeding import Feed, source
 

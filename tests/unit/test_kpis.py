@@ -30,7 +30,7 @@ from projections.kpis.anomalies import anomalies as flag_anomalies
 from projections.kpis.sample import rank, sample
 from projections.rebuild import rebuild
 from projections.runner import NotificationReader
-from tests.conftest import PostgresServer
+from tests.services import PostgresServer
 from tests.unit.conftest import make_app
 from tests.unit.feeding import NOW, Feed
 
