@@ -17,6 +17,8 @@ import pytest
 from tests.factories import unique
 from tests.services import PostgresServer
 
+pytest_plugins = ["tests.fixtures.apps"]
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 

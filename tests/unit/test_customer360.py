@@ -35,8 +35,8 @@ from projections.customer360 import (
     RFM_WINDOW,
     Customer360,
 )
+from tests.builders.apps import make_app
 from tests.services import PostgresServer
-from tests.unit.conftest import make_app
 from tests.unit.feeding import Feed, source
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)

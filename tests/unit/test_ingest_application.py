@@ -24,7 +24,7 @@ from domain.case import Case, CaseMismatch
 from domain.contact import Contact as ContactAggregate
 from domain.policy import BASELINE
 from domain.provenance import SourceRef
-from tests.unit.conftest import make_app
+from tests.builders.apps import make_app
 
 PARTITION = TopicPartition("journey.contacts", 3)
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)

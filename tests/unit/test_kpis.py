@@ -30,8 +30,8 @@ from projections.kpis.anomalies import anomalies as flag_anomalies
 from projections.kpis.sample import rank, sample
 from projections.rebuild import rebuild
 from projections.runner import NotificationReader
+from tests.builders.apps import make_app
 from tests.services import PostgresServer
-from tests.unit.conftest import make_app
 from tests.unit.feeding import NOW, Feed
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)

@@ -25,7 +25,7 @@ from projections.base import Notified
 from projections.kpis import metrics as kpi_metrics
 from projections.ledger import ComplaintLedger
 from projections.runner import NotificationReader, ProjectionRunner
-from tests.unit.conftest import make_app
+from tests.builders.apps import make_app
 from tests.unit.feeding import Feed, source
 
 PARTITION = TopicPartition("journey.contacts", 0)
