@@ -17,7 +17,7 @@ import pytest
 from tests.factories import unique
 from tests.services import PostgresServer
 
-pytest_plugins = ["tests.fixtures.apps"]
+pytest_plugins = ["tests.fixtures.apps", "tests.fixtures.readmodels"]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
