@@ -4,6 +4,10 @@
 where they are (``JOURNEY_TEST_KAFKA``, ``JOURNEY_TEST_POSTGRES_*``). Outside CI a test
 whose service is absent is skipped with the reason; with ``CI=true`` it fails, and so
 does any skip at all: in CI every test must run.
+
+Fixtures more than one tier uses are plugins in ``tests/fixtures``, registered here by
+``pytest_plugins``; test modules import helpers (``tests/services.py``,
+``tests/builders``), never a conftest.
 """
 
 from __future__ import annotations
