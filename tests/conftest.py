@@ -4,19 +4,24 @@
 where they are (``JOURNEY_TEST_KAFKA``, ``JOURNEY_TEST_POSTGRES_*``). Outside CI a test
 whose service is absent is skipped with the reason; with ``CI=true`` it fails, and so
 does any skip at all: in CI every test must run.
+
+Fixtures more than one tier uses are plugins in ``tests/fixtures``, registered here by
+``pytest_plugins``; test modules import helpers (``tests/services.py``,
+``tests/builders``), never a conftest.
 """
 
 from __future__ import annotations
 
-import base64
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.factories import unique
+from tests.services import PostgresServer
+
+pytest_plugins = ["tests.fixtures.apps", "tests.fixtures.readmodels"]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -35,31 +40,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, which must run every test: {report.longrepr}"
-
-
-TEST_MASTER_KEY = base64.b64encode(os.urandom(32)).decode()
-"""Wraps the customer keys of PostgreSQL test runtimes (one per test session)."""
-
-
-@dataclass(frozen=True)
-class PostgresServer:
-    host: str
-    port: int
-    db: str
-    user: str
-    password: str
-
-    def settings_env(self, schema: str) -> dict[str, str]:
-        return {
-            "JOURNEY_STORE_BACKEND": "postgres",
-            "JOURNEY_POSTGRES_HOST": self.host,
-            "JOURNEY_POSTGRES_PORT": str(self.port),
-            "JOURNEY_POSTGRES_DB": self.db,
-            "JOURNEY_POSTGRES_USER": self.user,
-            "JOURNEY_POSTGRES_PASSWORD": self.password,
-            "JOURNEY_POSTGRES_SCHEMA": schema,
-            "JOURNEY_MASTER_KEY": TEST_MASTER_KEY,
-        }
 
 
 @pytest.fixture(scope="session")

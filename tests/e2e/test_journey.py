@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Auth
 from tests.e2e.journey_script import GROUP, STORE, Journey, script
+from tests.e2e.journey_service import Auth
 
 pytestmark = pytest.mark.e2e
 

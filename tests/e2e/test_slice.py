@@ -11,7 +11,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.e2e.conftest import Auth
+from tests.e2e.journey_service import Auth
 from tests.factories import contact_opened, unique
 
 pytestmark = pytest.mark.e2e

@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from adapters.sourcelog.base import OutgoingRecord, TopicPartition
 from journey.bootstrap import Runtime, build
 from journey.settings import Settings
-from tests.conftest import PostgresServer
+from tests.services import PostgresServer
 
 PAIRINGS = [
     pytest.param(("embedded", "sqlite"), id="embedded-sqlite"),

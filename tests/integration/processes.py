@@ -40,8 +40,8 @@ from application.service import JourneyApplication
 from domain.aggregate import is_fact
 from journey.bootstrap import Runtime, build
 from journey.settings import Settings
-from tests.conftest import PostgresServer
 from tests.factories import unique
+from tests.services import PostgresServer
 
 # How often a waiting test looks at the stores again. The pause is spent waiting on the
 # processes themselves, so a process that dies is noticed at once.

@@ -9,7 +9,7 @@ from api.main import create_api
 from journey.bootstrap import Runtime
 from tests.factories import unique
 from tests.integration.drive import ingest_everything, project_everything, until
-from tests.integration.test_erasure import publish_journeys
+from tests.integration.personal_journeys import publish_journeys
 
 
 def test_a_rebuild_started_over_http_swaps_in_an_equal_copy(runtime: Runtime) -> None:

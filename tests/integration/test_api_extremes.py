@@ -35,7 +35,7 @@ from domain.case import Case
 from journey.bootstrap import Runtime
 from tests.e2e.journey_script import Journey, script
 from tests.integration.drive import ingest_everything, make_runtime, project_everything
-from tests.integration.test_tamper import EventTable
+from tests.integration.event_table import EventTable
 
 # -- the served runtime ----------------------------------------------------------------------
 

@@ -5,34 +5,15 @@ replayed; one still invalid is simply dead-lettered again."""
 
 from __future__ import annotations
 
-import os
-from typing import Any
-from unittest.mock import patch
-
 import orjson
 import pytest
 
 from adapters.sourcelog.base import Coordinates, OutgoingRecord, Record, TopicPartition
 from domain.aggregate import is_fact
 from journey.bootstrap import Runtime
-from journey.cli import main
 from tests.factories import contact_opened, source_event, unique
-from tests.integration.drive import env_of, ingest_everything, until
-
-
-def run(runtime: Runtime, *args: str) -> int:
-    """``journey <args>`` in this process with the runtime's settings; its exit code."""
-    with patch.dict(os.environ, env_of(runtime.settings)):
-        return main(list(args))
-
-
-def run_cli(runtime: Runtime, capsys: pytest.CaptureFixture[str], *args: str) -> Any:
-    """``journey <args>`` in this process with the runtime's settings; its JSON output."""
-    capsys.readouterr()
-    code = run(runtime, *args)
-    captured = capsys.readouterr()
-    assert code == 0, captured.err
-    return orjson.loads(captured.out)
+from tests.integration.cli import run, run_cli
+from tests.integration.drive import ingest_everything, until
 
 
 def position(c: Coordinates) -> str:

@@ -11,8 +11,8 @@ from application.existing_ids import existing_ids_of
 from domain.case import Case
 from domain.contact import Contact as ContactAggregate
 from journey.bootstrap import Runtime
+from tests.builders.ingest import Contact, batch
 from tests.factories import unique
-from tests.unit.test_ingest_application import Contact, batch
 
 
 def test_existing_ids_are_exactly_those_with_stored_events(runtime: Runtime) -> None:

@@ -14,7 +14,6 @@ repository (``../shared/data``, or ``JOURNEY_TEST_DATA``); without them these te
 from __future__ import annotations
 
 import csv
-import os
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -32,20 +31,11 @@ from domain.aggregate import JourneyAggregate
 from domain.case import Case
 from domain.order import Order
 from journey.bootstrap import Runtime
+from tests.integration.datasets import data_set, ledger
 from tests.integration.drive import ingest_everything, project_everything
 from tools.importers import ImportSummary, run_import
 
-DATA = Path(
-    os.environ.get("JOURNEY_TEST_DATA", Path(__file__).resolve().parents[3] / "shared/data")
-)
 SLICE = 250
-
-
-def data_set(folder: str) -> Path:
-    path = DATA / folder
-    if not path.is_dir():
-        pytest.skip(f"data set {path} is not here (JOURNEY_TEST_DATA)")
-    return path
 
 
 def csv_rows(path: Path, limit: int | None = None) -> list[dict[str, str]]:
@@ -64,16 +54,6 @@ def imported(runtime: Runtime, kind: str, folder: Path, limit: int | None) -> Im
     project_everything(runtime)
     assert runtime.status().dead_letters == 0
     return summary
-
-
-def ledger(runtime: Runtime) -> dict[str, Row]:
-    """Every ledger row, by case ref."""
-    rows: dict[str, Row] = {}
-    after = None
-    while page := runtime.ledger.page(500, after):
-        rows.update((row["case_ref"], row) for row in page)
-        after = runtime.ledger.cursor_of(page[-1], "opened_at")
-    return rows
 
 
 def domain_events(runtime: Runtime, page: int = 5000) -> Iterator[Any]:

@@ -12,7 +12,7 @@ import pytest
 
 from journey.bootstrap import Runtime, build
 from journey.settings import Settings
-from tests.conftest import PostgresServer
+from tests.services import PostgresServer
 
 pytestmark = pytest.mark.postgres
 

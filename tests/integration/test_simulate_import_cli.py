@@ -26,8 +26,8 @@ from consumers.deadletter_reading import read_dead_letters
 from journey.bootstrap import Runtime, build
 from journey.cli import data as cli_data
 from journey.settings import Settings
+from tests.integration.datasets import data_set, ledger
 from tests.integration.drive import ingest_everything, project_everything
-from tests.integration.test_importers import data_set, ledger
 from tools.simulator import SimConfig, SimRecord, simulate
 
 CONFIG = SimConfig(customers=50, days=30, seed=20261122, bad_rate=0.05)

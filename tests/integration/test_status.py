@@ -15,8 +15,8 @@ from adapters.sourcelog.base import OutgoingRecord, TopicPartition
 from api.main import create_api
 from journey.bootstrap import Runtime
 from tests.factories import contact_opened, unique
+from tests.integration.cli import run, run_cli
 from tests.integration.drive import ingest_everything, project_everything
-from tests.integration.test_deadletters_cli import run, run_cli
 
 
 def _by_partition(status: Any) -> dict[tuple[str, int], Any]:

@@ -30,8 +30,8 @@ from contracts.envelope import SourceEvent, validate
 from domain.aggregate import JourneyAggregate
 from domain.case import Case
 from domain.provenance import SourceRef
-from tests.unit.conftest import make_app
-from tests.unit.test_ingest_application import PARTITION, Batch, Contact, batch, load
+from tests.builders.apps import make_app
+from tests.builders.ingest import PARTITION, Batch, Contact, batch, load
 from tools.simulator.config import SimConfig
 from tools.simulator.stream import simulate
 

@@ -1,11 +1,9 @@
-"""The benchmark's own arithmetic and plumbing (bench/http_load.py, bench/memory.py): a
-wrong percentile or a lost request body would make every HTTP figure wrong silently."""
+"""The benchmark's own arithmetic and plumbing (bench/http_load.py, bench/streamfile.py): a
+wrong percentile or a lost request body would make every HTTP figure wrong silently. The
+memory measurement spawns a child process: tests/integration/test_bench_memory.py."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import orjson
@@ -13,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bench import memory, streamfile
+from bench import streamfile
 from bench.events import stream
 from bench.http_load import bodies, percentile, read_values, write_values
 
@@ -68,24 +66,6 @@ def test_values_survive_the_file(
 def test_a_value_with_a_line_break_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="line break"):
         write_values(tmp_path / "v.jsonl", [b'{"a":\n1}'])
-
-
-@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="Linux /proc only")
-def test_peak_memory_of_self_and_of_a_child() -> None:
-    assert memory.reset_own_peak()
-    before = memory.peak(os.getpid())
-    assert before is not None
-    block = bytearray(64 * 1024 * 1024)
-    block[::4096] = b"x" * len(block[::4096])  # touch every page
-    assert (memory.peak(os.getpid()) or 0) >= before + 60 * 1024
-    del block
-    child = subprocess.Popen(
-        [sys.executable, "-c", "b = bytearray(48 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096])"]
-    )
-    peak = memory.wait_peak(child, timeout_s=60)
-    assert child.returncode == 0
-    assert peak is not None
-    assert peak >= 48 * 1024
 
 
 @given(st.integers(min_value=1, max_value=300), st.integers(min_value=0, max_value=3))

@@ -19,7 +19,7 @@ from domain.errors import DomainError, NotFound
 from domain.ids import aggregate_id
 from domain.policy import BASELINE
 from domain.provenance import SourceRef
-from tests.unit.test_contact import Journey, opened
+from tests.unit.through_handlers import Journey, opened
 
 CHINA = timezone(timedelta(hours=8))
 OPENED_AT = datetime(2026, 3, 2, 9, 30, tzinfo=CHINA)

@@ -12,10 +12,7 @@ from typing import Any
 import pytest
 
 from adapters.sourcelog.base import TopicPartition
-from application.batches import PendingBatch
 from application.service import JourneyApplication
-from contracts.envelope import SourceEvent, validate
-from contracts.schemas import EVENT_TYPES
 from domain.aggregate import LateFact, is_fact
 from domain.case import Case, CaseMismatch
 from domain.clocks import Outcome
@@ -23,6 +20,7 @@ from domain.contact import Contact, ContactEnded, UnverifiedIdentity
 from domain.errors import DomainError, NotFound
 from domain.policy import BASELINE
 from domain.provenance import SourceRef
+from tests.unit.through_handlers import TOPIC, Journey, opened
 
 CHINA = timezone(timedelta(hours=8))
 OPENED_AT = datetime(2026, 3, 2, 10, 0, tzinfo=CHINA)  # a Monday, inside phone hours
@@ -565,70 +563,6 @@ def test_replay_of_the_events_equals_the_original(ref: Refs) -> None:
 
 # -- through the handlers ---------------------------------------------------------------
 
-TOPIC = "journey.contacts"
-NOW = OPENED_AT + timedelta(days=30)
-
-Item = tuple[SourceRef, SourceEvent]
-
-
-class Journey:
-    """Source events through ``JourneyApplication.prepare_batch`` at consecutive offsets."""
-
-    def __init__(self, app: JourneyApplication) -> None:
-        self.app = app
-        self.offset = 0
-        self.numbers = 0
-
-    def event(
-        self,
-        type_: str,
-        data: dict[str, Any],
-        at: datetime,
-        *,
-        customer_id: str = "cust-1",
-        channel: str = "app",
-        event_id: str | None = None,
-        schema_version: int | None = None,
-    ) -> Item:
-        self.numbers += 1
-        body = {
-            "event_id": event_id or f"src-{self.numbers}",
-            "type": type_,
-            "occurred_at": at.isoformat(),
-            "channel": channel,
-            "customer_id": customer_id,
-            "source": "test",
-            "schema_version": schema_version or EVENT_TYPES[type_].latest,
-            "data": data,
-        }
-        event = validate(body, now=NOW, max_future=timedelta(minutes=5))
-        return self.at_next_offset(event)
-
-    def at_next_offset(self, event: SourceEvent) -> Item:
-        """The record (again) at the next offset: a producer's retry looks like this."""
-        ref = SourceRef(event.event_id, TOPIC, 0, self.offset)
-        self.offset += 1
-        return ref, event
-
-    def apply(self, *items: Item) -> PendingBatch:
-        next_offset = max(ref.offset for ref, _ in items) + 1
-        pending = self.app.prepare_batch(TopicPartition(TOPIC, 0), list(items), next_offset)
-        pending.commit()
-        return pending
-
-    def contact(self, contact_id: str) -> Contact:
-        loaded: object = self.app.repository.get(Contact.create_id(contact_id))
-        assert isinstance(loaded, Contact)
-        return loaded
-
-    def case(self, case_ref: str) -> Case:
-        loaded: object = self.app.repository.get(Case.create_id(case_ref))
-        assert isinstance(loaded, Case)
-        return loaded
-
-    def stored(self) -> int:
-        return self.app.process_recorder.max_notification_id() or 0
-
 
 @pytest.fixture
 def journey(tmp_path: Path) -> Iterator[Journey]:
@@ -640,10 +574,6 @@ def journey(tmp_path: Path) -> Iterator[Journey]:
     )
     yield Journey(app)
     app.close()
-
-
-def opened(contact_id: str, **data: Any) -> dict[str, Any]:
-    return {"contact_id": contact_id, "classification": "complaint", "topic": "order", **data}
 
 
 def test_contact_opened_stores_the_contact_and_its_own_case(journey: Journey) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -18,66 +16,13 @@ from hypothesis import strategies as st
 
 from adapters.sourcelog.base import TopicPartition
 from application.service import JourneyApplication
-from contracts.envelope import SourceEvent, validate
 from domain.aggregate import is_fact
 from domain.case import Case, CaseMismatch
 from domain.contact import Contact as ContactAggregate
 from domain.policy import BASELINE
 from domain.provenance import SourceRef
-from tests.unit.conftest import make_app
-
-PARTITION = TopicPartition("journey.contacts", 3)
-NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
-
-Batch = list[tuple[SourceRef, SourceEvent]]
-
-
-@dataclass(frozen=True)
-class Contact:
-    event_id: str
-    customer_id: str
-    contact_id: str
-    case_id: str | None = None
-    channel: str = "app"
-    classification: str = "complaint"
-
-
-def source_event(contact: Contact, minute: int = 0) -> SourceEvent:
-    data: dict[str, Any] = {
-        "contact_id": contact.contact_id,
-        "classification": contact.classification,
-        "topic": "order",
-    }
-    if contact.case_id is not None:
-        data["case_id"] = contact.case_id
-    body = {
-        "event_id": contact.event_id,
-        "type": "contact.opened",
-        "occurred_at": (NOW - timedelta(hours=1) + timedelta(minutes=minute)).isoformat(),
-        "channel": contact.channel,
-        "customer_id": contact.customer_id,
-        "source": "test",
-        "schema_version": 1,
-        "data": data,
-    }
-    return validate(body, now=NOW, max_future=timedelta(minutes=5))
-
-
-def batch(contacts: Sequence[Contact], first_offset: int = 0) -> Batch:
-    """Source events at consecutive offsets of ``PARTITION`` from ``first_offset``."""
-    return [
-        (
-            SourceRef(contact.event_id, PARTITION.topic, PARTITION.partition, offset),
-            source_event(contact, minute=offset),
-        )
-        for offset, contact in enumerate(contacts, start=first_offset)
-    ]
-
-
-def load(app: JourneyApplication, case_ref: str) -> Case:
-    case: object = app.repository.get(Case.create_id(case_ref))
-    assert isinstance(case, Case)
-    return case
+from tests.builders.apps import make_app
+from tests.builders.ingest import PARTITION, Batch, Contact, batch, load
 
 
 def exists(app: JourneyApplication, case_ref: str) -> bool:

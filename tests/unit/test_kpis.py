@@ -8,8 +8,8 @@ from __future__ import annotations
 import random
 import tempfile
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, date, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -17,9 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.readstore import PostgresReadStore, ReadStore, Row, SQLiteReadStore
+from adapters.readstore import Row, SQLiteReadStore
 from application.service import JourneyApplication
-from contracts.envelope import SourceEvent, validate
 from domain.case import Case
 from domain.contact import Contact
 from domain.ids import aggregate_id
@@ -30,172 +29,24 @@ from projections.kpis.anomalies import anomalies as flag_anomalies
 from projections.kpis.sample import rank, sample
 from projections.rebuild import rebuild
 from projections.runner import NotificationReader
-from tests.conftest import PostgresServer
-from tests.unit.conftest import make_app
-from tests.unit.feeding import NOW, Feed
-
-T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
-DAY0 = T0.date()
-S, M, H, D = (timedelta(seconds=1), timedelta(minutes=1), timedelta(hours=1), timedelta(days=1))
-
-
-def notifications(app: JourneyApplication) -> list[Notified]:
-    found = app.process_recorder.select_notifications(start=None, limit=100_000)
-    return [(n.id, app.mapper.to_domain_event(n)) for n in found]
-
-
-def new_kpis(store: ReadStore) -> KpiCounters:
-    projection = KpiCounters(store)
-    projection.create_tables()
-    return projection
-
-
-@pytest.fixture
-def kpi(tmp_path: Path) -> Iterator[KpiCounters]:
-    projection = new_kpis(SQLiteReadStore(tmp_path / "kpi.sqlite"))
-    yield projection
-    projection.store.close()
-
-
-def source(
-    event_type: str, data: dict[str, Any], at: datetime, event_id: str, customer: str, channel: str
-) -> SourceEvent:
-    """A validated source event (``contact.opened`` in its version 2)."""
-    return validate(
-        {
-            "event_id": event_id,
-            "type": event_type,
-            "occurred_at": at.isoformat(),
-            "channel": channel,
-            "customer_id": customer,
-            "source": "test",
-            "schema_version": 2 if event_type == "contact.opened" else 1,
-            "data": data,
-        },
-        now=NOW,
-        max_future=timedelta(minutes=5),
-    )
-
-
-class Journey:
-    """Source events fed one at a time; in the rule tests every one must be accepted."""
-
-    def __init__(self, app: JourneyApplication, strict: bool = True) -> None:
-        self.app = app
-        self.feed = Feed(app)
-        self.count = 0
-        self.strict = strict
-
-    def __call__(
-        self, event_type: str, at: datetime, customer: str = "c1", channel: str = "app", **data: Any
-    ) -> bool:
-        self.count += 1
-        refused = self.feed(source(event_type, data, at, f"e-{self.count}", customer, channel))
-        if self.strict:
-            assert refused == []
-        return not refused
-
-    def contact(
-        self,
-        contact_id: str,
-        at: datetime,
-        customer: str = "c1",
-        channel: str = "app",
-        *,
-        case: str | None = None,
-        classification: str = "inquiry",
-        topic: str = "product",
-        store: str | None = "s1",
-        group: str | None = "g1",
-        **more: Any,
-    ) -> bool:
-        data: dict[str, Any] = {
-            "contact_id": contact_id,
-            "classification": classification,
-            "topic": topic,
-            **more,
-        }
-        if case is not None:
-            data["case_id"] = case
-        if store is not None:
-            data["store_id"] = store
-        if group is not None:
-            data["agent_group"] = group
-        return self("contact.opened", at, customer, channel, **data)
-
-    def reply(
-        self, contact_id: str, at: datetime, customer: str = "c1", responder: str = "agent"
-    ) -> bool:
-        return self("contact.replied", at, customer, contact_id=contact_id, responder=responder)
-
-    def resolve(self, case: str, at: datetime, customer: str = "c1") -> bool:
-        """Owner, options, resolution: the last at ``at``."""
-        return (
-            self(
-                "case.owner_assigned",
-                at - 2 * S,
-                customer,
-                case_id=case,
-                owner="ag-1",
-                due_at=(at + 30 * D).isoformat(),
-                acceptance_criteria="done",
-            )
-            and self("case.options_offered", at - S, customer, case_id=case, options=["fix"])
-            and self("case.resolved", at, customer, case_id=case, option="fix")
-        )
-
-    def order(
-        self, order_id: str, at: datetime, customer: str = "c1", store: str | None = "s1"
-    ) -> bool:
-        extra = {"store_id": store} if store else {}
-        return self(
-            "order.placed",
-            at,
-            customer,
-            "web",
-            order_id=order_id,
-            items=[{"sku": "KT-1", "quantity": 1, "unit_price": "100.00"}],
-            amount_paid="100.00",
-            currency="CNY",
-            promised_delivery_at=(at + 3 * D).isoformat(),
-            **extra,
-        )
-
-    def deliver(self, order_id: str, at: datetime, customer: str = "c1") -> bool:
-        return self("order.shipped", at - S, customer, "web", order_id=order_id) and self(
-            "order.delivered", at, customer, "web", order_id=order_id
-        )
-
-    def returned(self, return_id: str, order_id: str, at: datetime, customer: str = "c1") -> bool:
-        """A return requested, then approved at ``at``."""
-        return self(
-            "return.requested",
-            at - S,
-            customer,
-            "web",
-            return_id=return_id,
-            order_id=order_id,
-            reason="quality",
-            opened=True,
-            where="online",
-            amount_requested="50.00",
-        ) and self("return.approved", at, customer, "web", return_id=return_id)
-
-    def survey(
-        self,
-        survey_id: str,
-        case: str,
-        at: datetime,
-        overall: int,
-        nps: int | None = None,
-        customer: str = "c1",
-    ) -> bool:
-        answer: dict[str, Any] = {"attitude": 4, "efficiency": 4, "solution": 4}
-        if nps is not None:
-            answer["nps"] = nps
-        return self("survey.sent", at - S, customer, survey_id=survey_id, case_id=case) and self(
-            "survey.answered", at, customer, survey_id=survey_id, overall=overall, **answer
-        )
+from tests.builders.apps import make_app
+from tests.builders.kpis import (
+    ACTIONS,
+    DAY0,
+    FIXED,
+    GAPS,
+    T0,
+    D,
+    H,
+    Journey,
+    M,
+    S,
+    Step,
+    new_kpis,
+    notifications,
+    play,
+    snapshot,
+)
 
 
 @pytest.fixture
@@ -661,24 +512,6 @@ def test_r_cmp_07_a_repeat_complaint_on_the_same_topic_within_30_days(
 
 # -- explain, rebuild, batches: properties -------------------------------------------------------
 
-CHANNELS = ("app", "web", "phone", "store", "email", "mini_program", "social", "marketplace")
-CLASSIFICATIONS = ("inquiry", "complaint", "service", "urgent")
-TOPICS = ("product", "order", "after_sales", "logistics", "membership", "other")
-KINDS = ("quality", "damaged", "usage")
-ACTIONS = (
-    "contact", "join", "reply", "bot", "handoff", "resolve", "reopen", "order", "deliver",
-    "return", "survey", "timer", "back",
-)  # fmt: skip
-GAPS = (S, 20 * S, 31 * S, 10 * M, H, D, 7 * D, 7 * D + S)
-SCRIPT = (
-    "contact", "reply", "resolve", "order", "deliver", "return", "survey", "reopen", "resolve",
-    "contact", "bot", "handoff", "join", "resolve", "back", "timer", "order", "contact",
-    "reply", "survey",
-)  # fmt: skip
-"""A customer's next step when a step follows the script: an order in which most steps
-are accepted (FCR then a reopening, a survey after a resolution, a return of a delivered
-order, a pre-sale contact followed by an order...)."""
-Step = tuple[str, bool, str, timedelta, int]
 STEPS = st.lists(
     st.tuples(
         st.sampled_from(("c1", "c2")),
@@ -695,73 +528,6 @@ long, with which variant (channel, topic, store, score...). Steps the domain ref
 reply with no contact yet, a return of an undelivered order...) leave nothing behind."""
 
 
-def play(app: JourneyApplication, steps: Sequence[Step], after: Any = None) -> None:
-    """Feed a random journey, after a first contact so that the log is never empty;
-    ``after()`` is called after each step (a live follower)."""
-    journey = Journey(app, strict=False)
-    at = T0
-    seen: dict[str, dict[str, list[str]]] = {}
-    first: Step = ("c1", False, "contact", S, 0)
-    scripted: Counter[str] = Counter()
-    for number, (customer, next_in_script, any_action, gap, choice) in enumerate([first, *steps]):
-        action = any_action
-        if next_in_script:
-            action = SCRIPT[scripted[customer] % len(SCRIPT)]
-            scripted[customer] += 1
-        at += gap
-        mine = seen.setdefault(customer, {"contacts": [], "cases": [], "orders": []})
-        ref = f"{customer}-{number}"
-        contact = mine["contacts"][-1] if mine["contacts"] else "none"
-        # Mostly the latest case, so that resolutions, reopenings and surveys meet.
-        cases = mine["cases"] or ["none"]
-        case = cases[-1] if choice < 8 else cases[choice % len(cases)]
-        order = mine["orders"][-1] if mine["orders"] else "none"
-        topic = TOPICS[choice % len(TOPICS)]
-        opening: dict[str, Any] = {
-            "channel": CHANNELS[choice % len(CHANNELS)],
-            "classification": CLASSIFICATIONS[choice % len(CLASSIFICATIONS)],
-            "topic": topic,
-            "store": ("s1", "s2", None)[choice % 3],
-            "group": ("g1", "g2", None)[(choice // 3) % 3],
-        }
-        if topic == "after_sales":
-            opening["after_sales_kind"] = KINDS[choice % len(KINDS)]
-        if action in ("contact", "back"):
-            when = at if action == "contact" else at - 2 * D
-            if journey.contact(ref, when, customer, **opening):
-                mine["contacts"].append(ref)
-                mine["cases"].append(ref)
-        elif action == "join":
-            if journey.contact(ref, at, customer, **{**opening, "case": case}):
-                mine["contacts"].append(ref)
-        elif action in ("reply", "bot"):
-            journey.reply(contact, at, customer, "agent" if action == "reply" else "bot")
-        elif action == "handoff":
-            if journey("contact.handoff_requested", at, customer, contact_id=contact):
-                handed = at + (5 + choice) * S
-                journey("contact.handed_off", handed, customer, contact_id=contact, agent_id="a")
-        elif action == "resolve":
-            journey.resolve(case, at, customer)
-        elif action == "reopen":
-            journey("case.reopened", at, customer, case_id=case, reason="again")
-        elif action == "order":
-            if journey.order(ref, at, customer, store=opening["store"]):
-                mine["orders"].append(ref)
-        elif action == "deliver":
-            journey.deliver(order, at, customer)
-        elif action == "return":
-            journey.returned(f"r-{ref}", order, at, customer)
-        elif action == "survey":
-            nps = None if choice == 11 else choice
-            journey.survey(f"sv-{ref}", case, at, 1 + choice % 5, nps, customer)
-        elif action == "timer":
-            for kind, refs in (("contact", mine["contacts"]), ("case", mine["cases"])):
-                if refs:
-                    app.advance_clock(aggregate_id(kind, refs[-1]), at)
-        if after is not None:
-            after()
-
-
 def recorded(folder: Path, steps: Sequence[Step]) -> tuple[list[Notified], dict[str, Any]]:
     """The log of a random journey, and what its aggregates say (for independent counts)."""
     app = make_app(folder)
@@ -772,24 +538,6 @@ def recorded(folder: Path, steps: Sequence[Step]) -> tuple[list[Notified], dict[
         return log, {str(i): app.repository.get(i) for i in ids}
     finally:
         app.close()
-
-
-ORDER_BY = {
-    "kpi_facts": "subject_id, metric, subkey",
-    "kpi_owners": "aggregate_id",
-    "kpi_counters_channel": "day, channel, metric",
-    "kpi_counters_store": "day, store, metric",
-    "kpi_counters_group": "day, agent_group, metric",
-}
-
-
-def snapshot(kpi: KpiCounters) -> tuple[dict[str, list[Row]], int]:
-    assert set(ORDER_BY) == set(KpiCounters.tables)
-    rows = {
-        table: kpi.store.query(f"SELECT * FROM {kpi.t(table)} ORDER BY {order}")
-        for table, order in ORDER_BY.items()
-    }
-    return rows, kpi.position()
 
 
 def deliveries(data: st.DataObject, count: int) -> list[tuple[int, int]]:
@@ -962,13 +710,7 @@ def test_a_fresh_copy_fed_the_whole_log_equals_the_live_one(steps: list[Step]) -
             app.close()
 
 
-# -- rebuild and PostgreSQL -----------------------------------------------------------------------
-
-FIXED = [
-    (("c1", "c2")[n % 5 % 2], n % 3 > 0, ACTIONS[n * 7 % len(ACTIONS)], GAPS[n % len(GAPS)], n % 12)
-    for n in range(60)
-]
-"""A fixed journey that touches every action."""
+# -- rebuild --------------------------------------------------------------------------------------
 
 
 def test_a_rebuild_swaps_in_a_copy_equal_to_the_live_one(
@@ -988,41 +730,3 @@ def test_a_rebuild_swaps_in_a_copy_equal_to_the_live_one(
         "kpi_facts_day",
         "kpi_owners_customer",
     }
-
-
-@pytest.mark.postgres
-def test_postgres_gives_the_same_counts(
-    app: JourneyApplication,
-    kpi: KpiCounters,
-    postgres_server: PostgresServer,
-    postgres_schema: str,
-) -> None:
-    import psycopg
-
-    play(app, FIXED)
-    log = notifications(app)
-    kpi.process(log)
-    conninfo = psycopg.conninfo.make_conninfo(
-        host=postgres_server.host,
-        port=postgres_server.port,
-        dbname=postgres_server.db,
-        user=postgres_server.user,
-        password=postgres_server.password,
-    )
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {postgres_schema}")
-    pg = new_kpis(PostgresReadStore(conninfo, postgres_schema, max_size=2))
-    try:
-        for start in range(0, len(log), 7):
-            pg.process(log[start : start + 7])
-        assert snapshot(pg) == snapshot(kpi)
-        span = (DAY0, date(2027, 1, 1))
-        for group_by in ([], ["channel"], ["store", "agent_group"], ["day", "agent_group"]):
-            assert pg.kpis(*span, group_by) == kpi.kpis(*span, group_by)  # type: ignore[arg-type]
-        assert pg.funnel(*span) == kpi.funnel(*span)
-        assert pg.anomalies(*span) == kpi.anomalies(*span)
-        assert pg.qa_sample(None, *span, seed=3) == kpi.qa_sample(None, *span, seed=3)
-        [day] = {r["day"] for r in kpi.store.query("SELECT day FROM kpi_facts LIMIT 1")}
-        assert pg.explain(m.CONTACTS, day) == kpi.explain(m.CONTACTS, day)
-    finally:
-        pg.store.close()

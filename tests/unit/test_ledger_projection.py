@@ -14,68 +14,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.readstore import Row, SQLiteReadStore
-from adapters.sourcelog.base import TopicPartition
 from application.service import JourneyApplication
-from contracts.envelope import SourceEvent, validate
 from domain.case import Case
 from domain.policy import BASELINE
-from domain.provenance import SourceRef
 from projections import ledger as ledger_module
 from projections.base import Notified
 from projections.kpis import metrics as kpi_metrics
 from projections.ledger import ComplaintLedger
 from projections.runner import NotificationReader, ProjectionRunner
-from tests.unit.conftest import make_app
+from tests.builders.apps import make_app
+from tests.unit.complaint_specs import SPECS, ContactSpec, ingest
 from tests.unit.feeding import Feed, source
-
-PARTITION = TopicPartition("journey.contacts", 0)
-NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
-
-# (event_id, customer_id, contact_id, case_id, channel)
-ContactSpec = tuple[str, str, str, str | None, str]
-
-
-def source_event(spec: ContactSpec, minute: int) -> SourceEvent:
-    event_id, customer_id, contact_id, case_id, channel = spec
-    data: dict[str, Any] = {
-        "contact_id": contact_id,
-        "classification": "complaint",
-        "topic": "after_sales",
-        "store_id": "store-7",
-    }
-    if case_id is not None:
-        data["case_id"] = case_id
-    occurred = NOW.astimezone(UTC) - timedelta(hours=2) + timedelta(minutes=minute)
-    return validate(
-        {
-            "event_id": event_id,
-            "type": "contact.opened",
-            "occurred_at": occurred.isoformat(),
-            "channel": channel,
-            "customer_id": customer_id,
-            "source": "test",
-            "schema_version": 1,
-            "data": data,
-        },
-        now=NOW,
-        max_future=timedelta(minutes=5),
-    )
-
-
-def ingest(app: JourneyApplication, specs: Sequence[ContactSpec], per_batch: int = 3) -> None:
-    """Store the contacts' case events, ``per_batch`` source records per commit."""
-    start = app.next_offset(PARTITION)
-    for first in range(0, len(specs), per_batch):
-        chunk = specs[first : first + per_batch]
-        events = [
-            (
-                SourceRef(spec[0], PARTITION.topic, PARTITION.partition, start + first + i),
-                source_event(spec, minute=start + first + i),
-            )
-            for i, spec in enumerate(chunk)
-        ]
-        end = start + first + len(chunk)
-        app.prepare_batch(PARTITION, events, next_offset=end).commit()
 
 
 def notifications(app: JourneyApplication) -> list[Notified]:
@@ -108,16 +57,6 @@ def snapshot(ledger: ComplaintLedger) -> tuple[list[Row], int]:
     return rows(ledger), ledger.position()
 
 
-SPECS: list[ContactSpec] = [
-    ("e1", "cust-1", "k1", None, "app"),
-    ("e2", "cust-2", "k2", None, "web"),
-    ("e3", "cust-1", "k3", "k1", "phone"),
-    ("e4", "cust-2", "k4", "k1", "email"),  # refused: R-CH-01, another customer's case
-    ("e5", "cust-1", "k5", "k1", "app"),
-    ("e3", "cust-1", "k3", "k1", "phone"),  # re-delivered: no effect
-]
-
-
 @pytest.fixture
 def ledger(tmp_path: Path) -> Iterator[ComplaintLedger]:
     projection = new_ledger(tmp_path / "rm.sqlite")
@@ -136,7 +75,7 @@ def test_processing_notifications_creates_rows_and_moves_the_position(
         Case.Opened,
         Case.ContactJoined,
         Case.ContactJoined,
-    ]  # two openings, two joins
+    ]  # two openings, two joins (e4, another customer's contact, refused: R-CH-01)
     assert ledger.position() == 0
 
     assert ledger.process(log) == len(log)

@@ -19,7 +19,7 @@ from adapters.transcoding import FastJSONTranscoder
 from application.service import JourneyApplication
 from domain.provenance import SourceRef
 from projections.runner import FastDecoder, NotificationReader, UnknownEvent
-from tests.unit.test_ledger_projection import SPECS, ingest
+from tests.unit.complaint_specs import SPECS, ingest
 
 
 @cache

@@ -14,7 +14,7 @@ import pytest
 from application.aggregate_cache import AggregateCache
 from application.service import JourneyApplication
 from domain.case import Case
-from tests.unit.test_ingest_application import PARTITION, Contact, batch
+from tests.builders.ingest import PARTITION, Contact, batch
 
 GOOD = [Contact(f"ev-{n}", f"cust-{n}", f"ct-{n}") for n in range(3)]
 BOOM = Contact("ev-boom", "cust-boom", "ct-boom")
