@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from adapters.readstore import Row
 from projections.base import Projection
-from projections.ledger.rows import utc
+from projections.ledger.rows import PRIORITY_RANK, utc
 from projections.ledger.tables import SORT_INDEX, expand
 
 SortKey = Literal["opened_at", "priority", "breaches", "reopen_count"]
@@ -85,6 +85,8 @@ class LedgerQueries(Projection):
 
     @staticmethod
     def cursor_of(row: Row, sort: SortKey) -> tuple[Any, str]:
+        if sort == "priority":  # answered rows carry the priority, not its stored rank
+            return PRIORITY_RANK.get(row["priority"], 9), row["case_id"]
         return row[SORT_COLUMNS[sort]], row["case_id"]
 
 

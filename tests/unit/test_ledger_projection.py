@@ -304,3 +304,21 @@ def test_r_cmp_07_a_complaint_on_the_same_topic_within_30_days_is_a_repeat(
     }
     app.close()
     ledger.store.close()
+
+
+@pytest.mark.parametrize("sort", ["opened_at", "priority", "breaches", "reopen_count"])
+def test_paging_one_row_at_a_time_reaches_every_row_once_whatever_the_sort(
+    app: JourneyApplication, ledger: ComplaintLedger, sort: Any
+) -> None:
+    """A page's cursor is made from an answered row; sorted by priority it raised a KeyError
+    (the answered row carries the priority, not its stored rank): a 500 past page one."""
+    ingest(app, SPECS)
+    ledger.process(notifications(app))
+    whole = [row["case_id"] for row in ledger.page(500, sort=sort)]
+    paged: list[str] = []
+    after = None
+    while page := ledger.page(1, after, sort=sort):
+        paged.append(page[0]["case_id"])
+        after = ledger.cursor_of(page[0], sort)
+    assert len(whole) == 2
+    assert paged == whole
