@@ -10,7 +10,6 @@ crash between the store commit and the log commit never applies a record twice.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
@@ -18,67 +17,22 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import (
     JSONTranscoder,
     ProcessRecorder,
-    Tracking,
     Transcoder,
 )
 
-from adapters.failures import is_infrastructure
 from adapters.privacy.keys import InMemoryCustomerKeys
 from adapters.privacy.personal import PersonalData
 from adapters.sourcelog.base import TopicPartition
 from adapters.transcoding import FastJSONTranscoder, register_transcodings
 from application.aggregate_cache import AggregateCache
+from application.batches import PendingBatch, decide, ingest_tracking_name
 from application.existing_ids import ExistingIds, existing_ids_of
-from application.handlers import HANDLERS, UnitOfWork
 from contracts.envelope import SourceEvent
 from domain.aggregate import JourneyAggregate, outcomes_under
 from domain.clocks import Outcome
-from domain.errors import DomainError, NotFound
+from domain.errors import NotFound
 from domain.policy import policy_named
 from domain.provenance import SourceRef
-
-
-def ingest_tracking_name(partition: TopicPartition) -> str:
-    return f"ingest:{partition.topic}:{partition.partition}"
-
-
-class RecordFailed(Exception):
-    """Applying one source event raised what no rule names: a record error for that
-    record, with what it raised as the reason."""
-
-    def __init__(self, source: SourceRef, event_type: str, error: Exception) -> None:
-        super().__init__(
-            f"record: unexpected {type(error).__name__} while applying {event_type}: {error}"[:1000]
-        )
-        self.source = source
-        self.error = error
-
-
-@dataclass
-class PendingBatch:
-    """The effects of one partition's batch, decided but not yet stored."""
-
-    app: JourneyApplication
-    unit: UnitOfWork
-    tracking: Tracking
-    refusals: list[tuple[SourceRef, DomainError]] = field(default_factory=list)
-    """Source events a rule refused."""
-    failures: list[RecordFailed] = field(default_factory=list)
-    """Source events whose handler raised something unexpected; refused too."""
-
-    def refused(self) -> list[tuple[SourceRef, Exception]]:
-        """Every refused source event with its reason, in offset order."""
-        both: list[tuple[SourceRef, Exception]] = [*self.refusals]
-        both += [(failure.source, failure) for failure in self.failures]
-        return sorted(both, key=lambda refusal: refusal[0].offset)
-
-    cache: AggregateCache | None = None
-
-    def commit(self) -> None:
-        """Store the new events and the partition's next offset in one transaction."""
-        recordings = self.app.events.put(self.unit.events, tracking=self.tracking)
-        if self.cache is not None:
-            self.cache.settle(self.unit.known(), [r.notification.id for r in recordings])
 
 
 class JourneyApplication(Application[UUID]):
@@ -91,7 +45,8 @@ class JourneyApplication(Application[UUID]):
         key store's. Without one (unit tests) keys live in memory: still sealed."""
         super().__init__(env)
         self.personal = personal or PersonalData(InMemoryCustomerKeys())
-        self._existing_ids: ExistingIds | None = existing_ids_of(self.recorder)
+        self.existing_ids: ExistingIds | None = existing_ids_of(self.recorder)
+        """Asks the store which of many aggregate ids exist, in one query (None: one by one)."""
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()
@@ -148,63 +103,5 @@ class JourneyApplication(Application[UUID]):
         next_offset: int,
         cache: AggregateCache | None = None,
     ) -> PendingBatch:
-        """Apply a partition's valid source events to their aggregates, in offset order.
-        Events the domain refuses are returned as refusals; ``commit()`` stores the rest
-        together with ``next_offset`` as the partition's new position. With a ``cache``
-        (one per worker) aggregates come from it when it still holds them as stored, and
-        the ids the batch's creating events look up are asked about in one query.
-
-        An event whose handler raises something unexpected (a bug, an input no rule
-        foresaw) may have left its aggregates half changed, so the batch is decided again
-        from the store without it, and it is refused naming what it raised: one record's
-        failure never stops the partition. Trouble with the store itself is raised."""
-        failed: dict[int, RecordFailed] = {}
-        while True:
-            try:
-                pending = self._prepare(
-                    partition,
-                    [(s, e) for s, e in events if s.offset not in failed],
-                    next_offset,
-                    cache,
-                )
-            except RecordFailed as failure:
-                failed[failure.source.offset] = failure
-                if cache is not None:
-                    cache.clear()
-                continue
-            pending.failures = sorted(failed.values(), key=lambda f: f.source.offset)
-            return pending
-
-    def _prepare(
-        self,
-        partition: TopicPartition,
-        events: Sequence[tuple[SourceRef, SourceEvent]],
-        next_offset: int,
-        cache: AggregateCache | None,
-    ) -> PendingBatch:
-        if cache is not None:
-            cache.begin()
-        pending = PendingBatch(
-            app=self,
-            unit=UnitOfWork(self.repository, self.personal, cache),
-            tracking=Tracking(ingest_tracking_name(partition), next_offset),
-            cache=cache,
-        )
-        if cache is not None and self._existing_ids is not None:
-            pending.unit.prefetch(
-                (i for _, event in events for i in HANDLERS.of(event).new_ids(event)),
-                self._existing_ids,
-            )
-        for source, event in events:
-            try:
-                HANDLERS.of(event)(pending.unit, event, source)
-            except DomainError as error:
-                pending.refusals.append((source, error))
-                pending.unit.discard()
-                continue
-            except Exception as error:
-                if is_infrastructure(error):
-                    raise
-                raise RecordFailed(source, event.type, error) from error
-            pending.unit.collect()
-        return pending
+        """Decide a partition's batch (``application.batches.decide``)."""
+        return decide(self, partition, events, next_offset, cache)

@@ -17,6 +17,15 @@ from domain.errors import NotFound
 A = TypeVar("A", bound=Aggregate)
 
 
+class MissingPrerequisite(NotFound):
+    """The order, case, return, callback, contact, survey or customer a source event refers
+    to is not known (yet): the event is parked until it arrives (``domain.parking``)."""
+
+    def __init__(self, aggregate_id: UUID, what: str) -> None:
+        super().__init__(f"unknown {what}")
+        self.aggregate_id = aggregate_id
+
+
 class UnitOfWork:
     """Aggregates loaded or created while applying one batch, and their new events in the
     order of the source records that caused them."""
@@ -93,8 +102,12 @@ class UnitOfWork:
     def require(self, kind: type[A], aggregate_id: UUID, what: str) -> A:
         aggregate = self.get(kind, aggregate_id)
         if aggregate is None:
-            raise NotFound(f"unknown {what}")
+            raise MissingPrerequisite(aggregate_id, what)
         return aggregate
+
+    def created_ids(self) -> list[UUID]:
+        """Ids created since the last ``collect``: what may release parked events."""
+        return list(self._created)
 
     def add(self, aggregate: Aggregate) -> None:
         self._aggregates[aggregate.id] = aggregate

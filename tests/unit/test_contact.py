@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from adapters.sourcelog.base import TopicPartition
-from application.service import JourneyApplication, PendingBatch
+from application.batches import PendingBatch
+from application.service import JourneyApplication
 from contracts.envelope import SourceEvent, validate
 from contracts.schemas import EVENT_TYPES
 from domain.aggregate import LateFact, is_fact

@@ -14,7 +14,8 @@ import pytest
 
 import domain.policy
 from adapters.sourcelog.base import TopicPartition
-from application.service import JourneyApplication, PendingBatch
+from application.batches import PendingBatch
+from application.service import JourneyApplication
 from contracts.envelope import InvalidEvent, SourceEvent, validate
 from contracts.schemas import EVENT_TYPES
 from domain.aggregate import LateFact

@@ -26,7 +26,8 @@ from adapters.metrics import IngestMetrics, StatusCollector, http_metrics, rende
 from adapters.readstore import Cursor
 from adapters.sourcelog.base import LogAdmin, OutgoingRecord, TopicPartition, TopicSpec
 from api.main import create_api
-from application.service import JourneyApplication, ingest_tracking_name
+from application.batches import ingest_tracking_name
+from application.service import JourneyApplication
 from application.status import (
     PartitionLag,
     ProjectionLag,
