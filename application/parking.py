@@ -72,13 +72,13 @@ def lot_ids(ids: Iterable[UUID]) -> list[UUID]:
     return [ParkingLot.create_id(i) for i in ids]
 
 
-def release(unit: UnitOfWork, created: Iterable[UUID]) -> list[Waiting]:
-    """The events waiting for any of the ``created`` aggregates, taken out of their lots."""
-    out: list[Waiting] = []
-    for aggregate_id in created:
+def lots_for(unit: UnitOfWork, arrived: Iterable[UUID]) -> list[ParkingLot]:
+    """The lots with events waiting for any of the ``arrived`` aggregates."""
+    out: list[ParkingLot] = []
+    for aggregate_id in arrived:
         lot = unit.get(ParkingLot, ParkingLot.create_id(aggregate_id))
-        if lot is not None:
-            out += lot.release()
+        if lot is not None and lot.waiting:
+            out.append(lot)
     return out
 
 

@@ -106,8 +106,11 @@ class ParkingLot(Aggregate):
                 aggregate.waiting.pop(event_id, None)
 
     def park(self, waiting: Waiting) -> None:
-        """Park ``waiting`` (once: a redelivered event already waiting changes nothing)."""
-        if waiting.event_id not in self.waiting:
+        """Park ``waiting``, once: a redelivered event already waiting changes nothing. An
+        event already waiting for another reason (it knew of the order, now it waits for
+        the order's delivery) is parked again with the new reason."""
+        known = self.waiting.get(waiting.event_id)
+        if known is None or known.reason != waiting.reason:
             self.trigger_event(
                 self.Parked,
                 event_id=waiting.event_id,
@@ -120,12 +123,12 @@ class ParkingLot(Aggregate):
                 reason=waiting.reason,
             )
 
-    def release(self) -> list[Waiting]:
-        """Every waiting event, in parking order, now taken out of the lot."""
-        out = list(self.waiting.values())
+    def release(self, event_ids: list[str]) -> None:
+        """Take the named events out of the lot: they were applied (or refused) in the
+        transaction that records this."""
+        out = [i for i in event_ids if i in self.waiting]
         if out:
-            self.trigger_event(self.Released, event_ids=[w.event_id for w in out])
-        return out
+            self.trigger_event(self.Released, event_ids=out)
 
     def expire(self, watermark: datetime) -> list[Waiting]:
         """The waiting events whose window the watermark passed, now taken out."""
@@ -139,3 +142,8 @@ class ParkingLot(Aggregate):
     @property
     def next_expiry(self) -> datetime | None:
         return min((w.expires_at for w in self.waiting.values()), default=None)
+
+    def in_order(self) -> list[Waiting]:
+        """The waiting events in event-time order (parking order among equal times): the
+        order they are tried in when the prerequisite arrives."""
+        return sorted(self.waiting.values(), key=lambda w: w.occurred_at)

@@ -19,7 +19,8 @@ A = TypeVar("A", bound=Aggregate)
 
 class MissingPrerequisite(NotFound):
     """The order, case, return, callback, contact, survey or customer a source event refers
-    to is not known (yet): the event is parked until it arrives (``domain.parking``)."""
+    to is not known (yet): the event is parked until it arrives (``domain.parking``), in
+    the lot of ``aggregate_id``."""
 
     def __init__(self, aggregate_id: UUID, what: str) -> None:
         super().__init__(f"unknown {what}")
@@ -45,6 +46,7 @@ class UnitOfWork:
         """Ids looked up in this batch that have no stored events."""
         self._touched: dict[UUID, Aggregate] = {}
         self._created: set[UUID] = set()
+        self._progressed: set[UUID] = set()
         self.events: list[Any] = []
 
     def get(self, kind: type[A], aggregate_id: UUID) -> A | None:
@@ -76,11 +78,12 @@ class UnitOfWork:
 
     def known(self) -> Iterator[tuple[UUID, Aggregate | None]]:
         """Every id this unit looked up or created, with its aggregate or ``None`` if it
-        has no events: what the batch, once stored, knows of the store."""
-        yield from self._aggregates.items()
+        has no events: what the batch, once stored, knows of the store. The ids known
+        absent come first, so that a cache short of room keeps the aggregates longest."""
         for aggregate_id in self._absent:
             if aggregate_id not in self._aggregates:
                 yield aggregate_id, None
+        yield from self._aggregates.items()
 
     def prefetch(self, ids: Iterable[UUID], existing: ExistingIds) -> None:
         """Ask the store in one go which of ``ids`` exist; the others are known absent for
@@ -106,13 +109,27 @@ class UnitOfWork:
         return aggregate
 
     def created_ids(self) -> list[UUID]:
-        """Ids created since the last ``collect``: what may release parked events."""
+        """Ids created since the last ``collect``."""
         return list(self._created)
+
+    def progressed(self, aggregate_id: UUID) -> None:
+        """A handler tells that the aggregate reached what events may wait for besides its
+        existence (``MissingPrerequisite``): an order's delivery, a case's resolution."""
+        self._progressed.add(aggregate_id)
+
+    def arrivals(self) -> list[UUID]:
+        """Ids created or progressed since the last ``collect``: the aggregates whose
+        parked events may be applied now."""
+        return list(dict.fromkeys([*self._created, *self._progressed]))
 
     def add(self, aggregate: Aggregate) -> None:
         self._aggregates[aggregate.id] = aggregate
         self._touched[aggregate.id] = aggregate
         self._created.add(aggregate.id)
+
+    def touch(self, aggregate: Aggregate) -> None:
+        """``aggregate`` (held by this unit) has new events for the next ``collect``."""
+        self._touched[aggregate.id] = aggregate
 
     def collect(self) -> None:
         """Take the new events of the aggregates touched since the last call."""
@@ -120,6 +137,7 @@ class UnitOfWork:
             self.events.extend(aggregate.collect_events())
         self._touched.clear()
         self._created.clear()
+        self._progressed.clear()
 
     def discard(self) -> None:
         """Undo what a refused source event touched: aggregates it created are forgotten
@@ -128,3 +146,4 @@ class UnitOfWork:
             del self._aggregates[aggregate_id]
         self._touched.clear()
         self._created.clear()
+        self._progressed.clear()

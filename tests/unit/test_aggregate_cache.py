@@ -123,12 +123,15 @@ def test_an_absent_id_cached_then_created_elsewhere_is_forgotten(tmp_path: Path)
     """A contact naming the unknown case k9 is parked, and the cache learns k9 is absent;
     another member then opens k9 (releasing the parked contact into it): the next contact
     naming it joins it."""
-    ours, theirs = make_app(tmp_path), make_app(tmp_path)
+    ours = make_app(tmp_path)
+    theirs = make_app(tmp_path, ours.personal)
     try:
         cache = cache_of(ours)
         events = batch([Contact("e1", "cust-1", "k1"), Contact("e2", "cust-1", "k2", "k9")])
         pending = ours.prepare_batch(PARTITION, events, 2, cache)
-        assert pending.parked == ["e2"]
+        assert [(ref.event_id, str(why)) for ref, why in pending.parked] == [
+            ("e2", "unknown case 'k9'")
+        ]
         pending.commit()
         assert cache.lookup(Case.create_id("k9")) == (True, None)
         other = TopicPartition("journey.contacts", 1)

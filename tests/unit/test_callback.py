@@ -11,16 +11,19 @@ from typing import Any
 
 import pytest
 
+from application.handlers.base import MissingPrerequisite
 from application.service import JourneyApplication
 from contracts.envelope import InvalidEvent, SourceEvent
 from contracts.schemas import engagement, orders
 from domain.aggregate import LateFact, outcomes_under
 from domain.callback import Callback, CallbackEnded, CallbackExists, CallbackRuleViolated
 from domain.errors import NotFound
+from domain.order import Order
 from domain.policy import BASELINE, policy_in_force
 from domain.provenance import SourceRef
 from tests.unit import feeding
 from tests.unit.feeding import Feed
+from tests.unit.parking_checks import journey_events, waiting_for
 
 TZ = timezone(timedelta(hours=8))
 PLACED_AT = datetime(2026, 3, 2, 10, 0, tzinfo=TZ)
@@ -460,13 +463,20 @@ def test_birthday_callback_through_the_handlers_misses_before_due(app: JourneyAp
     assert callback.outcomes() == {}
 
 
-def test_unknown_order_is_refused_with_not_found(app: JourneyApplication) -> None:
-    ((refused, error),) = Feed(app)(scheduled(order_id="o-nowhere"))
+def test_unknown_order_is_parked_not_refused(app: JourneyApplication) -> None:
+    """A callback naming an order not known yet waits for it (``domain.parking``)."""
+    item = scheduled(order_id="o-nowhere")
+    pending = Feed(app).batch(item)
 
-    assert refused.event_id == "cb-scheduled"
-    assert isinstance(error, NotFound)
+    ((parked, error),) = pending.parked
+    assert pending.refusals == []
+    assert parked.event_id == "cb-scheduled"
+    assert isinstance(error, MissingPrerequisite)
+    assert error.aggregate_id == Order.create_id("o-nowhere")
     assert "o-nowhere" in str(error)
     assert Callback.create_id("cb-1") not in app.repository
+    assert journey_events(app) == 0
+    assert waiting_for(app, Order.create_id("o-nowhere")) == ["cb-scheduled"]
 
 
 def test_r_sat_04_undelivered_order_is_refused(app: JourneyApplication) -> None:
@@ -499,14 +509,27 @@ def test_order_of_another_customer_is_refused(app: JourneyApplication) -> None:
         ("callback.missed", {"callback_id": "cb-x"}),
     ],
 )
-def test_unknown_callback_is_refused_with_not_found(
+def test_unknown_callback_is_parked_until_it_is_scheduled(
     app: JourneyApplication, event_type: str, data: dict[str, Any]
 ) -> None:
-    ((refused, error),) = Feed(app)(source(event_type, data, SCHEDULED_AT, "e-unknown"))
+    """An ending of a callback not known yet waits for its scheduling, then ends it."""
+    feed = Feed(app)
+    feed(*order_events())
+    pending = feed.batch(source(event_type, data, SCHEDULED_AT + SECOND, "e-unknown"))
 
-    assert refused.event_id == "e-unknown"
-    assert isinstance(error, NotFound)
+    ((parked, error),) = pending.parked
+    assert pending.refusals == []
+    assert parked.event_id == "e-unknown"
+    assert isinstance(error, MissingPrerequisite)
+    assert error.aggregate_id == Callback.create_id("cb-x")
     assert "cb-x" in str(error)
+    assert Callback.create_id("cb-x") not in app.repository
+
+    pending = feed.batch(scheduled(callback_id="cb-x"))
+
+    assert [w.event_id for w in pending.released] == ["e-unknown"]
+    assert load(app, "cb-x").status == ("completed" if "completed" in event_type else "missed")
+    assert waiting_for(app, Callback.create_id("cb-x")) == []
 
 
 def test_callback_of_another_customer_is_refused(app: JourneyApplication) -> None:

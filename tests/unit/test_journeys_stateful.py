@@ -8,8 +8,11 @@ one second more, and both past the allowed lateness), and feeds the source event
 ``JourneyApplication`` on SQLite in random batches, with SLA timer calls in between. A
 model of the journey says which events the domain must accept; the few it sends on purpose
 to be refused (a refund over what is refundable, a return out of its window, an option
-never offered, an event for an unknown or another customer's aggregate, ...) must be
-refused with a ``DomainError`` naming the expected rule id, or ``NotFound``. No other
+never offered, an event for another customer's aggregate, ...) must be refused with a
+``DomainError`` naming the expected rule id, or ``NotFound``. An event naming an aggregate
+not known yet must be parked (``MissingPrerequisite``) and, once that aggregate arrives,
+applied or refused right after it as if it had come after it (a customer's events sent
+before their registration: refused then as older than the registration). No other
 exception may escape.
 
 The properties (each check names its number):
@@ -54,6 +57,7 @@ from hypothesis.stateful import (
 )
 
 from adapters.sourcelog.base import TopicPartition
+from application.handlers.base import MissingPrerequisite
 from application.service import JourneyApplication
 from contracts.envelope import SourceEvent, validate
 from domain.aggregate import JourneyAggregate
@@ -64,6 +68,7 @@ from domain.contact import Contact
 from domain.customer import Customer
 from domain.errors import DomainError, NotFound
 from domain.order import Order
+from domain.parking import ParkingLot
 from domain.policy import BASELINE
 from domain.provenance import SourceRef
 from domain.returns import ReturnRequest
@@ -87,6 +92,8 @@ PRIORITY_NOOP = "test_bug_redelivered_noop_priority_change_is_refused"
 OUT_OF_STOCK_NOOP = "test_bug_redelivered_noop_stock_out_records_a_new_stock_out"
 NOT_FOUND = "NotFound"
 """Expected refusal: ``NotFound`` rather than a rule id."""
+PARKED = "parked"
+"""Expected: parked (``MissingPrerequisite``), waiting for an aggregate not known yet."""
 SECOND = timedelta(seconds=1)
 CENT = Decimal("0.01")
 FINAL_HORIZON = timedelta(days=30)
@@ -203,11 +210,22 @@ def notifications(app: JourneyApplication) -> int:
     return app.process_recorder.max_notification_id() or 0
 
 
-def stored_aggregate_ids(app: JourneyApplication) -> set[UUID]:
+def stored_aggregate_ids(app: JourneyApplication, lots: bool = False) -> set[UUID]:
+    """The journey's stored aggregates (with ``lots``: the parking lots instead)."""
     return {
         UUID(str(n.originator_id))
         for n in app.process_recorder.select_notifications(start=None, limit=1_000_000)
+        if n.topic.startswith(f"{ParkingLot.__module__}:") == lots
     }
+
+
+def waiting_in(app: JourneyApplication) -> set[str]:
+    """The event ids parked in any lot, not let in yet."""
+    waiting: set[str] = set()
+    for lot_id in stored_aggregate_ids(app, lots=True):
+        lot: ParkingLot = app.repository.get(lot_id)
+        waiting.update(lot.waiting)
+    return waiting
 
 
 def public_state(aggregate: JourneyAggregate) -> dict[str, Any]:
@@ -280,10 +298,17 @@ class Sent:
     type: str
     event: SourceEvent
     expect: str | None
-    """``None``: must be accepted; else the rule id (or ``NOT_FOUND``) it is refused with."""
+    """``None``: must be accepted; ``PARKED``: must wait for ``waits_for``; else the rule id
+    (or ``NOT_FOUND``) it is refused with."""
     touches: tuple[UUID, ...]
     redelivery_bug: str | None = None
     """Accepted as a no-op (the kind of event the redelivery bugs below were about)."""
+    waits_for: UUID | None = None
+    """What a parked event waits for."""
+    on_release: str | None = None
+    """What a parked event meets once let in: ``None`` applied, else refused (why)."""
+    releases: list[Sent] = field(default_factory=list)
+    """Parked events this one lets in, right after it."""
 
     @property
     def occurred_at(self) -> datetime:
@@ -430,6 +455,10 @@ class JourneyMachine(RuleBasedStateMachine):
         self.history: list[Sent] = []
         self.accepted: list[Sent] = []
         self.refused_ids: set[str] = set()
+        self.waiting: dict[UUID, list[Sent]] = {}
+        """Parked events by what they wait for (model)."""
+        self.waiting_ids: set[str] = set()
+        """Events parked and not let in yet (stored)."""
         self.latest_seen: dict[str, datetime] = {}
         self.live: dict[UUID, JourneyAggregate] = {}
         self.versions: dict[UUID, int] = {}
@@ -474,6 +503,8 @@ class JourneyMachine(RuleBasedStateMachine):
         expect: str | None = None,
         touches: Iterable[UUID] = (),
         redelivery_bug: str | None = None,
+        waits_for: UUID | None = None,
+        on_release: str | None = None,
     ) -> None:
         event_id = self.new_id("ev-")
         body = {
@@ -487,9 +518,25 @@ class JourneyMachine(RuleBasedStateMachine):
             "data": data,
         }
         event = validate(body, now=NOW, max_future=MAX_FUTURE)
-        self.buffer.append(
-            Sent(event_id, customer, event_type, event, expect, tuple(touches), redelivery_bug)
+        sent = Sent(
+            event_id,
+            customer,
+            event_type,
+            event,
+            expect,
+            tuple(touches),
+            redelivery_bug,
+            waits_for=waits_for,
+            on_release=on_release,
         )
+        if expect == PARKED:
+            assert waits_for is not None
+            self.waiting.setdefault(waits_for, []).append(sent)
+        elif expect is None:
+            # What waited for an aggregate this event creates is let in right after it.
+            for aid in sent.touches:
+                sent.releases += self.waiting.pop(aid, [])
+        self.buffer.append(sent)
         if self.batch_size and len(self.buffer) >= self.batch_size:
             self.flush()
             if self.timer_backs:
@@ -513,9 +560,17 @@ class JourneyMachine(RuleBasedStateMachine):
         refusals = {ref.event_id: error for ref, error in pending.refusals}
         for refusal in refusals.values():
             check_refusal(refusal)
+        parked = {ref.event_id: error for ref, error in pending.parked}
         for sent in self.buffer:
             error = refusals.get(sent.event_id)
             what = f"{sent.type} {sent.event_id} of {sent.customer} at {sent.occurred_at}"
+            if sent.expect == PARKED:
+                waits = parked.get(sent.event_id)
+                assert error is None, f"{what} refused: {type(error).__name__}: {error}"
+                assert isinstance(waits, MissingPrerequisite), f"{what} not parked"
+                assert waits.aggregate_id == sent.waits_for, f"{what} waits for {waits}"
+                continue
+            assert sent.event_id not in parked, f"{what} parked: {parked[sent.event_id]}"
             if sent.expect is None:
                 assert error is None, f"{what} refused: {type(error).__name__}: {error}"
             elif sent.expect == NOT_FOUND:
@@ -525,6 +580,14 @@ class JourneyMachine(RuleBasedStateMachine):
                 assert error.rule == sent.expect, (
                     f"{what} not refused with {sent.expect}: {error!r}"
                 )
+        # What waited and was let in by this batch: applied or refused as the model says.
+        released = [r for s in self.buffer if s.expect is None for r in s.releases]
+        assert {w.event_id for w in pending.released} == {
+            r.event_id for r in released if r.on_release is None
+        }, "released and applied"
+        assert {r.waiting.event_id for r in pending.released_refusals} == {
+            r.event_id for r in released if r.on_release is not None
+        }, "released and refused"
         pending.commit()
         touched: set[UUID] = set()
         for sent in self.buffer:
@@ -532,6 +595,15 @@ class JourneyMachine(RuleBasedStateMachine):
             latest = self.latest_seen.get(sent.customer, sent.occurred_at)
             self.latest_seen[sent.customer] = max(latest, sent.occurred_at)
             if sent.expect is None:
+                self.accepted.append(sent)
+                touched.update(sent.touches)
+            elif sent.expect == PARKED:
+                self.waiting_ids.add(sent.event_id)
+            else:
+                self.refused_ids.add(sent.event_id)
+        for sent in released:
+            self.waiting_ids.discard(sent.event_id)
+            if sent.on_release is None:
                 self.accepted.append(sent)
                 touched.update(sent.touches)
             else:
@@ -1496,7 +1568,8 @@ class JourneyMachine(RuleBasedStateMachine):
     @step
     def customer_event(self, pick: int, gap: timedelta, what: str) -> None:
         """R-CUS-02 personal data only with service consent and not after erasure;
-        R-CUS-03 factual notes only; events of an unregistered customer are NotFound."""
+        R-CUS-03 factual notes only; events of an unregistered customer wait for the
+        registration (and are refused as late once it comes)."""
         registering = what.startswith("register")
         customer = prefer(CUSTOMERS, lambda c: (c in self.customers) != registering, pick)
         assert customer is not None
@@ -1543,9 +1616,19 @@ class JourneyMachine(RuleBasedStateMachine):
             if record is not None:
                 record.erased = True
         if record is None:
-            expect = NOT_FOUND
-        touches = [record.aid] if record is not None else []
-        self.send(customer, at, event_type, data, expect=expect, touches=touches)
+            # Waits for the registration; let in then, it is older than it: refused (late).
+            waits_for = Customer.create_id(customer)
+            self.send(
+                customer,
+                at,
+                event_type,
+                data,
+                expect=PARKED,
+                waits_for=waits_for,
+                on_release="late",
+            )
+            return
+        self.send(customer, at, event_type, data, expect=expect, touches=[record.aid])
 
     # -- events for unknown or other customers' aggregates (NotFound, R-CH-01) --------------
 
@@ -1573,54 +1656,103 @@ class JourneyMachine(RuleBasedStateMachine):
     def wrong_aggregate(
         self, customer: str, gap: timedelta, event_type: str, pick: int, foreign: bool
     ) -> None:
-        """An event naming an aggregate that does not exist, or (``foreign``) that belongs
-        to another customer, is refused with NotFound (joining another customer's case:
-        R-CH-01); nothing is recorded."""
+        """An event naming an aggregate that belongs to another customer (``foreign``) is
+        refused with NotFound (joining another customer's case: R-CH-01); one naming an
+        aggregate that does not exist waits for it (parked; none of these ids is ever
+        created). Nothing of the journey is recorded."""
         at = self.tick(customer, gap)
+        missing: dict[str, UUID] = {}
 
-        def other(ids: Iterable[tuple[str, str]], missing: str) -> str:
+        def other(ids: Iterable[tuple[str, str]], absent: str, aid: UUID) -> str:
             if foreign:
                 found = choose([i for i, owner in ids if owner != customer], pick)
                 if found is not None:
                     return found
-            return missing
+            missing[absent] = aid
+            return absent
 
-        contact = other(((c.contact_id, c.customer) for c in self.contacts.values()), "k-none")
-        case = other(((c.ref, c.customer) for c in self.cases.values()), "k-none")
-        order = other(((o.order_id, o.customer) for o in self.orders.values()), "o-none")
-        request = other(((r.return_id, r.customer) for r in self.returns.values()), "r-none")
-        survey = other(((s.survey_id, s.customer) for s in self.surveys.values()), "s-none")
-        callback = other(((c.callback_id, c.customer) for c in self.callbacks.values()), "cb-none")
-        payloads: dict[str, dict[str, Any]] = {
-            "contact.replied": {"contact_id": contact, "responder": "agent"},
-            "case.resolved": {"case_id": case, "option": "replace"},
-            "order.shipped": {"order_id": order},
-            "return.approved": {"return_id": request},
-            "refund.refunded": {"return_id": request, "amount": "1.00"},
-            "survey.answered": {
-                "survey_id": survey,
-                **dict.fromkeys(("attitude", "efficiency", "solution", "overall"), 4),
-            },
-            "callback.completed": {"callback_id": callback, "outcome": "reached"},
-            "return.requested": {
-                "return_id": self.new_id("r"),
-                "order_id": order,
-                "reason": "quality",
-                "opened": True,
-                "where": "online",
-                "amount_requested": "1.00",
-            },
-            "survey.sent": {"survey_id": self.new_id("s"), "case_id": case},
-            "contact.opened": {
-                "contact_id": self.new_id("k"),
-                "case_id": case,
-                "classification": "inquiry",
-                "topic": "other",
-            },
+        contact = other(
+            ((c.contact_id, c.customer) for c in self.contacts.values()),
+            "k-none",
+            Contact.create_id("k-none"),
+        )
+        case = other(
+            ((c.ref, c.customer) for c in self.cases.values()), "k-none", Case.create_id("k-none")
+        )
+        order = other(
+            ((o.order_id, o.customer) for o in self.orders.values()),
+            "o-none",
+            Order.create_id("o-none"),
+        )
+        request = other(
+            ((r.return_id, r.customer) for r in self.returns.values()),
+            "r-none",
+            ReturnRequest.create_id("r-none"),
+        )
+        survey = other(
+            ((s.survey_id, s.customer) for s in self.surveys.values()),
+            "s-none",
+            Survey.create_id("s-none"),
+        )
+        callback = other(
+            ((c.callback_id, c.customer) for c in self.callbacks.values()),
+            "cb-none",
+            Callback.create_id("cb-none"),
+        )
+        payloads: dict[str, tuple[dict[str, Any], UUID | None]] = {
+            "contact.replied": (
+                {"contact_id": contact, "responder": "agent"},
+                Contact.create_id("k-none") if contact == "k-none" else None,
+            ),
+            "case.resolved": (
+                {"case_id": case, "option": "replace"},
+                Case.create_id("k-none") if case == "k-none" else None,
+            ),
+            "order.shipped": ({"order_id": order}, missing.get(order)),
+            "return.approved": ({"return_id": request}, missing.get(request)),
+            "refund.refunded": ({"return_id": request, "amount": "1.00"}, missing.get(request)),
+            "survey.answered": (
+                {
+                    "survey_id": survey,
+                    **dict.fromkeys(("attitude", "efficiency", "solution", "overall"), 4),
+                },
+                missing.get(survey),
+            ),
+            "callback.completed": (
+                {"callback_id": callback, "outcome": "reached"},
+                missing.get(callback),
+            ),
+            "return.requested": (
+                {
+                    "return_id": self.new_id("r"),
+                    "order_id": order,
+                    "reason": "quality",
+                    "opened": True,
+                    "where": "online",
+                    "amount_requested": "1.00",
+                },
+                missing.get(order),
+            ),
+            "survey.sent": (
+                {"survey_id": self.new_id("s"), "case_id": case},
+                Case.create_id("k-none") if case == "k-none" else None,
+            ),
+            "contact.opened": (
+                {
+                    "contact_id": self.new_id("k"),
+                    "case_id": case,
+                    "classification": "inquiry",
+                    "topic": "other",
+                },
+                Case.create_id("k-none") if case == "k-none" else None,
+            ),
         }
-        data = payloads[event_type]
-        joins_theirs = event_type == "contact.opened" and case != "k-none"
-        self.send(customer, at, event_type, data, expect="R-CH-01" if joins_theirs else NOT_FOUND)
+        data, waits_for = payloads[event_type]
+        if waits_for is not None:
+            self.send(customer, at, event_type, data, expect=PARKED, waits_for=waits_for)
+            return
+        expect = "R-CH-01" if event_type == "contact.opened" else NOT_FOUND
+        self.send(customer, at, event_type, data, expect=expect)
 
     # -- batches, the timer, redelivery, replay ---------------------------------------------
 
@@ -1671,10 +1803,16 @@ class JourneyMachine(RuleBasedStateMachine):
     @step
     def redeliver(self, pick: int) -> None:
         """Property 3, twice equals once: an accepted source event again, in a new batch at
-        a new offset, is not refused and adds no event to the store."""
+        a new offset, is not refused and adds no event to the store; one still parked is
+        not parked twice."""
         self.flush()
+        waiting = [s for s in self.history if s.event_id in self.waiting_ids]
         # No-ops (redelivery_bug set) were the first to break this; keep them likely.
-        sent = prefer(self.accepted, lambda s: s.redelivery_bug is not None, pick)
+        sent = prefer(
+            [*self.accepted, *waiting],
+            lambda s: s.redelivery_bug is not None or s.event_id in self.waiting_ids,
+            pick,
+        )
         if sent is None:
             return
         before = notifications(self.a)
@@ -1682,6 +1820,8 @@ class JourneyMachine(RuleBasedStateMachine):
         self.offset += 1
         pending = self.a.prepare_batch(PARTITION, [(ref, sent.event)], next_offset=self.offset)
         assert pending.refusals == [], f"{sent.type} {sent.event_id} again was refused"
+        parked = [r.event_id for r, _ in pending.parked]
+        assert parked == ([sent.event_id] if sent.event_id in self.waiting_ids else [])
         pending.commit()
         assert notifications(self.a) == before, (
             f"{sent.type} {sent.event_id} delivered again added"
@@ -1701,6 +1841,7 @@ class JourneyMachine(RuleBasedStateMachine):
         fresh = make_app(self.a_path)
         try:
             assert stored_aggregate_ids(fresh) == set(self.live), "stored aggregates differ"
+            assert waiting_in(fresh) == self.waiting_ids, "parked events differ"
             for aid, live in self.live.items():
                 replayed: JourneyAggregate = fresh.repository.get(aid)
                 assert snapshot(replayed) == snapshot(live), f"replay differs: {aid}"
@@ -1744,7 +1885,8 @@ class JourneyMachine(RuleBasedStateMachine):
 
     def check_single_batch_without_timer(self) -> None:
         """Property 4: application B gets the whole journey in one batch and no timer call;
-        it refuses the same events and holds the same facts as A, and once both are
+        it refuses the same events (once parked or not), keeps the same ones parked and
+        holds the same facts as A, and once both are
         advanced to the same final watermark every aggregate has the same outcomes."""
         if not self.history:
             return
@@ -1755,9 +1897,12 @@ class JourneyMachine(RuleBasedStateMachine):
                 for i, s in enumerate(self.history)
             ]
             pending = b.prepare_batch(PARTITION, batch, next_offset=len(batch))
-            assert {ref.event_id for ref, _ in pending.refusals} == self.refused_ids
+            refused = {ref.event_id for ref, _ in pending.refusals}
+            refused |= {r.waiting.event_id for r in pending.released_refusals}
+            assert refused == self.refused_ids
             pending.commit()
             assert stored_aggregate_ids(b) == set(self.live)
+            assert waiting_in(b) == self.waiting_ids
             final = max(s.occurred_at for s in self.history) + FINAL_HORIZON
             for aid in sorted(self.live):
                 a_aggregate: JourneyAggregate = self.a.repository.get(aid)

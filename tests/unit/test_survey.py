@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from application.handlers.base import MissingPrerequisite
 from application.service import JourneyApplication
 from contracts.envelope import InvalidEvent, SourceEvent
 from contracts.schemas import engagement
@@ -22,6 +23,7 @@ from domain.policy import BASELINE, policy_in_force
 from domain.provenance import SourceRef
 from domain.survey import ScoreOutOfRange, Survey, SurveyExists, SurveyRuleViolated
 from tests.unit.feeding import Feed, source
+from tests.unit.parking_checks import journey_events, waiting_for
 
 TZ = timezone(timedelta(hours=8))
 OPENED_AT = datetime(2026, 3, 2, 9, 30, tzinfo=TZ)
@@ -537,14 +539,19 @@ def test_survey_flow_through_the_handlers(app: JourneyApplication) -> None:
     ]
 
 
-def test_unknown_case_is_refused_with_not_found(app: JourneyApplication) -> None:
-    refusals = Feed(app)(survey_sent_event(case_id="case-nowhere"))
+def test_unknown_case_is_parked_not_refused(app: JourneyApplication) -> None:
+    """A survey of a case not known yet waits for the case; nothing is applied."""
+    pending = Feed(app).batch(survey_sent_event(case_id="case-nowhere"))
 
-    ((refused, error),) = refusals
-    assert refused.event_id == "sv-sent"
-    assert isinstance(error, NotFound)
+    ((parked, error),) = pending.parked
+    assert pending.refusals == []
+    assert parked.event_id == "sv-sent"
+    assert isinstance(error, MissingPrerequisite)
+    assert error.aggregate_id == Case.create_id("case-nowhere")
     assert "case-nowhere" in str(error)
     assert Survey.create_id("sv-1") not in app.repository
+    assert journey_events(app) == 0
+    assert waiting_for(app, Case.create_id("case-nowhere")) == ["sv-sent"]
 
 
 def test_case_of_another_customer_is_refused(app: JourneyApplication) -> None:
@@ -580,14 +587,35 @@ def test_r_sat_01_survey_for_an_unresolved_case_stores_nothing(app: JourneyAppli
         ("survey.followed_up", {"survey_id": "sv-x", "supervisor_id": "sup-1"}),
     ],
 )
-def test_unknown_survey_is_refused_with_not_found(
+def test_unknown_survey_is_parked_until_it_is_sent(
     app: JourneyApplication, event_type: str, data: dict[str, Any]
 ) -> None:
-    ((refused, error),) = Feed(app)(source(event_type, data, ANSWERED_AT, "e-unknown"))
+    """An answer or follow-up of a survey not known yet waits for the survey's sending and
+    is applied right after it, as if it had come after it."""
+    feed = Feed(app)
+    feed(*case_events("case-1"))
+    pending = feed.batch(source(event_type, data, ANSWERED_AT, "e-unknown"))
 
-    assert refused.event_id == "e-unknown"
-    assert isinstance(error, NotFound)
+    ((parked, error),) = pending.parked
+    assert pending.refusals == []
+    assert parked.event_id == "e-unknown"
+    assert isinstance(error, MissingPrerequisite)
+    assert error.aggregate_id == Survey.create_id("sv-x")
     assert "sv-x" in str(error)
+    assert Survey.create_id("sv-x") not in app.repository
+
+    pending = feed.batch(survey_sent_event(survey_id="sv-x"))
+
+    released = [w.event_id for w in pending.released]
+    refused = [(r.waiting.event_id, r.reason) for r in pending.released_refusals]
+    if event_type == "survey.answered":
+        assert (released, refused) == (["e-unknown"], [])
+        assert load_survey(app, "sv-x").has_applied("e-unknown")
+    else:  # a follow-up needs a low answer first (R-SAT-02): refused, as it would be after
+        assert released == []
+        assert [event_id for event_id, _ in refused] == ["e-unknown"]
+        assert "R-SAT-02" in refused[0][1]
+    assert waiting_for(app, Survey.create_id("sv-x")) == []
 
 
 def test_repeated_survey_sent_has_no_effect_and_a_reused_id_is_refused(
