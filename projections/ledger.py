@@ -21,6 +21,7 @@ memory and written back once, so a rebuild costs a few statements per batch, not
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -492,9 +493,13 @@ def _split(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _communication(row: dict[str, Any], event: Fact[Any], kind: str, **detail: Any) -> None:
-    row["communications"].append(
-        {"at": _utc(event.occurred_at), "kind": kind, "event_id": event.source.event_id, **detail}
-    )
+    item = {"at": _utc(event.occurred_at), "kind": kind, "event_id": event.source.event_id}
+    _communicated(row, {**item, **detail})
+
+
+def _communicated(row: dict[str, Any], item: dict[str, Any]) -> None:
+    """In event-time order, however late a fact arrived (parked, from another topic)."""
+    bisect.insort(row["communications"], item, key=lambda c: (c["at"], c["event_id"]))
 
 
 def _apply(row: dict[str, Any], event: Any) -> bool:
@@ -551,20 +556,19 @@ def _apply_creation(row: dict[str, Any], event: Any) -> bool:
             row["channels"].append(event.channel)
         if any(c.get("contact_id") == event.contact_id for c in row["communications"]):
             return True  # the contact that opened the case, shown with the case
-        row["communications"].append(
+        _communicated(
+            row,
             {
                 "at": at,
                 "kind": "contact_opened",
                 "channel": event.channel,
                 "contact_id": event.contact_id,
                 "event_id": event.source.event_id,
-            }
+            },
         )
         return True
     if isinstance(event, Survey.Sent):
-        row["communications"].append(
-            {"at": at, "kind": "survey_sent", "event_id": event.source.event_id}
-        )
+        _communicated(row, {"at": at, "kind": "survey_sent", "event_id": event.source.event_id})
         return True
     return True  # a return linked to the case: its refunds follow
 

@@ -13,18 +13,28 @@ from adapters.privacy.personal import PersonalData
 from application.aggregate_cache import AggregateCache
 from application.existing_ids import ExistingIds
 from domain.errors import NotFound
+from domain.order import Order
 
 A = TypeVar("A", bound=Aggregate)
 
 
 class MissingPrerequisite(NotFound):
     """The order, case, return, callback, contact, survey or customer a source event refers
-    to is not known (yet): the event is parked until it arrives (``domain.parking``), in
-    the lot of ``aggregate_id``."""
+    to is not known (yet), or has not reached what the event follows (``not_yet``: an
+    order's delivery, a case's resolution): the event is parked in the lot of
+    ``aggregate_id`` until that arrives (``domain.parking``)."""
 
-    def __init__(self, aggregate_id: UUID, what: str) -> None:
-        super().__init__(f"unknown {what}")
+    def __init__(self, aggregate_id: UUID, what: str, *, not_yet: str | None = None) -> None:
+        super().__init__(f"unknown {what}" if not_yet is None else f"{what} is not {not_yet} yet")
         self.aggregate_id = aggregate_id
+
+
+def awaiting_delivery(order: Order) -> None:
+    """An event that follows an order's delivery (an after-delivery callback, a return)
+    waits for it while the order may still be delivered; for a cancelled order it goes on
+    to the rule that refuses it."""
+    if order.delivered_at is None and order.status != "cancelled":
+        raise MissingPrerequisite(order.id, f"order {order.order_id!r}", not_yet="delivered")
 
 
 class UnitOfWork:

@@ -93,7 +93,10 @@ OUT_OF_STOCK_NOOP = "test_bug_redelivered_noop_stock_out_records_a_new_stock_out
 NOT_FOUND = "NotFound"
 """Expected refusal: ``NotFound`` rather than a rule id."""
 PARKED = "parked"
-"""Expected: parked (``MissingPrerequisite``), waiting for an aggregate not known yet."""
+"""Expected: parked (``MissingPrerequisite``), waiting for an aggregate not known yet (or
+for its delivery, its resolution)."""
+DELIVERY = ("order.delivered", "order.cancelled")
+"""What lets in the events that wait for an order's delivery."""
 SECOND = timedelta(seconds=1)
 CENT = Decimal("0.01")
 FINAL_HORIZON = timedelta(days=30)
@@ -307,6 +310,9 @@ class Sent:
     """What a parked event waits for."""
     on_release: str | None = None
     """What a parked event meets once let in: ``None`` applied, else refused (why)."""
+    lets_in: frozenset[str] = frozenset()
+    """The types of the events that let a parked one in (what creates or progresses what
+    it waits for)."""
     releases: list[Sent] = field(default_factory=list)
     """Parked events this one lets in, right after it."""
 
@@ -505,6 +511,7 @@ class JourneyMachine(RuleBasedStateMachine):
         redelivery_bug: str | None = None,
         waits_for: UUID | None = None,
         on_release: str | None = None,
+        lets_in: Iterable[str] = (),
     ) -> None:
         event_id = self.new_id("ev-")
         body = {
@@ -528,14 +535,17 @@ class JourneyMachine(RuleBasedStateMachine):
             redelivery_bug,
             waits_for=waits_for,
             on_release=on_release,
+            lets_in=frozenset(lets_in),
         )
         if expect == PARKED:
             assert waits_for is not None
             self.waiting.setdefault(waits_for, []).append(sent)
         elif expect is None:
-            # What waited for an aggregate this event creates is let in right after it.
+            # What waited for what this event creates or progresses is let in right after.
             for aid in sent.touches:
-                sent.releases += self.waiting.pop(aid, [])
+                waiting = self.waiting.get(aid, [])
+                sent.releases += [w for w in waiting if event_type in w.lets_in]
+                self.waiting[aid] = [w for w in waiting if event_type not in w.lets_in]
         self.buffer.append(sent)
         if self.batch_size and len(self.buffer) >= self.batch_size:
             self.flush()
@@ -889,16 +899,25 @@ class JourneyMachine(RuleBasedStateMachine):
         self.send(case.customer, at, "case.recall_linked", data, touches=[case.aid])
 
     def survey_sent(self, case: CaseM, at: datetime) -> None:
-        """R-SAT-01: a survey follows a resolution (before one it is refused)."""
+        """R-SAT-01: a survey follows a resolution: before one it waits for it, and is
+        refused when it comes (the survey was sent before it)."""
         survey = SurveyM(self.new_id("s"), case.customer)
-        expect = None if case.resolutions else "R-SAT-01"
-        if expect is None:
-            self.surveys[survey.survey_id] = survey
-            self.created(survey.aid, survey.customer)
         data = {"survey_id": survey.survey_id, "case_id": case.ref}
-        self.send(
-            case.customer, at, "survey.sent", data, expect=expect, touches=(survey.aid, case.aid)
-        )
+        if not case.resolutions:
+            self.send(
+                case.customer,
+                at,
+                "survey.sent",
+                data,
+                expect=PARKED,
+                waits_for=case.aid,
+                on_release="R-SAT-01",
+                lets_in=["case.resolved"],
+            )
+            return
+        self.surveys[survey.survey_id] = survey
+        self.created(survey.aid, survey.customer)
+        self.send(case.customer, at, "survey.sent", data, touches=(survey.aid, case.aid))
 
     @precondition(lambda self: bool(self.cases))
     @rule(
@@ -1236,12 +1255,16 @@ class JourneyMachine(RuleBasedStateMachine):
         requested: Decimal,
     ) -> None:
         """R-REF-01: within 7 days of delivery for unopened goods, 30 days for goods at
-        fault; an undelivered order or a late request is refused (R-REF-04: a request for
-        nothing too)."""
+        fault; a cancelled order or a late request is refused (R-REF-04: a request for
+        nothing too); a request for an order not delivered yet waits for the delivery (or
+        the cancellation), refused then: it was made before."""
         own_reason = reason in ("no_reason", "other")
         window = POLICY.no_reason_return_window if own_reason else POLICY.quality_repair_window
         expect: str | None = None
-        if requested <= 0:
+        awaits_delivery = order.delivered_at is None and order.status != "cancelled"
+        if awaits_delivery:
+            expect = PARKED  # let in by the delivery (refused then: requested before it)
+        elif requested <= 0:
             expect = "R-REF-04"
         elif (
             order.delivered_at is None
@@ -1277,7 +1300,10 @@ class JourneyMachine(RuleBasedStateMachine):
             data,
             channel="marketplace" if merchant else "web",
             expect=expect,
-            touches=[request.aid],
+            touches=[] if awaits_delivery else [request.aid],
+            waits_for=order.aid if awaits_delivery else None,
+            on_release="R-REF-01",
+            lets_in=DELIVERY,
         )
 
     def return_decided(self, request: ReturnM, at: datetime, approve: bool) -> None:
@@ -1331,6 +1357,21 @@ class JourneyMachine(RuleBasedStateMachine):
         expect: str | None = None
         if due_in is None:
             data |= {"reason": "after_delivery", "order_id": order.order_id}
+            if order.delivered_at is None and order.status != "cancelled":
+                # Waits for the delivery (or the cancellation); refused then: it was
+                # scheduled before it.
+                self.send(
+                    order.customer,
+                    at,
+                    "callback.scheduled",
+                    data,
+                    channel="phone",
+                    expect=PARKED,
+                    waits_for=order.aid,
+                    on_release="R-SAT-04",
+                    lets_in=DELIVERY,
+                )
+                return
             expect = None if order.delivered_at is not None else "R-SAT-04"
         else:
             data |= {"reason": "birthday", "due_at": (at + due_in).isoformat()}
@@ -1626,6 +1667,7 @@ class JourneyMachine(RuleBasedStateMachine):
                 expect=PARKED,
                 waits_for=waits_for,
                 on_release="late",
+                lets_in=["customer.registered"],
             )
             return
         self.send(customer, at, event_type, data, expect=expect, touches=[record.aid])

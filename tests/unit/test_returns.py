@@ -1068,15 +1068,69 @@ def test_return_of_another_customer_s_order_or_request_is_refused(journey: Journ
     assert journey.request().status == "requested"
 
 
-def test_r_ref_01_return_of_an_undelivered_order_is_refused_through_the_handler(
+def test_r_ref_01_return_of_an_undelivered_order_waits_for_the_delivery(
+    journey: Journey,
+) -> None:
+    """R-REF-01 counts from delivery: a return of an order not delivered yet waits for the
+    delivery (a return's and an order's events come on different topics), then is
+    decided as if it had come after it."""
+    journey.deliver_order(delivered=False)
+
+    journey.parked(requested(), Order.create_id("o-1"), "'o-1' is not delivered yet")
+    assert not journey.exists("rt-1")
+
+    pending = journey.batch(
+        body("order.delivered", {"order_id": "o-1"}, at=DELIVERED, channel="web")
+    )
+
+    assert [w.event_id for w in pending.released] != []
+    assert journey.request().status == "requested"
+    assert journey.request().delivered_at == DELIVERED
+    assert waiting_for(journey.app, Order.create_id("o-1")) == []
+
+
+def test_r_ref_01_a_return_requested_before_the_delivery_is_refused_once_it_comes(
     journey: Journey,
 ) -> None:
     journey.deliver_order(delivered=False)
+    early = requested(at=DELIVERED - timedelta(hours=1))
+    journey.parked(early, Order.create_id("o-1"), "o-1")
 
-    error = journey.refused(requested())
+    pending = journey.batch(
+        body("order.delivered", {"order_id": "o-1"}, at=DELIVERED, channel="web")
+    )
 
+    (refusal,) = pending.released_refusals
+    assert refusal.waiting.event_id == early["event_id"]
+    assert "R-REF-01" in refusal.reason
+    assert "before the order's delivery" in refusal.reason
+    assert not journey.exists("rt-1")
+
+
+def test_r_ref_01_return_of_a_cancelled_order_is_refused_through_the_handler(
+    journey: Journey,
+) -> None:
+    """An order cancelled is never delivered: its return is refused at once, and one that
+    waited for the delivery is refused when the cancellation comes."""
+    journey.deliver_order(delivered=False)
+    waiting = requested("rt-1")
+    journey.parked(waiting, Order.create_id("o-1"), "o-1")
+
+    pending = journey.batch(
+        body(
+            "order.cancelled",
+            {"order_id": "o-1", "reason": "customer"},
+            at=DELIVERED,
+            channel="web",
+        )
+    )
+
+    assert [r.waiting.event_id for r in pending.released_refusals] == [waiting["event_id"]]
+    assert "R-REF-01" in pending.released_refusals[0].reason
+    error = journey.refused(requested("rt-2"))
     assert error.rule == "R-REF-01"
     assert not journey.exists("rt-1")
+    assert not journey.exists("rt-2")
 
 
 def test_repeated_source_events_have_no_effect_through_the_handlers(journey: Journey) -> None:

@@ -565,18 +565,52 @@ def test_case_of_another_customer_is_refused(app: JourneyApplication) -> None:
     assert Survey.create_id("sv-1") not in app.repository
 
 
-def test_r_sat_01_survey_for_an_unresolved_case_stores_nothing(app: JourneyApplication) -> None:
-    """The case refuses (R-SAT-01) after the survey was built: neither is stored."""
+def test_r_sat_01_survey_for_an_unresolved_case_waits_for_the_resolution(
+    app: JourneyApplication,
+) -> None:
+    """R-SAT-01: a survey follows a resolution. One for a case not resolved yet waits for
+    it (surveys and cases come on different topics), with nothing stored of either, and
+    is sent, stopping the survey clock, once the resolution comes."""
     feed = Feed(app)
     feed(*case_events("case-1", resolve=False))
     version = load_case(app).version
 
-    ((_, error),) = feed(survey_sent_event())
+    pending = feed.batch(survey_sent_event())
 
-    assert isinstance(error, CaseRuleViolated)
-    assert error.rule == "R-SAT-01"
+    ((parked, error),) = pending.parked
+    assert pending.refusals == []
+    assert parked.event_id == "sv-sent"
+    assert isinstance(error, MissingPrerequisite)
+    assert error.aggregate_id == Case.create_id("case-1")
+    assert str(error) == "case 'case-1' is not resolved yet"
     assert Survey.create_id("sv-1") not in app.repository
     assert load_case(app).version == version
+    assert load_case(app).surveys == []
+
+    (resolution,) = [e for e in case_events("case-1") if e.type == "case.resolved"]
+    pending = feed.batch(resolution)
+
+    assert [w.event_id for w in pending.released] == ["sv-sent"]
+    assert load_case(app).surveys == ["sv-1"]
+    (outcome,) = (o for o in load_case(app).outcomes().values() if o.rule == "R-SAT-01")
+    assert (outcome.met, outcome.actual) == (True, SENT_AT - RESOLVED_AT)
+
+
+def test_r_sat_01_a_survey_sent_before_the_resolution_is_refused_once_it_comes(
+    app: JourneyApplication,
+) -> None:
+    feed = Feed(app)
+    feed(*case_events("case-1", resolve=False))
+    feed.batch(survey_sent_event(at=RESOLVED_AT - SECOND))
+    (resolution,) = [e for e in case_events("case-1") if e.type == "case.resolved"]
+
+    pending = feed.batch(resolution)
+
+    (refusal,) = pending.released_refusals
+    assert refusal.waiting.event_id == "sv-sent"
+    assert refusal.reason.startswith("R-SAT-01: sent at")
+    assert "before the case's first resolution" in refusal.reason
+    assert Survey.create_id("sv-1") not in app.repository
     assert load_case(app).surveys == []
 
 
