@@ -87,8 +87,9 @@ class IngestMetrics:
         self._records = Counter(
             "journey_ingest_records",
             "Ingress records whose partition batch was stored, by outcome: applied (recorded"
-            " new events), refused (dead-lettered), ignored (valid but changed nothing, such"
-            " as an event_id already applied).",
+            " new events), refused (dead-lettered), parked (waiting for the order, case..."
+            " they refer to), ignored (valid but changed nothing, such as an event_id"
+            " already applied).",
             ["topic", "outcome"],
             registry=registry,
         )
@@ -126,11 +127,24 @@ class IngestMetrics:
         )
 
     def batch_stored(
-        self, topic: str, *, applied: int, refused: int, ignored: int, seconds: float
+        self,
+        topic: str,
+        *,
+        applied: int,
+        refused: int,
+        ignored: int,
+        seconds: float,
+        parked: int = 0,
     ) -> None:
-        for outcome, count in (("applied", applied), ("refused", refused), ("ignored", ignored)):
+        outcomes = (
+            ("applied", applied),
+            ("refused", refused),
+            ("parked", parked),
+            ("ignored", ignored),
+        )
+        for outcome, count in outcomes:
             self._records.labels(topic=topic, outcome=outcome).inc(count)
-        self._batch_records.observe(applied + refused + ignored)
+        self._batch_records.observe(applied + refused + parked + ignored)
         self._batch_seconds.observe(seconds)
 
     def dead_lettered(self, topic: str, count: int) -> None:

@@ -9,7 +9,7 @@ the same transaction as the event that created its prerequisite.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from uuid import UUID
 
@@ -36,7 +36,7 @@ class ReleasedRefusal:
     waiting: Waiting
     reason: str
     envelope: bytes
-    """The source event's JSON, opened (empty when it can no longer be: erased)."""
+    """The source event's bytes, opened (empty when they can no longer be: erased)."""
 
 
 def park(
@@ -58,13 +58,18 @@ def park(
             event_id=event.event_id,
             event_type=event.type,
             customer_id=event.customer_id,
-            sealed=personal.seal_text(event.customer_id, SEALED_FIELD, event.to_json().decode()),
+            sealed=personal.seal_text(event.customer_id, SEALED_FIELD, original(event).decode()),
             source=source,
             occurred_at=event.occurred_at,
             expires_at=event.occurred_at + window,
             reason=str(missing),
         )
     )
+
+
+def original(event: SourceEvent) -> bytes:
+    """The bytes the event came in (its JSON as validated when it came otherwise)."""
+    return event.raw if event.raw is not None else event.to_json()
 
 
 def lot_ids(ids: Iterable[UUID]) -> list[UUID]:
@@ -95,6 +100,7 @@ def reopen(personal: PersonalData, waiting: Waiting) -> SourceEvent | ReleasedRe
     if not envelope:
         return ReleasedRefusal(waiting, "parked event unreadable: its customer was erased", b"")
     try:
-        return validate(strict_json(envelope), now=waiting.occurred_at, max_future=_NO_SKEW)
+        event = validate(strict_json(envelope), now=waiting.occurred_at, max_future=_NO_SKEW)
+        return replace(event, raw=envelope)
     except (InvalidEvent, ValueError) as error:
         return ReleasedRefusal(waiting, f"parked event no longer valid: {error}", envelope)

@@ -64,11 +64,14 @@ class ParkingLot(Aggregate):
         )
 
     class Parked(Aggregate.Event):
+        """A source event parked: not a fact of the journey (nothing was applied), so its
+        source record is ``record``, not ``source``."""
+
         event_id: str
         event_type: str
         customer_id: str
         sealed: str
-        source: SourceRef
+        record: SourceRef
         occurred_at: datetime
         expires_at: datetime
         reason: str
@@ -79,7 +82,7 @@ class ParkingLot(Aggregate):
                 event_type=self.event_type,
                 customer_id=self.customer_id,
                 sealed=self.sealed,
-                source=self.source,
+                source=self.record,
                 occurred_at=self.occurred_at,
                 expires_at=self.expires_at,
                 reason=self.reason,
@@ -117,7 +120,7 @@ class ParkingLot(Aggregate):
                 event_type=waiting.event_type,
                 customer_id=waiting.customer_id,
                 sealed=waiting.sealed,
-                source=waiting.source,
+                record=waiting.source,
                 occurred_at=waiting.occurred_at,
                 expires_at=waiting.expires_at,
                 reason=waiting.reason,
