@@ -6,8 +6,9 @@ Three kinds, in one registry that the composition root builds (nothing registers
   is stored, the size and duration of each partition's batch, dead letters published.
   They count what the ingest workers of *this* process did.
 - **Read from the log and the store on each scrape** (:class:`StatusCollector`): every
-  ingress partition's end offset, stored offset and lag, the dead-letter count, and each
-  projection's position and lag. They are the same whichever process serves them.
+  ingress partition's end offset, stored offset and lag, the dead-letter count, each
+  projection's position and lag, and the parked source events. They are the same
+  whichever process serves them.
 - **Counted by the API of this process** (:class:`HttpMetrics`): requests by route template,
   method and status class, their latency, and the events ``POST /v1/events`` accepted.
 """
@@ -77,6 +78,8 @@ class StatusView(Protocol):
     def notifications(self) -> int: ...
     @property
     def projections(self) -> Sequence[ProjectionLagView]: ...
+    @property
+    def parked(self) -> int: ...
 
 
 class IngestMetrics:
@@ -258,6 +261,11 @@ def _families(status: StatusView | None) -> Iterator[Metric]:
         "Notifications the read model has not applied yet.",
         labels=["projection"],
     )
+    parked = GaugeMetricFamily(
+        "journey_parked_events",
+        "Source events parked, waiting for the order, case, return, callback, contact,"
+        " survey or customer they refer to (or its delivery, its resolution).",
+    )
     if status is not None:
         for p in status.partitions:
             labels = [p.partition.topic, str(p.partition.partition)]
@@ -269,7 +277,8 @@ def _families(status: StatusView | None) -> Iterator[Metric]:
         for projection in status.projections:
             positions.add_metric([projection.name], projection.position)
             projection_lags.add_metric([projection.name], projection.lag)
-    yield from (ends, stored, lags, dead, head, positions, projection_lags)
+        parked.add_metric([], status.parked)
+    yield from (ends, stored, lags, dead, head, positions, projection_lags, parked)
 
 
 class StatusCollector:

@@ -31,6 +31,7 @@ from application.service import JourneyApplication
 from application.status import Status, read_status
 from consumers.deadletters import DeadLetterSink, StoredDeadLetter, read_dead_letters
 from consumers.ingest import IngestWorker
+from consumers.parked import LotKeeper
 from consumers.supervision import Beat, Loop, Supervised
 from consumers.timer import ClockTimer, wall_clock
 from journey.settings import Settings
@@ -40,6 +41,7 @@ from projections.customer360 import Customer360
 from projections.deadlines import DeadlineIndex
 from projections.kpis import KpiCounters
 from projections.ledger import ComplaintLedger
+from projections.parking import ParkedIndex
 from projections.runner import NotificationReader, ProjectionRunner
 from tools.importers.pipeline import Outlet
 
@@ -147,6 +149,8 @@ class Runtime:
     deadlines: DeadlineIndex
     customers: Customer360
     kpis: KpiCounters
+    parked: ParkedIndex
+    """The parked source events (``domain.parking``): status, metrics, admin route, timer."""
     projection_runner: ProjectionRunner
     projections: list[Projection]
     audit_chain: AuditChain
@@ -244,14 +248,26 @@ class Runtime:
         admin = self.log.admin()
         try:
             return read_status(
-                admin, self.app, self.topics.ingress, self.topics.dead_letters, self.projections
+                admin,
+                self.app,
+                self.topics.ingress,
+                self.topics.dead_letters,
+                self.projections,
+                parked=self.parked.count,
             )
         finally:
             admin.close()
 
     def clock_timer(self, beat: Beat | None = None) -> ClockTimer:
         live = self.settings.clock == "wall_clock"
-        return ClockTimer(self.app, self.deadlines, wall_clock if live else None, beat=beat)
+        keeper = LotKeeper(
+            self.app,
+            self.parked,
+            DeadLetterSink(self.log.publisher(), self.topics.dead_letters),
+        )
+        return ClockTimer(
+            self.app, self.deadlines, wall_clock if live else None, beat=beat, keeper=keeper
+        )
 
     def supervised(self, name: str, failing: dict[str, str]) -> Supervised:
         """The named worker (``journey.settings.WorkerName``) under supervision: restarted,
@@ -298,7 +314,8 @@ def build(settings: Settings) -> Runtime:
         deadlines = DeadlineIndex(read_store)
         customers = Customer360(read_store)
         kpis = KpiCounters(read_store)
-        projections: list[Projection] = [ledger, deadlines, customers, kpis]
+        parked = ParkedIndex(read_store)
+        projections: list[Projection] = [ledger, deadlines, customers, kpis, parked]
         for projection in projections:
             projection.create_tables()
         audit_chain = AuditChain(read_store, app.recorder, app.mapper)
@@ -318,6 +335,7 @@ def build(settings: Settings) -> Runtime:
         deadlines=deadlines,
         customers=customers,
         kpis=kpis,
+        parked=parked,
         projection_runner=ProjectionRunner(
             reader,
             projections,

@@ -2,7 +2,8 @@
 of log and store: each refused record is listed with the reason naming its field, personal
 fields masked; a record refused for a reason that no longer holds is applied once when
 replayed; one still invalid is simply dead-lettered again. (A record naming what is not
-known yet is not refused: it waits, parked, and is applied when that arrives.)"""
+known yet is parked, not refused; the clock timer dead-letters it once its window passed:
+here a reply whose contact opens only later, after that.)"""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from domain.aggregate import is_fact
 from journey.bootstrap import Runtime
 from journey.cli import main
 from tests.factories import contact_opened, source_event, unique
-from tests.integration.drive import env_of, ingest_everything, until
+from tests.integration.drive import env_of, ingest_everything, project_everything, until
 
 
 def run(runtime: Runtime, *args: str) -> int:
@@ -63,6 +64,11 @@ def record_at(runtime: Runtime, at: str) -> Record:
     return found[0]
 
 
+def dead_letters_now(runtime: Runtime) -> list[Any]:
+    listed: list[Any] = runtime.dead_letters()
+    return listed
+
+
 def facts_of(runtime: Runtime, event_id: str) -> list[tuple[str, int]]:
     """(fact type, source offset) of every stored fact caused by ``event_id``."""
     app = runtime.app
@@ -102,14 +108,26 @@ def test_dead_letters_are_listed_with_reasons_and_replayed_once_fixed(
             "type",
         ),
         (orjson.dumps(registered), "data.consents"),
+        (
+            orjson.dumps(replied),
+            f"unknown contact {late_contact!r}; not arrived within 24h (parked at"
+            f" {replied['occurred_at']})",
+        ),
     ]
-    bodies = [orjson.dumps(good), *(raw for raw, _ in bad), orjson.dumps(replied)]
+    bodies = [orjson.dumps(good), *(raw for raw, _ in bad), orjson.dumps(good)]
     placed = runtime.publisher.publish_many(
         [OutgoingRecord(topic, customer.encode(), body) for body in bodies]
     )
     bad_at = placed[1:-1]
-    reply_at = placed[-1]
     ingest_everything(runtime)
+    # The reply waits for its contact (parked, no dead letter yet) until, past its window
+    # in event time (a later fact of the customer), the clock timer dead-letters it.
+    assert len(dead_letters_now(runtime)) == len(bad) - 1
+    later = contact_opened(customer_id=customer, occurred_at="2026-03-03T11:00:00+08:00")
+    runtime.publisher.publish(OutgoingRecord(topic, customer.encode(), orjson.dumps(later)))
+    ingest_everything(runtime)
+    project_everything(runtime)
+    assert runtime.clock_timer().run_once() >= 1
 
     listed = run_cli(runtime, capsys, "deadletters", "list", "--json")
     assert listed["count"] == len(bad)
@@ -125,6 +143,7 @@ def test_dead_letters_are_listed_with_reasons_and_replayed_once_fixed(
         assert letter["original_bytes"] == len(raw)
     assert (letters[0]["event_id"], letters[0]["type"]) == (None, None)
     assert letters[0]["original"] == "{not json"
+    assert (letters[4]["event_id"], letters[4]["type"]) == (replied["event_id"], "contact.replied")
     assert (letters[3]["event_id"], letters[3]["type"]) == (
         registered["event_id"],
         "customer.registered",
@@ -142,9 +161,8 @@ def test_dead_letters_are_listed_with_reasons_and_replayed_once_fixed(
         position(c) for c in bad_at[:2]
     ]
 
-    # The reply was for a contact not opened yet: it waits (parked, not dead-lettered) and
-    # is applied, from its own record, once the contact opens.
-    assert facts_of(runtime, replied["event_id"]) == []
+    # The fix: the contact the reply was for is opened (too late for the parked reply:
+    # nothing waits for it any more); then the reply is replayed.
     runtime.publisher.publish(
         OutgoingRecord(
             topic,
@@ -153,13 +171,31 @@ def test_dead_letters_are_listed_with_reasons_and_replayed_once_fixed(
         )
     )
     ingest_everything(runtime)
-    offset = reply_at.offset
+    assert facts_of(runtime, replied["event_id"]) == []
+    replayed = run_cli(
+        runtime, capsys, "deadletters", "replay", "--source", position(bad_at[4]), "--json"
+    )["replayed"]
+    assert [(r["source"], r["event_id"]) for r in replayed] == [
+        (position(bad_at[4]), replied["event_id"])
+    ]
+    replayed_to = replayed[0]["replayed_to"]
+    assert replayed_to.startswith(f"{topic}:{bad_at[4].partition}:")  # same key, same partition
+    again_there = record_at(runtime, replayed_to)
+    assert (again_there.key, again_there.value) == (customer.encode(), orjson.dumps(replied))
+    assert set(again_there.headers) == {
+        ("event_id", replied["event_id"].encode()),
+        ("type", b"contact.replied"),
+        ("schema_version", b"1"),
+    }
+    ingest_everything(runtime)
+    offset = int(replayed_to.rsplit(":", 1)[1])
     assert facts_of(runtime, replied["event_id"]) == [
         ("Case.Responded", offset),
         ("Contact.Replied", offset),
     ]
 
-    # Replaying everything from the topic: the still invalid ones are dead-lettered again.
+    # Replaying everything from the topic: the still invalid ones are dead-lettered again,
+    # the reply (same event_id, already applied) has no further effect.
     again = run_cli(runtime, capsys, "deadletters", "replay", "--all-from", topic, "--json")
     assert sorted(r["source"] for r in again["replayed"]) == sorted(position(c) for c in bad_at)
     ingest_everything(runtime)
@@ -168,9 +204,12 @@ def test_dead_letters_are_listed_with_reasons_and_replayed_once_fixed(
         ("Contact.Replied", offset),
     ]
     listed = run_cli(runtime, capsys, "deadletters", "list", "--json")
-    assert listed["count"] == len(bad) + len(bad)
+    assert listed["count"] == len(bad) + len(bad) - 1
     by_source = {letter["source"]: letter for letter in listed["dead_letters"]}
     for r in again["replayed"]:
+        if r["event_id"] == replied["event_id"]:
+            assert r["replayed_to"] not in by_source
+            continue
         first, repeat = by_source[r["source"]], by_source[r["replayed_to"]]
         assert repeat["reason"] == first["reason"]
         assert (repeat["event_id"], repeat["original_bytes"]) == (

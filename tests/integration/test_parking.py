@@ -3,7 +3,9 @@ callback published before the order it follows, and a contact joining a case bef
 case opens, are parked (not dead-lettered) and applied, with their own source
 coordinates, once the order is delivered and the case opened; a callback whose order never
 comes stays parked; one scheduled before the delivery (in event time) is dead-lettered
-when the delivery lets it in, from its own coordinates and bytes."""
+when the delivery lets it in, from its own coordinates and bytes. What waits is visible
+(``journey status``, ``/metrics``, ``GET /v1/admin/parked``); once the event-time
+watermark passed its window, the clock timer dead-letters it with the reason it waited."""
 
 from __future__ import annotations
 
@@ -12,16 +14,21 @@ from typing import Any
 from uuid import UUID
 
 import orjson
+import pytest
+from fastapi.testclient import TestClient
 
 from adapters.sourcelog.base import Coordinates, OutgoingRecord
+from api.main import create_api
 from domain.callback import Callback
 from domain.case import Case
 from domain.order import Order
 from domain.parking import ParkingLot
 from journey.bootstrap import Runtime
 from tests.factories import unique
-from tests.integration.drive import ingest_everything
+from tests.integration.drive import ingest_everything, project_everything
 from tests.integration.processes import dead_letters, source_coordinates, stored_facts
+from tests.integration.test_deadletters_cli import run_cli
+from tests.integration.test_status import _samples
 
 
 class Customer:
@@ -30,7 +37,7 @@ class Customer:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.id = unique("cust-")
-        self.start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+        self.start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
 
     def body(self, event_type: str, minute: int, **data: Any) -> dict[str, Any]:
         return {
@@ -150,3 +157,61 @@ def test_events_arriving_before_what_they_refer_to_are_parked_then_applied(
     assert "before the delivery" in reason
     assert waiting(runtime, Order.create_id(o3)) == []
     assert Callback.create_id(f"{c.id}-cb3") not in runtime.app.repository
+
+
+def test_what_waits_is_shown_and_dead_lettered_once_its_window_passed(
+    runtime: Runtime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    c = Customer(runtime)
+    orphan = c.callback(f"{c.id}-cb", f"{c.id}-o-never", minute=10)
+    at = c.publish(orphan)[orphan["event_id"]]
+    ingest_everything(runtime)
+    project_everything(runtime)
+
+    assert run_cli(runtime, capsys, "status", "--json")["parked"] == 1
+    admin = runtime.api_keys.create("admin")
+    auth = {"Authorization": f"Bearer {admin.secret_text}"}
+    with TestClient(create_api(runtime, workers=set())) as client:
+        got = _samples(client.get("/metrics").text)
+        assert got[("journey_parked_events", frozenset())] == 1
+        listed = client.get("/v1/admin/parked", headers=auth)
+        assert listed.status_code == 200, listed.text
+        analyst = runtime.api_keys.create("analyst")
+        refused = client.get(
+            "/v1/admin/parked", headers={"Authorization": f"Bearer {analyst.secret_text}"}
+        )
+        assert refused.status_code == 403
+    body = listed.json()
+    (item,) = body["items"]
+    assert (body["total"], body["next_cursor"]) == (1, None)
+    occurred = datetime.fromisoformat(orphan["occurred_at"])
+    assert item == {
+        "event_id": orphan["event_id"],
+        "type": "callback.scheduled",
+        "customer_id": c.id,
+        "reason": f"unknown order '{c.id}-o-never'",
+        "occurred_at": occurred.isoformat(),
+        "expires_at": (occurred + timedelta(hours=24)).isoformat(),
+        "waits_for": str(Order.create_id(f"{c.id}-o-never")),
+        "source": f"{at.topic}:{at.partition}:{at.offset}",
+        "source_topic": at.topic,
+        "source_partition": at.partition,
+        "source_offset": at.offset,
+    }  # never what the event says beyond its reason (no envelope, no data)
+
+    # Event time moves past its window (a later fact of the customer's): the timer
+    # dead-letters it, with the reason it waited for.
+    c.publish(c.contact(f"{c.id}-k", minute=24 * 60 + 11))
+    ingest_everything(runtime)
+    project_everything(runtime)
+    assert runtime.clock_timer().run_once() >= 1
+    project_everything(runtime)
+
+    (letter,) = dead_letters(runtime)
+    assert source_coordinates(letter) == at
+    assert (letter.key, letter.value) == (c.id.encode(), orjson.dumps(orphan))
+    assert (letter.header("reason") or b"").decode() == (
+        f"unknown order '{c.id}-o-never'; not arrived within 24h (parked at {occurred.isoformat()})"
+    )
+    assert run_cli(runtime, capsys, "status", "--json")["parked"] == 0
+    assert waiting(runtime, Order.create_id(f"{c.id}-o-never")) == []
