@@ -181,8 +181,8 @@ def _decide(
     return pending
 
 
-Released = tuple[Waiting, ParkingLot]
-"""A parked event being applied, and the lot it waits in."""
+FromLot = tuple[Waiting, ParkingLot]
+"""A parked event being let in, and the lot it waits in."""
 
 
 class _Cascade:
@@ -224,7 +224,7 @@ class _Cascade:
             if lot.waiting.get(waiting.event_id) is waiting:
                 self._take(self._released((waiting, lot)))
 
-    def _released(self, released: Released) -> list[UUID]:
+    def _released(self, released: FromLot) -> list[UUID]:
         waiting, _ = released
         failure = self._failed.get(_where(waiting.source))
         if failure is not None:
@@ -236,9 +236,7 @@ class _Cascade:
             return []
         return self._apply(waiting.source, again, released)
 
-    def _apply(
-        self, source: SourceRef, event: SourceEvent, released: Released | None
-    ) -> list[UUID]:
+    def _apply(self, source: SourceRef, event: SourceEvent, released: FromLot | None) -> list[UUID]:
         """Apply one event; returns the ids it created or progressed."""
         unit = self._unit
         try:
@@ -272,7 +270,7 @@ class _Cascade:
         source: SourceRef,
         event: SourceEvent,
         missing: MissingPrerequisite,
-        released: Released | None,
+        released: FromLot | None,
     ) -> None:
         """Park the event; one released from a lot that now waits for something else moves
         to that lot (one that waits for the same, again, stays where it is)."""
@@ -285,7 +283,7 @@ class _Cascade:
         park(self._unit, self._app.personal, event, source, missing)
         self._unit.collect()
 
-    def _refuse(self, released: Released, reason: str) -> None:
+    def _refuse(self, released: FromLot, reason: str) -> None:
         waiting, lot = released
         self._out_of(lot, waiting)
         envelope = opened(self._app.personal, waiting)
