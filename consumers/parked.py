@@ -126,12 +126,15 @@ class LotKeeper:
         for lot_id, prerequisite_id in due:
             moved = self._release(prerequisite_id) if prerequisite_id in existing else 0
             wait = self._next_check.get(lot_id, (now, RECHECK_FIRST_S / 2))[1] * 2
-            wait = RECHECK_FIRST_S if moved else min(wait, RECHECK_MAX_S)
+            # Something moved, or a race: soon again; nothing: later and later.
+            wait = RECHECK_FIRST_S if moved != 0 else min(wait, RECHECK_MAX_S)
             self._next_check[lot_id] = (now + wait, wait)
-            done += moved
+            done += moved or 0
         return done
 
-    def _release(self, prerequisite_id: UUID) -> int:
+    def _release(self, prerequisite_id: UUID) -> int | None:
+        """What the lot of ``prerequisite_id`` lets in now (stored); None when a racing
+        write refused the commit."""
         pending = release_arrived(self._app, [prerequisite_id])
         moved = len(pending.released) + len(pending.released_refusals)
         if not moved:
@@ -143,7 +146,7 @@ class LotKeeper:
             pending.commit()
         except IntegrityError:
             logger.info("releasing the lot of %s raced a write; retrying", prerequisite_id)
-            return 0
+            return None
         self.released += moved
         return moved
 
@@ -151,7 +154,10 @@ class LotKeeper:
         done = 0
         for lot_id, prerequisite_id in self._index.due(watermark, self._limit):
             if self._exists([prerequisite_id]):
-                done += self._release(prerequisite_id)
+                moved = self._release(prerequisite_id)
+                if moved is None:
+                    continue  # a racing write: nothing expires before it is tried again
+                done += moved
             try:
                 lot: ParkingLot = self._app.repository.get(lot_id)
             except AggregateNotFoundError:

@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eventsourcing.persistence import IntegrityError
 
+import consumers.parked
 from adapters.readstore import PostgresReadStore, ReadStore, SQLiteReadStore
 from adapters.sourcelog.base import Coordinates, LogPublisher, OutgoingRecord, TopicPartition
+from application.batches import release_arrived as release_arrived_as_stored
 from application.service import JourneyApplication
 from consumers.deadletters import DeadLetterSink
 from consumers.parked import LotKeeper, expiry_reason, span
@@ -321,3 +324,46 @@ def test_reasons_name_the_window_as_the_policy_does(setting: Setting) -> None:
     lot: ParkingLot = setting.app.repository.get(ParkingLot.create_id(Order.create_id("o-1")))
     (waiting,) = lot.waiting.values()
     assert expiry_reason(waiting).endswith(f"not arrived within 24h (parked at {T0.isoformat()})")
+
+
+def test_nothing_expires_while_letting_in_its_lot_raced_a_write(
+    setting: Setting, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The expiry's last try lets the join in, but its commit loses a race: the join is
+    neither applied nor dead-lettered this round; the next round lets it in."""
+    theirs = make_app(tmp_path, setting.app.personal)
+    try:
+        other = TopicPartition("journey.contacts", 2)
+        racing = theirs.prepare_batch(
+            other, [(SourceRef("e-open", other.topic, 2, 0), opening("k9", 0, "e-open"))], 1
+        )
+        setting.send(CONTACTS, join("k2", "k9", 1, "e-join"))
+        racing.commit()
+    finally:
+        theirs.close()
+    setting.project()
+    real = release_arrived_as_stored
+    lost = [True]
+
+    def release_arrived(app: JourneyApplication, arrived: Any) -> Any:
+        pending = real(app, arrived)
+        if lost.pop() if lost else False:
+
+            def commit() -> None:
+                raise IntegrityError("a racing write")
+
+            pending.commit = commit  # type: ignore[method-assign]
+        return pending
+
+    monkeypatch.setattr(consumers.parked, "release_arrived", release_arrived)
+    keeper = LotKeeper(setting.app, setting.index, DeadLetterSink(setting.published, "dlq"))
+    keeper._next_check = {ParkingLot.create_id(Case.create_id("k9")): (1e12, 1.0)}
+
+    assert keeper.run_once(T0 + 2 * WINDOW) == 0
+    assert setting.published.records == []
+    assert waiting_for(setting.app, Case.create_id("k9")) == ["e-join"]
+
+    assert keeper.run_once(T0 + 2 * WINDOW) == 1
+    assert setting.published.records == []
+    case: Case = setting.app.repository.get(Case.create_id("k9"))
+    assert case.contact_ids == ["k9", "k2"]
