@@ -6,8 +6,9 @@ Three kinds, in one registry that the composition root builds (nothing registers
   is stored, the size and duration of each partition's batch, dead letters published.
   They count what the ingest workers of *this* process did.
 - **Read from the log and the store on each scrape** (:class:`StatusCollector`): every
-  ingress partition's end offset, stored offset and lag, the dead-letter count, and each
-  projection's position and lag. They are the same whichever process serves them.
+  ingress partition's end offset, stored offset and lag, the dead-letter count, each
+  projection's position and lag, and the parked source events. They are the same
+  whichever process serves them.
 - **Counted by the API of this process** (:class:`HttpMetrics`): requests by route template,
   method and status class, their latency, and the events ``POST /v1/events`` accepted.
 """
@@ -77,6 +78,8 @@ class StatusView(Protocol):
     def notifications(self) -> int: ...
     @property
     def projections(self) -> Sequence[ProjectionLagView]: ...
+    @property
+    def parked(self) -> int: ...
 
 
 class IngestMetrics:
@@ -87,8 +90,9 @@ class IngestMetrics:
         self._records = Counter(
             "journey_ingest_records",
             "Ingress records whose partition batch was stored, by outcome: applied (recorded"
-            " new events), refused (dead-lettered), ignored (valid but changed nothing, such"
-            " as an event_id already applied).",
+            " new events), refused (dead-lettered), parked (waiting for the order, case..."
+            " they refer to), ignored (valid but changed nothing, such as an event_id"
+            " already applied).",
             ["topic", "outcome"],
             registry=registry,
         )
@@ -126,11 +130,24 @@ class IngestMetrics:
         )
 
     def batch_stored(
-        self, topic: str, *, applied: int, refused: int, ignored: int, seconds: float
+        self,
+        topic: str,
+        *,
+        applied: int,
+        refused: int,
+        ignored: int,
+        seconds: float,
+        parked: int = 0,
     ) -> None:
-        for outcome, count in (("applied", applied), ("refused", refused), ("ignored", ignored)):
+        outcomes = (
+            ("applied", applied),
+            ("refused", refused),
+            ("parked", parked),
+            ("ignored", ignored),
+        )
+        for outcome, count in outcomes:
             self._records.labels(topic=topic, outcome=outcome).inc(count)
-        self._batch_records.observe(applied + refused + ignored)
+        self._batch_records.observe(applied + refused + parked + ignored)
         self._batch_seconds.observe(seconds)
 
     def dead_lettered(self, topic: str, count: int) -> None:
@@ -244,6 +261,11 @@ def _families(status: StatusView | None) -> Iterator[Metric]:
         "Notifications the read model has not applied yet.",
         labels=["projection"],
     )
+    parked = GaugeMetricFamily(
+        "journey_parked_events",
+        "Source events parked, waiting for the order, case, return, callback, contact,"
+        " survey or customer they refer to (or its delivery, its resolution).",
+    )
     if status is not None:
         for p in status.partitions:
             labels = [p.partition.topic, str(p.partition.partition)]
@@ -255,7 +277,8 @@ def _families(status: StatusView | None) -> Iterator[Metric]:
         for projection in status.projections:
             positions.add_metric([projection.name], projection.position)
             projection_lags.add_metric([projection.name], projection.lag)
-    yield from (ends, stored, lags, dead, head, positions, projection_lags)
+        parked.add_metric([], status.parked)
+    yield from (ends, stored, lags, dead, head, positions, projection_lags, parked)
 
 
 class StatusCollector:

@@ -23,6 +23,7 @@ from projections.base import Projection
 from projections.customer360 import Customer360
 from projections.kpis import KpiCounters
 from projections.ledger import ComplaintLedger
+from projections.parking import ParkedIndex
 
 
 def services_of(request: Request) -> ApiServices:
@@ -52,6 +53,10 @@ async def get_customers(request: Request) -> Customer360:
 
 async def get_kpis(request: Request) -> KpiCounters:
     return services_of(request).kpis
+
+
+async def get_parked(request: Request) -> ParkedIndex:
+    return services_of(request).parked
 
 
 async def get_auditor(request: Request) -> Auditor:
@@ -112,6 +117,7 @@ ProjectionsDep = Annotated[Sequence[Projection], Depends(get_projections)]
 LedgerDep = Annotated[ComplaintLedger, Depends(get_ledger)]
 CustomersDep = Annotated[Customer360, Depends(get_customers)]
 KpisDep = Annotated[KpiCounters, Depends(get_kpis)]
+ParkedDep = Annotated[ParkedIndex, Depends(get_parked)]
 AuditorDep = Annotated[Auditor, Depends(get_auditor)]
 PersonalDep = Annotated[PersonalData, Depends(get_personal)]
 ApiKeysDep = Annotated[ApiKeys, Depends(get_api_keys)]

@@ -248,3 +248,29 @@ class AccessEntryOut(BaseModel):
 class AccessLogPageOut(BaseModel):
     items: list[AccessEntryOut]
     next_cursor: str | None
+
+
+class ParkedEventOut(BaseModel):
+    """A source event waiting for what it refers to; never its contents."""
+
+    event_id: str
+    type: str
+    customer_id: str
+    reason: str
+    """What it waits for (``unknown order 'o-1'``, ``order 'o-1' is not delivered yet``)."""
+    occurred_at: str
+    expires_at: str
+    """Event time after which, still waiting, it is dead-lettered (the policy's window)."""
+    waits_for: str
+    """The id of the aggregate it waits for."""
+    source: str
+    """``topic:partition:offset`` of its record."""
+    source_topic: str
+    source_partition: int
+    source_offset: int
+
+
+class ParkedPageOut(BaseModel):
+    total: int
+    items: list[ParkedEventOut]
+    next_cursor: str | None

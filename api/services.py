@@ -31,6 +31,7 @@ from projections.base import Projection
 from projections.customer360 import Customer360
 from projections.kpis import KpiCounters
 from projections.ledger import ComplaintLedger
+from projections.parking import ParkedIndex
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,11 @@ class ApiServices(Protocol):
 
     @property
     def kpis(self) -> KpiCounters: ...
+
+    @property
+    def parked(self) -> ParkedIndex:
+        """The parked source events (``domain.parking``)."""
+        ...
 
     @property
     def auditor(self) -> Auditor: ...

@@ -6,6 +6,7 @@ process can tell (not only the one ingesting).
 - Projection lag: the event store's last notification id minus the projection's position.
 - Dead letters: records on the dead-letter topic (the sum of its end offsets: what was ever
   written to it, including letters its retention has since deleted).
+- Parked: source events waiting for the order, case... they refer to.
 - A stalled projection: behind the head, and its position has not moved for a while.
 """
 
@@ -64,6 +65,9 @@ class Status:
     dead_letters: int
     notifications: int
     projections: list[ProjectionLag]
+    parked: int = 0
+    """Source events waiting for what they refer to (``domain.parking``), as the parked
+    index has them."""
 
     @property
     def ingest_lag(self) -> int:
@@ -84,6 +88,7 @@ class Status:
             ],
             "ingest_lag": self.ingest_lag,
             "dead_letters": self.dead_letters,
+            "parked": self.parked,
             "notifications": self.notifications,
             "projections": [
                 {"name": p.name, "position": p.position, "lag": p.lag} for p in self.projections
@@ -101,9 +106,11 @@ def read_status(
     ingress: Sequence[str],
     dead_letter_topic: str,
     projections: Sequence[Projection],
+    parked: Callable[[], int] | None = None,
 ) -> Status:
     """Read positions before ends, so that a lag read while work goes on may be
-    overstated by what arrived in between but is never understated."""
+    overstated by what arrived in between but is never understated. ``parked`` counts
+    the parked source events."""
     ingress_partitions = _partitions(admin, ingress)
     dead_letter_partitions = _partitions(admin, [dead_letter_topic])
     stored = {tp: app.next_offset(tp) for tp in ingress_partitions}
@@ -115,6 +122,7 @@ def read_status(
         dead_letters=sum(ends[tp] for tp in dead_letter_partitions),
         notifications=head,
         projections=[ProjectionLag(name, pos, head) for name, pos in positions.items()],
+        parked=0 if parked is None else parked(),
     )
 
 

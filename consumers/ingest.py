@@ -3,8 +3,10 @@
 For each partition of a poll batch: decode every record, hand the valid ones to the
 application, publish the refused ones to the dead-letter topic (durably, first), then
 store the new events with the partition's next offset in one transaction, then commit
-the offset to the log (for lag monitoring only). On assignment it resumes from the
-offset stored with the events, never from the log's committed offset.
+the offset to the log (for lag monitoring only). A valid record whose prerequisite is not
+known yet is parked in that transaction (``domain.parking``); a parked event the batch
+lets in and a rule refuses is dead-lettered with the batch's own refusals. On assignment
+it resumes from the offset stored with the events, never from the log's committed offset.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from adapters.sourcelog.base import LogConsumer, Record, TopicPartition
 from application.aggregate_cache import AggregateCache
 from application.service import JourneyApplication
 from consumers.deadletters import DeadLetter, DeadLetterSink
+from consumers.parked import parked_letter
 from contracts.envelope import InvalidEvent, Problem, SourceEvent, decode
 from domain.provenance import SourceRef
 
@@ -133,8 +136,14 @@ class IngestWorker:
         pending = self._app.prepare_batch(partition, valid, next_offset, self._cache)
         letters += [DeadLetter(by_offset[ref.offset], str(err)) for ref, err in pending.refused()]
         letters.sort(key=lambda letter: letter.record.offset)
-        self._dead_letters.send(letters)
+        # Parked events this batch let in and a rule then refused: from their own partition.
+        released = [
+            parked_letter(r.waiting, r.reason, r.envelope) for r in pending.released_refusals
+        ]
+        self._dead_letters.send([*letters, *released])
         self._metrics.dead_lettered(partition.topic, len(letters))
+        for letter in released:
+            self._metrics.dead_lettered(letter.record.topic, 1)
         try:
             pending.commit()
         except IntegrityError:
@@ -147,22 +156,26 @@ class IngestWorker:
                 self._cache.clear()
             self._consumer.seek(partition, self._app.next_offset(partition))
             return
-        self.applied += len(valid) - len(pending.refused())
+        parked = len(pending.parked)
+        self.applied += len(valid) - len(pending.refused()) - parked + len(pending.released)
         self._consumer.commit({partition: next_offset})
         if self._after_stored is not None:
             self._after_stored(partition, next_offset)
-        # A record changed something if one of the new events came from it.
+        # A record changed something if one of the new events came from it (a parked one
+        # records its lot's event, not a fact with it as its source).
         changed = {
             source.offset
             for event in pending.unit.events
             if isinstance(source := getattr(event, "source", None), SourceRef)
+            and (source.topic, source.partition) == (partition.topic, partition.partition)
         }
         applied = sum(1 for ref, _ in valid if ref.offset in changed)
         self._metrics.batch_stored(
             partition.topic,
             applied=applied,
             refused=len(letters),
-            ignored=len(records) - len(letters) - applied,
+            parked=parked,
+            ignored=len(records) - len(letters) - applied - parked,
             seconds=time.perf_counter() - started,
         )
         if self._cache is not None:

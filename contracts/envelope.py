@@ -9,7 +9,7 @@ same way wherever it enters.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -64,6 +64,9 @@ class InvalidEvent(ValueError):
 class SourceEvent:
     envelope: Envelope
     data: BaseModel
+    raw: bytes | None = field(default=None, compare=False, repr=False)
+    """The record's bytes it was decoded from (``decode``), kept with it while it is parked
+    so that its dead letter carries them; None when validated from a parsed value."""
 
     @property
     def event_id(self) -> str:
@@ -187,4 +190,4 @@ def decode(raw: bytes, *, now: datetime, max_future: timedelta, max_bytes: int) 
         body = strict_json(raw)
     except ValueError as error:
         raise InvalidEvent([Problem("body", not_json(error))]) from None
-    return validate(body, now=now, max_future=max_future)
+    return replace(validate(body, now=now, max_future=max_future), raw=raw)

@@ -142,6 +142,13 @@ class Callback(JourneyAggregate):
                     " a completed transaction",
                     CLOCK,
                 )
+            if occurred_at < delivered_at:
+                raise CallbackRuleViolated(
+                    f"scheduled at {occurred_at.isoformat()}, before the delivery of order"
+                    f" {order_id!r} ({delivered_at.isoformat()}); an after-delivery callback"
+                    " follows a completed transaction",
+                    CLOCK,
+                )
             due = delivered_at + policy.callback_after_delivery
         else:
             if due_at is None:

@@ -133,6 +133,8 @@ class Case(JourneyAggregate):
         def apply_fact(self, aggregate: Case) -> None:
             aggregate.status = "resolved"
             aggregate.resolved_at = self.occurred_at
+            if aggregate.first_resolved_at is None:
+                aggregate.first_resolved_at = self.occurred_at
             aggregate.resolution_option = self.option
             aggregate.resolutions += 1
 
@@ -229,6 +231,8 @@ class Case(JourneyAggregate):
         self.progress_updates = 0
         self.progress_clock = 1 if self.tracks_progress else 0
         self.resolved_at: datetime | None = None
+        self.first_resolved_at: datetime | None = None
+        """When the case was first resolved: what a survey follows (R-SAT-01)."""
         self.resolution_option: str | None = None
         self.resolutions = 0
         self.confirmed_at: datetime | None = None
@@ -497,8 +501,17 @@ class Case(JourneyAggregate):
 
     @command
     def survey_sent(self, *, survey_id: str, occurred_at: datetime, source: SourceRef) -> None:
-        if self.resolved_at is None and self.closed_at is None and self.resolutions == 0:
+        """A survey follows a resolution (R-SAT-01), in event time: sent before the case's
+        first resolution it is refused, whenever that resolution reached the case."""
+        first = self.first_resolved_at
+        if first is None:
             raise CaseRuleViolated("a survey follows a resolution", "R-SAT-01")
+        if occurred_at < first:
+            raise CaseRuleViolated(
+                f"sent at {occurred_at.isoformat()}, before the case's first resolution"
+                f" ({first.isoformat()}); a survey follows a resolution",
+                "R-SAT-01",
+            )
         self._record(self.SurveySent, survey_id=survey_id, occurred_at=occurred_at, source=source)
 
     # -- SLA clocks -------------------------------------------------------------------------

@@ -113,6 +113,10 @@ class Policy:
     # Event time
     allowed_lateness: timedelta = timedelta(minutes=5)
     """How long after a deadline the watermark waits for late facts before breaching."""
+    prerequisite_window: timedelta = timedelta(hours=24)
+    """How long (event time) a source event waits, parked, for the order, case, return,
+    callback, contact, survey or customer it refers to before it is dead-lettered
+    (``domain.parking``): independent producers deliver a journey's facts out of order."""
 
     def response_target(self, priority: str) -> timedelta:
         return self.response_by_priority[priority]

@@ -33,6 +33,7 @@ from application.status import Status, read_status
 from consumers.deadletter_reading import DeadLetterPage, read_dead_letters, read_page
 from consumers.deadletters import DeadLetterSink, StoredDeadLetter
 from consumers.ingest import IngestWorker
+from consumers.parked import LotKeeper
 from consumers.supervision import Beat, Loop, Supervised
 from consumers.timer import ClockTimer, wall_clock
 from journey.settings import Settings
@@ -42,6 +43,7 @@ from projections.customer360 import Customer360
 from projections.deadlines import DeadlineIndex
 from projections.kpis import KpiCounters
 from projections.ledger import ComplaintLedger
+from projections.parking import ParkedIndex
 from projections.registry import ReadModels, build_read_models
 from projections.runner import NotificationReader, ProjectionRunner
 from tools.importers.pipeline import Outlet
@@ -154,6 +156,8 @@ class Runtime:
     deadlines: DeadlineIndex
     customers: Customer360
     kpis: KpiCounters
+    parked: ParkedIndex
+    """The parked source events (``domain.parking``): status, metrics, admin route, timer."""
     projection_runner: ProjectionRunner
     projections: list[Projection]
     audit_chain: AuditChain
@@ -281,14 +285,26 @@ class Runtime:
         admin = self.log.admin()
         try:
             return read_status(
-                admin, self.app, self.topics.ingress, self.topics.dead_letters, self.projections
+                admin,
+                self.app,
+                self.topics.ingress,
+                self.topics.dead_letters,
+                self.projections,
+                parked=self.parked.count,
             )
         finally:
             admin.close()
 
     def clock_timer(self, beat: Beat | None = None) -> ClockTimer:
         live = self.settings.clock == "wall_clock"
-        return ClockTimer(self.app, self.deadlines, wall_clock if live else None, beat=beat)
+        keeper = LotKeeper(
+            self.app,
+            self.parked,
+            DeadLetterSink(self.log.publisher(), self.topics.dead_letters),
+        )
+        return ClockTimer(
+            self.app, self.deadlines, wall_clock if live else None, beat=beat, keeper=keeper
+        )
 
     def supervised(self, name: str, failing: dict[str, str]) -> Supervised:
         """The named worker (``journey.settings.WorkerName``) under supervision: restarted,
@@ -348,6 +364,7 @@ def build(settings: Settings) -> Runtime:
         deadlines=read_models.get(DeadlineIndex),
         customers=read_models.get(Customer360),
         kpis=read_models.get(KpiCounters),
+        parked=read_models.get(ParkedIndex),
         projection_runner=ProjectionRunner(
             reader,
             read_models.projections,

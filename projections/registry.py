@@ -24,6 +24,7 @@ from projections.customer360 import Customer360
 from projections.deadlines import DeadlineIndex
 from projections.kpis import KpiCounters
 from projections.ledger import ComplaintLedger
+from projections.parking import ParkedIndex
 from projections.runner import Follower
 
 T = TypeVar("T")
@@ -48,6 +49,7 @@ READ_MODELS: tuple[ReadModel, ...] = (
     ReadModel(DeadlineIndex),
     ReadModel(Customer360),
     ReadModel(KpiCounters),
+    ReadModel(ParkedIndex),
     ReadModel(AuditChain, follower=True),
 )
 

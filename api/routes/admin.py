@@ -1,4 +1,4 @@
-"""Admins: API keys and the access log."""
+"""Admins: API keys, the access log, the parked source events."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from adapters.security.access_log import MAX_PAGE
 from adapters.security.apikeys import KeyInfo
 from api.auth import ProtectedRoute, Roles
-from api.deps import AccessLogDep, ApiKeysDep, RateLimiterDep
+from api.deps import AccessLogDep, ApiKeysDep, ParkedDep, RateLimiterDep
 from api.errors import ApiError
 from api.params import IdCursor, Instant
 from api.schemas import (
@@ -21,6 +21,8 @@ from api.schemas import (
     KeyIssuedOut,
     KeyListOut,
     KeyOut,
+    ParkedEventOut,
+    ParkedPageOut,
 )
 
 router = APIRouter(
@@ -119,4 +121,31 @@ async def access_log(
     return AccessLogPageOut(
         items=[AccessEntryOut(**entry.as_json()) for entry in page.entries],
         next_cursor=None if page.next_after is None else str(page.next_after),
+    )
+
+
+MAX_PARKED_PAGE = 500
+
+
+@router.get("/parked", response_model=ParkedPageOut, responses={422: {"model": ErrorOut}})
+async def parked(
+    index: ParkedDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_PARKED_PAGE)] = 100,
+    cursor: Annotated[str | None, Query(max_length=9, pattern=r"^[0-9]+$")] = None,
+) -> ParkedPageOut:
+    """Source events parked, waiting for the order, case, return, callback, contact, survey
+    or customer they refer to (or its delivery, its resolution), the soonest to expire
+    first, a page at a time (``next_cursor``): event id, type, customer, why it waits, its
+    event time, when it expires (then it is dead-lettered), its source coordinates. Never
+    its contents. As of the parked index (a read model: it may lag the store a little)."""
+    offset = int(cursor) if cursor else 0
+
+    def read() -> tuple[int, list[ParkedEventOut]]:
+        rows = index.listing(limit + 1, offset)
+        return index.count(), [ParkedEventOut(**row.as_json()) for row in rows]
+
+    total, rows = await run_in_threadpool(read)
+    more = len(rows) > limit
+    return ParkedPageOut(
+        total=total, items=rows[:limit], next_cursor=str(offset + limit) if more else None
     )

@@ -13,8 +13,28 @@ from adapters.privacy.personal import PersonalData
 from application.aggregate_cache import AggregateCache
 from application.existing_ids import ExistingIds
 from domain.errors import NotFound
+from domain.order import Order
 
 A = TypeVar("A", bound=Aggregate)
+
+
+class MissingPrerequisite(NotFound):
+    """The order, case, return, callback, contact, survey or customer a source event refers
+    to is not known (yet), or has not reached what the event follows (``not_yet``: an
+    order's delivery, a case's resolution): the event is parked in the lot of
+    ``aggregate_id`` until that arrives (``domain.parking``)."""
+
+    def __init__(self, aggregate_id: UUID, what: str, *, not_yet: str | None = None) -> None:
+        super().__init__(f"unknown {what}" if not_yet is None else f"{what} is not {not_yet} yet")
+        self.aggregate_id = aggregate_id
+
+
+def awaiting_delivery(order: Order) -> None:
+    """An event that follows an order's delivery (an after-delivery callback, a return)
+    waits for it while the order may still be delivered; for a cancelled order it goes on
+    to the rule that refuses it."""
+    if order.delivered_at is None and order.status != "cancelled":
+        raise MissingPrerequisite(order.id, f"order {order.order_id!r}", not_yet="delivered")
 
 
 class UnitOfWork:
@@ -36,6 +56,7 @@ class UnitOfWork:
         """Ids looked up in this batch that have no stored events."""
         self._touched: dict[UUID, Aggregate] = {}
         self._created: set[UUID] = set()
+        self._progressed: set[UUID] = set()
         self.events: list[Any] = []
 
     def get(self, kind: type[A], aggregate_id: UUID) -> A | None:
@@ -67,11 +88,12 @@ class UnitOfWork:
 
     def known(self) -> Iterator[tuple[UUID, Aggregate | None]]:
         """Every id this unit looked up or created, with its aggregate or ``None`` if it
-        has no events: what the batch, once stored, knows of the store."""
-        yield from self._aggregates.items()
+        has no events: what the batch, once stored, knows of the store. The ids known
+        absent come first, so that a cache short of room keeps the aggregates longest."""
         for aggregate_id in self._absent:
             if aggregate_id not in self._aggregates:
                 yield aggregate_id, None
+        yield from self._aggregates.items()
 
     def prefetch(self, ids: Iterable[UUID], existing: ExistingIds) -> None:
         """Ask the store in one go which of ``ids`` exist; the others are known absent for
@@ -93,13 +115,31 @@ class UnitOfWork:
     def require(self, kind: type[A], aggregate_id: UUID, what: str) -> A:
         aggregate = self.get(kind, aggregate_id)
         if aggregate is None:
-            raise NotFound(f"unknown {what}")
+            raise MissingPrerequisite(aggregate_id, what)
         return aggregate
+
+    def created_ids(self) -> list[UUID]:
+        """Ids created since the last ``collect``."""
+        return list(self._created)
+
+    def progressed(self, aggregate_id: UUID) -> None:
+        """A handler tells that the aggregate reached what events may wait for besides its
+        existence (``MissingPrerequisite``): an order's delivery, a case's resolution."""
+        self._progressed.add(aggregate_id)
+
+    def arrivals(self) -> list[UUID]:
+        """Ids created or progressed since the last ``collect``: the aggregates whose
+        parked events may be applied now."""
+        return list(dict.fromkeys([*self._created, *self._progressed]))
 
     def add(self, aggregate: Aggregate) -> None:
         self._aggregates[aggregate.id] = aggregate
         self._touched[aggregate.id] = aggregate
         self._created.add(aggregate.id)
+
+    def touch(self, aggregate: Aggregate) -> None:
+        """``aggregate`` (held by this unit) has new events for the next ``collect``."""
+        self._touched[aggregate.id] = aggregate
 
     def collect(self) -> None:
         """Take the new events of the aggregates touched since the last call."""
@@ -107,6 +147,7 @@ class UnitOfWork:
             self.events.extend(aggregate.collect_events())
         self._touched.clear()
         self._created.clear()
+        self._progressed.clear()
 
     def discard(self) -> None:
         """Undo what a refused source event touched: aggregates it created are forgotten
@@ -115,3 +156,4 @@ class UnitOfWork:
             del self._aggregates[aggregate_id]
         self._touched.clear()
         self._created.clear()
+        self._progressed.clear()

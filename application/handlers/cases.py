@@ -81,9 +81,11 @@ def progress_update_sent(
 
 @handles(c.CaseResolved)
 def resolved(unit: UnitOfWork, event: SourceEvent, data: c.CaseResolved, source: SourceRef) -> None:
-    _case(unit, event, data).resolve(
+    case = _case(unit, event, data)
+    case.resolve(
         option=data.option, summary=data.summary, occurred_at=event.occurred_at, source=source
     )
+    unit.progressed(case.id)  # what waits for a resolution (surveys) goes on
 
 
 @handles(c.CaseResolutionConfirmed)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from application.handlers.base import UnitOfWork
+from application.handlers.base import MissingPrerequisite, UnitOfWork
 from application.handlers.registry import handles
 from contracts.envelope import SourceEvent
 from contracts.schemas import contacts as c
@@ -33,7 +33,7 @@ def opened(unit: UnitOfWork, event: SourceEvent, data: c.ContactOpened, source: 
     case_ref = data.case_id or data.contact_id
     case = unit.get(Case, Case.create_id(case_ref))
     if case is None and case_ref != data.contact_id:
-        raise NotFound(f"unknown case {case_ref!r}")
+        raise MissingPrerequisite(Case.create_id(case_ref), f"case {case_ref!r}")
     if case is not None:
         case.check_join(event.customer_id, event.occurred_at)
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from application.handlers.base import UnitOfWork
+from application.handlers.base import MissingPrerequisite, UnitOfWork, awaiting_delivery
 from application.handlers.registry import handles
 from contracts.envelope import SourceEvent
 from contracts.schemas import engagement as c
@@ -36,6 +36,7 @@ def callback_scheduled(
         order = unit.require(Order, Order.create_id(data.order_id), f"order {data.order_id!r}")
         if order.customer_id != event.customer_id:
             raise NotFound(f"order {data.order_id!r} belongs to another customer")
+        awaiting_delivery(order)
         delivered_at = order.delivered_at
     unit.add(
         Callback.schedule(
@@ -96,6 +97,8 @@ def survey_sent(
     case = unit.require(Case, Case.create_id(data.case_id), f"case {data.case_id!r}")
     if case.customer_id != event.customer_id:
         raise NotFound(f"case {data.case_id!r} belongs to another customer")
+    if case.first_resolved_at is None:  # a survey follows a resolution: it waits for one
+        raise MissingPrerequisite(case.id, f"case {data.case_id!r}", not_yet="resolved")
     survey = Survey.send(
         survey_id=data.survey_id,
         customer_id=event.customer_id,

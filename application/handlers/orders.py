@@ -127,13 +127,15 @@ def shipped(unit: UnitOfWork, event: SourceEvent, data: o.OrderShipped, source: 
 def delivered(
     unit: UnitOfWork, event: SourceEvent, data: o.OrderDelivered, source: SourceRef
 ) -> None:
-    _order(unit, event, data).deliver(occurred_at=event.occurred_at, source=source)
+    order = _order(unit, event, data)
+    order.deliver(occurred_at=event.occurred_at, source=source)
+    unit.progressed(order.id)  # what waits for the delivery (callbacks, returns) goes on
 
 
 @handles(o.OrderCancelled)
 def cancelled(
     unit: UnitOfWork, event: SourceEvent, data: o.OrderCancelled, source: SourceRef
 ) -> None:
-    _order(unit, event, data).cancel(
-        reason=data.reason, occurred_at=event.occurred_at, source=source
-    )
+    order = _order(unit, event, data)
+    order.cancel(reason=data.reason, occurred_at=event.occurred_at, source=source)
+    unit.progressed(order.id)  # what waits for its delivery is refused now, not later

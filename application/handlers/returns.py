@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from application.handlers.base import UnitOfWork
+from application.handlers.base import UnitOfWork, awaiting_delivery
 from application.handlers.registry import handles
 from contracts.envelope import SourceEvent
 from contracts.schemas import returns as r
@@ -48,6 +48,7 @@ def requested(
             return
         raise ReturnExists(f"return {data.return_id!r} was already requested")
     order = _order(unit, data.order_id, event.customer_id)
+    awaiting_delivery(order)
     unit.add(
         ReturnRequest.request(
             return_id=data.return_id,

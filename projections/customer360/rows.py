@@ -15,6 +15,7 @@ from domain.case import Case
 from domain.contact import Contact
 from domain.customer import Customer
 from domain.order import Order
+from domain.parking import ParkingLot
 from domain.returns import ReturnRequest
 from domain.survey import Survey
 from projections.customer360 import items
@@ -39,6 +40,7 @@ class Shown(NamedTuple):
 
 HANDLES: Handles[Shown] = Handles("customer_360")
 HANDLES.ignore(
+    ParkingLot.Event,  # the parking lots' own bookkeeping: their events let in apply
     # Clock decisions and repeats: the view shows facts.
     JourneyAggregate.DeadlineStarted,
     JourneyAggregate.DeadlineMet,

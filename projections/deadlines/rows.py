@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate
 
 from adapters.readstore import Row
 from domain.aggregate import Fact, JourneyAggregate
+from domain.parking import ParkingLot
 from projections.dispatch import Handles
 
 
@@ -24,6 +25,7 @@ Change = Callable[[Changes, Any], None]
 
 HANDLES: Handles[Change] = Handles("deadline_index")
 HANDLES.ignore(
+    ParkingLot.Event,  # the parking lots' own bookkeeping: their events let in apply
     JourneyAggregate.DeadlineSettled,  # a late fact settling a deadline already closed
     Fact,  # facts only move the watermark
     Aggregate.Created,  # so do creations

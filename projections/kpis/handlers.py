@@ -26,6 +26,7 @@ from domain.contact import Contact
 from domain.customer import Customer
 from domain.ids import aggregate_id
 from domain.order import Order
+from domain.parking import ParkingLot
 from domain.returns import ReturnRequest
 from domain.survey import Survey
 from projections.dispatch import Handles
@@ -46,6 +47,7 @@ _MICROSECOND = timedelta(microseconds=1)
 
 HANDLES: Handles[Handler] = Handles("kpi_counters")
 HANDLES.ignore(
+    ParkingLot.Event,  # the parking lots' own bookkeeping: their events let in apply
     JourneyAggregate.Acknowledged,
     JourneyAggregate.DeadlineStarted,  # counted when decided (met, breached, settled)
     # Nothing about customers, callbacks, or the course of a contact is counted.

@@ -8,6 +8,7 @@ notification on the row. ``Case.Opened`` fills a new, empty row.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -19,6 +20,7 @@ from domain.case import Case
 from domain.contact import Contact
 from domain.customer import Customer
 from domain.order import Order
+from domain.parking import ParkingLot
 from domain.policy import BASELINE
 from domain.returns import ReturnRequest
 from domain.survey import Survey
@@ -34,6 +36,7 @@ RowChange = Callable[[dict[str, Any], Any], None]
 
 HANDLES: Handles[RowChange] = Handles("complaint_ledger")
 HANDLES.ignore(
+    ParkingLot.Event,  # the parking lots' own bookkeeping: their events let in apply
     # Events of no case.
     Customer.Event,
     Order.Event,
@@ -61,9 +64,13 @@ def _seconds(delta: timedelta | None) -> float | None:
 
 
 def _communication(row: dict[str, Any], event: Fact[Any], kind: str, **detail: Any) -> None:
-    row["communications"].append(
-        {"at": utc(event.occurred_at), "kind": kind, "event_id": event.source.event_id, **detail}
-    )
+    item = {"at": utc(event.occurred_at), "kind": kind, "event_id": event.source.event_id}
+    _communicated(row, {**item, **detail})
+
+
+def _communicated(row: dict[str, Any], item: dict[str, Any]) -> None:
+    """In event-time order, however late a fact arrived (parked, from another topic)."""
+    bisect.insort(row["communications"], item, key=lambda c: (c["at"], c["event_id"]))
 
 
 # -- the case opens -------------------------------------------------------------------------
@@ -287,14 +294,15 @@ def contact_opened(row: dict[str, Any], event: Contact.Opened) -> None:
         row["channels"].append(event.channel)
     if any(c.get("contact_id") == event.contact_id for c in row["communications"]):
         return  # the contact that opened the case, shown with the case
-    row["communications"].append(
+    _communicated(
+        row,
         {
             "at": utc(event.occurred_at),
             "kind": "contact_opened",
             "channel": event.channel,
             "contact_id": event.contact_id,
             "event_id": event.source.event_id,
-        }
+        },
     )
 
 
@@ -333,9 +341,8 @@ def contact_abandoned(row: dict[str, Any], event: Contact.Abandoned) -> None:
 
 @HANDLES.on(Survey.Sent)
 def survey_sent(row: dict[str, Any], event: Survey.Sent) -> None:
-    row["communications"].append(
-        {"at": utc(event.occurred_at), "kind": "survey_sent", "event_id": event.source.event_id}
-    )
+    item = {"at": utc(event.occurred_at), "kind": "survey_sent"}
+    _communicated(row, {**item, "event_id": event.source.event_id})
 
 
 @HANDLES.on(Survey.Answered)

@@ -197,20 +197,19 @@ def test_a_channel_lists_its_own_refusals_masked(runtime: Runtime) -> None:
         customer_id=customer,
     )
     unconsented["source"] = "web-portal"
-    late_reply = source_event(
-        "contact.replied",
-        {"contact_id": unique("ct-"), "responder": "agent", "agent_id": "ag-1"},
-        customer_id=customer,
-    )
-    late_reply["source"] = "pos"
+    # A contact opened twice (another event_id): the second is refused. (A reply to a
+    # contact not known yet would be parked, not refused: docs/delivery.md "Ordering".)
+    opened = contact_opened(customer_id=customer, contact_id=unique("ct-"))
+    opened["source"] = "pos"
+    reopened = {**opened, "event_id": unique("ev-")}
     with TestClient(create_api(runtime, workers=set())) as client:
-        for key, body in ((web, unconsented), (pos, late_reply)):
+        for key, body in ((web, unconsented), (pos, opened), (pos, reopened)):
             answer = client.post(
                 "/v1/events", json=body, headers={"Authorization": f"Bearer {key}"}
             )
             assert answer.status_code == 202, answer.text  # valid: refused only by the rules
         # A key that names its source publishes only as that source.
-        other = {**late_reply, "event_id": unique("ev-")}
+        other = {**opened, "event_id": unique("ev-")}
         answer = client.post("/v1/events", json=other, headers={"Authorization": f"Bearer {web}"})
         assert answer.status_code == 403, answer.text
         assert "web-portal" in answer.json()["detail"]
@@ -227,8 +226,8 @@ def test_a_channel_lists_its_own_refusals_masked(runtime: Runtime) -> None:
             "phone": "***",
         }
         assert "Li Wei" not in orjson.dumps(mine).decode()
-        theirs = letters(client, pos, "/v1/deadletters", type="contact.replied")
-        assert [i["event_id"] for i in theirs["items"]] == [late_reply["event_id"]]
+        theirs = letters(client, pos, "/v1/deadletters", type="contact.opened")
+        assert [i["event_id"] for i in theirs["items"]] == [reopened["event_id"]]
         assert letters(client, pos, "/v1/deadletters", rule="R-CUS-02")["items"] == []
         paged = letters(client, web, "/v1/deadletters", limit=1)
         assert paged["items"] == mine["items"]

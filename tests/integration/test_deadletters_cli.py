@@ -1,9 +1,13 @@
 """``journey deadletters list`` and ``replay`` through the command line, on every pairing
 of log and store: each refused record is listed with the reason naming its field, personal
 fields masked; a record refused for a reason that no longer holds is applied once when
-replayed; one still invalid is simply dead-lettered again."""
+replayed; one still invalid is simply dead-lettered again. (A record naming what is not
+known yet is parked, not refused; the clock timer dead-letters it once its window passed:
+here a reply whose contact opens only later, after that.)"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import orjson
 import pytest
@@ -13,7 +17,7 @@ from domain.aggregate import is_fact
 from journey.bootstrap import Runtime
 from tests.factories import contact_opened, source_event, unique
 from tests.integration.cli import run, run_cli
-from tests.integration.drive import ingest_everything, until
+from tests.integration.drive import ingest_everything, project_everything, until
 
 
 def position(c: Coordinates) -> str:
@@ -41,6 +45,11 @@ def record_at(runtime: Runtime, at: str) -> Record:
     until(arrived, f"the record at {at} arrived")
     consumer.close()
     return found[0]
+
+
+def dead_letters_now(runtime: Runtime) -> list[Any]:
+    listed: list[Any] = runtime.all_dead_letters()
+    return listed
 
 
 def facts_of(runtime: Runtime, event_id: str) -> list[tuple[str, int]]:
@@ -82,7 +91,11 @@ def test_dead_letters_are_listed_with_reasons_and_replayed_once_fixed(
             "type",
         ),
         (orjson.dumps(registered), "data.consents"),
-        (orjson.dumps(replied), f"unknown contact {late_contact!r}"),
+        (
+            orjson.dumps(replied),
+            f"unknown contact {late_contact!r}; not arrived within 24h (parked at"
+            f" {replied['occurred_at']})",
+        ),
     ]
     bodies = [orjson.dumps(good), *(raw for raw, _ in bad), orjson.dumps(good)]
     placed = runtime.publisher.publish_many(
@@ -90,6 +103,14 @@ def test_dead_letters_are_listed_with_reasons_and_replayed_once_fixed(
     )
     bad_at = placed[1:-1]
     ingest_everything(runtime)
+    # The reply waits for its contact (parked, no dead letter yet) until, past its window
+    # in event time (a later fact of the customer), the clock timer dead-letters it.
+    assert len(dead_letters_now(runtime)) == len(bad) - 1
+    later = contact_opened(customer_id=customer, occurred_at="2026-03-03T11:00:00+08:00")
+    runtime.publisher.publish(OutgoingRecord(topic, customer.encode(), orjson.dumps(later)))
+    ingest_everything(runtime)
+    project_everything(runtime)
+    assert runtime.clock_timer().run_once() >= 1
 
     listed = run_cli(runtime, capsys, "deadletters", "list", "--json")
     assert listed["count"] == len(bad)
@@ -124,7 +145,8 @@ def test_dead_letters_are_listed_with_reasons_and_replayed_once_fixed(
         position(c) for c in bad_at[:2]
     ]
 
-    # The fix: the contact the reply was for is opened; then the reply is replayed.
+    # The fix: the contact the reply was for is opened (too late for the parked reply:
+    # nothing waits for it any more); then the reply is replayed.
     runtime.publisher.publish(
         OutgoingRecord(
             topic,

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from adapters.sourcelog.base import TopicPartition
+from application.batches import PendingBatch
 from application.service import JourneyApplication
 from contracts.envelope import SourceEvent, validate
 from domain.errors import DomainError
@@ -50,6 +51,14 @@ class Feed:
         self.offset = 0
 
     def __call__(self, *events: SourceEvent) -> list[tuple[SourceRef, DomainError]]:
+        """One batch, stored: its refusals. Nothing of it may wait for a prerequisite
+        (``batch`` for one that may)."""
+        pending = self.batch(*events)
+        assert pending.parked == [], f"parked: {pending.parked}"
+        return pending.refusals
+
+    def batch(self, *events: SourceEvent) -> PendingBatch:
+        """One batch, stored: what was refused, parked and released."""
         batch = []
         for event in events:
             batch.append(
@@ -63,4 +72,4 @@ class Feed:
             self.offset += 1
         pending = self.app.prepare_batch(self.partition, batch, next_offset=self.offset)
         pending.commit()
-        return pending.refusals
+        return pending

@@ -120,14 +120,18 @@ def test_an_id_another_writer_created_is_no_longer_known_absent(tmp_path: Path) 
 
 
 def test_an_absent_id_cached_then_created_elsewhere_is_forgotten(tmp_path: Path) -> None:
-    """A contact naming the unknown case k9 is refused, and the cache learns k9 is absent;
-    another member then opens k9: the next contact naming it joins it."""
-    ours, theirs = make_app(tmp_path), make_app(tmp_path)
+    """A contact naming the unknown case k9 is parked, and the cache learns k9 is absent;
+    another member then opens k9 (releasing the parked contact into it): the next contact
+    naming it joins it."""
+    ours = make_app(tmp_path)
+    theirs = make_app(tmp_path, ours.personal)
     try:
         cache = cache_of(ours)
         events = batch([Contact("e1", "cust-1", "k1"), Contact("e2", "cust-1", "k2", "k9")])
         pending = ours.prepare_batch(PARTITION, events, 2, cache)
-        assert [str(error) for _, error in pending.refusals] != []
+        assert [(ref.event_id, str(why)) for ref, why in pending.parked] == [
+            ("e2", "unknown case 'k9'")
+        ]
         pending.commit()
         assert cache.lookup(Case.create_id("k9")) == (True, None)
         other = TopicPartition("journey.contacts", 1)
@@ -135,7 +139,7 @@ def test_an_absent_id_cached_then_created_elsewhere_is_forgotten(tmp_path: Path)
         theirs.prepare_batch(other, [(SourceRef("e3", other.topic, 1, 0), opening)], 1).commit()
         store(ours, batch([Contact("e4", "cust-1", "k4", case_id="k9")], 2), cache, 3)
         assert cache.evicted_for_others >= 1
-        assert len(load(ours, "k9").state()["contact_ids"]) == 2
+        assert load(ours, "k9").state()["contact_ids"] == ["k9", "k2", "k4"]
         assert load(ours, "k9").state() == cached_case(cache, "k9").state()
     finally:
         ours.close()

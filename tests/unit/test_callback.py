@@ -11,16 +11,19 @@ from typing import Any
 
 import pytest
 
+from application.handlers.base import MissingPrerequisite
 from application.service import JourneyApplication
 from contracts.envelope import InvalidEvent, SourceEvent
 from contracts.schemas import engagement, orders
 from domain.aggregate import LateFact, outcomes_under
 from domain.callback import Callback, CallbackEnded, CallbackExists, CallbackRuleViolated
 from domain.errors import NotFound
+from domain.order import Order
 from domain.policy import BASELINE, policy_in_force
 from domain.provenance import SourceRef
 from tests.unit import feeding
 from tests.unit.feeding import Feed
+from tests.unit.parking_checks import journey_events, waiting_for
 
 TZ = timezone(timedelta(hours=8))
 PLACED_AT = datetime(2026, 3, 2, 10, 0, tzinfo=TZ)
@@ -460,25 +463,100 @@ def test_birthday_callback_through_the_handlers_misses_before_due(app: JourneyAp
     assert callback.outcomes() == {}
 
 
-def test_unknown_order_is_refused_with_not_found(app: JourneyApplication) -> None:
-    ((refused, error),) = Feed(app)(scheduled(order_id="o-nowhere"))
+def test_unknown_order_is_parked_not_refused(app: JourneyApplication) -> None:
+    """A callback naming an order not known yet waits for it (``domain.parking``), then,
+    the order placed, for its delivery; delivered, it is scheduled as if it had come
+    after."""
+    item = scheduled(order_id="o-nowhere")
+    feed = Feed(app)
+    pending = feed.batch(item)
 
-    assert refused.event_id == "cb-scheduled"
-    assert isinstance(error, NotFound)
-    assert "o-nowhere" in str(error)
+    ((parked, error),) = pending.parked
+    assert pending.refusals == []
+    assert parked.event_id == "cb-scheduled"
+    assert isinstance(error, MissingPrerequisite)
+    assert error.aggregate_id == Order.create_id("o-nowhere")
+    assert "unknown order 'o-nowhere'" in str(error)
     assert Callback.create_id("cb-1") not in app.repository
+    assert journey_events(app) == 0
+    assert waiting_for(app, Order.create_id("o-nowhere")) == ["cb-scheduled"]
+
+    pending = feed.batch(*order_events("o-nowhere"))
+
+    assert [w.event_id for w in pending.released] == ["cb-scheduled"]
+    callback = load(app)
+    assert callback.delivered_at == DELIVERED_AT
+    assert callback.due_at == DELIVERED_AT + AFTER_DELIVERY
+    assert waiting_for(app, Order.create_id("o-nowhere")) == []
 
 
-def test_r_sat_04_undelivered_order_is_refused(app: JourneyApplication) -> None:
+def test_r_sat_04_undelivered_order_waits_for_the_delivery(app: JourneyApplication) -> None:
+    """R-SAT-04: an after-delivery callback follows a delivered order; one for an order
+    not delivered yet waits for the delivery (orders and callbacks come on different
+    topics), nothing applied, and is scheduled from it when it comes."""
     feed = Feed(app)
     feed(*order_events(delivered=False))
 
-    ((_, error),) = feed(scheduled())
+    pending = feed.batch(scheduled())
 
+    ((parked, error),) = pending.parked
+    assert pending.refusals == []
+    assert parked.event_id == "cb-scheduled"
+    assert isinstance(error, MissingPrerequisite)
+    assert error.aggregate_id == Order.create_id("o-1")
+    assert str(error) == "order 'o-1' is not delivered yet"
+    assert Callback.create_id("cb-1") not in app.repository
+
+    pending = feed.batch(source("order.delivered", {"order_id": "o-1"}, DELIVERED_AT, "o-done"))
+
+    assert [w.event_id for w in pending.released] == ["cb-scheduled"]
+    assert load(app).due_at == DELIVERED_AT + AFTER_DELIVERY
+    assert load(app).has_applied("cb-scheduled")
+
+
+def test_r_sat_04_a_callback_scheduled_before_the_delivery_is_refused_once_it_comes(
+    app: JourneyApplication,
+) -> None:
+    feed = Feed(app)
+    feed(*order_events(delivered=False))
+    early = source(
+        "callback.scheduled",
+        {"callback_id": "cb-1", "reason": "after_delivery", "order_id": "o-1"},
+        DELIVERED_AT - SECOND,
+        "cb-early",
+    )
+    assert [ref.event_id for ref, _ in feed.batch(early).parked] == ["cb-early"]
+
+    pending = feed.batch(source("order.delivered", {"order_id": "o-1"}, DELIVERED_AT, "o-done"))
+
+    (refusal,) = pending.released_refusals
+    assert refusal.waiting.event_id == "cb-early"
+    assert refusal.reason.startswith("R-SAT-04: scheduled at")
+    assert "before the delivery of order 'o-1'" in refusal.reason
+    assert Callback.create_id("cb-1") not in app.repository
+
+
+def test_r_sat_04_a_cancelled_order_refuses_its_callbacks(app: JourneyApplication) -> None:
+    """A cancelled order is never delivered: a callback waiting for it is refused when the
+    cancellation comes, a later one at once."""
+    feed = Feed(app)
+    feed(*order_events(delivered=False))
+    feed.batch(scheduled())
+    cancel = source(
+        "order.cancelled", {"order_id": "o-1", "reason": "customer"}, DELIVERED_AT, "o-off"
+    )
+
+    pending = feed.batch(cancel)
+
+    (refusal,) = pending.released_refusals
+    assert refusal.waiting.event_id == "cb-scheduled"
+    assert "R-SAT-04" in refusal.reason
+    ((_, error),) = feed(scheduled(callback_id="cb-2", event_id="cb-2-scheduled"))
     assert isinstance(error, CallbackRuleViolated)
     assert error.rule == "R-SAT-04"
     assert "o-1" in str(error)
     assert Callback.create_id("cb-1") not in app.repository
+    assert Callback.create_id("cb-2") not in app.repository
 
 
 def test_order_of_another_customer_is_refused(app: JourneyApplication) -> None:
@@ -499,14 +577,27 @@ def test_order_of_another_customer_is_refused(app: JourneyApplication) -> None:
         ("callback.missed", {"callback_id": "cb-x"}),
     ],
 )
-def test_unknown_callback_is_refused_with_not_found(
+def test_unknown_callback_is_parked_until_it_is_scheduled(
     app: JourneyApplication, event_type: str, data: dict[str, Any]
 ) -> None:
-    ((refused, error),) = Feed(app)(source(event_type, data, SCHEDULED_AT, "e-unknown"))
+    """An ending of a callback not known yet waits for its scheduling, then ends it."""
+    feed = Feed(app)
+    feed(*order_events())
+    pending = feed.batch(source(event_type, data, SCHEDULED_AT + SECOND, "e-unknown"))
 
-    assert refused.event_id == "e-unknown"
-    assert isinstance(error, NotFound)
+    ((parked, error),) = pending.parked
+    assert pending.refusals == []
+    assert parked.event_id == "e-unknown"
+    assert isinstance(error, MissingPrerequisite)
+    assert error.aggregate_id == Callback.create_id("cb-x")
     assert "cb-x" in str(error)
+    assert Callback.create_id("cb-x") not in app.repository
+
+    pending = feed.batch(scheduled(callback_id="cb-x"))
+
+    assert [w.event_id for w in pending.released] == ["e-unknown"]
+    assert load(app, "cb-x").status == ("completed" if "completed" in event_type else "missed")
+    assert waiting_for(app, Callback.create_id("cb-x")) == []
 
 
 def test_callback_of_another_customer_is_refused(app: JourneyApplication) -> None:

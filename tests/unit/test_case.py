@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from functools import reduce
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,8 @@ from domain.errors import DomainError, NotFound
 from domain.ids import aggregate_id
 from domain.policy import BASELINE
 from domain.provenance import SourceRef
+from tests.builders.apps import make_app
+from tests.unit.parking_checks import parked_naming, waiting_for
 from tests.unit.through_handlers import Journey, opened
 
 CHINA = timezone(timedelta(hours=8))
@@ -1021,19 +1024,41 @@ def test_a_major_complaint_through_the_handlers(journey: Journey) -> None:
         ("case.recall_linked", {"recall_id": "rc"}),
     ],
 )
-def test_an_event_for_an_unknown_case_is_refused_not_found(
-    journey: Journey, type_: str, data: dict[str, Any]
+def test_an_event_for_an_unknown_case_is_parked_until_it_opens(
+    journey: Journey, tmp_path: Path, type_: str, data: dict[str, Any]
 ) -> None:
-    """R-CMP-01..05, R-PRI-02: a case.* event for no known case is refused (NotFound)."""
-    item = journey.event(type_, {"case_id": "case-404", **data}, OPENED_AT)
+    """R-CMP-01..05, R-PRI-02: a case.* event for no known case is parked (nothing
+    applied), then tried once the case opens: applied, or refused by the case's rules,
+    exactly as if it had come after the opening."""
+    item = journey.event(
+        type_, {"case_id": "case-404", **data}, OPENED_AT + HOUR, event_id="ev-item"
+    )
 
-    pending = journey.apply(item)
+    pending = journey.apply(item, parks=True)
 
-    ((refused_ref, error),) = pending.refusals
-    assert refused_ref == item[0]
-    assert isinstance(error, NotFound)
-    assert "case-404" in str(error)
-    assert journey.stored() == 0
+    parked_naming(pending, [item[0]], Case.create_id("case-404"), "case-404")
+    assert journey.applied() == 0
+    assert waiting_for(journey.app, Case.create_id("case-404")) == [item[1].event_id]
+
+    opening = journey.event("contact.opened", opened("case-404"), OPENED_AT, event_id="ev-open")
+    pending = journey.apply(opening)
+
+    assert waiting_for(journey.app, Case.create_id("case-404")) == []
+    case = journey.case("case-404")
+    applied = [w.source for w in pending.released]
+    refused = [r.waiting.source for r in pending.released_refusals]
+    assert sorted([*applied, *refused], key=str) == [item[0]]
+    (tmp_path / "causal").mkdir()
+    again = make_app(tmp_path / "causal")
+    try:
+        causal = Journey(again)
+        causal.apply(causal.at_next_offset(opening[1]))
+        after = causal.apply(causal.at_next_offset(item[1]))
+        assert [str(e) for _, e in after.refusals] == [r.reason for r in pending.released_refusals]
+        assert case.has_applied("ev-item") == (after.refusals == [])
+        assert case.state() == causal.case("case-404").state()
+    finally:
+        again.close()
 
 
 def test_an_event_naming_another_customers_case_is_refused(journey: Journey) -> None:

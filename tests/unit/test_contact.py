@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from adapters.sourcelog.base import TopicPartition
+from application.handlers.base import MissingPrerequisite
 from application.service import JourneyApplication
 from domain.aggregate import LateFact, is_fact
 from domain.case import Case, CaseMismatch
@@ -20,11 +21,13 @@ from domain.contact import Contact, ContactEnded, UnverifiedIdentity
 from domain.errors import DomainError, NotFound
 from domain.policy import BASELINE
 from domain.provenance import SourceRef
+from tests.unit.parking_checks import parked_naming, waiting_for
 from tests.unit.through_handlers import TOPIC, Journey, opened
 
 CHINA = timezone(timedelta(hours=8))
 OPENED_AT = datetime(2026, 3, 2, 10, 0, tzinfo=CHINA)  # a Monday, inside phone hours
 SECOND = timedelta(seconds=1)
+MINUTE = timedelta(minutes=1)
 
 
 class Refs:
@@ -744,18 +747,28 @@ def test_r_ch_01_another_customers_contact_naming_the_case_is_refused(journey: J
     assert journey.case("ct-1").state()["contact_ids"] == ["ct-1"]
 
 
-def test_contact_opened_naming_an_unknown_case_is_refused_not_found(journey: Journey) -> None:
-    """R-CH-01: a contact can only join a case that exists."""
+def test_contact_opened_naming_an_unknown_case_is_parked_until_it_opens(
+    journey: Journey,
+) -> None:
+    """R-CH-01: a contact can only join a case that exists; one naming a case not known yet
+    is parked (nothing applied, the partition moves on) and joins it once it opens."""
     item = journey.event("contact.opened", opened("ct-1", case_id="case-404"), OPENED_AT)
 
-    pending = journey.apply(item)
+    pending = journey.apply(item, parks=True)
 
-    ((refused, error),) = pending.refusals
-    assert refused == item[0]
-    assert isinstance(error, NotFound)
-    assert "case-404" in str(error)
-    assert journey.stored() == 0
+    parked_naming(pending, [item[0]], Case.create_id("case-404"), "case-404")
+    assert journey.applied() == 0
+    assert Contact.create_id("ct-1") not in journey.app.repository
     assert journey.app.next_offset(TopicPartition(TOPIC, 0)) == 1
+    assert waiting_for(journey.app, Case.create_id("case-404")) == [item[1].event_id]
+
+    opening = journey.event("contact.opened", opened("case-404"), OPENED_AT - MINUTE)
+    pending = journey.apply(opening)
+
+    assert [w.source for w in pending.released] == [item[0]]
+    assert journey.case("case-404").state()["contact_ids"] == ["case-404", "ct-1"]
+    assert journey.contact("ct-1").has_applied(item[1].event_id)
+    assert waiting_for(journey.app, Case.create_id("case-404")) == []
 
 
 @pytest.mark.parametrize(
@@ -771,16 +784,24 @@ def test_contact_opened_naming_an_unknown_case_is_refused_not_found(journey: Jou
         ("contact.abandoned", {"contact_id": "ct-404"}),
     ],
 )
-def test_an_event_for_an_unknown_contact_is_refused_not_found(
+def test_an_event_for_an_unknown_contact_is_parked_until_it_opens(
     journey: Journey, type_: str, data: dict[str, Any]
 ) -> None:
-    """R-RESP-01..05, R-CUS-01: a contact.* event for no known contact is refused."""
-    pending = journey.apply(journey.event(type_, data, OPENED_AT))
+    """R-RESP-01..05, R-CUS-01: a contact.* event for no known contact is parked, nothing
+    applied; it is applied once the contact opens."""
+    item = journey.event(type_, data, OPENED_AT + MINUTE)
 
-    ((_, error),) = pending.refusals
-    assert isinstance(error, NotFound)
-    assert "ct-404" in str(error)
-    assert journey.stored() == 0
+    pending = journey.apply(item, parks=True)
+
+    parked_naming(pending, [item[0]], Contact.create_id("ct-404"), "ct-404")
+    assert journey.applied() == 0
+
+    pending = journey.apply(journey.event("contact.opened", opened("ct-404"), OPENED_AT))
+
+    assert pending.released_refusals == []
+    assert [w.event_id for w in pending.released] == [item[1].event_id]
+    assert journey.contact("ct-404").has_applied(item[1].event_id)
+    assert waiting_for(journey.app, Contact.create_id("ct-404")) == []
 
 
 def test_an_event_naming_another_customers_contact_is_refused(journey: Journey) -> None:
@@ -830,9 +851,10 @@ def test_a_late_fact_through_the_handler_is_refused_and_the_rest_stored(
 def test_a_join_before_the_case_opened_is_refused_and_leaves_no_contact(
     journey: Journey,
 ) -> None:
-    """R-CH-01: a refused join leaves nothing behind, whatever the batch boundaries."""
+    """R-CH-01: a refused join leaves nothing behind, whatever the batch boundaries: the
+    contact's next event waits for a contact that never opens."""
     journey.apply(journey.event("contact.opened", opened("ct-1"), OPENED_AT))
-    stored = journey.stored()
+    applied = journey.applied()
     late_join = journey.event(
         "contact.opened", opened("ct-2", case_id="ct-1"), OPENED_AT - timedelta(minutes=1)
     )
@@ -840,14 +862,15 @@ def test_a_join_before_the_case_opened_is_refused_and_leaves_no_contact(
         "contact.message", {"contact_id": "ct-2", "message_id": "m-1"}, OPENED_AT + SECOND
     )
 
-    pending = journey.apply(late_join, follow_up)
+    pending = journey.apply(late_join, follow_up, parks=True)
 
-    assert [(ref, type(error)) for ref, error in pending.refusals] == [
-        (late_join[0], LateFact),
-        (follow_up[0], NotFound),
+    assert [(ref, type(error)) for ref, error in pending.refusals] == [(late_join[0], LateFact)]
+    assert [(ref, type(error)) for ref, error in pending.parked] == [
+        (follow_up[0], MissingPrerequisite)
     ]
     assert Contact.create_id("ct-2") not in journey.app.repository
-    assert journey.stored() == stored
+    assert journey.applied() == applied
+    assert journey.case("ct-1").state()["contact_ids"] == ["ct-1"]
 
 
 def test_the_same_source_event_in_two_batches_has_the_effect_of_once(journey: Journey) -> None:

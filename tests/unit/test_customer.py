@@ -27,11 +27,12 @@ from domain.customer import (
     SubjectiveNote,
     subjective_labels_in,
 )
-from domain.errors import DomainError, NotFound
+from domain.errors import DomainError
 from domain.ids import aggregate_id
 from domain.policy import BASELINE, policy_in_force
 from domain.provenance import SourceRef
 from tests.factories import unique
+from tests.unit.parking_checks import parked_naming, waiting_for
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 SECOND = timedelta(seconds=1)
@@ -610,14 +611,19 @@ def as_event(raw: dict[str, Any]) -> SourceEvent:
     return validate(raw, now=NOW, max_future=timedelta(minutes=5))
 
 
-def apply(app: JourneyApplication, bodies: Sequence[dict[str, Any]]) -> PendingBatch:
-    """One batch at the partition's next offsets, committed."""
+def apply(
+    app: JourneyApplication, bodies: Sequence[dict[str, Any]], parks: bool = False
+) -> PendingBatch:
+    """One batch at the partition's next offsets, committed; nothing of it may be parked
+    unless ``parks``."""
     first = app.next_offset(PARTITION)
     batch = [
         (SourceRef(raw["event_id"], TOPIC, 0, offset), as_event(raw))
         for offset, raw in enumerate(bodies, start=first)
     ]
     pending = app.prepare_batch(PARTITION, batch, next_offset=first + len(batch))
+    if not parks:
+        assert pending.parked == [], f"parked: {pending.parked}"
     pending.commit()
     return pending
 
@@ -733,19 +739,31 @@ def test_registering_twice_in_one_batch_is_refused(app: JourneyApplication) -> N
 
 
 @pytest.mark.parametrize("event_type", sorted(set(SCHEMAS) - {"customer.registered"}))
-def test_event_for_an_unknown_customer_is_refused_with_not_found(
+def test_event_for_an_unknown_customer_is_parked_until_registration(
     app: JourneyApplication, event_type: str
 ) -> None:
+    """An event of a customer not registered yet waits for the registration, nothing
+    applied; it is applied (or refused by the customer's rules) right after it."""
     apply(app, [registration()])  # another customer exists
     example = dict(SCHEMAS[event_type][1].example)
+    item = body(event_type, example, customer_id="cust-404", at=minutes(1))
 
-    pending = apply(app, [body(event_type, example, customer_id="cust-404", at=minutes(1))])
+    pending = apply(app, [item], parks=True)
 
-    ((_, error),) = pending.refusals
-    assert isinstance(error, NotFound)
-    assert "cust-404" in str(error)
+    parked_naming(pending, [pending.parked[0][0]], Customer.create_id("cust-404"), "cust-404")
+    assert pending.parked[0][0].event_id == item["event_id"]
     assert Customer.create_id("cust-404") not in app.repository
     assert load(app).version == 1
+    assert waiting_for(app, Customer.create_id("cust-404")) == [item["event_id"]]
+
+    pending = apply(app, [body("customer.registered", {}, customer_id="cust-404")])
+
+    assert waiting_for(app, Customer.create_id("cust-404")) == []
+    released = [w.event_id for w in pending.released]
+    refused = [r.waiting.event_id for r in pending.released_refusals]
+    assert sorted(released + refused) == [item["event_id"]]
+    if released:
+        assert load(app, "cust-404").has_applied(item["event_id"])
 
 
 def test_schema_examples_apply_in_order(app: JourneyApplication) -> None:

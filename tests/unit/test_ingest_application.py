@@ -23,6 +23,7 @@ from domain.policy import BASELINE
 from domain.provenance import SourceRef
 from tests.builders.apps import make_app
 from tests.builders.ingest import PARTITION, Batch, Contact, batch, load
+from tests.unit.parking_checks import journey_events, waiting_for
 
 
 def exists(app: JourneyApplication, case_ref: str) -> bool:
@@ -284,12 +285,15 @@ def contact_clocks(contact: Contact) -> int:
 
 def expected_cases(
     contacts: Sequence[Contact],
-) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], dict[str, list[str]]]:
     """A plain model of the rules, giving cases and contacts: a contact opens its own case
-    or joins the case it names (R-CH-01: same customer only; an unknown case is refused);
-    a contact opens once, so a re-delivered source event has no effect."""
+    or joins the case it names (R-CH-01: same customer only); a contact opens once, so a
+    re-delivered source event has no effect. A join naming a case not opened yet waits for
+    it (parked) and, here where event time follows arrival, is refused as late when the
+    case opens: it changes no case."""
     cases: dict[str, dict[str, Any]] = {}
     opened: dict[str, dict[str, Any]] = {}
+    waiting: dict[str, list[str]] = {}
     for contact in contacts:
         if contact.contact_id in opened:
             continue
@@ -297,7 +301,11 @@ def expected_cases(
         case = cases.get(ref)
         if case is None:
             if ref != contact.contact_id:
+                parked = waiting.setdefault(ref, [])
+                if contact.event_id not in parked:
+                    parked.append(contact.event_id)
                 continue
+            waiting.pop(ref, None)  # released, and refused as late
             cases[ref] = {
                 "customer_id": contact.customer_id,
                 "channels": [contact.channel],
@@ -317,11 +325,11 @@ def expected_cases(
             "channel": contact.channel,
             "version": 1 + contact_clocks(contact),
         }
-    return cases, opened
+    return cases, opened, waiting
 
 
 States = dict[str, dict[str, Any] | None]
-Outcome = tuple[States, States, int, int, int]
+Outcome = tuple[States, States, int, int, int, dict[str, list[str]]]
 
 
 def stored_state(aggregate: Any) -> dict[str, Any]:
@@ -331,7 +339,8 @@ def stored_state(aggregate: Any) -> dict[str, Any]:
 def apply_in_batches(folder: Path, events: Batch, cuts: Sequence[int], refs: list[str]) -> Outcome:
     """Apply ``events`` split at ``cuts``; return each case's and each contact's stored
     state (``None`` when absent), the partition's position, the number of stored events
-    and of refusals."""
+    (of the cases and contacts) and of refusals (once parked or not), and the events still
+    waiting for each case."""
     app = make_app(folder)
     try:
         refusals = 0
@@ -341,7 +350,7 @@ def apply_in_batches(folder: Path, events: Batch, cuts: Sequence[int], refs: lis
                 continue
             pending = app.prepare_batch(PARTITION, events[start:end], next_offset=end)
             pending.commit()
-            refusals += len(pending.refusals)
+            refusals += len(pending.refusals) + len(pending.released_refusals)
         states = {ref: stored_state(load(app, ref)) if exists(app, ref) else None for ref in refs}
         contacts: States = {}
         for contact_id in CONTACT_IDS:
@@ -351,7 +360,9 @@ def apply_in_batches(folder: Path, events: Batch, cuts: Sequence[int], refs: lis
                 else None
             )
             contacts[contact_id] = None if found is None else stored_state(found)
-        return states, contacts, app.next_offset(PARTITION), notification_count(app), refusals
+        waiting = {ref: waiting_for(app, Case.create_id(ref)) for ref in refs}
+        position = app.next_offset(PARTITION)
+        return states, contacts, position, journey_events(app), refusals, waiting
     finally:
         app.close()
 
@@ -373,9 +384,10 @@ def test_batch_boundaries_do_not_change_the_outcome(
         actual = apply_in_batches(Path(split), events, cuts, refs)
 
     assert actual == expected
-    states, contact_states, position, stored, _ = expected
+    states, contact_states, position, stored, _, waiting = expected
     assert position == len(events)
-    model, opened = expected_cases(contacts)
+    model, opened, parked = expected_cases(contacts)
+    assert {ref: ids for ref, ids in waiting.items() if ids} == parked
     assert {ref: state for ref, state in states.items() if state is not None}.keys() == model.keys()
     for ref, case in model.items():
         state = states[ref]

@@ -8,8 +8,11 @@ one second more, and both past the allowed lateness), and feeds the source event
 ``JourneyApplication`` on SQLite in random batches, with SLA timer calls in between. A
 model of the journey says which events the domain must accept; the few it sends on purpose
 to be refused (a refund over what is refundable, a return out of its window, an option
-never offered, an event for an unknown or another customer's aggregate, ...) must be
-refused with a ``DomainError`` naming the expected rule id, or ``NotFound``. No other
+never offered, an event for another customer's aggregate, ...) must be refused with a
+``DomainError`` naming the expected rule id, or ``NotFound``. An event naming an aggregate
+not known yet must be parked (``MissingPrerequisite``) and, once that aggregate arrives,
+applied or refused right after it as if it had come after it (a customer's events sent
+before their registration: refused then as older than the registration). No other
 exception may escape.
 
 The machine is assembled here from ``tests/unit/journeys/``: the setting (``setting.py``),
@@ -76,6 +79,7 @@ from tests.unit.journeys.setting import (
     snapshot,
     sop_rule_ids,
     stored_aggregate_ids,
+    waiting_in,
 )
 
 
@@ -119,10 +123,16 @@ class JourneyMachine(ContactRules, CaseRules, OrderRules, CustomerRules):
     @step
     def redeliver(self, pick: int) -> None:
         """Property 3, twice equals once: an accepted source event again, in a new batch at
-        a new offset, is not refused and adds no event to the store."""
+        a new offset, is not refused and adds no event to the store; one still parked is
+        not parked twice."""
         self.flush()
+        waiting = [s for s in self.history if s.event_id in self.waiting_ids]
         # No-ops (redelivery_bug set) were the first to break this; keep them likely.
-        sent = prefer(self.accepted, lambda s: s.redelivery_bug is not None, pick)
+        sent = prefer(
+            [*self.accepted, *waiting],
+            lambda s: s.redelivery_bug is not None or s.event_id in self.waiting_ids,
+            pick,
+        )
         if sent is None:
             return
         before = notifications(self.a)
@@ -130,6 +140,8 @@ class JourneyMachine(ContactRules, CaseRules, OrderRules, CustomerRules):
         self.offset += 1
         pending = self.a.prepare_batch(PARTITION, [(ref, sent.event)], next_offset=self.offset)
         assert pending.refusals == [], f"{sent.type} {sent.event_id} again was refused"
+        parked = [r.event_id for r, _ in pending.parked]
+        assert parked == ([sent.event_id] if sent.event_id in self.waiting_ids else [])
         pending.commit()
         assert notifications(self.a) == before, (
             f"{sent.type} {sent.event_id} delivered again added"
@@ -149,6 +161,7 @@ class JourneyMachine(ContactRules, CaseRules, OrderRules, CustomerRules):
         fresh = make_app(self.a_path)
         try:
             assert stored_aggregate_ids(fresh) == set(self.live), "stored aggregates differ"
+            assert waiting_in(fresh) == self.waiting_ids, "parked events differ"
             for aid, live in self.live.items():
                 replayed: JourneyAggregate = fresh.repository.get(aid)
                 assert snapshot(replayed) == snapshot(live), f"replay differs: {aid}"
@@ -192,7 +205,8 @@ class JourneyMachine(ContactRules, CaseRules, OrderRules, CustomerRules):
 
     def check_single_batch_without_timer(self) -> None:
         """Property 4: application B gets the whole journey in one batch and no timer call;
-        it refuses the same events and holds the same facts as A, and once both are
+        it refuses the same events (once parked or not), keeps the same ones parked and
+        holds the same facts as A, and once both are
         advanced to the same final watermark every aggregate has the same outcomes."""
         if not self.history:
             return
@@ -203,9 +217,12 @@ class JourneyMachine(ContactRules, CaseRules, OrderRules, CustomerRules):
                 for i, s in enumerate(self.history)
             ]
             pending = b.prepare_batch(PARTITION, batch, next_offset=len(batch))
-            assert {ref.event_id for ref, _ in pending.refusals} == self.refused_ids
+            refused = {ref.event_id for ref, _ in pending.refusals}
+            refused |= {r.waiting.event_id for r in pending.released_refusals}
+            assert refused == self.refused_ids
             pending.commit()
             assert stored_aggregate_ids(b) == set(self.live)
+            assert waiting_in(b) == self.waiting_ids
             final = max(s.occurred_at for s in self.history) + FINAL_HORIZON
             for aid in sorted(self.live):
                 a_aggregate: JourneyAggregate = self.a.repository.get(aid)

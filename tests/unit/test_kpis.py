@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from adapters.readstore import Row, SQLiteReadStore
 from application.service import JourneyApplication
+from domain.aggregate import JourneyAggregate
 from domain.case import Case
 from domain.contact import Contact
 from domain.ids import aggregate_id
@@ -535,7 +536,8 @@ def recorded(folder: Path, steps: Sequence[Step]) -> tuple[list[Notified], dict[
         play(app, steps)
         log = notifications(app)
         ids = dict.fromkeys(event.originator_id for _, event in log)
-        return log, {str(i): app.repository.get(i) for i in ids}
+        loaded: dict[str, Any] = {str(i): app.repository.get(i) for i in ids}
+        return log, {i: a for i, a in loaded.items() if isinstance(a, JourneyAggregate)}
     finally:
         app.close()
 

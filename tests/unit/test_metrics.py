@@ -85,6 +85,7 @@ def _status() -> Status:
         dead_letters=4,
         notifications=40,
         projections=[ProjectionLag("complaint_ledger", 31, 40), ProjectionLag("deadlines", 40, 40)],
+        parked=2,
     )
 
 
@@ -102,6 +103,7 @@ def test_status_sums_the_lag_of_every_partition_for_json() -> None:
         "ahead_of_log": False,
     }
     assert as_json["dead_letters"] == 4
+    assert as_json["parked"] == 2
     assert as_json["projections"] == [
         {"name": "complaint_ledger", "position": 31, "lag": 9},
         {"name": "deadlines", "position": 40, "lag": 0},
@@ -148,7 +150,7 @@ def test_read_status_takes_positions_from_the_store_and_ends_from_the_log() -> N
         app.save(Aggregate())
 
     status = read_status(
-        admin, app, ["t.contacts"], "t.deadletters", [FixedProjection("ledger", 1)]
+        admin, app, ["t.contacts"], "t.deadletters", [FixedProjection("ledger", 1)], lambda: 3
     )
 
     assert [(p.partition, p.log_end_offset, p.stored_offset, p.lag) for p in status.partitions] == [
@@ -156,6 +158,7 @@ def test_read_status_takes_positions_from_the_store_and_ends_from_the_log() -> N
         (contacts[1], 5, 0, 5),
     ]
     assert status.ingest_lag == 8
+    assert status.parked == 3
     assert status.dead_letters == 3
     assert status.notifications == 3
     assert [(p.name, p.position, p.lag) for p in status.projections] == [("ledger", 1, 2)]
@@ -166,7 +169,7 @@ def test_ingest_counters_and_batch_histograms_render_as_prometheus_text() -> Non
     metrics = IngestMetrics(registry)
     metrics.batch_stored("t.contacts", applied=5, refused=2, ignored=1, seconds=0.02)
     metrics.batch_stored("t.contacts", applied=3, refused=0, ignored=0, seconds=0.3)
-    metrics.batch_stored("t.orders", applied=1, refused=1, ignored=0, seconds=0.001)
+    metrics.batch_stored("t.orders", applied=1, refused=1, parked=2, ignored=0, seconds=0.001)
     metrics.dead_lettered("t.contacts", 2)
     metrics.dead_lettered("t.orders", 1)
     metrics.cache_used(hits=7, misses=2, forgotten=0)
@@ -182,10 +185,12 @@ def test_ingest_counters_and_batch_histograms_render_as_prometheus_text() -> Non
     assert got[key(records, topic="t.contacts", outcome="ignored")] == 1
     assert got[key(records, topic="t.orders", outcome="applied")] == 1
     assert got[key(records, topic="t.orders", outcome="refused")] == 1
+    assert got[key(records, topic="t.orders", outcome="parked")] == 2
+    assert got[key(records, topic="t.contacts", outcome="parked")] == 0
     assert got[key("journey_dead_letters_published_total", topic="t.contacts")] == 2
     assert got[key("journey_ingest_batch_records_count")] == 3
-    assert got[key("journey_ingest_batch_records_sum")] == 8 + 3 + 2
-    assert got[key("journey_ingest_batch_records_bucket", le="2.0")] == 1
+    assert got[key("journey_ingest_batch_records_sum")] == 8 + 3 + 4
+    assert got[key("journey_ingest_batch_records_bucket", le="2.0")] == 0
     assert got[key("journey_ingest_batch_records_bucket", le="5.0")] == 2
     assert got[key("journey_ingest_batch_seconds_count")] == 3
     assert got[key("journey_ingest_batch_seconds_sum")] == pytest.approx(0.321)
@@ -210,6 +215,7 @@ def test_the_status_collector_renders_lag_per_partition_and_per_projection() -> 
     assert got[key("journey_projection_position", projection="complaint_ledger")] == 31
     assert got[key("journey_projection_lag", projection="complaint_ledger")] == 9
     assert got[key("journey_projection_lag", projection="deadlines")] == 0
+    assert got[key("journey_parked_events")] == 2
 
 
 def test_a_status_that_cannot_be_read_still_renders_and_says_so() -> None:

@@ -10,11 +10,13 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from functools import reduce
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from adapters.sourcelog.base import TopicPartition
+from application.batches import PendingBatch
 from application.service import JourneyApplication
 from contracts.envelope import InvalidEvent, SourceEvent, validate
 from contracts.schemas import EVENT_TYPES
@@ -32,6 +34,8 @@ from domain.order import (
 )
 from domain.policy import BASELINE, policy_in_force
 from domain.provenance import SourceRef
+from tests.builders.apps import make_app
+from tests.unit.parking_checks import journey_events, parked_naming, waiting_for
 
 TZ = timezone(timedelta(hours=8))
 PLACED_AT = datetime(2026, 3, 2, 10, 0, tzinfo=TZ)
@@ -904,9 +908,18 @@ class Feed:
 def run(
     app: JourneyApplication, feed: Feed, events: list[tuple[SourceRef, SourceEvent]]
 ) -> list[tuple[SourceRef, DomainError]]:
+    """One batch, stored: its refusals (nothing of it may be parked)."""
+    pending = run_batch(app, feed, events)
+    assert pending.parked == [], f"parked: {pending.parked}"
+    return pending.refusals
+
+
+def run_batch(
+    app: JourneyApplication, feed: Feed, events: list[tuple[SourceRef, SourceEvent]]
+) -> PendingBatch:
     pending = app.prepare_batch(PARTITION, events, next_offset=feed.offset)
     pending.commit()
-    return pending.refusals
+    return pending
 
 
 def load(app: JourneyApplication, order_id: str = "o-1") -> Order:
@@ -1002,22 +1015,46 @@ def test_order_journey_through_the_application(app: JourneyApplication) -> None:
 
 
 @pytest.mark.parametrize("event_type", sorted(t for t in SCHEMAS if t != "order.placed"))
-def test_event_for_an_unknown_order_is_refused_naming_it(
-    app: JourneyApplication, event_type: str
+def test_event_for_an_unknown_order_is_parked_naming_it(
+    app: JourneyApplication, tmp_path: Path, event_type: str
 ) -> None:
-    """R-ORD-01..04: an event for an order never placed is refused with NotFound naming it."""
+    """R-ORD-01..04: an event for an order never placed is parked, naming it, with nothing
+    applied; once the order is placed it is applied (or refused by the order's rules)
+    exactly as if it had come after the placement."""
     feed = Feed()
     data = {**SCHEMAS[event_type][1].example, "order_id": "o-missing"}
-    source, event = feed.event(event_type, data, PLACED_AT)
+    source, event = feed.event(event_type, data, PLACED_AT + SECOND, event_id="ev-early")
 
-    refusals = run(app, feed, [(source, event)])
+    pending = run_batch(app, feed, [(source, event)])
 
-    assert len(refusals) == 1
-    refused_ref, error = refusals[0]
-    assert refused_ref == source
-    assert isinstance(error, NotFound)
-    assert "o-missing" in str(error)
+    parked_naming(pending, [source], Order.create_id("o-missing"), "o-missing")
     assert Order.create_id("o-missing") not in app.repository
+    assert journey_events(app) == 0
+
+    placement = feed.event("order.placed", placed_data("o-missing"), PLACED_AT, event_id="ev-p")
+    pending = run_batch(app, feed, [placement])
+
+    assert waiting_for(app, Order.create_id("o-missing")) == []
+    assert len(pending.released) + len(pending.released_refusals) == 1
+    (tmp_path / "causal").mkdir()
+    causal = make_app(tmp_path / "causal")
+    try:
+        other = Feed()
+        assert (
+            run(
+                causal,
+                other,
+                [other.event("order.placed", placed_data("o-missing"), PLACED_AT, event_id="ev-p")],
+            )
+            == []
+        )
+        after = run(
+            causal, other, [other.event(event_type, data, PLACED_AT + SECOND, event_id="ev-early")]
+        )
+        assert [str(e) for _, e in after] == [r.reason for r in pending.released_refusals]
+        assert load(app, "o-missing").state() == load(causal, "o-missing").state()
+    finally:
+        causal.close()
 
 
 def test_event_from_another_customer_is_refused(app: JourneyApplication) -> None:

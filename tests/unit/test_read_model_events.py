@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate
 
 import domain
 from domain.aggregate import JourneyAggregate
+from domain.parking import ParkingLot
 from projections.audit_chain import REF_FIELDS
 from projections.registry import READ_MODELS, ReadModel
 
@@ -51,8 +52,21 @@ def event_classes(aggregate: type[JourneyAggregate]) -> list[type]:
     ]
 
 
+def parking_event_classes() -> list[type]:
+    """The parking lots' events (``domain.parking``: not a journey aggregate, but stored
+    beside them, so every read model decides about them too)."""
+    return [
+        value
+        for value in vars(ParkingLot).values()
+        if isinstance(value, type)
+        and issubclass(value, ParkingLot.Event)
+        and value not in (ParkingLot.Event, ParkingLot.Created)
+    ]
+
+
 def all_event_classes() -> list[type]:
-    return [cls for aggregate in aggregates() for cls in event_classes(aggregate)]
+    journey = [cls for aggregate in aggregates() for cls in event_classes(aggregate)]
+    return journey + parking_event_classes()
 
 
 def test_the_domain_has_aggregates_and_events_to_check() -> None:

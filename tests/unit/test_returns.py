@@ -11,10 +11,12 @@ from decimal import Decimal
 from functools import reduce
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 
 from adapters.sourcelog.base import TopicPartition
+from application.batches import PendingBatch
 from application.service import JourneyApplication
 from contracts.envelope import validate
 from domain.aggregate import LateFact, outcomes_under
@@ -39,6 +41,7 @@ from domain.returns import (
     ReturnRuleViolated,
 )
 from tests.factories import unique
+from tests.unit.parking_checks import journey_events, parked_naming, waiting_for
 
 CST = timezone(timedelta(hours=8))
 DELIVERED = datetime(2026, 3, 2, 10, 0, tzinfo=CST)
@@ -779,6 +782,13 @@ class Journey:
         self.offsets = {ORDERS: 0, RETURNS: 0}
 
     def send(self, *bodies: dict[str, Any]) -> list[tuple[SourceRef, DomainError]]:
+        """One batch, stored: its refusals (nothing of it may be parked)."""
+        pending = self.batch(*bodies)
+        assert pending.parked == [], f"parked: {pending.parked}"
+        return pending.refusals
+
+    def batch(self, *bodies: dict[str, Any]) -> PendingBatch:
+        """One batch, stored: what was refused, parked and released."""
         partition = ORDERS if bodies[0]["type"].startswith("order.") else RETURNS
         batch = []
         for item in bodies:
@@ -788,7 +798,17 @@ class Journey:
             batch.append((source, validate(item, now=NOW, max_future=timedelta(minutes=5))))
         pending = self.app.prepare_batch(partition, batch, next_offset=self.offsets[partition])
         pending.commit()
-        return pending.refusals
+        return pending
+
+    def parked(self, item: dict[str, Any], prerequisite_id: UUID, named: str) -> None:
+        """``item`` is parked waiting for ``prerequisite_id``, named; nothing applied."""
+        before = journey_events(self.app)
+        pending = self.batch(item)
+        (source,) = [ref for ref, _ in pending.parked]
+        assert source.event_id == item["event_id"]
+        parked_naming(pending, [source], prerequisite_id, named)
+        assert journey_events(self.app) == before
+        assert item["event_id"] in waiting_for(self.app, prerequisite_id)
 
     def refused(self, item: dict[str, Any]) -> DomainError:
         refusals = self.send(item)
@@ -1003,21 +1023,32 @@ def test_r_ref_04_refund_without_approval_is_refused_through_the_handler(
     ],
     ids=lambda item: item["type"],
 )
-def test_event_for_an_unknown_return_is_refused_naming_it(
+def test_event_for_an_unknown_return_is_parked_naming_it(
     journey: Journey, item: dict[str, Any]
 ) -> None:
-    error = journey.refused(item)
-
-    assert isinstance(error, NotFound)
-    assert "rt-missing" in str(error)
+    """A return event naming a return not requested yet waits for the request; once it is
+    requested the event is applied, or refused by the return's rules, as if it had come
+    after the request."""
+    journey.deliver_order()
+    early = {**item, "occurred_at": (REQUESTED + timedelta(hours=1)).isoformat()}
+    journey.parked(early, ReturnRequest.create_id("rt-missing"), "rt-missing")
     assert not journey.exists("rt-missing")
 
+    pending = journey.batch(requested("rt-missing", merchant_id="shop-1"))
 
-def test_return_of_an_unknown_order_is_refused_naming_it(journey: Journey) -> None:
-    error = journey.refused(requested(order_id="o-missing"))
+    assert waiting_for(journey.app, ReturnRequest.create_id("rt-missing")) == []
+    released = [w.event_id for w in pending.released]
+    refused = [r.waiting.event_id for r in pending.released_refusals]
+    assert sorted(released + refused) == [item["event_id"]]
+    if released:
+        assert journey.request("rt-missing").has_applied(item["event_id"])
 
-    assert isinstance(error, NotFound)
-    assert "o-missing" in str(error)
+
+def test_return_of_an_unknown_order_is_parked_naming_it(journey: Journey) -> None:
+    item = requested(order_id="o-missing")
+
+    journey.parked(item, Order.create_id("o-missing"), "o-missing")
+
     assert not journey.exists("rt-1")
 
 
@@ -1037,15 +1068,69 @@ def test_return_of_another_customer_s_order_or_request_is_refused(journey: Journ
     assert journey.request().status == "requested"
 
 
-def test_r_ref_01_return_of_an_undelivered_order_is_refused_through_the_handler(
+def test_r_ref_01_return_of_an_undelivered_order_waits_for_the_delivery(
+    journey: Journey,
+) -> None:
+    """R-REF-01 counts from delivery: a return of an order not delivered yet waits for the
+    delivery (a return's and an order's events come on different topics), then is
+    decided as if it had come after it."""
+    journey.deliver_order(delivered=False)
+
+    journey.parked(requested(), Order.create_id("o-1"), "'o-1' is not delivered yet")
+    assert not journey.exists("rt-1")
+
+    pending = journey.batch(
+        body("order.delivered", {"order_id": "o-1"}, at=DELIVERED, channel="web")
+    )
+
+    assert [w.event_id for w in pending.released] != []
+    assert journey.request().status == "requested"
+    assert journey.request().delivered_at == DELIVERED
+    assert waiting_for(journey.app, Order.create_id("o-1")) == []
+
+
+def test_r_ref_01_a_return_requested_before_the_delivery_is_refused_once_it_comes(
     journey: Journey,
 ) -> None:
     journey.deliver_order(delivered=False)
+    early = requested(at=DELIVERED - timedelta(hours=1))
+    journey.parked(early, Order.create_id("o-1"), "o-1")
 
-    error = journey.refused(requested())
+    pending = journey.batch(
+        body("order.delivered", {"order_id": "o-1"}, at=DELIVERED, channel="web")
+    )
 
+    (refusal,) = pending.released_refusals
+    assert refusal.waiting.event_id == early["event_id"]
+    assert "R-REF-01" in refusal.reason
+    assert "before the order's delivery" in refusal.reason
+    assert not journey.exists("rt-1")
+
+
+def test_r_ref_01_return_of_a_cancelled_order_is_refused_through_the_handler(
+    journey: Journey,
+) -> None:
+    """An order cancelled is never delivered: its return is refused at once, and one that
+    waited for the delivery is refused when the cancellation comes."""
+    journey.deliver_order(delivered=False)
+    waiting = requested("rt-1")
+    journey.parked(waiting, Order.create_id("o-1"), "o-1")
+
+    pending = journey.batch(
+        body(
+            "order.cancelled",
+            {"order_id": "o-1", "reason": "customer"},
+            at=DELIVERED,
+            channel="web",
+        )
+    )
+
+    assert [r.waiting.event_id for r in pending.released_refusals] == [waiting["event_id"]]
+    assert "R-REF-01" in pending.released_refusals[0].reason
+    error = journey.refused(requested("rt-2"))
     assert error.rule == "R-REF-01"
     assert not journey.exists("rt-1")
+    assert not journey.exists("rt-2")
 
 
 def test_repeated_source_events_have_no_effect_through_the_handlers(journey: Journey) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from application.handlers.base import MissingPrerequisite
 from application.service import JourneyApplication
 from contracts.envelope import InvalidEvent, SourceEvent
 from contracts.schemas import engagement
@@ -22,6 +23,7 @@ from domain.policy import BASELINE, policy_in_force
 from domain.provenance import SourceRef
 from domain.survey import ScoreOutOfRange, Survey, SurveyExists, SurveyRuleViolated
 from tests.unit.feeding import Feed, source
+from tests.unit.parking_checks import journey_events, waiting_for
 
 TZ = timezone(timedelta(hours=8))
 OPENED_AT = datetime(2026, 3, 2, 9, 30, tzinfo=TZ)
@@ -537,14 +539,19 @@ def test_survey_flow_through_the_handlers(app: JourneyApplication) -> None:
     ]
 
 
-def test_unknown_case_is_refused_with_not_found(app: JourneyApplication) -> None:
-    refusals = Feed(app)(survey_sent_event(case_id="case-nowhere"))
+def test_unknown_case_is_parked_not_refused(app: JourneyApplication) -> None:
+    """A survey of a case not known yet waits for the case; nothing is applied."""
+    pending = Feed(app).batch(survey_sent_event(case_id="case-nowhere"))
 
-    ((refused, error),) = refusals
-    assert refused.event_id == "sv-sent"
-    assert isinstance(error, NotFound)
+    ((parked, error),) = pending.parked
+    assert pending.refusals == []
+    assert parked.event_id == "sv-sent"
+    assert isinstance(error, MissingPrerequisite)
+    assert error.aggregate_id == Case.create_id("case-nowhere")
     assert "case-nowhere" in str(error)
     assert Survey.create_id("sv-1") not in app.repository
+    assert journey_events(app) == 0
+    assert waiting_for(app, Case.create_id("case-nowhere")) == ["sv-sent"]
 
 
 def test_case_of_another_customer_is_refused(app: JourneyApplication) -> None:
@@ -558,18 +565,52 @@ def test_case_of_another_customer_is_refused(app: JourneyApplication) -> None:
     assert Survey.create_id("sv-1") not in app.repository
 
 
-def test_r_sat_01_survey_for_an_unresolved_case_stores_nothing(app: JourneyApplication) -> None:
-    """The case refuses (R-SAT-01) after the survey was built: neither is stored."""
+def test_r_sat_01_survey_for_an_unresolved_case_waits_for_the_resolution(
+    app: JourneyApplication,
+) -> None:
+    """R-SAT-01: a survey follows a resolution. One for a case not resolved yet waits for
+    it (surveys and cases come on different topics), with nothing stored of either, and
+    is sent, stopping the survey clock, once the resolution comes."""
     feed = Feed(app)
     feed(*case_events("case-1", resolve=False))
     version = load_case(app).version
 
-    ((_, error),) = feed(survey_sent_event())
+    pending = feed.batch(survey_sent_event())
 
-    assert isinstance(error, CaseRuleViolated)
-    assert error.rule == "R-SAT-01"
+    ((parked, error),) = pending.parked
+    assert pending.refusals == []
+    assert parked.event_id == "sv-sent"
+    assert isinstance(error, MissingPrerequisite)
+    assert error.aggregate_id == Case.create_id("case-1")
+    assert str(error) == "case 'case-1' is not resolved yet"
     assert Survey.create_id("sv-1") not in app.repository
     assert load_case(app).version == version
+    assert load_case(app).surveys == []
+
+    (resolution,) = [e for e in case_events("case-1") if e.type == "case.resolved"]
+    pending = feed.batch(resolution)
+
+    assert [w.event_id for w in pending.released] == ["sv-sent"]
+    assert load_case(app).surveys == ["sv-1"]
+    (outcome,) = (o for o in load_case(app).outcomes().values() if o.rule == "R-SAT-01")
+    assert (outcome.met, outcome.actual) == (True, SENT_AT - RESOLVED_AT)
+
+
+def test_r_sat_01_a_survey_sent_before_the_resolution_is_refused_once_it_comes(
+    app: JourneyApplication,
+) -> None:
+    feed = Feed(app)
+    feed(*case_events("case-1", resolve=False))
+    feed.batch(survey_sent_event(at=RESOLVED_AT - SECOND))
+    (resolution,) = [e for e in case_events("case-1") if e.type == "case.resolved"]
+
+    pending = feed.batch(resolution)
+
+    (refusal,) = pending.released_refusals
+    assert refusal.waiting.event_id == "sv-sent"
+    assert refusal.reason.startswith("R-SAT-01: sent at")
+    assert "before the case's first resolution" in refusal.reason
+    assert Survey.create_id("sv-1") not in app.repository
     assert load_case(app).surveys == []
 
 
@@ -580,14 +621,35 @@ def test_r_sat_01_survey_for_an_unresolved_case_stores_nothing(app: JourneyAppli
         ("survey.followed_up", {"survey_id": "sv-x", "supervisor_id": "sup-1"}),
     ],
 )
-def test_unknown_survey_is_refused_with_not_found(
+def test_unknown_survey_is_parked_until_it_is_sent(
     app: JourneyApplication, event_type: str, data: dict[str, Any]
 ) -> None:
-    ((refused, error),) = Feed(app)(source(event_type, data, ANSWERED_AT, "e-unknown"))
+    """An answer or follow-up of a survey not known yet waits for the survey's sending and
+    is applied right after it, as if it had come after it."""
+    feed = Feed(app)
+    feed(*case_events("case-1"))
+    pending = feed.batch(source(event_type, data, ANSWERED_AT, "e-unknown"))
 
-    assert refused.event_id == "e-unknown"
-    assert isinstance(error, NotFound)
+    ((parked, error),) = pending.parked
+    assert pending.refusals == []
+    assert parked.event_id == "e-unknown"
+    assert isinstance(error, MissingPrerequisite)
+    assert error.aggregate_id == Survey.create_id("sv-x")
     assert "sv-x" in str(error)
+    assert Survey.create_id("sv-x") not in app.repository
+
+    pending = feed.batch(survey_sent_event(survey_id="sv-x"))
+
+    released = [w.event_id for w in pending.released]
+    refused = [(r.waiting.event_id, r.reason) for r in pending.released_refusals]
+    if event_type == "survey.answered":
+        assert (released, refused) == (["e-unknown"], [])
+        assert load_survey(app, "sv-x").has_applied("e-unknown")
+    else:  # a follow-up needs a low answer first (R-SAT-02): refused, as it would be after
+        assert released == []
+        assert [event_id for event_id, _ in refused] == ["e-unknown"]
+        assert "R-SAT-02" in refused[0][1]
+    assert waiting_for(app, Survey.create_id("sv-x")) == []
 
 
 def test_repeated_survey_sent_has_no_effect_and_a_reused_id_is_refused(

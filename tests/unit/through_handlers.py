@@ -15,6 +15,7 @@ from contracts.schemas import EVENT_TYPES
 from domain.case import Case
 from domain.contact import Contact
 from domain.provenance import SourceRef
+from tests.unit.parking_checks import journey_events
 
 TOPIC = "journey.contacts"
 NOW = datetime(2026, 4, 1, 10, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -63,9 +64,12 @@ class Journey:
         self.offset += 1
         return ref, event
 
-    def apply(self, *items: Item) -> PendingBatch:
+    def apply(self, *items: Item, parks: bool = False) -> PendingBatch:
+        """One batch, stored; nothing of it may be parked unless ``parks``."""
         next_offset = max(ref.offset for ref, _ in items) + 1
         pending = self.app.prepare_batch(TopicPartition(TOPIC, 0), list(items), next_offset)
+        if not parks:
+            assert pending.parked == [], f"parked: {pending.parked}"
         pending.commit()
         return pending
 
@@ -81,6 +85,10 @@ class Journey:
 
     def stored(self) -> int:
         return self.app.process_recorder.max_notification_id() or 0
+
+    def applied(self) -> int:
+        """Stored events of the journey's aggregates (the parking lots' left out)."""
+        return journey_events(self.app)
 
 
 def opened(contact_id: str, **data: Any) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from tests.unit.journeys.setting import (
     MAX_SURVEYS,
     OPTION_POOL,
     OPTIONS,
+    PARKED,
     PICK,
     POLICY,
     PRIORITY_NOOP,
@@ -129,16 +130,25 @@ class CaseRules(JourneyMachineBase):
         self.send(case.customer, at, "case.recall_linked", data, touches=[case.aid])
 
     def survey_sent(self, case: CaseM, at: datetime) -> None:
-        """R-SAT-01: a survey follows a resolution (before one it is refused)."""
+        """R-SAT-01: a survey follows a resolution: before one it waits for it, and is
+        refused when it comes (the survey was sent before it)."""
         survey = SurveyM(self.new_id("s"), case.customer)
-        expect = None if case.resolutions else "R-SAT-01"
-        if expect is None:
-            self.surveys[survey.survey_id] = survey
-            self.created(survey.aid, survey.customer)
         data = {"survey_id": survey.survey_id, "case_id": case.ref}
-        self.send(
-            case.customer, at, "survey.sent", data, expect=expect, touches=(survey.aid, case.aid)
-        )
+        if not case.resolutions:
+            self.send(
+                case.customer,
+                at,
+                "survey.sent",
+                data,
+                expect=PARKED,
+                waits_for=case.aid,
+                on_release="R-SAT-01",
+                lets_in=["case.resolved"],
+            )
+            return
+        self.surveys[survey.survey_id] = survey
+        self.created(survey.aid, survey.customer)
+        self.send(case.customer, at, "survey.sent", data, touches=(survey.aid, case.aid))
 
     @precondition(lambda self: bool(self.cases))
     @rule(

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from hypothesis.stateful import RuleBasedStateMachine
 
+from application.handlers.base import MissingPrerequisite
 from contracts.envelope import validate
 from domain.aggregate import JourneyAggregate
 from domain.case import Case
@@ -34,6 +35,7 @@ from tests.unit.journeys.setting import (
     MAX_FUTURE,
     NOT_FOUND,
     NOW,
+    PARKED,
     PARTITION,
     POLICY,
     ZONES,
@@ -80,6 +82,10 @@ class JourneyMachineBase(RuleBasedStateMachine):
         self.history: list[Sent] = []
         self.accepted: list[Sent] = []
         self.refused_ids: set[str] = set()
+        self.waiting: dict[UUID, list[Sent]] = {}
+        """Parked events by what they wait for (model)."""
+        self.waiting_ids: set[str] = set()
+        """Events parked and not let in yet (stored)."""
         self.latest_seen: dict[str, datetime] = {}
         self.live: dict[UUID, JourneyAggregate] = {}
         self.versions: dict[UUID, int] = {}
@@ -124,6 +130,9 @@ class JourneyMachineBase(RuleBasedStateMachine):
         expect: str | None = None,
         touches: Iterable[UUID] = (),
         redelivery_bug: str | None = None,
+        waits_for: UUID | None = None,
+        on_release: str | None = None,
+        lets_in: Iterable[str] = (),
     ) -> None:
         event_id = self.new_id("ev-")
         body = {
@@ -137,9 +146,28 @@ class JourneyMachineBase(RuleBasedStateMachine):
             "data": data,
         }
         event = validate(body, now=NOW, max_future=MAX_FUTURE)
-        self.buffer.append(
-            Sent(event_id, customer, event_type, event, expect, tuple(touches), redelivery_bug)
+        sent = Sent(
+            event_id,
+            customer,
+            event_type,
+            event,
+            expect,
+            tuple(touches),
+            redelivery_bug,
+            waits_for=waits_for,
+            on_release=on_release,
+            lets_in=frozenset(lets_in),
         )
+        if expect == PARKED:
+            assert waits_for is not None
+            self.waiting.setdefault(waits_for, []).append(sent)
+        elif expect is None:
+            # What waited for what this event creates or progresses is let in right after.
+            for aid in sent.touches:
+                waiting = self.waiting.get(aid, [])
+                sent.releases += [w for w in waiting if event_type in w.lets_in]
+                self.waiting[aid] = [w for w in waiting if event_type not in w.lets_in]
+        self.buffer.append(sent)
         if self.batch_size and len(self.buffer) >= self.batch_size:
             self.flush()
             if self.timer_backs:
@@ -163,9 +191,17 @@ class JourneyMachineBase(RuleBasedStateMachine):
         refusals = {ref.event_id: error for ref, error in pending.refusals}
         for refusal in refusals.values():
             check_refusal(refusal)
+        parked = {ref.event_id: error for ref, error in pending.parked}
         for sent in self.buffer:
             error = refusals.get(sent.event_id)
             what = f"{sent.type} {sent.event_id} of {sent.customer} at {sent.occurred_at}"
+            if sent.expect == PARKED:
+                waits = parked.get(sent.event_id)
+                assert error is None, f"{what} refused: {type(error).__name__}: {error}"
+                assert isinstance(waits, MissingPrerequisite), f"{what} not parked"
+                assert waits.aggregate_id == sent.waits_for, f"{what} waits for {waits}"
+                continue
+            assert sent.event_id not in parked, f"{what} parked: {parked[sent.event_id]}"
             if sent.expect is None:
                 assert error is None, f"{what} refused: {type(error).__name__}: {error}"
             elif sent.expect == NOT_FOUND:
@@ -175,6 +211,14 @@ class JourneyMachineBase(RuleBasedStateMachine):
                 assert error.rule == sent.expect, (
                     f"{what} not refused with {sent.expect}: {error!r}"
                 )
+        # What waited and was let in by this batch: applied or refused as the model says.
+        released = [r for s in self.buffer if s.expect is None for r in s.releases]
+        assert {w.event_id for w in pending.released} == {
+            r.event_id for r in released if r.on_release is None
+        }, "released and applied"
+        assert {r.waiting.event_id for r in pending.released_refusals} == {
+            r.event_id for r in released if r.on_release is not None
+        }, "released and refused"
         pending.commit()
         touched: set[UUID] = set()
         for sent in self.buffer:
@@ -182,6 +226,15 @@ class JourneyMachineBase(RuleBasedStateMachine):
             latest = self.latest_seen.get(sent.customer, sent.occurred_at)
             self.latest_seen[sent.customer] = max(latest, sent.occurred_at)
             if sent.expect is None:
+                self.accepted.append(sent)
+                touched.update(sent.touches)
+            elif sent.expect == PARKED:
+                self.waiting_ids.add(sent.event_id)
+            else:
+                self.refused_ids.add(sent.event_id)
+        for sent in released:
+            self.waiting_ids.discard(sent.event_id)
+            if sent.on_release is None:
                 self.accepted.append(sent)
                 touched.update(sent.touches)
             else:

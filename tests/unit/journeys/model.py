@@ -28,11 +28,21 @@ class Sent:
     type: str
     event: SourceEvent
     expect: str | None
-    """``None``: must be accepted; else the rule id (or ``NOT_FOUND``) it is refused with."""
+    """``None``: must be accepted; ``PARKED``: must wait for ``waits_for``; else the rule id
+    (or ``NOT_FOUND``) it is refused with."""
     touches: tuple[UUID, ...]
     redelivery_bug: str | None = None
     """Accepted as a no-op (the kind of event the redelivery bugs of
     tests/unit/test_journeys_regressions.py were about)."""
+    waits_for: UUID | None = None
+    """What a parked event waits for."""
+    on_release: str | None = None
+    """What a parked event meets once let in: ``None`` applied, else refused (why)."""
+    lets_in: frozenset[str] = frozenset()
+    """The types of the events that let a parked one in (what creates or progresses what
+    it waits for)."""
+    releases: list[Sent] = field(default_factory=list)
+    """Parked events this one lets in, right after it."""
 
     @property
     def occurred_at(self) -> datetime:

@@ -15,12 +15,14 @@ from tests.unit.journeys.machine import JourneyMachineBase, step
 from tests.unit.journeys.model import CallbackM, OrderM, ReturnM, choose, prefer
 from tests.unit.journeys.setting import (
     CUSTOMERS,
+    DELIVERY,
     DUE_IN,
     GAPS,
     MAX_CALLBACKS,
     MAX_ORDERS,
     MAX_RETURNS,
     OUT_OF_STOCK_NOOP,
+    PARKED,
     PICK,
     POLICY,
     SHORT_GAPS,
@@ -195,12 +197,16 @@ class OrderRules(JourneyMachineBase):
         requested: Decimal,
     ) -> None:
         """R-REF-01: within 7 days of delivery for unopened goods, 30 days for goods at
-        fault; an undelivered order or a late request is refused (R-REF-04: a request for
-        nothing too)."""
+        fault; a cancelled order or a late request is refused (R-REF-04: a request for
+        nothing too); a request for an order not delivered yet waits for the delivery (or
+        the cancellation), refused then: it was made before."""
         own_reason = reason in ("no_reason", "other")
         window = POLICY.no_reason_return_window if own_reason else POLICY.quality_repair_window
         expect: str | None = None
-        if requested <= 0:
+        awaits_delivery = order.delivered_at is None and order.status != "cancelled"
+        if awaits_delivery:
+            expect = PARKED  # let in by the delivery (refused then: requested before it)
+        elif requested <= 0:
             expect = "R-REF-04"
         elif (
             order.delivered_at is None
@@ -236,7 +242,10 @@ class OrderRules(JourneyMachineBase):
             data,
             channel="marketplace" if merchant else "web",
             expect=expect,
-            touches=[request.aid],
+            touches=[] if awaits_delivery else [request.aid],
+            waits_for=order.aid if awaits_delivery else None,
+            on_release="R-REF-01",
+            lets_in=DELIVERY,
         )
 
     def return_decided(self, request: ReturnM, at: datetime, approve: bool) -> None:
@@ -290,6 +299,21 @@ class OrderRules(JourneyMachineBase):
         expect: str | None = None
         if due_in is None:
             data |= {"reason": "after_delivery", "order_id": order.order_id}
+            if order.delivered_at is None and order.status != "cancelled":
+                # Waits for the delivery (or the cancellation); refused then: it was
+                # scheduled before it.
+                self.send(
+                    order.customer,
+                    at,
+                    "callback.scheduled",
+                    data,
+                    channel="phone",
+                    expect=PARKED,
+                    waits_for=order.aid,
+                    on_release="R-SAT-04",
+                    lets_in=DELIVERY,
+                )
+                return
             expect = None if order.delivered_at is not None else "R-SAT-04"
         else:
             data |= {"reason": "birthday", "due_at": (at + due_in).isoformat()}

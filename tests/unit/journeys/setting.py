@@ -19,6 +19,7 @@ from adapters.sourcelog.base import TopicPartition
 from application.service import JourneyApplication
 from domain.aggregate import JourneyAggregate
 from domain.errors import DomainError, NotFound
+from domain.parking import ParkingLot
 from domain.policy import BASELINE
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
@@ -39,6 +40,11 @@ OUT_OF_STOCK_NOOP = "test_bug_redelivered_noop_stock_out_records_a_new_stock_out
 the no-ops the machine re-delivers by preference."""
 NOT_FOUND = "NotFound"
 """Expected refusal: ``NotFound`` rather than a rule id."""
+PARKED = "parked"
+"""Expected: parked (``MissingPrerequisite``), waiting for an aggregate not known yet (or
+for its delivery, its resolution)."""
+DELIVERY = ("order.delivered", "order.cancelled")
+"""What lets in the events that wait for an order's delivery."""
 SECOND = timedelta(seconds=1)
 CENT = Decimal("0.01")
 FINAL_HORIZON = timedelta(days=30)
@@ -155,11 +161,22 @@ def notifications(app: JourneyApplication) -> int:
     return app.process_recorder.max_notification_id() or 0
 
 
-def stored_aggregate_ids(app: JourneyApplication) -> set[UUID]:
+def stored_aggregate_ids(app: JourneyApplication, lots: bool = False) -> set[UUID]:
+    """The journey's stored aggregates (with ``lots``: the parking lots instead)."""
     return {
         UUID(str(n.originator_id))
         for n in app.process_recorder.select_notifications(start=None, limit=1_000_000)
+        if n.topic.startswith(f"{ParkingLot.__module__}:") == lots
     }
+
+
+def waiting_in(app: JourneyApplication) -> set[str]:
+    """The event ids parked in any lot, not let in yet."""
+    waiting: set[str] = set()
+    for lot_id in stored_aggregate_ids(app, lots=True):
+        lot: ParkingLot = app.repository.get(lot_id)
+        waiting.update(lot.waiting)
+    return waiting
 
 
 def public_state(aggregate: JourneyAggregate) -> dict[str, Any]:
