@@ -49,10 +49,13 @@ class Topics:
         return f"{self.prefix}deadletters"
 
     def specs(self) -> list[TopicSpec]:
+        """Every topic with the configs it must hold, made so and kept so at every start
+        (``LogAdmin.create_topics``, ``align_configs``)."""
+        retention = (("retention.ms", str(self.retention_ms)),)
         return [
             *(
-                TopicSpec(name, self.partitions, INGRESS_CONFIGS, self.retention_ms)
+                TopicSpec(name, self.partitions, (*INGRESS_CONFIGS, *retention))
                 for name in self.ingress
             ),
-            TopicSpec(self.dead_letters, self.partitions, retention_ms=self.retention_ms),
+            TopicSpec(self.dead_letters, self.partitions, retention),
         ]

@@ -88,9 +88,8 @@ class TopicSpec:
     name: str
     partitions: int
     configs: tuple[tuple[str, str], ...] = ()
-    """Topic configs the log must hold (Kafka topic configs; the embedded log has none)."""
-    retention_ms: int | None = None
-    """How long records are kept (None: the log's default)."""
+    """Kafka topic configs the topic must hold (``retention.ms``, the timestamp type…); the
+    embedded log takes its retention from the same setting and stamps its own time."""
 
 
 class LogUnavailable(Exception):

@@ -52,16 +52,13 @@ class KafkaAdmin(LogAdmin):
             if spec.name in existing:
                 continue
             try:
-                configs = (
-                    {} if spec.retention_ms is None else {"retention.ms": str(spec.retention_ms)}
-                )
                 self._client.create_topics(
                     [
                         NewTopic(
                             spec.name,
                             num_partitions=spec.partitions,
                             replication_factor=1,
-                            topic_configs={**configs, **dict(spec.configs)} or None,
+                            topic_configs=dict(spec.configs) or None,
                         )
                     ]
                 )
@@ -102,6 +99,7 @@ class KafkaAdmin(LogAdmin):
                 return {key: dynamic[key]["value"] for key in keys}
             if time.monotonic() > deadline:
                 raise LogUnavailable(f"topic {topic} does not describe its configs {keys}")
+            time.sleep(0.1)  # a moment for the broker, not a busy loop of requests
 
     def partitions_for(self, topic: str) -> int:
         description = self._client.describe_topics([topic])

@@ -157,23 +157,28 @@ def test_ingress_topics_made_before_get_the_log_append_time_at_start(
 
     try:
         assert stamping(runtime.topics.ingress) == {"LogAppendTime"}, "made by create_topics"
-        prefix = unique("old-") + "."
-        old = [
-            f"{prefix}{t.removeprefix(runtime.settings.topic_prefix)}"
-            for t in runtime.topics.ingress
-        ]
-        client.create_topics([NewTopic(t, 1, 1) for t in old])  # as an older version made them
         from adapters.topics import Topics
 
+        topics = Topics(unique("old-") + ".", 1, retention_days=1)
+        specs = topics.specs()
+        old = [spec.name for spec in specs]
+        client.create_topics([NewTopic(t, 1, 1) for t in old])  # as an older version made them
         admin = runtime.log.admin()
         try:
-            specs = Topics(prefix, 1).specs()
             changed = admin.align_configs(specs)
-            assert sorted(changed) == sorted(old)
+            assert sorted(changed) == sorted(old), "each differs at least in its retention"
             assert admin.align_configs(specs) == [], "aligned once, then nothing to do"
         finally:
             admin.close()
-        assert stamping(old) == {"LogAppendTime"}
+        assert stamping(topics.ingress) == {"LogAppendTime"}
+        retained = client.describe_configs(
+            [
+                ConfigResource(ConfigResourceType.TOPIC, t, configs={"retention.ms": None})
+                for t in old
+            ],
+            config_filter="all",
+        )["topic"]
+        assert {retained[t]["retention.ms"]["value"] for t in old} == {str(topics.retention_ms)}
         client.delete_topics(old)
     finally:
         client.close()

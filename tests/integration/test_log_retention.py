@@ -53,6 +53,7 @@ def test_the_embedded_log_takes_its_retention_from_the_setting(
     try:
         assert isinstance(runtime.log, EmbeddedLog)
         assert runtime.log.retention_ms == DAY_MS // 2
-        assert {spec.retention_ms for spec in runtime.topics.specs()} == {DAY_MS // 2}
+        retained = {dict(spec.configs)["retention.ms"] for spec in runtime.topics.specs()}
+        assert retained == {str(DAY_MS // 2)}
     finally:
         runtime.close()
