@@ -7,7 +7,8 @@ Three kinds, in one registry that the composition root builds (nothing registers
   They count what the ingest workers of *this* process did.
 - **Read from the log and the store on each scrape** (:class:`StatusCollector`): every
   ingress partition's end offset, stored offset and lag, the dead-letter count, each
-  projection's position and lag, and the parked source events. They are the same
+  projection's position and lag, the parked source events, and the events each read
+  model holds in quarantine. They are the same
   whichever process serves them.
 - **Counted by the API of this process** (:class:`HttpMetrics`): requests by route template,
   method and status class, their latency, and the events ``POST /v1/events`` accepted.
@@ -18,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Protocol
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
@@ -80,6 +81,8 @@ class StatusView(Protocol):
     def projections(self) -> Sequence[ProjectionLagView]: ...
     @property
     def parked(self) -> int: ...
+    @property
+    def quarantined(self) -> Mapping[str, int]: ...
 
 
 class IngestMetrics:
@@ -266,7 +269,15 @@ def _families(status: StatusView | None) -> Iterator[Metric]:
         "Source events parked, waiting for the order, case, return, callback, contact,"
         " survey or customer they refer to (or its delivery, its resolution).",
     )
+    quarantined = GaugeMetricFamily(
+        "journey_read_model_quarantined_events",
+        "Stored events the read model could not apply and holds in quarantine while it"
+        " keeps up with the rest (GET /v1/admin/quarantine; a rebuild applies them again).",
+        labels=["read_model"],
+    )
     if status is not None:
+        for name, count in status.quarantined.items():
+            quarantined.add_metric([name], count)
         for p in status.partitions:
             labels = [p.partition.topic, str(p.partition.partition)]
             ends.add_metric(labels, p.log_end_offset)
@@ -278,7 +289,7 @@ def _families(status: StatusView | None) -> Iterator[Metric]:
             positions.add_metric([projection.name], projection.position)
             projection_lags.add_metric([projection.name], projection.lag)
         parked.add_metric([], status.parked)
-    yield from (ends, stored, lags, dead, head, positions, projection_lags, parked)
+    yield from (ends, stored, lags, dead, head, positions, projection_lags, parked, quarantined)
 
 
 class StatusCollector:

@@ -24,6 +24,7 @@ from projections.customer360 import Customer360
 from projections.kpis import KpiCounters
 from projections.ledger import ComplaintLedger
 from projections.parking import ParkedIndex
+from projections.quarantine import Quarantine
 
 
 def services_of(request: Request) -> ApiServices:
@@ -57,6 +58,10 @@ async def get_kpis(request: Request) -> KpiCounters:
 
 async def get_parked(request: Request) -> ParkedIndex:
     return services_of(request).parked
+
+
+async def get_quarantine(request: Request) -> Quarantine:
+    return services_of(request).quarantine
 
 
 async def get_auditor(request: Request) -> Auditor:
@@ -118,6 +123,7 @@ LedgerDep = Annotated[ComplaintLedger, Depends(get_ledger)]
 CustomersDep = Annotated[Customer360, Depends(get_customers)]
 KpisDep = Annotated[KpiCounters, Depends(get_kpis)]
 ParkedDep = Annotated[ParkedIndex, Depends(get_parked)]
+QuarantineDep = Annotated[Quarantine, Depends(get_quarantine)]
 AuditorDep = Annotated[Auditor, Depends(get_auditor)]
 PersonalDep = Annotated[PersonalData, Depends(get_personal)]
 ApiKeysDep = Annotated[ApiKeys, Depends(get_api_keys)]

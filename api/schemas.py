@@ -274,3 +274,26 @@ class ParkedPageOut(BaseModel):
     total: int
     items: list[ParkedEventOut]
     next_cursor: str | None
+
+
+class QuarantinedOut(BaseModel):
+    """A stored event a read model could not apply, held aside for that read model."""
+
+    read_model: str
+    notification_id: int
+    originator_id: str
+    """The aggregate whose event it is."""
+    originator_version: int
+    topic: str
+    """The stored event's class (``module:Class.Event``)."""
+    reason: str
+    """What the read model raised (``<exception>: <message>``, control characters shown
+    escaped)."""
+    quarantined_at: str
+
+
+class QuarantinePageOut(BaseModel):
+    counts: dict[str, int]
+    """Read model → events it holds in quarantine (only read models with any)."""
+    items: list[QuarantinedOut]
+    next_cursor: str | None

@@ -32,6 +32,7 @@ from projections.customer360 import Customer360
 from projections.kpis import KpiCounters
 from projections.ledger import ComplaintLedger
 from projections.parking import ParkedIndex
+from projections.quarantine import Quarantine
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,11 @@ class ApiServices(Protocol):
     @property
     def parked(self) -> ParkedIndex:
         """The parked source events (``domain.parking``)."""
+        ...
+
+    @property
+    def quarantine(self) -> Quarantine:
+        """Events read models could not apply (``projections.quarantine``)."""
         ...
 
     @property

@@ -67,7 +67,12 @@ class RebuildJobs:
 
     def _run(self, job_id: str, live: Projection) -> None:
         try:
-            done = rebuild(live, self.reader, progress=lambda p: self._update(job_id, progress=p))
+            done = rebuild(
+                live,
+                self.reader,
+                progress=lambda p: self._update(job_id, progress=p),
+                quarantine=self.read_models.quarantine,
+            )
             self._update(job_id, progress=done, state="swapped")
         except Exception as error:  # reported on the job; the live copy is untouched
             logger.exception("rebuild of %s failed", live.name)

@@ -7,6 +7,8 @@ process can tell (not only the one ingesting).
 - Dead letters: records on the dead-letter topic (the sum of its end offsets: what was ever
   written to it, including letters its retention has since deleted).
 - Parked: source events waiting for the order, case... they refer to.
+- Quarantined: stored events a read model could not apply, held aside for it
+  (``projections.quarantine``).
 - A stalled projection: behind the head, and its position has not moved for a while.
 """
 
@@ -15,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.sourcelog.base import LogAdmin, TopicPartition
@@ -68,6 +70,8 @@ class Status:
     parked: int = 0
     """Source events waiting for what they refer to (``domain.parking``), as the parked
     index has them."""
+    quarantined: dict[str, int] = field(default_factory=dict)
+    """Read model → stored events it could not apply and holds in quarantine."""
 
     @property
     def ingest_lag(self) -> int:
@@ -89,6 +93,7 @@ class Status:
             "ingest_lag": self.ingest_lag,
             "dead_letters": self.dead_letters,
             "parked": self.parked,
+            "quarantined": self.quarantined,
             "notifications": self.notifications,
             "projections": [
                 {"name": p.name, "position": p.position, "lag": p.lag} for p in self.projections
@@ -107,10 +112,12 @@ def read_status(
     dead_letter_topic: str,
     projections: Sequence[Projection],
     parked: Callable[[], int] | None = None,
+    quarantined: Callable[[], dict[str, int]] | None = None,
 ) -> Status:
     """Read positions before ends, so that a lag read while work goes on may be
     overstated by what arrived in between but is never understated. ``parked`` counts
-    the parked source events."""
+    the parked source events, ``quarantined`` the events each read model holds in
+    quarantine."""
     ingress_partitions = _partitions(admin, ingress)
     dead_letter_partitions = _partitions(admin, [dead_letter_topic])
     stored = {tp: app.next_offset(tp) for tp in ingress_partitions}
@@ -123,6 +130,7 @@ def read_status(
         notifications=head,
         projections=[ProjectionLag(name, pos, head) for name, pos in positions.items()],
         parked=0 if parked is None else parked(),
+        quarantined={} if quarantined is None else quarantined(),
     )
 
 

@@ -44,6 +44,7 @@ from projections.deadlines import DeadlineIndex
 from projections.kpis import KpiCounters
 from projections.ledger import ComplaintLedger
 from projections.parking import ParkedIndex
+from projections.quarantine import Quarantine
 from projections.registry import ReadModels, build_read_models
 from projections.runner import NotificationReader, ProjectionRunner
 from tools.importers.pipeline import Outlet
@@ -280,6 +281,12 @@ class Runtime:
             reason=reason,
         )
 
+    @property
+    def quarantine(self) -> Quarantine:
+        """Events read models could not apply, held aside for each
+        (``projections.quarantine``): status, metrics, readiness, admin route."""
+        return self.read_models.quarantine
+
     def status(self) -> Status:
         """Lag of every ingress partition and projection, read from the log and the store."""
         admin = self.log.admin()
@@ -291,6 +298,7 @@ class Runtime:
                 self.topics.dead_letters,
                 self.projections,
                 parked=self.parked.count,
+                quarantined=self.read_models.quarantined,
             )
         finally:
             admin.close()
@@ -369,6 +377,7 @@ def build(settings: Settings) -> Runtime:
             reader,
             read_models.projections,
             followers=read_models.followers,
+            quarantine=read_models.quarantine,
         ),
         projections=read_models.projections,
         audit_chain=read_models.get(AuditChain),

@@ -14,6 +14,12 @@ swap the fresh copy in.
 A rebuild that stops half-way leaves only its own ``__rebuild`` tables behind; the next
 rebuild drops them first.
 
+An event the fresh copy cannot apply is quarantined for the copy, as the live runner does
+(``projections.quarantine``), and at the swap the copy's quarantine replaces the live one:
+rebuilding after the cause was fixed is how quarantined events are recovered. The few
+notifications applied under the swap's lock are applied as they come: one that fails
+there fails the rebuild, and the live copy stays as it was.
+
 Every declared read model can be rebuilt but the followers (``rebuildable``): the audit
 chain must never be rebuilt, it would approve whatever is stored now.
 """
@@ -28,8 +34,9 @@ from dataclasses import dataclass
 
 from adapters.readstore import Cursor
 from projections.base import Notified, Projection
+from projections.quarantine import Quarantine
 from projections.registry import ReadModels
-from projections.runner import NotificationReader
+from projections.runner import NotificationReader, apply_guarded
 
 REBUILD_SUFFIX = "__rebuild"
 
@@ -59,15 +66,20 @@ def rebuild(
     batch_size: int = 5000,
     progress: Callable[[Progress], None] | None = None,
     per_transaction: int = 20_000,
+    quarantine: Quarantine | None = None,
 ) -> Progress:
     """``batch_size`` notifications are read at a time; the fill applies at least
     ``per_transaction`` of them per transaction (the fresh copy serves nobody until the
     swap, and each commit rewrites every page the batch touched: fewer, larger batches
-    write hot pages — B-tree inner pages, counters, open cases — fewer times)."""
+    write hot pages — B-tree inner pages, counters, open cases — fewer times). Without
+    ``quarantine`` an event the copy cannot apply stops the rebuild."""
     began = time.monotonic()
     fresh = live.fresh_copy(REBUILD_SUFFIX)
     fresh.drop_tables()
     fresh.create_tables(query_indexes=False)
+    if quarantine is not None:
+        with live.store.transaction() as cursor:
+            quarantine.forget(cursor, fresh.position_name)
     applied = 0
 
     def report(swapped: bool = False) -> Progress:
@@ -94,10 +106,12 @@ def rebuild(
                 pending += batch
                 position = batch[-1][0]
             if pending:
-                applied += fresh.process(pending)
+                applied += apply_guarded(fresh, pending, quarantine)
                 report()
             if len(batch) < batch_size:
                 break
+        while batch := reader.read(fresh.position(), batch_size, strict=True):
+            applied += apply_guarded(fresh, batch, quarantine)
     if live.store.dialect == "postgres":
         # The swap renames the fresh copy's indexes; SQLite's swap creates every index of
         # the renamed tables anyway (it cannot rename one), the query-only ones with them.
@@ -107,6 +121,8 @@ def rebuild(
         while batch := reader.read(fresh.locked_position(cursor), batch_size, strict=True):
             applied += fresh.process_in(cursor, batch)
         _swap_tables(cursor, live, fresh)
+        if quarantine is not None:
+            quarantine.hand_over(cursor, fresh.position_name, live.position_name)
         live.set_position(cursor, fresh.locked_position(cursor))
         cursor.execute(
             "DELETE FROM projection_positions WHERE name = :name", {"name": fresh.position_name}

@@ -25,6 +25,7 @@ from projections.deadlines import DeadlineIndex
 from projections.kpis import KpiCounters
 from projections.ledger import ComplaintLedger
 from projections.parking import ParkedIndex
+from projections.quarantine import Quarantine
 from projections.runner import Follower
 
 T = TypeVar("T")
@@ -59,6 +60,8 @@ class ReadModels:
     """The declared read models, built over one read store."""
 
     built: tuple[tuple[ReadModel, Any], ...]
+    quarantine: Quarantine
+    """Events a read model could not apply, held aside for it (``projections.quarantine``)."""
 
     @cached_property
     def projections(self) -> list[Projection]:
@@ -77,7 +80,13 @@ class ReadModels:
                 return model
         raise LookupError(f"no read model of class {kind.__qualname__} is declared")
 
+    def quarantined(self) -> dict[str, int]:
+        """Every declared read model → the events it holds in quarantine (0 for most)."""
+        counts = self.quarantine.counts()
+        return {declared.name: counts.get(declared.name, 0) for declared, _ in self.built}
+
     def create_tables(self) -> None:
+        self.quarantine.create_tables()
         for _, model in self.built:
             model.create_tables()
 
@@ -97,4 +106,4 @@ def build_read_models(
             built.append((model, cast(type[AuditChain], model.kind)(store, recorder, mapper)))
         else:
             built.append((model, cast(type[Projection], model.kind)(store)))
-    return ReadModels(tuple(built))
+    return ReadModels(tuple(built), Quarantine(store))

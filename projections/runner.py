@@ -1,6 +1,11 @@
 """Runs projections: reads the event store's notification log in batches after the
 projections' positions, decodes each notification once, and hands the batch over.
 
+Each read model applies the batch on its own: one that raises on a stored event holds
+that event in quarantine for itself and carries on, and the others never notice
+(``projections.quarantine``); trouble with the store itself is raised, for the worker's
+supervisor to retry.
+
 A notification this build cannot decode (an event type written by a newer version, say)
 is an *unknown event*. Live, the runner is lenient: it counts it, logs it, and the
 projections skip it, so one odd event never stops the read side. A rebuild is strict
@@ -18,8 +23,10 @@ from typing import Any, Protocol, cast
 from eventsourcing.persistence import Mapper, Notification, ProcessRecorder, find_id_convertor
 from eventsourcing.utils import resolve_topic
 
+from adapters.failures import is_transient
 from adapters.transcoding import FastJSONTranscoder
 from projections.base import Notified, Projection
+from projections.quarantine import Held, Quarantine, reason_of
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +128,84 @@ class Follower(Protocol):
     """Anything else that follows the notification log by itself (e.g. the audit chain,
     which reads raw records)."""
 
-    def run_once(self) -> int: ...
+    @property
+    def position_name(self) -> str: ...
+
+    def run_once(self, limit: int | None = None) -> int:
+        """Follow the next ``limit`` notifications (default: its own batch size)."""
+
+    def next_pending(self) -> Held | None:
+        """The notification it would follow next, if any."""
+
+
+def held_of(item: Notified) -> Held:
+    """What a quarantine row says of a decoded notification."""
+    notification_id, event = item
+    kind = type(event)
+    return Held(
+        notification_id,
+        str(getattr(event, "originator_id", "")),
+        int(getattr(event, "originator_version", 0)),
+        f"{kind.__module__}:{kind.__qualname__}",
+    )
+
+
+def apply_guarded(
+    projection: Projection, batch: Sequence[Notified], quarantine: Quarantine | None
+) -> int:
+    """``projection.process(batch)``; if that raises anything but trouble with the store
+    (``adapters.failures.is_transient``), the batch again one notification at a time, and
+    each one that still fails is quarantined for this read model
+    (``projections.quarantine``). Without a quarantine, whatever it raises is raised."""
+    try:
+        return projection.process(batch)
+    except Exception as error:
+        if quarantine is None or is_transient(error):
+            raise
+        logger.warning(
+            "read model %s could not apply a batch, applying it one event at a time: %s",
+            projection.position_name,
+            reason_of(error),
+        )
+    applied = 0
+    for item in batch:
+        try:
+            applied += projection.process([item])
+        except Exception as error:
+            if is_transient(error):
+                raise
+            quarantine.hold(projection.position_name, held_of(item), error)
+    return applied
+
+
+def follow_guarded(follower: Follower, quarantine: Quarantine | None, limit: int) -> int:
+    """``follower.run_once()``; if that raises anything but trouble with the store, up to
+    ``limit`` notifications one at a time, each one that still fails quarantined for the
+    follower (as ``apply_guarded``)."""
+    try:
+        return follower.run_once()
+    except Exception as error:
+        if quarantine is None or is_transient(error):
+            raise
+        logger.warning(
+            "%s could not follow a batch, following it one event at a time: %s",
+            follower.position_name,
+            reason_of(error),
+        )
+    followed = 0
+    while followed < limit:
+        try:
+            step = follower.run_once(limit=1)
+        except Exception as error:
+            held = follower.next_pending()
+            if is_transient(error) or held is None:
+                raise
+            quarantine.hold(follower.position_name, held, error)
+            step = 1
+        if step == 0:
+            break
+        followed += step
+    return followed
 
 
 class ProjectionRunner:
@@ -131,22 +215,29 @@ class ProjectionRunner:
         projections: Sequence[Projection],
         batch_size: int = 1000,
         followers: Sequence[Follower] = (),
+        quarantine: Quarantine | None = None,
     ) -> None:
         self.reader = reader
         self._projections = list(projections)
         self._followers = list(followers)
         self._batch_size = batch_size
+        self._quarantine = quarantine
         self.nudge = threading.Event()
 
     def run_once(self) -> int:
         """One batch after the lowest position, decoded once and handed to every
-        projection (each skips what it already has); returns how many were applied."""
-        applied = sum(follower.run_once() for follower in self._followers)
+        projection (each skips what it already has); returns how many were applied. A
+        read model that cannot apply an event quarantines it for itself
+        (``apply_guarded``)."""
+        applied = sum(
+            follow_guarded(follower, self._quarantine, self._batch_size)
+            for follower in self._followers
+        )
         positions = {p.position_name: p.position() for p in self._projections}
         if not positions:
             return applied
         batch = self.reader.read(min(positions.values()), self._batch_size)
-        return applied + sum(p.process(batch) for p in self._projections)
+        return applied + sum(apply_guarded(p, batch, self._quarantine) for p in self._projections)
 
     def run(self, stop: threading.Event, idle_wait_s: float = 0.2) -> None:
         """Follow the log until ``stop`` is set. When caught up, wait for a nudge from the

@@ -1,4 +1,5 @@
-"""Admins: API keys, the access log, the parked source events."""
+"""Admins: API keys, the access log, the parked source events, the events read models
+hold in quarantine."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from adapters.security.access_log import MAX_PAGE
 from adapters.security.apikeys import KeyInfo
 from api.auth import ProtectedRoute, Roles
-from api.deps import AccessLogDep, ApiKeysDep, ParkedDep, RateLimiterDep
+from api.deps import AccessLogDep, ApiKeysDep, ParkedDep, QuarantineDep, RateLimiterDep
 from api.errors import ApiError
 from api.params import IdCursor, Instant
 from api.schemas import (
@@ -23,6 +24,8 @@ from api.schemas import (
     KeyOut,
     ParkedEventOut,
     ParkedPageOut,
+    QuarantinedOut,
+    QuarantinePageOut,
 )
 
 router = APIRouter(
@@ -148,4 +151,38 @@ async def parked(
     more = len(rows) > limit
     return ParkedPageOut(
         total=total, items=rows[:limit], next_cursor=str(offset + limit) if more else None
+    )
+
+
+MAX_QUARANTINE_PAGE = 500
+QUARANTINE_CURSOR = r"^[a-z0-9_]{1,64}:[0-9]{1,18}$"
+"""``<read model>:<notification id>`` of the last item of the page before."""
+
+
+@router.get("/quarantine", response_model=QuarantinePageOut, responses={422: {"model": ErrorOut}})
+async def quarantine(
+    held: QuarantineDep,
+    read_model: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z0-9_]+$")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_QUARANTINE_PAGE)] = 100,
+    cursor: Annotated[str | None, Query(max_length=83, pattern=QUARANTINE_CURSOR)] = None,
+) -> QuarantinePageOut:
+    """Stored events a read model (or the audit chain) could not apply, held aside for it
+    while the others kept up, by read model and notification id, a page at a time
+    (``next_cursor``), with ``counts`` per read model. Rebuilding a read model once the
+    cause is fixed applies them again (``journey rebuild``)."""
+    after: tuple[str, int] | None = None
+    if cursor:
+        name, _, number = cursor.partition(":")
+        after = (name, int(number))
+
+    def read() -> tuple[dict[str, int], list[QuarantinedOut]]:
+        rows = held.page(read_model, after, limit + 1)
+        return held.counts(), [QuarantinedOut(**row.as_json()) for row in rows]
+
+    counts, rows = await run_in_threadpool(read)
+    last = rows[limit - 1] if len(rows) > limit else None
+    return QuarantinePageOut(
+        counts=counts,
+        items=rows[:limit],
+        next_cursor=None if last is None else f"{last.read_model}:{last.notification_id}",
     )

@@ -4,6 +4,7 @@ event store and the log answer, no read model stalled, no background worker died
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -11,11 +12,19 @@ from pydantic import BaseModel
 
 from adapters.sourcelog.base import Log
 from adapters.topics import Topics
-from api.deps import ApplicationDep, LogDep, ProjectionsDep, StallWatchDep, TopicsDep
+from api.deps import (
+    ApplicationDep,
+    LogDep,
+    ProjectionsDep,
+    QuarantineDep,
+    StallWatchDep,
+    TopicsDep,
+)
 from api.services import RunningWorkers
 from application.service import JourneyApplication
 from application.status import StallWatch
 from projections.base import Projection
+from projections.quarantine import Quarantine
 
 router = APIRouter(tags=["operations"])
 
@@ -28,9 +37,15 @@ class HealthOut(BaseModel):
 
 class ReadyOut(BaseModel):
     ready: bool
+    status: Literal["ready", "degraded", "not ready"]
+    """``degraded``: ready, but a read model holds events it could not apply
+    (``degraded``)."""
     checks: dict[str, str]
     """Check name (``event_store``, ``log``, ``projection:<name>``, ``worker:<name>``) →
     ``ok`` or what is wrong."""
+    degraded: dict[str, str] = {}
+    """Read model → how many stored events it holds in quarantine, while it keeps up with
+    the rest (``GET /v1/admin/quarantine``)."""
 
 
 @router.get("/healthz", response_model=HealthOut)
@@ -70,6 +85,17 @@ def _store_and_projections(
     return checks
 
 
+def _quarantined(quarantine: Quarantine) -> dict[str, str]:
+    try:
+        counts = quarantine.counts()
+    except Exception:  # readiness reports, it does not raise; the store check says why
+        return {}
+    return {
+        name: f"{count} stored event{'s' if count != 1 else ''} held in quarantine"
+        for name, count in counts.items()
+    }
+
+
 def _log(log: Log, topics: Topics) -> dict[str, str]:
     try:
         admin = log.admin()
@@ -94,13 +120,18 @@ def readyz(
     log: LogDep,
     topics: TopicsDep,
     watch: StallWatchDep,
+    quarantine: QuarantineDep,
 ) -> JSONResponse:
     """Ready when the event store and the log answer, no read model is stalled (behind the
     store's head and not moving for ``JOURNEY_PROJECTION_STALL_S``) and no background
-    worker of this process stopped; else 503 with every check and what failed."""
+    worker of this process stopped; else 503 with every check and what failed. Ready but
+    ``degraded`` (still 200) when a read model holds stored events in quarantine: it
+    serves, and keeps up with everything else (``projections.quarantine``)."""
     checks = _workers(request)
     checks |= _store_and_projections(application, projections, watch)
     checks |= _log(log, topics)
+    degraded = _quarantined(quarantine)
     ready = all(value == OK for value in checks.values())
-    body = ReadyOut(ready=ready, checks=checks)
+    status = "not ready" if not ready else "degraded" if degraded else "ready"
+    body = ReadyOut(ready=ready, status=status, checks=checks, degraded=degraded)
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)

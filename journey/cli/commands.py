@@ -163,6 +163,11 @@ def status(runtime: Runtime, args: argparse.Namespace) -> int:
             f"{projection.name:<40} {projection.position:>10} {status.notifications:>10}"
             f" {projection.lag:>8}"
         )
+    held = {name: count for name, count in status.quarantined.items() if count}
+    if held:
+        print("\nquarantined (stored events a read model could not apply; a rebuild retries):")
+        for name, count in held.items():
+            print(f"  {name:<38} {count:>10}")
     return 0
 
 
@@ -278,7 +283,12 @@ def rebuild(runtime: Runtime, args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    result = rebuild(by_name[args.read_model], runtime.projection_runner.reader, progress=show)
+    result = rebuild(
+        by_name[args.read_model],
+        runtime.projection_runner.reader,
+        progress=show,
+        quarantine=runtime.read_models.quarantine,
+    )
     print(
         orjson.dumps(
             {

@@ -18,6 +18,7 @@ from projections.audit_chain.queries import AuditQueries
 from projections.audit_chain.rows import subject_row
 from projections.audit_chain.tables import DDL, TABLES
 from projections.base import POSITIONS_DDL
+from projections.quarantine import Held
 
 logger = logging.getLogger("projections.audit_chain")  # the name it logged under as a module
 
@@ -66,8 +67,9 @@ class AuditChain(AuditQueries):
         )
         return int(rows[0]["position"]) if rows else 0
 
-    def run_once(self) -> int:
-        """Chain the next batch of notifications; returns how many."""
+    def run_once(self, limit: int | None = None) -> int:
+        """Chain the next ``limit`` notifications (default: the batch size); returns how
+        many."""
         with self.store.transaction() as cursor:
             lock = " FOR UPDATE" if self.store.dialect == "postgres" else ""
             cursor.execute(
@@ -77,7 +79,7 @@ class AuditChain(AuditQueries):
             rows = cursor.fetchall()
             position = int(rows[0]["position"]) if rows else 0
             notifications = self._recorder.select_notifications(
-                start=position, limit=self._batch_size, inclusive_of_start=False
+                start=position, limit=limit or self._batch_size, inclusive_of_start=False
             )
             if not notifications:
                 return 0
@@ -88,6 +90,17 @@ class AuditChain(AuditQueries):
                 {"name": self.position_name, "pos": notifications[-1].id},
             )
             return len(notifications)
+
+    def next_pending(self) -> Held | None:
+        """The notification the chain would follow next (what a quarantine row holds of
+        it), or None when it is caught up."""
+        notifications = self._recorder.select_notifications(
+            start=self.position(), limit=1, inclusive_of_start=False
+        )
+        if not notifications:
+            return None
+        n = notifications[0]
+        return Held(n.id, str(as_uuid(n.originator_id)), n.originator_version, n.topic)
 
     def run(self, stop: threading.Event, idle_wait_s: float = 0.2) -> None:
         while not stop.is_set():

@@ -16,7 +16,6 @@ from uuid import UUID
 import orjson
 import pytest
 from fastapi.testclient import TestClient
-from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.sourcelog.base import Coordinates, OutgoingRecord
 from api.main import create_api
@@ -28,15 +27,8 @@ from journey.bootstrap import Runtime
 from tests.factories import unique
 from tests.integration.cli import run_cli
 from tests.integration.drive import ingest_everything, project_everything
+from tests.integration.metrics_text import samples
 from tests.integration.processes import dead_letters, source_coordinates, stored_facts
-
-
-def _samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    return {
-        (s.name, frozenset(s.labels.items())): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
 
 
 class Customer:
@@ -180,7 +172,7 @@ def test_what_waits_is_shown_and_dead_lettered_once_its_window_passed(
     admin = runtime.api_keys.create("admin")
     auth = {"Authorization": f"Bearer {admin.secret_text}"}
     with TestClient(create_api(runtime, workers=set())) as client:
-        got = _samples(client.get("/metrics").text)
+        got = samples(client.get("/metrics").text)
         assert got[("journey_parked_events", frozenset())] == 1
         listed = client.get("/v1/admin/parked", headers=auth)
         assert listed.status_code == 200, listed.text

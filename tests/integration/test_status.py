@@ -9,7 +9,6 @@ from typing import Any
 import orjson
 import pytest
 from fastapi.testclient import TestClient
-from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.sourcelog.base import OutgoingRecord, TopicPartition
 from api.main import create_api
@@ -17,6 +16,7 @@ from journey.bootstrap import Runtime
 from tests.factories import contact_opened, unique
 from tests.integration.cli import run, run_cli
 from tests.integration.drive import ingest_everything, project_everything
+from tests.integration.metrics_text import samples
 
 
 def _by_partition(status: Any) -> dict[tuple[str, int], Any]:
@@ -79,14 +79,6 @@ def test_status_shows_lag_before_ingesting_and_none_after(
     assert f"dead letters: 2 on {runtime.topics.dead_letters}" in lines
 
 
-def _samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    return {
-        (s.name, frozenset(s.labels.items())): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-
-
 def test_metrics_count_applied_refused_and_ignored_records(runtime: Runtime) -> None:
     topic = runtime.topics.for_type("contact.opened")
     customer = unique("cust-")
@@ -104,14 +96,14 @@ def test_metrics_count_applied_refused_and_ignored_records(runtime: Runtime) -> 
         before = client.get("/metrics")
         assert before.status_code == 200
         assert before.headers["content-type"].startswith("text/plain; version=")
-        got = _samples(before.text)
+        got = samples(before.text)
         assert got[("journey_status_up", frozenset())] == 1
         lag = ("journey_ingest_lag", frozenset({("topic", topic), ("partition", partition)}))
         assert got[lag] == len(bodies)
 
         ingest_everything(runtime)
         project_everything(runtime)
-        got = _samples(client.get("/metrics").text)
+        got = samples(client.get("/metrics").text)
 
     def records(outcome: str) -> float:
         return got[
@@ -156,7 +148,7 @@ def test_metrics_count_the_aggregate_cache_of_the_ingest(runtime: Runtime) -> No
                     worker.run_once(0.2)
                 else:
                     pytest.fail(f"{partition} did not pass offset {placed.offset}")
-            got = _samples(client.get("/metrics").text)
+            got = samples(client.get("/metrics").text)
     finally:
         worker.close()
     assert got[("journey_ingest_cache_lookups_total", frozenset({("result", "hit")}))] >= 1
