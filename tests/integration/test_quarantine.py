@@ -8,6 +8,7 @@ held and why; a rebuild once the bug is fixed applies it and the service is ``re
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from types import MethodType
 
 import orjson
@@ -15,15 +16,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from adapters.readstore import Cursor
-from adapters.sourcelog.base import OutgoingRecord
+from adapters.sourcelog.base import OutgoingRecord, TopicPartition
 from api.main import create_api
 from domain.contact import Contact
+from domain.provenance import SourceRef
 from journey.bootstrap import Runtime
 from projections.base import Notified, Projection
 from projections.customer360 import Customer360
 from projections.ledger import ComplaintLedger
 from tests.factories import contact_opened, unique
 from tests.integration.cli import run, run_cli
+from tests.unit.complaint_specs import source_event
 from tests.integration.drive import ingest_everything, project_everything
 from tests.integration.metrics_text import samples
 
@@ -115,3 +118,45 @@ def test_a_read_model_that_cannot_apply_an_event_holds_it_and_the_others_keep_up
         assert runtime.customers.view(unlucky) != partial
         after = client.get("/readyz").json()
         assert (after["status"], after["degraded"]) == ("ready", {})
+
+
+def test_a_stored_id_no_store_can_hold_is_held_by_the_read_models_that_store_it(
+    runtime: Runtime,
+) -> None:
+    """A stored event from before validation refused control characters (issue 13, item 4):
+    its contact id holds a NUL. PostgreSQL cannot hold that in text, so on PostgreSQL the
+    read models that keep the id (the ledger's case reference, the audit chain's subject)
+    hold the event in quarantine, naming the NUL, and every read model, those included,
+    goes on to the events after it; SQLite holds it, and nothing is held. A rebuild
+    completes either way."""
+    partition = TopicPartition(runtime.topics.for_type("contact.opened"), 0)
+    customer = unique("cust-")
+    specs = [(unique("ev-"), customer, unique(f"{customer}-k"), None, "web") for _ in range(3)]
+    start = runtime.app.next_offset(partition)
+    events = []
+    for i, spec in enumerate(specs):
+        event = source_event(spec, minute=i)
+        if i == 1:  # as an older release let it in
+            event = replace(event, data=event.data.model_copy(update={"contact_id": "k\x00nul"}))
+        ref = SourceRef(spec[0], partition.topic, partition.partition, start + i)
+        events.append((ref, event))
+    runtime.app.prepare_batch(partition, events, next_offset=start + len(events)).commit()
+
+    project_everything(runtime)
+    for _ in range(3):  # the audit chain follows in the same worker
+        runtime.projection_runner.run_once()
+
+    head = runtime.app.process_recorder.max_notification_id() or 0
+    assert runtime.audit_chain.position() == head
+    held = runtime.quarantine.page()
+    assert all("NUL" in q.reason for q in held)
+    refs = {row["case_ref"] for row in runtime.ledger.page(100)}
+    assert {specs[0][2], specs[2][2]} <= refs
+    if runtime.settings.store_backend == "postgres":
+        assert {ComplaintLedger.name, "audit_chain"} <= {q.read_model for q in held}
+    else:
+        assert held == []
+        assert "k\x00nul" in refs
+    before = runtime.read_models.quarantined()
+    assert run(runtime, "rebuild", ComplaintLedger.name) == 0
+    assert runtime.read_models.quarantined() == before
