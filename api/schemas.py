@@ -107,6 +107,8 @@ class ComplaintOut(BaseModel):
     confirmed_at: str | None
     closed_at: str | None
     owner: str | None
+    reassignment_count: int = 0
+    """Owners assigned after the first (R-CMP-02), on an open or a resolved case."""
     due_at: str | None
     acceptance_criteria: str | None
     escalation_level: int

@@ -292,6 +292,11 @@ class Case(JourneyAggregate):
         return case
 
     @property
+    def reassignments(self) -> int:
+        """Owners assigned after the first (R-CMP-02), while open or once resolved."""
+        return max(self.assignments - 1, 0)
+
+    @property
     def tracks_progress(self) -> bool:
         """Complaints and urgent cases get progress updates until resolved (R-CMP-03)."""
         return self.classification in ("complaint", "urgent") or self.major
@@ -359,9 +364,18 @@ class Case(JourneyAggregate):
         occurred_at: datetime,
         source: SourceRef,
     ) -> None:
-        """Every case carries an owner, a due time and acceptance criteria (R-CMP-02)."""
+        """Every case carries an owner, a due time and acceptance criteria (R-CMP-02).
+
+        A resolved case may be reassigned too: help desks hand a resolved case to whoever
+        follows up its confirmation or closure (ServiceNow's log does, 18 times in the
+        sample). The reassignment is recorded and counted (``reassignments``); it neither
+        reopens the case nor starts an R-CMP-02 clock, the resolution that clock times
+        having happened. A closed case is final (R-CMP-04): nothing is assigned to it."""
         self.require_chain_order("owner_assignment", occurred_at)
-        self._open_only("assign an owner")
+        if self.status == "closed":
+            raise CaseRuleViolated(
+                f"case {self.case_ref!r} is closed; a closed case is not reassigned", "R-CMP-04"
+            )
         if not owner.strip() or not acceptance_criteria.strip():
             raise CaseRuleViolated("an owner and acceptance criteria are required", "R-CMP-02")
         if due_at <= occurred_at:
@@ -549,7 +563,7 @@ class Case(JourneyAggregate):
         elif isinstance(fact, Case.PrioritySet) and self.first_response_at is None:
             yield Cancel(f"R-PRI-02:{self.priority_changes - 1}", at, "priority changed")
             yield from self._response_rules(policy)
-        elif isinstance(fact, Case.OwnerAssigned):
+        elif isinstance(fact, Case.OwnerAssigned) and self.status == "open":
             if self.assignments > 1:
                 yield Cancel(f"R-CMP-02:{self.assignments - 1}", at, "reassigned")
             yield Start("R-CMP-02", f"R-CMP-02:{self.assignments}", at, fact.due_at - at)

@@ -34,7 +34,8 @@ CSV_COLUMNS = (
     "case_ref", "customer_id", "channel", "channels", "store_id", "agent_group",
     "classification", "topic", "priority", "status", "demand", "opened_at",
     "first_response_at", "supervisor_at", "solution_at", "resolved_at", "confirmed_at",
-    "closed_at", "owner", "due_at", "escalation_level", "options_offered", "option_chosen",
+    "closed_at", "owner", "reassignment_count", "due_at", "escalation_level",
+    "options_offered", "option_chosen",
     "outcome", "refund_amount", "satisfaction_overall", "breaches", "breached_rules",
     "communications", "contacts", "reopen_count", "repeat_complaint", "policy_version",
 )  # fmt: skip

@@ -111,6 +111,7 @@ def opened(row: dict[str, Any], event: Case.Opened) -> None:
             "product_batch": event.product_batch,
             "contacts": 1,
             "owner": None,
+            "reassignment_count": 0,
             "due_at": None,
             "acceptance_criteria": None,
             "first_response_at": None,
@@ -217,6 +218,10 @@ def priority_set(row: dict[str, Any], event: Case.PrioritySet) -> None:
 
 @HANDLES.on(Case.OwnerAssigned)
 def owner_assigned(row: dict[str, Any], event: Case.OwnerAssigned) -> None:
+    """The owner, due time and criteria (R-CMP-02); an owner after the first counts as a
+    reassignment, also on a resolved case (the domain records those without reopening)."""
+    if row["owner"] is not None:
+        row["reassignment_count"] = row.get("reassignment_count", 0) + 1
     row["owner"] = event.owner
     row["due_at"] = utc(event.due_at)
     row["acceptance_criteria"] = event.acceptance_criteria

@@ -498,6 +498,41 @@ def test_r_cmp_02_reassignment_replaces_the_due_time_clock(ref: Refs) -> None:
     assert outcome(case, "R-CMP-02:2").met
 
 
+def test_r_cmp_02_a_resolved_case_is_reassigned_without_reopening_or_a_new_clock(
+    ref: Refs,
+) -> None:
+    """Help desks hand a resolved case to whoever follows up its confirmation: recorded and
+    counted, the case stays resolved, and no R-CMP-02 clock starts for a resolution that
+    happened; a reopening afterwards and a resolution time the case as before."""
+    case = open_case(ref)
+    ready(case, ref, OPENED_AT + HOUR)
+    resolve(case, ref, OPENED_AT + 2 * HOUR)
+    before = set(case.clocks.open)
+
+    assign(case, ref, OPENED_AT + 3 * HOUR, due=HOUR)
+
+    assert (case.status, case.owner, case.reassignments) == ("resolved", "ag-17", 1)
+    assert set(case.clocks.open) == before
+    assert "R-CMP-02:2" not in case.outcomes()
+    case.reopen(reason="not fixed", occurred_at=OPENED_AT + 4 * HOUR, source=ref())
+    resolve(case, ref, OPENED_AT + 5 * HOUR)
+    assert outcome(case, "R-CMP-02:1").met
+    assert "R-CMP-02:2" not in case.outcomes()
+
+
+def test_r_cmp_02_a_closed_case_is_final_and_not_reassigned(ref: Refs) -> None:
+    case = open_case(ref)
+    ready(case, ref, OPENED_AT + HOUR)
+    resolve(case, ref, OPENED_AT + 2 * HOUR)
+    case.confirm_resolution(via="sms", occurred_at=OPENED_AT + 3 * HOUR, source=ref())
+    assert case.status == "closed"
+
+    with pytest.raises(CaseRuleViolated, match="closed case is not reassigned") as refused:
+        assign(case, ref, OPENED_AT + 4 * HOUR)
+    assert refused.value.rule == "R-CMP-04"
+    assert case.reassignments == 0
+
+
 # -- R-CMP-03: progress updates ---------------------------------------------------------
 
 

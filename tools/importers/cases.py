@@ -1,7 +1,7 @@
 """A case as importers build it: the rules of ``domain/case.py`` that their sequences
 touch, checked before a step is added, so that only steps the domain accepts are published.
 
-A step the domain would refuse (e.g. a reassignment of a resolved case, a reopening of an
+A step the domain would refuse (e.g. a reassignment of a closed case, a reopening of an
 open one) is dropped and counted under its reason in the summary. The synthetic steps a
 source needs (an owner before a resolution, R-CMP-02; the option resolved on offered first,
 R-CMP-01) are added by the importers themselves, named and counted where they do so.
@@ -85,9 +85,9 @@ class CaseTrack:
         self, at: datetime, name: str, owner: str, due_after: Any, acceptance_criteria: str
     ) -> bool:
         """An owner, a due time (``due_after`` past the assignment) and acceptance criteria
-        (R-CMP-02); only while the case is open."""
-        if self.status != "open":
-            return self._drop("case.owner_assigned", f"the case is {self.status}")
+        (R-CMP-02); while the case is open or resolved (a closed case is final)."""
+        if self.status == "closed":
+            return self._drop("case.owner_assigned", "the case is closed")
         at = self.journey.clamp("case.owner_assigned", at)
         self._case(
             "case.owner_assigned",
