@@ -65,6 +65,11 @@ class Fact(Aggregate.Event, Generic[A_contra]):
 
     occurred_at: datetime
     source: SourceRef
+    moves_event_time: ClassVar[bool] = True
+    """False for an administrative fact (an erasure request): its ``occurred_at`` is when
+    someone acted on the record, not a moment of the customer's journey, so it never moves
+    the event-time watermark (``advances_event_time``) that SLA clocks and segments are
+    judged by."""
 
     def apply(self, aggregate: A_contra) -> None:
         aggregate._note(self)
@@ -303,6 +308,12 @@ def command(
 
 def is_fact(event: Any) -> bool:
     return hasattr(event, "source") and hasattr(event, "occurred_at")
+
+
+def advances_event_time(event: Any) -> bool:
+    """Whether ``event`` moves the event-time watermark: a fact of the journey, not an
+    administrative one (``Fact.moves_event_time``)."""
+    return is_fact(event) and getattr(type(event), "moves_event_time", True)
 
 
 def outcomes_under(

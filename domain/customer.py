@@ -173,7 +173,10 @@ class Customer(JourneyAggregate):
             )
 
     class ErasureRequested(Fact["Customer"]):
+        """Administrative: stamped when an admin asked, so it never moves event time."""
+
         reason: str | None
+        moves_event_time = False
 
         def apply_fact(self, aggregate: Customer) -> None:
             aggregate.erasure_requested_at = self.occurred_at

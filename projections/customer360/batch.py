@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from adapters.readstore import Cursor
-from domain.aggregate import is_fact
+from domain.aggregate import advances_event_time
 from projections.base import Notified, select_in
 from projections.customer360.rows import HANDLES, Doc, Shown
 from projections.customer360.segments import iso
@@ -63,7 +63,7 @@ def apply_by_item(t: Callable[[str], str], cursor: Cursor, batch: Sequence[Notif
         for nid, e in batch
         if e is not None and (how := HANDLES.handler(type(e))) is not None
     ]
-    latest = max((e.occurred_at for _, e in batch if is_fact(e)), default=None)
+    latest = max((e.occurred_at for _, e in batch if advances_event_time(e)), default=None)
     if shown:
         work = _load(t, cursor, shown)
         for routed in shown:

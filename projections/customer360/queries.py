@@ -41,10 +41,14 @@ class Customer360Queries(Projection):
     ) -> dict[str, Any] | None:
         """The customer 360 (R-CUS-06) as JSON-ready values, or None for an unknown customer.
 
-        ``as_of`` (aware; default: the latest event time seen) is the instant the segments
-        (R-CUS-05) and the time-relative flags (an order ``late``, a callback ``overdue``,
-        the consents in force) are judged at. The lists show every fact recorded. The
-        timeline holds the newest ``timeline_limit`` contact facts, oldest first."""
+        ``as_of`` (aware; default: the event-time watermark, the latest ``occurred_at`` of
+        any fact of a journey, which administrative facts such as an erasure request never
+        move) is the instant the segments (R-CUS-05) and the time-relative flags (an order
+        ``late``, a callback ``overdue``, the consents in force) are judged at; the answer
+        says which (``as_of``, and ``as_of_basis``: ``watermark`` or ``requested``). Cases
+        are ``open``, ``awaiting_confirmation`` (resolved, not yet confirmed or closed:
+        R-CMP-04) or ``past`` (closed). The lists show every fact recorded. The timeline
+        holds the newest ``timeline_limit`` contact facts, oldest first."""
         _check_aware(as_of)
         with self.store.reading() as cursor:
             cursor.execute(
@@ -54,6 +58,7 @@ class Customer360Queries(Projection):
             found = cursor.fetchall()
             if not found:
                 return None
+            basis = "requested" if as_of is not None else "watermark"
             if as_of is None:
                 cursor.execute(
                     f"SELECT latest FROM {self.t('c360_event_time')} WHERE name = 'watermark'"
@@ -67,6 +72,7 @@ class Customer360Queries(Projection):
         return {
             "customer_id": customer_id,
             "as_of": at,
+            "as_of_basis": basis,
             "first_seen_at": customer["first_seen_at"],
             "profile": _profile(docs.get("customer", [])),
             "consents": _consents(docs.get("customer", []), at),
@@ -74,7 +80,8 @@ class Customer360Queries(Projection):
             "orders": [_order(doc, at) for doc in docs.get("order", [])],
             "returns": [_public(doc) for doc in docs.get("return", [])],
             "cases": {
-                "open": [case for case in cases if case["status"] != "closed"],
+                "open": [case for case in cases if case["status"] == "open"],
+                "awaiting_confirmation": [c for c in cases if c["status"] == "resolved"],
                 "past": [case for case in cases if case["status"] == "closed"],
             },
             "callbacks": [_callback(doc, at) for doc in docs.get("callback", [])],

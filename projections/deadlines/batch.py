@@ -8,7 +8,7 @@ from itertools import groupby
 from operator import itemgetter
 
 from adapters.readstore import Cursor, Row
-from domain.aggregate import is_fact
+from domain.aggregate import advances_event_time
 from projections.base import Notified
 from projections.deadlines.rows import HANDLES, utc
 
@@ -53,6 +53,6 @@ def apply_in_order(t: Callable[[str], str], cursor: Cursor, batch: Sequence[Noti
         change = HANDLES.handler(type(event))
         if change is not None:
             change(changes, event)
-        if is_fact(event):
+        if advances_event_time(event):
             changes.seen({"at": utc(event.occurred_at)})
     changes.write(t, cursor)

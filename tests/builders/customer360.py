@@ -254,6 +254,7 @@ def expected_view(log: Sequence[Notified]) -> dict[str, Any]:
     return {
         "customer_id": "c-360",
         "as_of": iso(T0 + 11 * D),
+        "as_of_basis": "watermark",
         "first_seen_at": iso(T0),
         "profile": {
             "registered_at": iso(T0),
@@ -358,6 +359,7 @@ def expected_view(log: Sequence[Notified]) -> dict[str, Any]:
                     "agent_group": None,
                 }
             ],
+            "awaiting_confirmation": [],
             "past": [
                 {
                     "case_ref": "k1",

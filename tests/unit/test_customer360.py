@@ -105,7 +105,11 @@ def test_other_customers_and_unknown_ones(journey_log: list[Notified], c360: Cus
     assert other["segments"]["lifecycle"] == "potential"  # R-CUS-05: interest, no purchase
     assert other["segments"]["rfm"] is None
     assert [e["contact_id"] for e in other["timeline"]] == ["k9"]
-    assert other["cases"] == {"open": [other["cases"]["open"][0]], "past": []}
+    assert other["cases"] == {
+        "open": [other["cases"]["open"][0]],
+        "awaiting_confirmation": [],
+        "past": [],
+    }
     assert other["orders"] == other["callbacks"] == other["satisfaction"] == []
     assert c360.view("nobody") is None
     assert c360.segments("nobody") is None
@@ -183,6 +187,33 @@ def test_reopened_case_is_open_again_and_counts_the_reopening(
     (case,) = view["cases"]["open"]
     assert (case["status"], case["reopen_count"], case["escalation_level"]) == ("open", 1, 2)
     assert (case["resolved_at"], case["closed_at"]) == (None, None)
+
+
+def test_r_cmp_04_a_resolved_case_awaits_confirmation_until_confirmed(
+    app: JourneyApplication, c360: Customer360
+) -> None:
+    """A resolved case is not open (nobody works on it) and not past (the customer has
+    not confirmed it, R-CMP-04): it is listed as awaiting confirmation, then past."""
+    j = Journey(app)
+    j("contact.opened", T0, "c-w", contact_id="kw", classification="complaint", topic="order")
+    owner = {"owner": "ag-1", "due_at": (T0 + 2 * D).isoformat(), "acceptance_criteria": "ok"}
+    j("case.owner_assigned", T0 + M, "c-w", case_id="kw", **owner)
+    j("case.options_offered", T0 + 2 * M, "c-w", case_id="kw", options=["refund"])
+    j("case.resolved", T0 + H, "c-w", case_id="kw", option="refund")
+    c360.process(notifications(app))
+
+    def groups() -> dict[str, list[str]]:
+        view = c360.view("c-w")
+        assert view is not None
+        return {name: [c["case_ref"] for c in cases] for name, cases in view["cases"].items()}
+
+    assert groups() == {"open": [], "awaiting_confirmation": ["kw"], "past": []}
+    j("case.resolution_confirmed", T0 + 2 * H, "c-w", case_id="kw", via="sms")
+    c360.process(notifications(app))
+    assert groups() == {"open": [], "awaiting_confirmation": [], "past": ["kw"]}
+    requested = c360.view("c-w", as_of=T0 + D)
+    assert requested is not None
+    assert (requested["as_of"], requested["as_of_basis"]) == (iso(T0 + D), "requested")
 
 
 def test_events_behind_are_the_customers_notifications_and_rebuild_the_view(
