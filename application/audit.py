@@ -12,37 +12,53 @@ Conventions of every answer:
 - ``recorded_at`` is when the event store recorded the event (the eventsourcing event's
   ``timestamp``, taken when the aggregate decided it).
 
-``state(as_of=<time>)`` is by *recorded* time: the case as the system held it at that
-moment (the events recorded at or before it, up to the first one recorded after it), which
-is what an auditor asks when checking what the service knew when it acted. By event time a
-past state is not well defined — facts may arrive after later ones (a reply stamped earlier
-than it arrived) — so event-time questions go to the SLA outcomes, which are computed by
-event time whatever the arrival order, or to ``what_if(..., as_of=...)``.
+``state(at)`` answers at one of three points (``AsOf``), named so that nobody confuses
+them:
+
+- an **event time** (``as_of``, what an auditor means by default): what had *happened* by
+  then — the facts whose ``occurred_at`` is at or before it, in the order they were
+  recorded, with the SLA clocks decided again from them under the policy the case was
+  opened under, and breached by a watermark at that time (``domain.aggregate.replay_facts``,
+  as what-if does). A fact that arrived late counts from when it happened;
+- a **recorded time** (``recorded_as_of``): the case as the system held it at that moment
+  (the events recorded at or before it), which is what an auditor asks when checking what
+  the service knew when it acted;
+- a **version**: the case after that many stored events.
+
+A date alone (``2026-03-05``) is an event time: the end of that day in the report time
+zone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import OriginatorVersionError
 from eventsourcing.persistence import StoredEvent
 
+from application.as_of import AsOf, AsOfOutOfRange, parse_as_of, parse_recorded_as_of
 from application.json_ready import plain
 from application.service import JourneyApplication
 from application.what_if import AggregateDifference, WhatIfReport, outcome_differences
-from domain.aggregate import JourneyAggregate, is_fact, outcomes_under
+from domain.aggregate import JourneyAggregate, is_fact, outcomes_under, replay_facts
 from domain.case import Case
 from domain.errors import DomainError, NotFound
 from domain.policy import policy_named
 from projections.audit_chain import AuditChain, VerifyReport
 
-
-class AsOfOutOfRange(DomainError):
-    """``as_of`` names a version the case does not have, or a time without a zone."""
+__all__ = [
+    "AsOf",
+    "AsOfOutOfRange",
+    "Auditor",
+    "HistoryDamaged",
+    "WhatIfScope",
+    "parse_as_of",
+    "parse_recorded_as_of",
+]
 
 
 class WhatIfScope(DomainError):
@@ -52,30 +68,6 @@ class WhatIfScope(DomainError):
 class HistoryDamaged(DomainError):
     """The stored events cannot be replayed (a gap, or an event that cannot be decoded):
     ``verify`` says which."""
-
-
-MAX_VERSION = 2**63 - 1
-"""The largest version the event stores hold (a 64-bit integer)."""
-
-
-def parse_as_of(text: str) -> datetime | int:
-    """The ``as_of`` query parameter: a version (ASCII digits) or an RFC 3339 time with an
-    offset that has a UTC instant (not every time near year 1 or 9999 does)."""
-    if text.isascii() and text.isdigit():
-        if len(text) > len(str(MAX_VERSION)) or int(text) > MAX_VERSION:
-            raise AsOfOutOfRange(f"as_of: a version from 1 to {MAX_VERSION}")
-        return int(text)
-    try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        raise AsOfOutOfRange(f"as_of {text!r} is neither a version nor an ISO time") from None
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise AsOfOutOfRange(f"as_of {text!r} has no UTC offset")
-    try:
-        at.astimezone(UTC)
-    except OverflowError:
-        raise AsOfOutOfRange(f"as_of {text!r} has no UTC instant (years 1 to 9999)") from None
-    return at
 
 
 @dataclass(frozen=True)
@@ -171,12 +163,20 @@ def aggregate_state(aggregate: JourneyAggregate) -> dict[str, Any]:
     }
 
 
+def _damaged(aggregate_id: UUID, event: Undecodable) -> HistoryDamaged:
+    return HistoryDamaged(
+        f"version {event.version} of {aggregate_id} cannot be read: {event.error}"
+    )
+
+
 class Auditor:
     """Reads the event store (and the audit chain) for auditors; never writes."""
 
-    def __init__(self, app: JourneyApplication, chain: AuditChain) -> None:
+    def __init__(self, app: JourneyApplication, chain: AuditChain, report_tz: tzinfo = UTC) -> None:
         self.app = app
         self.chain = chain
+        self.report_tz = report_tz
+        """The zone a date alone is a day of (``parse_as_of``)."""
 
     # -- reading the stored events --------------------------------------------------------
 
@@ -222,21 +222,25 @@ class Auditor:
 
     # -- state at a point ---------------------------------------------------------------
 
-    def state(self, case_ref: str, as_of: datetime | int | None = None) -> dict[str, Any]:
-        """The case rebuilt at version ``as_of`` (int), or from the events recorded at or
-        before ``as_of`` (a time with offset), or now (``None``). Adds ``as_of`` to the
-        aggregate's state (see ``aggregate_state``)."""
-        return self.state_of(Case.create_id(case_ref), as_of)
+    def state(self, case_ref: str, at: AsOf | None = None) -> dict[str, Any]:
+        """The case at ``at`` (an event time, a recorded time or a version: ``AsOf``), or
+        as stored now (``None``). Adds ``as_of`` (``{"basis", "value"}``, or ``None``) to
+        the aggregate's state (see ``aggregate_state``)."""
+        return self.state_of(Case.create_id(case_ref), at)
 
-    def state_of(self, aggregate_id: UUID, as_of: datetime | int | None = None) -> dict[str, Any]:
+    def state_of(self, aggregate_id: UUID, at: AsOf | None = None) -> dict[str, Any]:
         events = self._events(aggregate_id)
-        prefix = self._prefix(aggregate_id, events, as_of)
+        as_of = None if at is None else at.as_json()
+        if at is not None and isinstance(at.value, datetime):
+            if at.value.tzinfo is None or at.value.utcoffset() is None:
+                raise AsOfOutOfRange(f"{at.basis}: a time needs a UTC offset")
+            if at.basis == "event_time":
+                return {**self._happened_by(aggregate_id, events, at.value), "as_of": as_of}
+        prefix = self._prefix(aggregate_id, events, at)
         aggregate: Any = None
         for stored, event in prefix:
             if isinstance(event, Undecodable):
-                raise HistoryDamaged(
-                    f"version {event.version} of {aggregate_id} cannot be read: {event.error}"
-                )
+                raise _damaged(aggregate_id, event)
             try:
                 aggregate = event.mutate(aggregate)
             except OriginatorVersionError:
@@ -244,30 +248,50 @@ class Auditor:
                     f"the stored events of {aggregate_id} skip to version"
                     f" {stored.originator_version}"
                 ) from None
-        return {**aggregate_state(aggregate), "as_of": plain(as_of)}
+        return {**aggregate_state(aggregate), "as_of": as_of}
+
+    @staticmethod
+    def _happened_by(
+        aggregate_id: UUID, events: list[tuple[StoredEvent, Any]], at: datetime
+    ) -> dict[str, Any]:
+        """The state from the facts that had happened by ``at`` (event time), their clocks
+        decided again under the case's policy, the watermark at ``at``."""
+        for _, event in events:
+            if isinstance(event, Undecodable):
+                raise _damaged(aggregate_id, event)
+        facts = [(s, e) for s, e in events if is_fact(e) and e.occurred_at <= at]
+        if not facts or facts[0][0].originator_version != 1:
+            raise NotFound(f"{aggregate_id} had not happened by {at.isoformat()} (event time)")
+        first = facts[0][1]
+        policy = policy_named(getattr(first, "policy_version"))  # noqa: B009
+        aggregate = replay_facts([e for _, e in facts], policy, at)
+        last_stored, last = facts[-1]
+        return {
+            **aggregate_state(aggregate),
+            "version": last_stored.originator_version,
+            "recorded_at": last.timestamp.isoformat(),
+        }
 
     @staticmethod
     def _prefix(
         aggregate_id: UUID,
         events: list[tuple[StoredEvent, Any]],
-        as_of: datetime | int | None,
+        at: AsOf | None,
     ) -> list[tuple[StoredEvent, Any]]:
-        if as_of is None:
+        if at is None:
             return events
-        if isinstance(as_of, int):
+        if isinstance(at.value, int):
             last = events[-1][0].originator_version
-            if not 1 <= as_of <= last:
-                raise AsOfOutOfRange(f"{aggregate_id} has versions 1 to {last}, not {as_of}")
-            return [(s, e) for s, e in events if s.originator_version <= as_of]
-        if as_of.tzinfo is None:
-            raise AsOfOutOfRange("as_of needs a UTC offset")
+            if not 1 <= at.value <= last:
+                raise AsOfOutOfRange(f"{aggregate_id} has versions 1 to {last}, not {at.value}")
+            return [(s, e) for s, e in events if s.originator_version <= at.value]
         prefix = []
         for stored, event in events:
-            if isinstance(event, Undecodable) or event.timestamp > as_of:
+            if isinstance(event, Undecodable) or event.timestamp > at.value:
                 break
             prefix.append((stored, event))
         if not prefix:
-            raise NotFound(f"{aggregate_id} had not been recorded by {as_of.isoformat()}")
+            raise NotFound(f"{aggregate_id} had not been recorded by {at.value.isoformat()}")
         return prefix
 
     # -- integrity ----------------------------------------------------------------------

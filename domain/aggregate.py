@@ -316,6 +316,24 @@ def advances_event_time(event: Any) -> bool:
     return is_fact(event) and getattr(type(event), "moves_event_time", True)
 
 
+def replay_facts(facts: Sequence[Any], policy: Policy, horizon: datetime) -> Any:
+    """The aggregate built from ``facts`` alone (its creation first, then in the order
+    given), its clocks decided afresh under ``policy`` and breached by a watermark at
+    ``horizon``. Clock decisions recorded with the facts are not used: what-if and the
+    state as of an event time (``application.audit``) decide them again."""
+    aggregate: Any = facts[0].mutate(None)
+    clocks = aggregate.clocks = Clocks()
+    for index, fact in enumerate(facts):
+        if index:
+            fact.apply(aggregate)
+        for command in aggregate.clock_rules(fact, policy):
+            for decision in clocks.decide(command):
+                clocks.apply(decision)
+    for decision in clocks.on_watermark(horizon, policy.allowed_lateness):
+        clocks.apply(decision)
+    return aggregate
+
+
 def outcomes_under(
     events: Sequence[Any], alternative: Policy, as_of: datetime | None = None
 ) -> dict[str, Outcome]:
@@ -325,15 +343,5 @@ def outcomes_under(
     facts = [e for e in events if is_fact(e)]
     if not facts:
         return {}
-    aggregate: Any = facts[0].mutate(None)
-    clocks = aggregate.clocks = Clocks()
-    for index, fact in enumerate(facts):
-        if index:
-            fact.apply(aggregate)
-        for command in aggregate.clock_rules(fact, alternative):
-            for decision in clocks.decide(command):
-                clocks.apply(decision)
     horizon = as_of or max(f.occurred_at for f in facts)
-    for decision in clocks.on_watermark(horizon, alternative.allowed_lateness):
-        clocks.apply(decision)
-    return dict(clocks.outcomes)
+    return dict(replay_facts(facts, alternative, horizon).clocks.outcomes)

@@ -382,7 +382,7 @@ def build(settings: Settings) -> Runtime:
         projections=read_models.projections,
         audit_chain=read_models.get(AuditChain),
         read_models=read_models,
-        auditor=Auditor(app, read_models.get(AuditChain)),
+        auditor=Auditor(app, read_models.get(AuditChain), settings.report_zone),
         registry=registry,
         ingest_metrics=IngestMetrics(registry),
         api_keys=api_keys,

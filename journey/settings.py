@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -63,6 +64,10 @@ class Settings(BaseSettings):
     """What drives the SLA timer: the latest event time seen (replays decide the same), or
     the wall clock (live mode: deadlines breach even when no events arrive)."""
 
+    report_tz: str = "Asia/Shanghai"
+    """The report time zone (an IANA name): a date alone in a query (``as_of=2026-03-05``)
+    is that day in this zone. Default: where the stores of the service rules are."""
+
     max_future_skew_s: float = Field(300, ge=0)
     """How far ``occurred_at`` may lie after the time the record was received."""
     max_record_bytes: int = Field(256 * 1024, ge=1024)
@@ -80,6 +85,19 @@ class Settings(BaseSettings):
     """Requests per second each API key may make on average (a token bucket)..."""
     rate_limit_burst: int = Field(400, ge=1)
     """...and at once: the bucket's size."""
+
+    @field_validator("report_tz")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ValueError(f"report_tz: unknown time zone {name!r}") from None
+        return name
+
+    @property
+    def report_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.report_tz)
 
     @field_validator("workers", mode="before")
     @classmethod

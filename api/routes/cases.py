@@ -15,7 +15,7 @@ from api.errors import ApiError
 from api.paging import MAX_ITEMS, After, Limit, page_after
 from api.params import Instant
 from api.schemas import ErrorOut, HistoryOut, VerifyOut
-from application.audit import parse_as_of
+from application.audit import parse_as_of, parse_recorded_as_of
 
 router = APIRouter(prefix="/v1", tags=["auditors"], route_class=ProtectedRoute)
 AUDITORS = Roles("auditor", "admin")
@@ -56,13 +56,31 @@ async def case_state(
         str | None,
         Query(
             max_length=64,
-            description="A version (digits), or a time with offset: the case as recorded"
-            " by then. Default: now.",
+            description="An event time with offset, or a date alone (the end of that day in"
+            " the report time zone): the case from what had happened by then. Or a version"
+            " (digits). Default: as stored now.",
+        ),
+    ] = None,
+    recorded_as_of: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="A recorded time with offset: the case as the system held it then"
+            " (the events recorded by then). Not with as_of.",
         ),
     ] = None,
 ) -> dict[str, Any]:
-    """The case rebuilt from its stored events, at a version or a recorded time."""
-    point = parse_as_of(as_of) if as_of is not None else None
+    """The case rebuilt from its stored events: as of an event time (what had happened by
+    then, its SLA clocks decided again and judged at that time), a recorded time (what
+    the system held then) or a version. ``as_of`` in the answer says which
+    (``{"basis": "event_time" | "recorded_time" | "version", "value"}``)."""
+    if as_of is not None and recorded_as_of is not None:
+        raise ApiError(422, "invalid_request", "as_of or recorded_as_of: give one")
+    point = None
+    if as_of is not None:
+        point = parse_as_of(as_of, auditor.report_tz)
+    elif recorded_as_of is not None:
+        point = parse_recorded_as_of(recorded_as_of)
     state: dict[str, Any] = await run_in_threadpool(auditor.state, case_ref, point)
     return state
 

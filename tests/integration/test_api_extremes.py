@@ -239,8 +239,10 @@ def odd_values(served: Served, parameter: dict[str, Any] | None = None) -> st.Se
         own = days
     elif "integer" in kinds:
         own = numbers
-    elif name == "as_of":  # a version or a time
-        own = times | numbers
+    elif name == "as_of":  # a version, a time or a date
+        own = times | numbers | days
+    elif name == "recorded_as_of":
+        own = times
     elif name == "cursor":
         own = cursors | numbers
     elif name == "consistent_with":
@@ -265,7 +267,8 @@ def valid_values(served: Served, name: str, schema: dict[str, Any]) -> list[str]
         "day": ["2026-11-02"],
         "opened_from": ["2026-11-01T00:00:00+08:00"],
         "opened_to": ["2026-12-01T00:00:00+08:00"],
-        "as_of": ["2026-11-20T00:00:00Z", "3"],
+        "as_of": ["2026-11-20T00:00:00Z", "3", "2026-11-20"],
+        "recorded_as_of": ["2026-11-20T00:00:00Z"],
     }
     if name in known:
         return known[name]
@@ -444,6 +447,10 @@ ISSUE_VALUES: list[tuple[str, dict[str, Any], str]] = [
     ("/v1/cases/{case}", {"as_of": HIGH}, "as_of"),
     ("/v1/cases/{case}", {"as_of": "²"}, "as_of"),
     ("/v1/cases/{case}", {"as_of": "9" * 20}, "as_of"),
+    ("/v1/cases/{case}", {"as_of": "9999-12-31"}, "as_of"),
+    ("/v1/cases/{case}", {"recorded_as_of": LOW}, "recorded_as_of"),
+    ("/v1/cases/{case}", {"recorded_as_of": HIGH}, "recorded_as_of"),
+    ("/v1/cases/{case}", {"recorded_as_of": "3"}, "recorded_as_of"),
     ("/v1/what-if", {"policy_version": "2026.1", "opened_from": LOW, "opened_to": HIGH}, "opened"),
     ("/v1/admin/access-log", {"since": LOW}, "since"),
     ("/v1/admin/access-log", {"since": HIGH}, "since"),

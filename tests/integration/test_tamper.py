@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from application.audit import Auditor, HistoryDamaged
+from application.audit import AsOf, Auditor, HistoryDamaged
 from domain.case import Case
 from journey.bootstrap import Runtime
 from projections.audit_chain import AuditChain, VerifyReport
@@ -117,7 +117,9 @@ def test_bytes_that_no_longer_decode_are_listed_and_reported(
     assert (entry["version"], entry["kind"]) == (version, "undecodable")
     with pytest.raises(HistoryDamaged):
         auditor.state(CASE)
-    assert auditor.state(CASE, version - 1)["version"] == version - 1
+    assert auditor.state(CASE, AsOf("version", version - 1))["version"] == version - 1
+    with pytest.raises(HistoryDamaged):  # by event time every fact is needed
+        auditor.state(CASE, AsOf("event_time", datetime.now(UTC)))
 
 
 def test_deleting_an_event_is_reported_as_the_gap(runtime: Runtime, auditor: Auditor) -> None:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import pytest
 from eventsourcing.persistence import StoredEvent
@@ -17,7 +18,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.readstore import SQLiteReadStore
-from application.audit import AsOfOutOfRange, Auditor, WhatIfScope, parse_as_of
+from application.audit import (
+    AsOf,
+    AsOfOutOfRange,
+    Auditor,
+    WhatIfScope,
+    parse_as_of,
+    parse_recorded_as_of,
+)
 from application.json_ready import plain
 from application.service import JourneyApplication
 from domain.case import Case
@@ -178,9 +186,9 @@ def test_state_at_every_version_equals_the_repository_at_that_version(
     last: int = app.repository.get(case_id).version
     for version in range(1, last + 1):
         live: Case = app.repository.get(case_id, version=version)
-        rebuilt = auditor.state("k1", version)
+        rebuilt = auditor.state("k1", AsOf("version", version))
         assert rebuilt["version"] == version
-        assert rebuilt["as_of"] == version
+        assert rebuilt["as_of"] == {"basis": "version", "value": version}
         assert rebuilt["status"] == live.status
         assert rebuilt["owner"] == live.owner
         assert rebuilt["options_offered"] == live.options_offered
@@ -191,7 +199,7 @@ def test_state_at_every_version_equals_the_repository_at_that_version(
             plain(o) for _, o in sorted(live.outcomes().items())
         ]
     now = auditor.state("k1")
-    assert now == auditor.state("k1", last) | {"as_of": None}
+    assert now == auditor.state("k1", AsOf("version", last)) | {"as_of": None}
 
 
 def test_state_as_of_a_time_is_what_was_recorded_by_then(
@@ -202,29 +210,82 @@ def test_state_as_of_a_time_is_what_was_recorded_by_then(
     for entry in history:
         at = datetime.fromisoformat(entry["recorded_at"])
         recorded_by_then = max(h["version"] for h in history if h["recorded_at"] <= at.isoformat())
-        state = auditor.state("k1", at)
+        state = auditor.state("k1", AsOf("recorded_time", at))
         assert state["version"] == recorded_by_then
-        assert state == auditor.state("k1", recorded_by_then) | {"as_of": at.isoformat()}
+        assert state == auditor.state("k1", AsOf("version", recorded_by_then)) | {
+            "as_of": {"basis": "recorded_time", "value": at.isoformat()}
+        }
     first = datetime.fromisoformat(history[0]["recorded_at"])
     with pytest.raises(NotFound):
-        auditor.state("k1", first - timedelta(microseconds=1))
+        auditor.state("k1", AsOf("recorded_time", first - timedelta(microseconds=1)))
 
 
-@pytest.mark.parametrize("as_of", [0, -1, 10_000, datetime(2026, 3, 2, 9, 30)])
+@pytest.mark.parametrize(
+    "as_of",
+    [
+        AsOf("version", 0),
+        AsOf("version", -1),
+        AsOf("version", 10_000),
+        AsOf("event_time", datetime(2026, 3, 2, 9, 30)),
+        AsOf("recorded_time", datetime(2026, 3, 2, 9, 30)),
+    ],
+)
 def test_state_refuses_a_version_it_does_not_have_and_a_time_without_a_zone(
-    app: JourneyApplication, auditor: Auditor, as_of: int | datetime
+    app: JourneyApplication, auditor: Auditor, as_of: AsOf
 ) -> None:
     complaint(Feed(app), "k1", update_after=6 * HOUR)
     with pytest.raises(AsOfOutOfRange):
         auditor.state("k1", as_of)
 
 
-def test_as_of_is_a_version_or_a_time_with_offset() -> None:
-    assert parse_as_of("7") == 7
-    assert parse_as_of("2026-03-02T09:30:00+08:00") == T0
-    for bad in ("2026-03-02T09:30:00", "yesterday", "-3"):
+def test_as_of_is_a_version_an_event_time_or_a_day_of_the_report_zone() -> None:
+    shanghai = ZoneInfo("Asia/Shanghai")
+    assert parse_as_of("7") == AsOf("version", 7)
+    assert parse_as_of("2026-03-02T09:30:00+08:00") == AsOf("event_time", T0)
+    end_of_day = datetime(2026, 3, 5, 23, 59, 59, 999_999, tzinfo=shanghai)
+    assert parse_as_of("2026-03-05", shanghai) == AsOf("event_time", end_of_day)
+    assert parse_recorded_as_of("2026-03-02T09:30:00+08:00") == AsOf("recorded_time", T0)
+    for bad in ("2026-03-02T09:30:00", "yesterday", "-3", "2026-02-30", "9999-12-31"):
         with pytest.raises(AsOfOutOfRange):
-            parse_as_of(bad)
+            parse_as_of(bad, shanghai)
+    with pytest.raises(AsOfOutOfRange):
+        parse_recorded_as_of("7")
+
+
+def test_state_as_of_an_event_time_is_what_had_happened_by_then(
+    app: JourneyApplication, auditor: Auditor
+) -> None:
+    """Item 4 of issue 14: by event time, a case exists from its opening's occurred_at,
+    whenever it was recorded; a fact counts from when it happened, one second either
+    side; the clocks are judged at that time (an R-CMP-03 update 30 h after opening had
+    not come by 24 h + lateness: breached then)."""
+    complaint(Feed(app), "k1", update_after=30 * HOUR)
+    second = timedelta(seconds=1)
+
+    with pytest.raises(NotFound):
+        auditor.state("k1", AsOf("event_time", T0 - second))
+    opened = auditor.state("k1", AsOf("event_time", T0))
+    assert (opened["version"], opened["owner"]) == (1, None)
+    assert opened["as_of"] == {"basis": "event_time", "value": T0.isoformat()}
+    owner_at = T0 + timedelta(minutes=5)
+    assert auditor.state("k1", AsOf("event_time", owner_at - second))["owner"] is None
+    assert auditor.state("k1", AsOf("event_time", owner_at))["owner"] == "ag-17"
+
+    def outcome(at: datetime) -> list[Any]:
+        state = auditor.state("k1", AsOf("event_time", at))
+        return [o for o in state["clocks"]["outcomes"] if o["rule"] == "R-CMP-03"]
+
+    due = T0 + 24 * HOUR + BASELINE.allowed_lateness
+    assert outcome(due) == []
+    assert [o["met"] for o in outcome(due + second)] == [False]
+    # Recorded now, all of it: as of now by event time equals the stored case's facts.
+    latest = auditor.state("k1", AsOf("event_time", T0 + 31 * HOUR))
+    stored = auditor.state("k1")
+    assert (latest["status"], latest["owner"], latest["version"]) == (
+        stored["status"],
+        stored["owner"],
+        max(h["version"] for h in auditor.history("k1") if h["kind"] == "fact"),
+    )
 
 
 # -- what-if (R-CH-02) --------------------------------------------------------------------
