@@ -11,9 +11,11 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from adapters.readstore import SQLiteReadStore
 from application.existing_ids import originator_pages_of
@@ -23,7 +25,7 @@ from contracts.envelope import validate
 from domain.errors import NotFound
 from domain.order import Order
 from domain.registry import KINDS, UnknownKind, kind_label, kind_named, kind_of_class
-from projections.audit_chain import AuditChain, VerificationCount
+from projections.audit_chain import GENESIS, AuditChain, Link, VerificationCount, compare, link
 from tests.e2e.journey_script import Journey, script
 from tests.unit.feeding import NOW, Feed
 
@@ -158,6 +160,22 @@ def test_a_failure_is_counted_kept_once_and_logged(
         "altered",
     )
     assert str(order_id) in line.getMessage()
+
+
+def test_a_state_stored_as_text_is_an_alteration_not_a_crash() -> None:
+    aggregate = UUID("00000000-0000-4000-8000-000000000002")
+    topic = "domain.order:Order.Placed"
+    chained = link(GENESIS, aggregate, 1, topic, b"{}")
+    as_text: Any = "{}"
+    report = compare(
+        aggregate,
+        [StoredEvent(aggregate, 1, topic, as_text)],
+        [Link(1, 1, chained.hex())],
+        position=1,
+        head=1,
+    )
+    assert report.problem is not None
+    assert (report.problem.version, report.problem.kind) == (1, "altered")
 
 
 # -- the whole store ---------------------------------------------------------------------------
