@@ -7,6 +7,8 @@ process can tell (not only the one ingesting).
 - Dead letters: records on the dead-letter topic (the sum of its end offsets: what was ever
   written to it, including letters its retention has since deleted).
 - Parked: source events waiting for the order, case... they refer to.
+- Audit verifications: per kind, the aggregates verified and those that failed, by any
+  process (the API, ``journey verify``), as recorded beside the audit chain.
 - A stalled projection: behind the head, and its position has not moved for a while.
 """
 
@@ -20,6 +22,7 @@ from typing import Any
 
 from adapters.sourcelog.base import LogAdmin, TopicPartition
 from application.service import JourneyApplication
+from projections.audit_chain import VerificationCount
 from projections.base import Projection
 
 
@@ -68,6 +71,8 @@ class Status:
     parked: int = 0
     """Source events waiting for what they refer to (``domain.parking``), as the parked
     index has them."""
+    verifications: Sequence[VerificationCount] = ()
+    """Per kind, aggregates verified against the audit chain and those that failed."""
 
     @property
     def ingest_lag(self) -> int:
@@ -89,6 +94,7 @@ class Status:
             "ingest_lag": self.ingest_lag,
             "dead_letters": self.dead_letters,
             "parked": self.parked,
+            "audit_verifications": [vars(v) for v in self.verifications],
             "notifications": self.notifications,
             "projections": [
                 {"name": p.name, "position": p.position, "lag": p.lag} for p in self.projections
@@ -107,10 +113,11 @@ def read_status(
     dead_letter_topic: str,
     projections: Sequence[Projection],
     parked: Callable[[], int] | None = None,
+    verifications: Callable[[], Sequence[VerificationCount]] | None = None,
 ) -> Status:
     """Read positions before ends, so that a lag read while work goes on may be
     overstated by what arrived in between but is never understated. ``parked`` counts
-    the parked source events."""
+    the parked source events, ``verifications`` the audit verifications."""
     ingress_partitions = _partitions(admin, ingress)
     dead_letter_partitions = _partitions(admin, [dead_letter_topic])
     stored = {tp: app.next_offset(tp) for tp in ingress_partitions}
@@ -123,6 +130,7 @@ def read_status(
         notifications=head,
         projections=[ProjectionLag(name, pos, head) for name, pos in positions.items()],
         parked=0 if parked is None else parked(),
+        verifications=() if verifications is None else verifications(),
     )
 
 

@@ -291,6 +291,7 @@ class Runtime:
                 self.topics.dead_letters,
                 self.projections,
                 parked=self.parked.count,
+                verifications=self.audit_chain.verification_counts,
             )
         finally:
             admin.close()
