@@ -7,8 +7,9 @@ Three kinds, in one registry that the composition root builds (nothing registers
   They count what the ingest workers of *this* process did.
 - **Read from the log and the store on each scrape** (:class:`StatusCollector`): every
   ingress partition's end offset, stored offset and lag, the dead-letter count, each
-  projection's position and lag, the parked source events, and the events each read
-  model holds in quarantine. They are the same
+  projection's position and lag, the parked source events, the events each read model
+  holds in quarantine, and the audit verifications and their failures per kind (recorded
+  by whichever process verified: the API or ``journey verify``). They are the same
   whichever process serves them.
 - **Counted by the API of this process** (:class:`HttpMetrics`): requests by route template,
   method and status class, their latency, and the events ``POST /v1/events`` accepted.
@@ -24,7 +25,7 @@ from typing import Protocol
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client import generate_latest as _generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from adapters.sourcelog.base import TopicPartition
@@ -67,6 +68,17 @@ class ProjectionLagView(Protocol):
     def lag(self) -> int: ...
 
 
+class VerificationCountView(Protocol):
+    """Audit verifications of one kind (``projections.audit_chain.VerificationCount``)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def verified(self) -> int: ...
+    @property
+    def failed(self) -> int: ...
+
+
 class StatusView(Protocol):
     """The pipeline's status as a scrape reads it (``application.status.Status``): the
     adapter names what it needs, so it does not import the layer above it."""
@@ -83,6 +95,8 @@ class StatusView(Protocol):
     def parked(self) -> int: ...
     @property
     def quarantined(self) -> Mapping[str, int]: ...
+    @property
+    def verifications(self) -> Sequence[VerificationCountView]: ...
 
 
 class IngestMetrics:
@@ -275,9 +289,24 @@ def _families(status: StatusView | None) -> Iterator[Metric]:
         " keeps up with the rest (GET /v1/admin/quarantine; a rebuild applies them again).",
         labels=["read_model"],
     )
+    verifications = CounterMetricFamily(
+        "journey_audit_verifications",
+        "Aggregates whose stored events were verified against the audit chain, by kind, by"
+        " any process (GET .../verify, journey verify).",
+        labels=["kind"],
+    )
+    failures = CounterMetricFamily(
+        "journey_audit_verification_failures",
+        "Verifications that found a stored event altered, missing or unexpected, by kind,"
+        " by any process (GET .../verify, journey verify).",
+        labels=["kind"],
+    )
     if status is not None:
-        for name, count in status.quarantined.items():
-            quarantined.add_metric([name], count)
+        for name, held in status.quarantined.items():
+            quarantined.add_metric([name], held)
+        for count in status.verifications:
+            verifications.add_metric([count.kind], count.verified)
+            failures.add_metric([count.kind], count.failed)
         for p in status.partitions:
             labels = [p.partition.topic, str(p.partition.partition)]
             ends.add_metric(labels, p.log_end_offset)
@@ -290,6 +319,7 @@ def _families(status: StatusView | None) -> Iterator[Metric]:
             projection_lags.add_metric([projection.name], projection.lag)
         parked.add_metric([], status.parked)
     yield from (ends, stored, lags, dead, head, positions, projection_lags, parked, quarantined)
+    yield from (verifications, failures)
 
 
 class StatusCollector:

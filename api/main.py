@@ -15,6 +15,7 @@ from api.consistency import WaitSlots
 from api.middleware import BodyGuard, RequestContext, document_answers
 from api.routes import (
     admin,
+    audit,
     cases,
     complaints,
     customers,
@@ -65,6 +66,7 @@ def create_api(services: ApiServices, workers: Collection[str] | None = None) ->
     app.include_router(customers.router)
     app.include_router(kpis.router)
     app.include_router(cases.router)
+    app.include_router(audit.router)
     app.include_router(metrics.router)
     app.include_router(admin.router)
     app.include_router(privacy.router)

@@ -197,6 +197,15 @@ class VerifyOut(BaseModel):
     problem: VerifyProblemOut | None
 
 
+class AggregateVerifyOut(VerifyOut):
+    """``VerifyOut`` of any aggregate, with what it was asked by."""
+
+    kind: str
+    """cases, contacts, customers, orders, returns, callbacks or surveys"""
+    ref: str
+    """The id its channel sent."""
+
+
 # -- admins ----------------------------------------------------------------------------------
 
 

@@ -1,4 +1,5 @@
-"""Which of many aggregate ids have stored events, in one query per few hundred ids.
+"""Which of many aggregate ids have stored events, in one query per few hundred ids; and
+every stored aggregate id, a page at a time (for ``journey verify``).
 
 eventsourcing reads one aggregate at a time; an ingest batch that opens contacts asks the
 store about ids that mostly do not exist yet, one round trip each. This asks about all of
@@ -8,10 +9,10 @@ For any other recorder there is no such query, and callers load one at a time as
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from uuid import UUID
 
-from eventsourcing.persistence import Recorder
+from eventsourcing.persistence import ApplicationRecorder, Recorder
 from eventsourcing.postgres import PostgresAggregateRecorder
 from eventsourcing.sqlite import SQLiteAggregateRecorder
 from psycopg import sql
@@ -64,3 +65,89 @@ def _postgres(recorder: PostgresAggregateRecorder) -> ExistingIds:
         return found
 
     return existing
+
+
+# -- every stored aggregate, a page at a time -------------------------------------------------
+
+OriginatorPages = Callable[[int], Iterator[list[UUID]]]
+"""Every originator id the store holds, in pages of at most the given size."""
+
+
+def originator_pages_of(recorder: ApplicationRecorder) -> OriginatorPages:
+    """Pages of the store's aggregate ids in id order, by keyset over the events table's
+    primary key on SQLite and PostgreSQL, so no page costs more than the next; for any
+    other recorder (in memory) from the notification log."""
+    if isinstance(recorder, SQLiteAggregateRecorder):
+        return _sqlite_pages(recorder)
+    if isinstance(recorder, PostgresAggregateRecorder):
+        return _postgres_pages(recorder)
+    return _notification_pages(recorder)
+
+
+def _sqlite_pages(recorder: SQLiteAggregateRecorder) -> OriginatorPages:
+    query = (
+        f"SELECT DISTINCT originator_id FROM {recorder.events_table_name}"
+        " WHERE originator_id > ? ORDER BY originator_id LIMIT ?"
+    )
+
+    def pages(size: int) -> Iterator[list[UUID]]:
+        after = ""
+        while True:
+            with recorder.datastore.transaction(commit=False) as cursor:
+                cursor.execute(query, (after, size))
+                found = [str(row[0]) for row in cursor.fetchall()]
+            if not found:
+                return
+            after = found[-1]
+            yield [UUID(hex=text) for text in found]
+
+    return pages
+
+
+def _postgres_pages(recorder: PostgresAggregateRecorder) -> OriginatorPages:
+    first = sql.SQL(
+        "SELECT DISTINCT originator_id FROM {schema}.{table} ORDER BY originator_id LIMIT %s"
+    ).format(
+        schema=sql.Identifier(recorder.datastore.schema),
+        table=sql.Identifier(recorder.events_table_name),
+    )
+    later = sql.SQL(
+        "SELECT DISTINCT originator_id FROM {schema}.{table} WHERE originator_id > %s"
+        " ORDER BY originator_id LIMIT %s"
+    ).format(
+        schema=sql.Identifier(recorder.datastore.schema),
+        table=sql.Identifier(recorder.events_table_name),
+    )
+
+    def pages(size: int) -> Iterator[list[UUID]]:
+        after: UUID | None = None
+        while True:
+            with recorder.datastore.transaction(commit=False) as cursor:
+                if after is None:
+                    cursor.execute(first, (size,))
+                else:
+                    cursor.execute(later, (after, size))
+                found = [UUID(str(row["originator_id"])) for row in cursor.fetchall()]
+            if not found:
+                return
+            after = found[-1]
+            yield found
+
+    return pages
+
+
+def _notification_pages(recorder: ApplicationRecorder) -> OriginatorPages:
+    def pages(size: int) -> Iterator[list[UUID]]:
+        seen: set[UUID] = set()  # an in-memory store: its ids are in memory already
+        position = 0
+        while notifications := recorder.select_notifications(
+            start=position, limit=size, inclusive_of_start=False
+        ):
+            position = notifications[-1].id
+            ids = dict.fromkeys(UUID(str(n.originator_id)) for n in notifications)
+            fresh = [i for i in ids if i not in seen]
+            seen.update(fresh)
+            if fresh:
+                yield fresh
+
+    return pages

@@ -9,6 +9,8 @@ process can tell (not only the one ingesting).
 - Parked: source events waiting for the order, case... they refer to.
 - Quarantined: stored events a read model could not apply, held aside for it
   (``projections.quarantine``).
+- Audit verifications: per kind, the aggregates verified and those that failed, by any
+  process (the API, ``journey verify``), as recorded beside the audit chain.
 - A stalled projection: behind the head, and its position has not moved for a while.
 """
 
@@ -22,6 +24,7 @@ from typing import Any
 
 from adapters.sourcelog.base import LogAdmin, TopicPartition
 from application.service import JourneyApplication
+from projections.audit_chain import VerificationCount
 from projections.base import Projection
 
 
@@ -72,6 +75,8 @@ class Status:
     index has them."""
     quarantined: dict[str, int] = field(default_factory=dict)
     """Read model → stored events it could not apply and holds in quarantine."""
+    verifications: Sequence[VerificationCount] = ()
+    """Per kind, aggregates verified against the audit chain and those that failed."""
 
     @property
     def ingest_lag(self) -> int:
@@ -94,6 +99,7 @@ class Status:
             "dead_letters": self.dead_letters,
             "parked": self.parked,
             "quarantined": self.quarantined,
+            "audit_verifications": [vars(v) for v in self.verifications],
             "notifications": self.notifications,
             "projections": [
                 {"name": p.name, "position": p.position, "lag": p.lag} for p in self.projections
@@ -113,11 +119,12 @@ def read_status(
     projections: Sequence[Projection],
     parked: Callable[[], int] | None = None,
     quarantined: Callable[[], dict[str, int]] | None = None,
+    verifications: Callable[[], Sequence[VerificationCount]] | None = None,
 ) -> Status:
     """Read positions before ends, so that a lag read while work goes on may be
     overstated by what arrived in between but is never understated. ``parked`` counts
     the parked source events, ``quarantined`` the events each read model holds in
-    quarantine."""
+    quarantine, ``verifications`` the audit verifications."""
     ingress_partitions = _partitions(admin, ingress)
     dead_letter_partitions = _partitions(admin, [dead_letter_topic])
     stored = {tp: app.next_offset(tp) for tp in ingress_partitions}
@@ -131,6 +138,7 @@ def read_status(
         projections=[ProjectionLag(name, pos, head) for name, pos in positions.items()],
         parked=0 if parked is None else parked(),
         quarantined={} if quarantined is None else quarantined(),
+        verifications=() if verifications is None else verifications(),
     )
 
 

@@ -299,6 +299,7 @@ class Runtime:
                 self.projections,
                 parked=self.parked.count,
                 quarantined=self.read_models.quarantined,
+                verifications=self.audit_chain.verification_counts,
             )
         finally:
             admin.close()

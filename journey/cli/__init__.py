@@ -1,5 +1,5 @@
 """The ``journey`` command line: ``entry`` parses, ``commands`` runs, ``data`` imports and
-simulates."""
+simulates, ``verify`` checks the whole store against the audit chain."""
 
 from journey.cli.entry import main
 

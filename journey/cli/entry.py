@@ -13,7 +13,7 @@ from adapters.logformat import configure_logging
 from adapters.privacy.master import MasterKeyMissing
 from adapters.security import ROLES
 from journey.bootstrap import build
-from journey.cli import commands, data
+from journey.cli import commands, data, verify
 from journey.settings import Settings
 
 
@@ -147,6 +147,7 @@ def parser() -> argparse.ArgumentParser:
     erase.add_argument("--json", action="store_true", help="machine-readable output")
     erase.set_defaults(run=commands.erase)
     data.register(sub)
+    verify.register(sub)
     return root
 
 

@@ -37,10 +37,15 @@ It also keeps, per aggregate, its kind, external reference, customer and opening
 time (from the creation event), so that a what-if over a period can find the aggregates
 opened in it.
 
+Verifications are recorded beside the chain (issue 13, item 11): counts per kind and
+outcome, and each failure found, whichever process verified (``outcomes``), so that
+``/metrics`` counts what ``journey verify`` found too.
+
 Modules: ``chain`` (a link, and the comparison of stored events with their links),
 ``rows`` (what the chain keeps about each aggregate), ``tables``, ``follower``
-(``AuditChain``: following the log) and ``queries`` (links, verification, aggregates
-opened in a period).
+(``AuditChain``: following the log), ``queries`` (links, verification one aggregate or a
+batch at a time, the aggregates the chain knows, aggregates opened in a period) and
+``outcomes`` (what verifications found).
 """
 
 from projections.audit_chain.chain import (
@@ -54,6 +59,11 @@ from projections.audit_chain.chain import (
     link,
 )
 from projections.audit_chain.follower import AuditChain
+from projections.audit_chain.outcomes import (
+    RecordedFailure,
+    VerificationCount,
+    Verified,
+)
 from projections.audit_chain.rows import REF_FIELDS, Subject, kind_of, utc_text
 
 __all__ = [
@@ -63,7 +73,10 @@ __all__ = [
     "Link",
     "Problem",
     "ProblemKind",
+    "RecordedFailure",
     "Subject",
+    "VerificationCount",
+    "Verified",
     "VerifyReport",
     "as_uuid",
     "compare",

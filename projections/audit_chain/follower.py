@@ -14,6 +14,7 @@ from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
 
 from adapters.readstore import Cursor, ReadStore
 from projections.audit_chain.chain import GENESIS, as_uuid, link
+from projections.audit_chain.outcomes import OUTCOME_DDL, VerificationOutcomes
 from projections.audit_chain.queries import AuditQueries
 from projections.audit_chain.rows import subject_row
 from projections.audit_chain.tables import DDL, TABLES
@@ -23,8 +24,9 @@ from projections.quarantine import Held
 logger = logging.getLogger("projections.audit_chain")  # the name it logged under as a module
 
 
-class AuditChain(AuditQueries):
-    """Follows the notification log and keeps the chain (see ``projections.audit_chain``).
+class AuditChain(AuditQueries, VerificationOutcomes):
+    """Follows the notification log and keeps the chain (see ``projections.audit_chain``),
+    and what verifications found (``outcomes``).
 
     Run ``run_once()`` in the projections worker (or ``run(stop)`` in its own thread); it is
     not a ``Projection``: it reads raw records, not decoded events, and is never rebuilt.
@@ -50,7 +52,7 @@ class AuditChain(AuditQueries):
     def create_tables(self) -> None:
         with self.store.transaction() as cursor:
             cursor.execute(POSITIONS_DDL)
-            for statement in DDL:
+            for statement in (*DDL, *OUTCOME_DDL):
                 cursor.execute(statement)
             cursor.execute(
                 "INSERT INTO projection_positions (name, position) VALUES (:name, 0)"

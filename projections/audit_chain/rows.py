@@ -11,16 +11,11 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
-REF_FIELDS = {
-    "Case": "case_ref",
-    "Contact": "contact_id",
-    "Customer": "customer_id",
-    "Order": "order_id",
-    "ReturnRequest": "return_id",
-    "Callback": "callback_id",
-    "Survey": "survey_id",
-}
-"""The creation event's field that holds each aggregate kind's external id."""
+from domain.registry import KINDS
+
+REF_FIELDS = {kind.aggregate.__name__: kind.ref_field for kind in KINDS}
+"""The creation event's field that holds each aggregate kind's external id, by class name
+(as ``kind_of`` names a stored record's kind), from the one declaration of the kinds."""
 
 
 def utc_text(at: datetime) -> str:

@@ -260,6 +260,8 @@ def valid_values(served: Served, name: str, schema: dict[str, Any]) -> list[str]
     known: dict[str, list[str]] = {
         "case_ref": [journey.case],
         "customer_id": [journey.customer],
+        "kind": ["orders", "cases"],
+        "ref": [journey.order],
         "policy_version": ["2026.1", "2027.1-draft"],
         "metric": ["contacts", "complaints"],
         "start": ["2026-11-01"],

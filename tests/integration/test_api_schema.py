@@ -169,6 +169,8 @@ def _found(journey: Journey) -> list[tuple[str, dict[str, str], dict[str, Any]]]
         ("/v1/cases/{case_ref}/history", {"case_ref": case}, {}),
         ("/v1/cases/{case_ref}", {"case_ref": case}, {"as_of": "1"}),
         ("/v1/cases/{case_ref}/verify", {"case_ref": case}, {}),
+        ("/v1/audit/{kind}/{ref}/verify", {"kind": "cases", "ref": case}, {}),
+        ("/v1/audit/{kind}/{ref}/verify", {"kind": "customers", "ref": customer}, {}),
         ("/v1/what-if", {}, {"policy_version": "2026.1", "case_ref": case}),
         ("/v1/kpis", {}, {"start": "2026-03-01", "end": "2026-03-31", "group_by": "channel"}),
         ("/v1/kpis/funnel", {}, {"start": "2026-03-01", "end": "2026-03-31"}),

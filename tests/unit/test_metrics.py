@@ -38,6 +38,7 @@ from application.status import (
 )
 from journey.bootstrap import Runtime, build
 from journey.settings import Settings
+from projections.audit_chain import VerificationCount
 from projections.base import Projection
 from tests.factories import contact_opened, unique
 from tests.integration.drive import ingest_everything, project_everything
@@ -216,6 +217,23 @@ def test_the_status_collector_renders_lag_per_partition_and_per_projection() -> 
     assert got[key("journey_projection_lag", projection="complaint_ledger")] == 9
     assert got[key("journey_projection_lag", projection="deadlines")] == 0
     assert got[key("journey_parked_events")] == 2
+
+
+def test_audit_verifications_and_their_failures_are_counters_per_kind() -> None:
+    """Read from the store on each scrape: recorded by whichever process verified (the API
+    or ``journey verify``, issue 13, item 11)."""
+    counts = [VerificationCount("cases", 5, 0), VerificationCount("orders", 3, 2)]
+    registry = CollectorRegistry()
+    registry.register(StatusCollector(lambda: Status([], 0, 0, [], verifications=counts)))
+
+    got = samples(registry)
+    assert got[key("journey_audit_verifications_total", kind="cases")] == 5
+    assert got[key("journey_audit_verification_failures_total", kind="cases")] == 0
+    assert got[key("journey_audit_verifications_total", kind="orders")] == 3
+    assert got[key("journey_audit_verification_failures_total", kind="orders")] == 2
+    text = render(registry).decode()
+    assert "# TYPE journey_audit_verification_failures_total counter" in text
+    assert _status().as_json()["audit_verifications"] == []
 
 
 def test_a_status_that_cannot_be_read_still_renders_and_says_so() -> None:
