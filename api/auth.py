@@ -26,6 +26,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from adapters.security import Principal, Role, sees_clear_personal_data
 from api.deps import AccessLogDep, ApiKeysDep, RateLimiterDep
 from api.errors import ApiError
+from api.routing import StrictQueryRoute
 from api.schemas import ErrorOut
 
 PUBLIC_PATHS = frozenset(
@@ -142,7 +143,7 @@ def route_roles(app: FastAPI) -> list[tuple[str, str, tuple[Role, ...] | None]]:
     return table
 
 
-class ProtectedRoute(APIRoute):
+class ProtectedRoute(StrictQueryRoute):
     """Shows a route's ``Roles`` in OpenAPI: ``x-roles`` and the 401, 403, 429 answers."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:

@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.logformat import ACCESS_LOGGER, bind_request_id, unbind_request_id
 from adapters.metrics import UNMATCHED_ROUTE, HttpMetrics
-from api.errors import error_response, internal_error
+from api.errors import PROBLEM_JSON, error_response, internal_error
 from contracts.strict_json import strict_json
 
 logger = logging.getLogger(__name__)
@@ -271,18 +271,19 @@ class BodyGuard:
                 self.metrics.published(kind, count)
 
 
+ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorOut"}
+
+
 def _error_answer(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
-    }
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": ERROR_SCHEMA}}}
 
 
 def document_answers(schema: dict[str, Any]) -> dict[str, Any]:
     """The OpenAPI ``schema`` telling what the API really answers (in place; returned):
 
-    - every 422 has our error body (``{"error", "detail", "problems"}``), not FastAPI's
+    - every 422 has our error body (an RFC 9457 problem, ``api.errors``), not FastAPI's
       default one (our handler of RequestValidationError answers ours);
+    - every error answer (4xx, 5xx) is documented as ``application/problem+json``;
     - every operation with a request body may answer 413 (body over the limit), 415 (not
       ``application/json``) and 422 (not strict JSON), from :class:`BodyGuard`.
     """
@@ -312,6 +313,10 @@ def document_answers(schema: dict[str, Any]) -> dict[str, Any]:
                 responses.setdefault("413", _error_answer("Body over the size limit"))
                 responses.setdefault("415", _error_answer("Body not application/json"))
                 responses.setdefault("422", _error_answer("Body not strict JSON"))
+            for status, answer in responses.items():
+                content = answer.get("content") if isinstance(answer, dict) else None
+                if status[:1] in "45" and content and "application/json" in content:
+                    content[PROBLEM_JSON] = content.pop("application/json")
     text = orjson.dumps(schema["paths"])
     for unused in ("HTTPValidationError", "ValidationError"):
         if f"#/components/schemas/{unused}".encode() not in text:

@@ -15,9 +15,23 @@ class ProblemOut(BaseModel):
 
 
 class ErrorOut(BaseModel):
-    error: str
+    """An RFC 9457 problem (``application/problem+json``), with our extensions."""
+
+    type: str
+    """``urn:journey:problem:<error>``."""
+    title: str
+    """The same for every problem of this type."""
+    status: int
     detail: str
+    """This occurrence, naming the field or rule at fault."""
+    instance: str | None = None
+    """The path of the request."""
+    error: str
+    """The problem's short code (``not_found``, ``invalid_request``, ``rule_violated``...)."""
     problems: list[ProblemOut] = []
+    """Each field at fault, with the reason."""
+    rule: str | None = None
+    """For a refusal by a service rule: its id (``R-…``)."""
 
 
 class AcceptedOut(BaseModel):

@@ -20,13 +20,14 @@ from api.deps import (
     StallWatchDep,
     TopicsDep,
 )
+from api.routing import StrictQueryRoute
 from api.services import RunningWorkers
 from application.service import JourneyApplication
 from application.status import StallWatch
 from projections.base import Projection
 from projections.quarantine import Quarantine
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=StrictQueryRoute)
 
 OK = "ok"
 

@@ -5,8 +5,9 @@ from fastapi import APIRouter, Response
 
 from adapters.metrics import CONTENT_TYPE, render
 from api.deps import RegistryDep
+from api.routing import StrictQueryRoute
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=StrictQueryRoute)
 """Open without a key (api.auth.PUBLIC_PATHS): scrapers hold no key."""
 
 

@@ -383,6 +383,29 @@ def test_no_get_route_answers_5xx_whatever_its_parameters(served: Served) -> Non
     assert failing == []
 
 
+def test_every_get_route_refuses_a_query_parameter_it_does_not_declare(served: Served) -> None:
+    """Issue 15's example: ``classification=complaint`` where no such filter exists was
+    ignored and the answer looked valid. Every GET route, with its required parameters
+    valid, answers 422 naming the parameter it does not take."""
+    operations = get_operations(served.client.app)  # type: ignore[arg-type]
+    wrong = []
+    for operation in operations:
+        values = {
+            p["name"]: (valid_values(served, p["name"], p.get("schema", {})) or ["x"])[0]
+            for p in operation.parameters
+            if p.get("required")
+        }
+        url, query = operation.request(served, values)
+        query["classification_typo"] = "complaint"
+        answer = served.client.get(url, params=query, headers=operation.headers(served))
+        body = answer.json() if "json" in answer.headers.get("content-type", "") else None
+        named = isinstance(body, dict) and "classification_typo" in str(body.get("detail"))
+        if answer.status_code != 422 or not named:
+            wrong.append((operation.path, answer.status_code, answer.text[:200]))
+    assert len(operations) > 20
+    assert wrong == []
+
+
 def never_5xx(
     served: Served, requests: st.SearchStrategy[tuple[str, dict[str, Any], dict[str, str]]]
 ) -> None:

@@ -203,7 +203,7 @@ def test_the_schema_documents_our_error_body_and_the_body_guards_answers(
         for method, operation in operations.items():
             responses = operation["responses"]
             if "422" in responses:
-                assert responses["422"]["content"]["application/json"]["schema"] == error, (
+                assert responses["422"]["content"]["application/problem+json"]["schema"] == error, (
                     method,
                     path,
                 )

@@ -122,8 +122,9 @@ def samples(registry: CollectorRegistry) -> dict[tuple[str, frozenset[tuple[str,
 def assert_error(response: Any, status: int, error: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
     body: dict[str, Any] = response.json()
-    assert set(body) == {"error", "detail", "problems"}
-    assert body["error"] == error
+    assert response.headers["content-type"] == "application/problem+json"
+    assert {"type", "title", "status", "detail", "error", "problems"} <= set(body)
+    assert (body["error"], body["status"]) == (error, status)
     return body
 
 
