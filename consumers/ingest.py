@@ -172,12 +172,23 @@ class IngestWorker:
             and (source.topic, source.partition) == (partition.topic, partition.partition)
         }
         applied = sum(1 for ref, _ in valid if ref.offset in changed)
+        # A record parked and let in by a later record of this batch counts by what became
+        # of it then: applied (above), or refused by a rule once let in.
+        parked_here = {source.offset for source, _ in pending.parked}
+        refused_once_in = parked_here & {
+            r.waiting.source.offset
+            for r in pending.released_refusals
+            if (r.waiting.source.topic, r.waiting.source.partition)
+            == (partition.topic, partition.partition)
+        }
+        refused = len(letters) + len(refused_once_in)
+        waiting = len(parked_here - changed - refused_once_in)
         self._metrics.batch_stored(
             partition.topic,
             applied=applied,
-            refused=len(letters),
-            parked=parked,
-            ignored=len(records) - len(letters) - applied - parked,
+            refused=refused,
+            parked=waiting,
+            ignored=len(records) - refused - applied - waiting,
             seconds=time.perf_counter() - started,
         )
         if self._cache is not None:
