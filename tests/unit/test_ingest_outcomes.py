@@ -60,16 +60,17 @@ def ingest(runtime: Runtime, *bodies: dict[str, Any]) -> dict[str, float]:
     }
 
 
+def counts(
+    applied: int = 0, refused: int = 0, parked: int = 0, ignored: int = 0
+) -> dict[str, float]:
+    return {"applied": applied, "refused": refused, "parked": parked, "ignored": ignored}
+
+
 def test_a_record_let_in_within_its_own_batch_counts_as_applied(runtime: Runtime) -> None:
     joins = contact_opened(contact_id="k-2", case_id="k-1", occurred_at=at(2))
     opens = contact_opened(contact_id="k-1", occurred_at=at(1))
 
-    assert ingest(runtime, joins, opens) == {
-        "applied": 2,
-        "refused": 0,
-        "parked": 0,
-        "ignored": 0,
-    }
+    assert ingest(runtime, joins, opens) == counts(applied=2)
 
 
 def test_a_record_let_in_within_its_own_batch_and_refused_counts_as_refused(
@@ -78,12 +79,7 @@ def test_a_record_let_in_within_its_own_batch_and_refused_counts_as_refused(
     resolves = source_event("case.resolved", {"case_id": "k-1", "option": "x"}, occurred_at=at(2))
     opens = contact_opened(contact_id="k-1", occurred_at=at(1))
 
-    assert ingest(runtime, resolves, opens) == {
-        "applied": 1,
-        "refused": 1,
-        "parked": 0,
-        "ignored": 0,
-    }
+    assert ingest(runtime, resolves, opens) == counts(applied=1, refused=1)
     (letter,) = runtime.all_dead_letters()
     assert letter.reason.startswith("R-CMP-01: "), letter.reason
 
@@ -94,9 +90,4 @@ def test_a_record_still_waiting_when_its_batch_is_stored_counts_as_parked(
     joins = contact_opened(contact_id="k-2", case_id="k-never", occurred_at=at(2))
     opens = contact_opened(contact_id="k-1", occurred_at=at(1))
 
-    assert ingest(runtime, joins, opens, opens) == {
-        "applied": 1,
-        "refused": 0,
-        "parked": 1,
-        "ignored": 1,
-    }
+    assert ingest(runtime, joins, opens, opens) == counts(applied=1, parked=1, ignored=1)
