@@ -1,7 +1,8 @@
 """Any record a producer can write on Kafka's wire, read by our Kafka adapter and judged by
 the ingest's decoder, gives a source event or a refusal, never another exception (issue 13,
 item 2): null key or value, headers with null values or names of any bytes, any timestamp
-(the producer's or the log's). Beside ``test_one_decoder.py``, which gives the same
+(the producer's or the log's). The same for what the embedded log carries, and what it
+cannot carry it refuses whole. Beside ``test_one_decoder.py``, which gives the same
 decoder any bytes and any JSON shaped like an envelope.
 
 The bytes are parsed as our consumer parses a fetched batch: with kafka-python's record
@@ -12,6 +13,8 @@ step over it: the partition stopped for good)."""
 from __future__ import annotations
 
 import contextlib
+import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,7 +27,8 @@ from kafka.errors import CorruptRecordError
 from kafka.record.default_records import DefaultRecordBatch
 from kafka.record.memory_records import MemoryRecords
 
-from adapters.sourcelog.base import Record
+from adapters.sourcelog.base import OutgoingRecord, Record, TopicPartition, TopicSpec
+from adapters.sourcelog.embedded import EmbeddedLog
 from adapters.sourcelog.kafka import record_of
 from adapters.sourcelog.kafka_wire import lenient_batches
 from consumers.ingest import decode_record
@@ -117,3 +121,61 @@ def test_any_kafka_record_shape_gives_an_event_or_a_refusal(
         assert (record.key, record.null_value) == (sent.key, sent.value is None)
         with contextlib.suppress(InvalidEvent):
             assert isinstance(decode_record(record, **LIMITS), SourceEvent)
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedLog]:
+    log = EmbeddedLog(tmp_path_factory.mktemp("embedded") / "log.sqlite")
+    log.admin().create_topics([TopicSpec("t", 1)])
+    yield log
+    log.close()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.builds(
+            OutgoingRecord,
+            topic=st.just("t"),
+            key=st.none() | st.binary(max_size=16),
+            value=st.binary(max_size=200) | st.integers(0, 3).map(good),
+            headers=st.lists(st.tuples(st.text(max_size=6), st.binary(max_size=12))).map(tuple),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_what_the_embedded_log_carries_it_returns_as_given_to_the_decoder(
+    embedded: EmbeddedLog, records: list[OutgoingRecord]
+) -> None:
+    try:
+        placed = embedded.append(records)
+    except TypeError:  # a header name that is no text (a lone surrogate): nothing stored
+        return
+    got = embedded.fetch(TopicPartition("t", 0), placed[0].offset, len(records))
+    assert [(r.key, r.value, r.headers) for r in got] == [
+        (r.key, r.value, r.headers) for r in records
+    ]
+    for record in got:
+        with contextlib.suppress(InvalidEvent):
+            assert isinstance(decode_record(record, **LIMITS), SourceEvent)
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        OutgoingRecord("t", b"k", None),  # type: ignore[arg-type]
+        OutgoingRecord("t", b"k", b"v", (("no value", None),)),  # type: ignore[arg-type]
+        OutgoingRecord("t", b"k", b"v", (("\udcff not UTF-8", b"v"),)),
+    ],
+    ids=["a tombstone", "a header's null value", "a header name that is not UTF-8"],
+)
+def test_what_the_embedded_log_cannot_carry_its_append_refuses_storing_nothing(
+    embedded: EmbeddedLog, shape: OutgoingRecord
+) -> None:
+    partition = TopicPartition("t", 0)
+    (end,) = embedded.admin().end_offsets([partition]).values()
+    with pytest.raises((sqlite3.IntegrityError, AttributeError, TypeError)):
+        embedded.append([OutgoingRecord("t", b"k", good(0)), shape])
+    assert embedded.admin().end_offsets([partition]) == {partition: end}
+    assert embedded.fetch(partition, end, 10) == []
