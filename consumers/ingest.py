@@ -45,6 +45,20 @@ def log_time(record: Record) -> datetime:
         ) from None
 
 
+def decode_record(record: Record, *, max_future: timedelta, max_bytes: int) -> SourceEvent:
+    """The source event ``record`` carries, or :class:`InvalidEvent` naming what is wrong
+    with it: a tombstone, a time the log cannot have, or what ``contracts.envelope.decode``
+    refuses. Whatever shape the record has, nothing else is raised."""
+    if record.null_value:
+        raise InvalidEvent(
+            [Problem("value", "null (a tombstone); a source record carries one JSON event")]
+        )
+    # Event time is judged against the log's own time of the record, so a replay
+    # decides exactly as live processing did.
+    received = log_time(record)
+    return decode(record.value, now=received, max_future=max_future, max_bytes=max_bytes)
+
+
 def unexpected(stage: str, error: Exception) -> str:
     """The reason of a record that raised something no rule names: a record error."""
     return f"record: unexpected {type(error).__name__} while {stage}: {error}"[:1000]
@@ -101,19 +115,7 @@ class IngestWorker:
             self._cache.clear()
 
     def _decode(self, record: Record) -> SourceEvent:
-        if record.null_value:
-            raise InvalidEvent(
-                [Problem("value", "null (a tombstone); a source record carries one JSON event")]
-            )
-        # Event time is judged against the log's own time of the record, so a replay
-        # decides exactly as live processing did.
-        received = log_time(record)
-        return decode(
-            record.value,
-            now=received,
-            max_future=self._max_future,
-            max_bytes=self._max_record_bytes,
-        )
+        return decode_record(record, max_future=self._max_future, max_bytes=self._max_record_bytes)
 
     def apply(self, partition: TopicPartition, records: Sequence[Record]) -> None:
         started = time.perf_counter()
@@ -170,12 +172,23 @@ class IngestWorker:
             and (source.topic, source.partition) == (partition.topic, partition.partition)
         }
         applied = sum(1 for ref, _ in valid if ref.offset in changed)
+        # A record parked and let in by a later record of this batch counts by what became
+        # of it then: applied (above), or refused by a rule once let in.
+        parked_here = {source.offset for source, _ in pending.parked}
+        refused_once_in = parked_here & {
+            r.waiting.source.offset
+            for r in pending.released_refusals
+            if (r.waiting.source.topic, r.waiting.source.partition)
+            == (partition.topic, partition.partition)
+        }
+        refused = len(letters) + len(refused_once_in)
+        waiting = len(parked_here - changed - refused_once_in)
         self._metrics.batch_stored(
             partition.topic,
             applied=applied,
-            refused=len(letters),
-            parked=parked,
-            ignored=len(records) - len(letters) - applied - parked,
+            refused=refused,
+            parked=waiting,
+            ignored=len(records) - refused - applied - waiting,
             seconds=time.perf_counter() - started,
         )
         if self._cache is not None:

@@ -26,6 +26,7 @@ from adapters.sourcelog.base import (
     TopicPartition,
     TopicSpec,
 )
+from adapters.sourcelog.kafka_wire import lenient_batches
 
 logger = logging.getLogger(__name__)
 
@@ -170,8 +171,26 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
             self._on_assigned(sorted(_ours(tp) for tp in assigned))
 
 
+def record_of(fetched: Any) -> Record:
+    """Our record of one kafka-python ``ConsumerRecord``: whatever shape a producer gave
+    it (a null value is a tombstone, a header's null value is empty; its timestamp any
+    integer, for the reader to check)."""
+    return Record(
+        topic=fetched.topic,
+        partition=fetched.partition,
+        offset=fetched.offset,
+        key=fetched.key,
+        value=b"" if fetched.value is None else fetched.value,
+        headers=tuple((k, b"" if v is None else v) for k, v in (fetched.headers or ())),
+        timestamp_ms=fetched.timestamp,
+        null_value=fetched.value is None,
+    )
+
+
 class KafkaLogConsumer(LogConsumer):
     def __init__(self, bootstrap: str, group_id: str, client_id: str = "journey-ingest") -> None:
+        # A header name that is not UTF-8 must not stop a partition (kafka_wire).
+        lenient_batches()
         self._consumer = KafkaConsumer(
             bootstrap_servers=bootstrap,
             group_id=group_id,
@@ -194,22 +213,7 @@ class KafkaLogConsumer(LogConsumer):
 
     def poll(self, timeout_s: float, max_records: int) -> dict[TopicPartition, list[Record]]:
         fetched = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
-        return {
-            _ours(tp): [
-                Record(
-                    topic=r.topic,
-                    partition=r.partition,
-                    offset=r.offset,
-                    key=r.key,
-                    value=b"" if r.value is None else r.value,
-                    headers=tuple((k, b"" if v is None else v) for k, v in (r.headers or ())),
-                    timestamp_ms=r.timestamp,
-                    null_value=r.value is None,
-                )
-                for r in records
-            ]
-            for tp, records in fetched.items()
-        }
+        return {_ours(tp): [record_of(r) for r in records] for tp, records in fetched.items()}
 
     def seek(self, partition: TopicPartition, offset: int) -> None:
         self._consumer.seek(_theirs(partition), offset)

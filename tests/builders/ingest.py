@@ -1,13 +1,16 @@
 """Contacts opening cases, as source events at consecutive offsets of one partition: the
 batches JourneyApplication stores (tests/unit/test_ingest_application.py and the tests of
-the aggregate cache, of record failures and of existing ids)."""
+the aggregate cache, of record failures and of existing ids); and a handler that raises
+what no rule names for one contact (record failures, in memory and on every log)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import pytest
 
 from adapters.sourcelog.base import TopicPartition
 from application.service import JourneyApplication
@@ -67,3 +70,19 @@ def load(app: JourneyApplication, case_ref: str) -> Case:
     case: object = app.repository.get(Case.create_id(case_ref))
     assert isinstance(case, Case)
     return case
+
+
+def raising_on_open(
+    monkeypatch: pytest.MonkeyPatch, contact_id: str, error: Callable[[], BaseException]
+) -> None:
+    """``Case.open`` raises ``error()`` for the case of ``contact_id`` only, after it has
+    half run: an input its handler did not foresee."""
+    real = Case.open.__func__  # type: ignore[attr-defined]
+
+    def open_(cls: type[Case], *args: Any, **kwargs: Any) -> Case:
+        case: Case = real(cls, *args, **kwargs)
+        if kwargs.get("case_ref") == contact_id:
+            raise error()
+        return case
+
+    monkeypatch.setattr(Case, "open", classmethod(open_))

@@ -2,69 +2,18 @@
 each bad record lands on the dead-letter topic with its original bytes and a reason naming
 the field or the rule; a re-sent ``event_id`` is simply ignored; every good neighbour is
 applied. On the embedded log with SQLite, and on Kafka with SQLite and with PostgreSQL.
+Every other class of hostile input (record shapes, duplicate keys, control characters,
+events waiting for their prerequisite...) is in test_hostile_input.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-import orjson
 
 from adapters.sourcelog.base import OutgoingRecord
 from journey.bootstrap import Runtime
-from tests.factories import unique
+from tests.integration.bad_input import Scenario, check_outcome
 from tests.integration.drive import ingest_everything, project_everything
-from tests.integration.processes import dead_letters, source_coordinates, stored_facts
-
-
-@dataclass(frozen=True)
-class Sent:
-    label: str
-    body: bytes
-    event_id: str | None = None
-    facts: tuple[str, ...] = ()
-    """For a good record: the facts it must store."""
-    reason: tuple[str, ...] = ()
-    """For a bad record: what its dead-letter reason must name."""
-
-
-class Scenario:
-    """One customer's records, in publishing order."""
-
-    def __init__(self) -> None:
-        self.customer = unique("cust-")
-        self.case = f"{self.customer}-case"
-        self.joined = f"{self.customer}-contact-2"
-        self.start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
-        self.minute = 0
-        self.sent: list[Sent] = []
-
-    def envelope(self, event_type: str, data: dict[str, Any], version: int = 1) -> dict[str, Any]:
-        self.minute += 1
-        return {
-            "event_id": unique(f"{self.customer}-ev-"),
-            "type": event_type,
-            "occurred_at": (self.start + timedelta(minutes=self.minute)).isoformat(),
-            "channel": "app",
-            "customer_id": self.customer,
-            "source": "bad-input-test",
-            "schema_version": version,
-            "data": data,
-        }
-
-    def good(self, label: str, body: dict[str, Any], *facts: str) -> dict[str, Any]:
-        self.sent.append(Sent(label, orjson.dumps(body), body["event_id"], facts))
-        return body
-
-    def bad(self, label: str, body: bytes | dict[str, Any], *reason: str) -> None:
-        raw = body if isinstance(body, bytes) else orjson.dumps(body)
-        self.sent.append(Sent(label, raw, reason=reason))
-
-    def again(self, label: str, body: dict[str, Any]) -> None:
-        """The same record again (a producer's retry): same ``event_id``, no effect."""
-        self.sent.append(Sent(label, orjson.dumps(body), body["event_id"]))
 
 
 def bad_input_beside_good(max_record_bytes: int) -> Scenario:
@@ -209,46 +158,13 @@ def test_each_bad_record_is_dead_lettered_with_its_reason_beside_applied_neighbo
     s = bad_input_beside_good(runtime.settings.max_record_bytes)
     topic = runtime.topics.for_type("contact.opened")
     placed = runtime.publisher.publish_many(
-        [OutgoingRecord(topic, s.customer.encode(), sent.body) for sent in s.sent]
+        [OutgoingRecord(topic, sent.record.key, sent.record.value or b"") for sent in s.sent]
     )
     assert len({c.partition for c in placed}) == 1, "everything on one partition"
-    partition = placed[0].partition
-    at = {c.offset: sent for c, sent in zip(placed, s.sent, strict=True)}
 
     ingest_everything(runtime)
 
-    # Every bad record on the dead-letter topic, once, with its bytes and its reason.
-    got = dead_letters(runtime)
-    letters = {source_coordinates(letter).offset: letter for letter in got}
-    assert len(letters) == len(got), "one dead letter per bad record"
-    assert {(c.topic, c.partition) for c in map(source_coordinates, got)} <= {(topic, partition)}
-    expected_bad = {offset: sent for offset, sent in at.items() if sent.reason}
-    assert sorted(at[offset].label for offset in letters) == sorted(
-        sent.label for sent in expected_bad.values()
-    )
-
-    def reason(offset: int) -> str:
-        return (letters[offset].header("reason") or b"").decode()
-
-    unnamed = {
-        sent.label: reason(offset)
-        for offset, sent in expected_bad.items()
-        if not all(fragment in reason(offset) for fragment in sent.reason)
-    }
-    assert unnamed == {}, "reasons that do not name the field or rule expected"
-    assert all(letters[offset].value == sent.body for offset, sent in expected_bad.items())
-
-    # Every good neighbour applied, once; the re-sent event_ids had no effect.
-    facts = stored_facts(runtime.app)
-    assert sorted((f.type, f.event_id) for f in facts) == sorted(
-        (fact, sent.event_id or "")
-        for sent in at.values()
-        if not sent.reason
-        for fact in sent.facts
-    )
-    good_offsets = {sent.event_id: offset for offset, sent in at.items() if sent.facts}
-    assert all(f.offset == good_offsets[f.event_id] for f in facts)
-
+    check_outcome(runtime, list(zip(placed, s.sent, strict=True)))
     project_everything(runtime)
     rows = runtime.ledger.page(limit=10)
     assert [(r["case_ref"], r["contacts"], r["channels"]) for r in rows] == [

@@ -6,39 +6,24 @@ raised, for the worker to retry."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from application.aggregate_cache import AggregateCache
 from application.service import JourneyApplication
 from domain.case import Case
-from tests.builders.ingest import PARTITION, Contact, batch
+from tests.builders.ingest import PARTITION, Contact, batch, raising_on_open
 
 GOOD = [Contact(f"ev-{n}", f"cust-{n}", f"ct-{n}") for n in range(3)]
 BOOM = Contact("ev-boom", "cust-boom", "ct-boom")
 ALSO_GOOD = Contact("ev-after", "cust-0", "ct-after", case_id="ct-0")
 
 
-def failing_open(monkeypatch: pytest.MonkeyPatch, error: Callable[[], BaseException]) -> None:
-    """``Case.open`` raises for the boom contact only, after it has half run."""
-    real = Case.open.__func__  # type: ignore[attr-defined]
-
-    def open_(cls: type[Case], *args: Any, **kwargs: Any) -> Case:
-        case: Case = real(cls, *args, **kwargs)
-        if kwargs.get("case_ref") == BOOM.contact_id:
-            raise error()
-        return case
-
-    monkeypatch.setattr(Case, "open", classmethod(open_))
-
-
 @pytest.mark.parametrize("cached", [False, True], ids=["uncached", "cached"])
 def test_an_unexpected_error_refuses_its_record_and_the_batch_goes_on(
     app: JourneyApplication, monkeypatch: pytest.MonkeyPatch, cached: bool
 ) -> None:
-    failing_open(monkeypatch, lambda: ZeroDivisionError("division by zero"))
+    raising_on_open(monkeypatch, BOOM.contact_id, lambda: ZeroDivisionError("division by zero"))
     cache = AggregateCache(app.process_recorder, 100) if cached else None
     events = batch([GOOD[0], BOOM, GOOD[1], ALSO_GOOD, GOOD[2]])
 
@@ -61,7 +46,9 @@ def test_an_unexpected_error_refuses_its_record_and_the_batch_goes_on(
 def test_trouble_with_the_store_is_raised_not_dead_lettered(
     app: JourneyApplication, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    failing_open(monkeypatch, lambda: sqlite3.OperationalError("database is locked"))
+    raising_on_open(
+        monkeypatch, BOOM.contact_id, lambda: sqlite3.OperationalError("database is locked")
+    )
 
     with pytest.raises(sqlite3.OperationalError):
         app.prepare_batch(PARTITION, batch([GOOD[0], BOOM]), next_offset=2)
