@@ -9,9 +9,11 @@ delivery and its completion, a survey after the resolution and its answer (``eng
 a return of the order, its approval and its refund (``returns``), and a second contact
 joining the case. Those dependent events are **phase 1**: published first, every one of
 them parked. The orders and cases are **phase 2**: published after, they let the parked
-events in. A few customers also have a callback scheduled before the delivery in event
-time (refused R-SAT-04 once let in) or one for an order that never comes (dead-lettered by
-the clock timer once the event-time watermark passed its window).
+events in. Half the joining contacts are in phase 2 instead, published by the case's own
+producer just ahead of the contact that opens the case, on the same partition: the batch
+that parks one usually lets it in. A few customers also have a callback scheduled before
+the delivery in event time (refused R-SAT-04 once let in) or one for an order that never
+comes (dead-lettered by the clock timer once the event-time watermark passed its window).
 
 Every customer's events lie within a few hours of one another and of the other customers'
 (``SPAN``), far inside the 24 h window, so nothing whose prerequisite comes expires, whatever
@@ -57,6 +59,8 @@ class Planned:
     phase: int
     """1: published first (it depends on what phase 2 brings); 2: its prerequisites; 3: the
     record that moves the watermark past every window."""
+    waits: bool
+    """Published before what it depends on, so it is parked when it comes."""
     facts: tuple[str, ...] = ()
     """Fact types it must store, each once, each carrying its ``event_id``."""
     refused: str | None = None
@@ -78,6 +82,10 @@ class ParkedStream:
 
     def phase(self, number: int) -> list[Planned]:
         return [p for p in self.plans if p.phase == number]
+
+    def waiting(self) -> list[Planned]:
+        """What is published before what it depends on, so parked when it comes."""
+        return [p for p in self.plans if p.waits]
 
     def expected_facts(self) -> list[tuple[str, str]]:
         return sorted((fact, p.event_id) for p in self.plans for fact in p.facts)
@@ -103,6 +111,7 @@ class ParkedJourneys:
         at: datetime,
         data: dict[str, Any],
         phase: int,
+        waits: bool = False,
         facts: tuple[str, ...] = (),
         refused: str | None = None,
     ) -> None:
@@ -118,7 +127,9 @@ class ParkedJourneys:
             "data": data,
         }
         self.stream.plans.append(
-            Planned(customer, event_type, event_id, orjson.dumps(body), phase, facts, refused)
+            Planned(
+                customer, event_type, event_id, orjson.dumps(body), phase, waits, facts, refused
+            )
         )
 
     def customer(self, number: int) -> None:
@@ -127,14 +138,22 @@ class ParkedJourneys:
         start = self.base + timedelta(minutes=rng.randrange(int(SPAN.total_seconds() // 60)))
 
         def add(
-            phase: int, minute: int, event_type: str, facts: tuple[str, ...] | str, **data: Any
+            phase: int,
+            minute: int,
+            event_type: str,
+            facts: tuple[str, ...] | str,
+            *,
+            ahead: bool = False,
+            **data: Any,
         ) -> None:
-            """``facts``: the fact types it stores, or the reason it is dead-lettered for."""
+            """``facts``: the fact types it stores, or the reason it is dead-lettered for;
+            ``ahead``: published before what it depends on (all of phase 1 is)."""
             at = start + timedelta(minutes=minute)
+            waits = ahead or phase == 1
             if isinstance(facts, str):
-                self._plan(customer, event_type, at, data, phase, refused=facts)
+                self._plan(customer, event_type, at, data, phase, waits, refused=facts)
             else:
-                self._plan(customer, event_type, at, data, phase, facts)
+                self._plan(customer, event_type, at, data, phase, waits, facts)
 
         order, case, callback = f"{customer}-o1", f"{customer}-k1", f"{customer}-cb1"
         survey, ret = f"{customer}-sv1", f"{customer}-r1"
@@ -147,16 +166,24 @@ class ParkedJourneys:
             add(1, 30, "callback.scheduled", TOO_EARLY, callback_id=f"{customer}-cb0",
                 reason="after_delivery", order_id=order)  # fmt: skip
         add(2, 60, "order.delivered", ("Order.Delivered",), order_id=order)
+        # A second contact joins the case, sent before it opened: in phase 1 (by another
+        # producer, as it were), or by the case's own, just ahead of the opening on the
+        # same partition, so the batch that parks it lets it in.
+        joins = rng.choice(["phase 1", "ahead"]) if rng.random() < 0.7 else "no"
+
+        def join(phase: int) -> None:
+            add(phase, 75, "contact.opened", ("Contact.Opened", "Case.ContactJoined"),
+                ahead=True, contact_id=f"{case}-2", case_id=case, classification="complaint",
+                topic="order")  # fmt: skip
+
+        if joins == "ahead":
+            join(2)
         add(2, 70, "contact.opened", ("Contact.Opened", "Case.Opened"), contact_id=case,
             classification="complaint", topic="order")  # fmt: skip
         add(2, 72, "contact.replied", ("Contact.Replied", "Case.Responded"), contact_id=case,
             responder="agent", agent_id=f"ag-{rng.randrange(50)}")  # fmt: skip
-        contacts = 1
-        if rng.random() < 0.7:  # a second contact joins the case, sent before it opened
-            contacts += 1
-            add(1, 75, "contact.opened", ("Contact.Opened", "Case.ContactJoined"),
-                contact_id=f"{case}-2", case_id=case, classification="complaint",
-                topic="order")  # fmt: skip
+        if joins == "phase 1":
+            join(1)
         add(2, 80, "case.owner_assigned", ("Case.OwnerAssigned",), case_id=case, owner="ag-1",
             due_at=due, acceptance_criteria="a replacement arrives")  # fmt: skip
         add(2, 85, "case.options_offered", ("Case.OptionsOffered",), case_id=case,
@@ -187,7 +214,7 @@ class ParkedJourneys:
         if rng.random() < 0.05:  # for an order that never comes: expires
             add(1, 100, "callback.scheduled", EXPIRED, callback_id=f"{customer}-cb9",
                 reason="after_delivery", order_id=f"{customer}-o-never")  # fmt: skip
-        self.stream.cases[case] = (customer, contacts)
+        self.stream.cases[case] = (customer, 1 if joins == "no" else 2)
 
     def build(self, records: int) -> ParkedStream:
         """Customers until the stream holds at least ``records`` records."""
@@ -212,7 +239,7 @@ class ParkedJourneys:
                 "topic": "order",
             },
             3,
-            ("Contact.Opened", "Case.Opened"),
+            facts=("Contact.Opened", "Case.Opened"),
         )
         self.stream.cases[case] = (customer, 1)
         return self.stream.plans[-1]

@@ -14,10 +14,12 @@ killed once more with everything parked. Checked then: nothing was applied, each
 parked exactly once, the parked index (``journey_parked_events``) counts them all, nothing
 was dead-lettered.
 
-**Phase 2** publishes the orders and the cases. Each delivery and each resolution lets
-events in, in the batch that brings it; the ingest is killed at seeded points of the phase
-again, at some of the kills the read models' process (which keeps the parked index) and the
-clock timer (which tries lots and expires what waits) with it, and restarted. A last record
+**Phase 2** publishes the orders and the cases (and some joining contacts just ahead of
+their case's opening, parked and let in by one batch). Each delivery, opening and
+resolution lets events in, in the batch that brings it; the ingest is killed at seeded
+points of the phase again, at some of the kills the read models' process (which keeps the
+parked index) and the clock timer (which tries lots and expires what waits) with it, and
+restarted. A last record
 moves the event-time watermark past every window, so the timer dead-letters the callbacks
 whose order never came.
 
@@ -31,7 +33,8 @@ Then, on a SQLite and on a PostgreSQL event store:
 - the dead letters are exactly the callbacks scheduled before their order's delivery
   (R-SAT-04, sent from their lots) and those whose order never came (expired), with their
   original bytes: no event whose prerequisite arrived within its window is among them;
-- the complaint ledger caught up: one row per case, with the contacts each must count.
+- the complaint ledger caught up: one row per case, with the contacts each must count;
+- no worker of the processes the kills left failed (their supervisors logged no failure).
 
 Restarts after a kill mid-batch join a fresh consumer group (``test_crash_recovery.py`` says
 why), so the store's positions, not the log's, decide where the ingest resumes; the restart
@@ -242,11 +245,23 @@ def test_kill_9_while_events_are_parked_and_while_they_are_let_in(
     lap("stopped")
 
     check_the_end(runtime, stream, chaos.kills)
+    # A kill is the only fault here: no worker of the processes it left failed.
+    assert worker_failures(processes) == [], chaos.kills
     lap("checked the end")
     print(
         f"{len(stream.placed)} records ({len(first)} parked first, {len(second)} after);"
         f" seconds: {took}; kills: {chaos.kills}"
     )
+
+
+def worker_failures(processes: JourneyProcesses) -> list[str]:
+    """The lines where a process's supervisor caught its worker failing."""
+    return [
+        f"{path.name}: {line[:500]}"
+        for path in sorted(processes.logs.glob("*.log"))
+        for line in path.read_text(errors="replace").splitlines()
+        if "failed; retrying" in line
+    ]
 
 
 def check_the_end(runtime: Runtime, stream: ParkedStream, kills: list[str]) -> None:
@@ -264,7 +279,7 @@ def check_the_end(runtime: Runtime, stream: ParkedStream, kills: list[str]) -> N
     for lot_id in history.lots:
         lot: ParkingLot = runtime.app.repository.get(lot_id)
         assert lot.waiting == {}, f"still parked: {list(lot.waiting)}; {kills}"
-    parked = {p.event_id for p in stream.phase(1)}
+    parked = {p.event_id for p in stream.waiting()}
     assert set(history.parked) == parked
     assert history.released + history.expired == Counter(parked), kills
     expired = {p.plan.event_id for p in stream.refused if p.plan.refused == EXPIRED}
