@@ -171,24 +171,23 @@ class IngestWorker:
             if isinstance(source := getattr(event, "source", None), SourceRef)
             and (source.topic, source.partition) == (partition.topic, partition.partition)
         }
-        applied = sum(1 for ref, _ in valid if ref.offset in changed)
-        # A record parked and let in by a later record of this batch counts by what became
-        # of it then: applied (above), or refused by a rule once let in.
-        parked_here = {source.offset for source, _ in pending.parked}
-        refused_once_in = parked_here & {
+        applied = {ref.offset for ref, _ in valid if ref.offset in changed}
+        # Each record counts once, as what became of it by the end of the batch: one parked
+        # and let in by a later record of the batch was applied, or refused from its lot.
+        refused = {letter.record.offset for letter in letters} | {
             r.waiting.source.offset
             for r in pending.released_refusals
-            if (r.waiting.source.topic, r.waiting.source.partition)
+            if r.waiting.source.offset in by_offset
+            and (r.waiting.source.topic, r.waiting.source.partition)
             == (partition.topic, partition.partition)
         }
-        refused = len(letters) + len(refused_once_in)
-        waiting = len(parked_here - changed - refused_once_in)
+        waiting = {ref.offset for ref, _ in pending.parked} - applied - refused
         self._metrics.batch_stored(
             partition.topic,
-            applied=applied,
-            refused=refused,
-            parked=waiting,
-            ignored=len(records) - refused - applied - waiting,
+            applied=len(applied),
+            refused=len(refused),
+            parked=len(waiting),
+            ignored=len(records) - len(applied | refused | waiting),
             seconds=time.perf_counter() - started,
         )
         if self._cache is not None:
