@@ -7,15 +7,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domain.customer import Customer, SubjectiveNote
 from domain.note_vocabulary import CHINESE, ENGLISH, Label, Vocabulary
 from domain.notes import Why, labels_in, read_note, tokens_of
+from domain.policy import BASELINE
+from domain.provenance import SourceRef
+from tests.factories import unique
 
-VOCABULARIES = (ENGLISH, CHINESE)
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone(timedelta(hours=8)))
+VOCABULARIES = BASELINE.note_vocabularies
 HAN = re.compile(r"[\u4e00-\u9fff]")
 LATIN = re.compile(r"[A-Za-z]")
 
@@ -35,6 +41,26 @@ def refused(*labels: str) -> Verdict:
 
 def accepted(*whys: Why) -> Verdict:
     return Verdict(whys=whys)
+
+
+def register() -> Customer:
+    return Customer.register(
+        customer_id="cust-1",
+        personal=None,
+        consents=("service",),
+        channel="app",
+        occurred_at=T0,
+        source=SourceRef(unique("ev-"), "journey.customers", 0, 0),
+    )
+
+
+def add_note(customer: Customer, note: str) -> None:
+    customer.add_note(
+        note=note,
+        author="ag-1",
+        occurred_at=T0 + timedelta(minutes=5),
+        source=SourceRef(unique("ev-"), "journey.customers", 0, 1),
+    )
 
 
 CUSTOMER_SAID = Why.CUSTOMERS_WORDS
@@ -147,6 +173,31 @@ def test_r_cus_03_the_table_covers_both_languages_and_both_verdicts() -> None:
     }
 
 
+def test_r_cus_03_the_refusal_names_the_rule_each_label_and_what_to_do() -> None:
+    customer = register()
+
+    with pytest.raises(SubjectiveNote) as caught:
+        add_note(customer, "Difficult customer; 刁蛮客户")
+
+    assert caught.value.rule == "R-CUS-03"
+    assert caught.value.labels == ("Difficult customer", "刁蛮客户")
+    assert str(caught.value) == (
+        'R-CUS-03: "Difficult customer", "刁蛮客户" label the customer; record what happened'
+        f" instead (customer 'cust-1', policy {BASELINE.version})"
+    )
+    with pytest.raises(SubjectiveNote, match='R-CUS-03: "客户很难缠" labels the customer; '):
+        add_note(customer, "客户很难缠")
+
+
+@pytest.mark.parametrize("note", ACCEPTED)
+def test_r_cus_03_an_accepted_note_is_recorded(note: str) -> None:
+    customer = register()
+
+    add_note(customer, note)
+
+    assert isinstance(customer.collect_events()[-1], Customer.NoteAdded)
+
+
 # -- properties -------------------------------------------------------------------------------
 
 STOPS = st.sampled_from([". ", "。", "！", "\n", "; "])
@@ -224,6 +275,11 @@ def test_r_cus_03_a_refusal_quotes_only_words_of_the_vocabulary(
 
 
 # -- the vocabulary ---------------------------------------------------------------------------
+
+
+def test_r_cus_03_the_policy_has_a_table_per_language() -> None:
+    assert [v.language for v in VOCABULARIES] == ["en", "zh"]
+    assert VOCABULARIES == (ENGLISH, CHINESE)
 
 
 @pytest.mark.parametrize("vocabulary", VOCABULARIES, ids=lambda v: v.language)
