@@ -75,6 +75,8 @@ class Vocabulary:
     - ``links``: words that may stand between a person and a label ("is", "very", "not",
       "很", "不"); negation is a link, so "not difficult" still judges the person.
     - ``joins``: "and", "但是": after one, a label is said of the clause's subject.
+    - ``copulas``: the links that are verbs ("is", "was", "是"): "Customer on the phone *was*
+      difficult" says it of the customer, not of the phone.
     - ``sayings``: verbs that report the customer's words ("said", "表示"); a colon after a
       customer word does too.
     - ``marks``: the attributive particle ("的") between a label and the noun it describes.
@@ -92,6 +94,7 @@ class Vocabulary:
     links: frozenset[str]
     joins: frozenset[str]
     sayings: frozenset[str]
+    copulas: frozenset[str] = frozenset()
     marks: frozenset[str] = frozenset()
     grammar: frozenset[str] = frozenset()
     not_labels: frozenset[str] = frozenset()
@@ -223,9 +226,14 @@ ENGLISH = Vocabulary(
         }
     ),
     joins=_words("and but then yet plus while"),
+    copulas=_words(
+        "is was are were be been being am seems seemed seem appears appeared looks looked sounds"
+        " sounded got gets getting became becomes become turned went acted acting behaved"
+        " remained stayed grew isn't wasn't aren't weren't"
+    ),
     sayings=_words(
         "said says say stated states claimed claims wrote writes told tells complained complains"
-        " mentioned reported explained insisted thinks thought feels felt believes"
+        " mentioned reported reports explained insisted thinks thought feels felt believes"
     ),
     grammar=_words(
         "to for with about at on in into by from as than when if because since after before"
@@ -285,6 +293,7 @@ CHINESE = Vocabulary(
         " 似乎 好像 有 得 啊 呀 吧 呢 也 就"
     ),
     joins=_words("和 跟 并且 而且 还 又 并 但 但是 然后 同时 且"),
+    copulas=_words("是 就是 不是 显得 变得 算是"),
     sayings=_words("说 说道 表示 称 声称 反映 抱怨 投诉 原话 提到 讲 认为 觉得"),
     marks=frozenset({"的"}),
     not_labels=_words(

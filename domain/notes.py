@@ -20,7 +20,9 @@ that applies deciding:
 4. Who it is said of, looking back over links ("is", "very", "not", "很", "不"): the
    customer ("*she* is picky", "*客户*很难缠") — a label; another party ("the *courier* was
    rude") — not the customer; a manner ("*态度*很差") — its owner's; a thing ("the *app* is
-   annoying", "*流程*很麻烦") — a fact for a word also said of things. Otherwise — nothing
+   annoying", "*流程*很麻烦") — a fact for a word also said of things, unless a verb "is"
+   ties the label to the person the clause starts with ("*Customer* on the phone *was*
+   difficult"). Otherwise — nothing
    before it, or after "and" — it is said of the clause's subject: the person the clause
    starts with, or the one of the clause before it in the sentence, or else the customer,
    whom a note is about ("Very rude, asked for the manager").
@@ -137,6 +139,7 @@ class _Lexicon:
     entries: dict[tuple[str, ...], tuple[_Role, Label | None]]
     longest: int
     grammar: frozenset[str]
+    copulas: frozenset[str]
 
 
 def read_note(text: str, vocabularies: Sequence[Vocabulary]) -> tuple[Reading, ...]:
@@ -161,6 +164,11 @@ def _tokens(text: str) -> list[_Token]:
         _Token(_fold(m.group()), m.start(), m.end(), m.lastgroup or "")
         for m in _TOKEN.finditer(text)
     ]
+
+
+def _joined(tokens: Sequence[_Token]) -> str:
+    """Words as a unit's text: English words by a space, Chinese characters without."""
+    return ("" if tokens and tokens[0].kind == "han" else " ").join(t.text for t in tokens)
 
 
 def _fold(word: str) -> str:
@@ -198,7 +206,8 @@ def _lexicon(vocabularies: tuple[Vocabulary, ...]) -> _Lexicon:
             for word in words:
                 add(word, role)
     grammar = frozenset(w for v in vocabularies for w in v.grammar)
-    return _Lexicon(entries, max(map(len, entries), default=1), grammar)
+    copulas = frozenset(_joined(_tokens(w)) for v in vocabularies for w in v.copulas)
+    return _Lexicon(entries, max(map(len, entries), default=1), grammar, copulas)
 
 
 class _Note:
@@ -225,7 +234,7 @@ class _Note:
                 continue
             size, role, label = self._entry_at(i)
             last = tokens[i + size - 1]
-            text = ("" if token.kind == "han" else " ").join(t.text for t in tokens[i : i + size])
+            text = _joined(tokens[i : i + size])
             units.append(_Unit(role, token.start, last.end, i, text, token.kind == "han", label))
             i += size
         return units
@@ -339,6 +348,23 @@ class _Note:
             if not clause or clause[-1] != before - 1:
                 return None  # two marks in a row: nothing to carry over
             first = clause[0]
+
+    def _subject_of_copula(self, j: int) -> int | None:
+        """For "<subject> <words> is <label>", the person that starts the part of the
+        clause ending at ``j`` (after its last "and"), when not a possessive: "Customer on
+        the phone was difficult" is said of the customer, "Customer's app is annoying" and
+        "Customer bought a kettle and the lid is annoying" of a thing (``None``)."""
+        part = [k for k in self._clause_units(j) if k <= j]
+        joins = [n for n, k in enumerate(part) if self.units[k].role is _Role.JOIN]
+        for k in part[joins[-1] + 1 if joins else 0 :]:
+            if self.units[k].role is _Role.LINK:
+                continue
+            after = self._next(k)
+            possessive = self.units[k].text.endswith("'s") or (
+                after is not None and self.units[after].role is _Role.MARK
+            )
+            return k if self.units[k].role in _PEOPLE and not possessive else None
+        return None
 
     def _is_customer(self, i: int | None) -> bool:
         return i is None or self.units[i].role is _Role.CUSTOMER
@@ -468,9 +494,10 @@ class _Note:
     def _said_of_before(self, i: int, label: Label, end: int, vague: bool) -> Reading:
         """Step 4: who or what the label is said of, looking back; ``vague``: what stands
         before it is "对什么都…" (about everything), no thing to describe."""
-        j, crossed = self._prev(i), False
+        j, crossed, copula = self._prev(i), False, False
         while j is not None and self.units[j].role in _SKIPPED_BACK:
             crossed = crossed or self.units[j].role is _Role.JOIN
+            copula = copula or self.units[j].text in self.lexicon.copulas
             j = self._prev(j)
         role = self._role(j)
         if j is not None and not crossed and not vague:
@@ -481,7 +508,12 @@ class _Note:
             if role is _Role.ASPECT:
                 return self._of_aspect(i, j)
             if label.said_of == ANYTHING:
-                return self._reading(i, i, Why.THING)
+                subject = self._subject_of_copula(j) if copula else None
+                if subject is None:
+                    return self._reading(i, i, Why.THING)  # "the app is annoying"
+                if self.units[subject].role is _Role.OTHER:
+                    return self._reading(i, i, Why.SOMEONE_ELSE)
+                return self._reading(i, i, Why.CUSTOMER, end=end)
         subject = self._subject(i)
         if not self._is_customer(subject):
             return self._reading(i, i, Why.SOMEONE_ELSE)

@@ -98,7 +98,11 @@ TABLE: list[tuple[str, Verdict]] = [
     ("The courier was late and rude", accepted(ELSE)),
     ("Customer service was rude to the customer", accepted(ELSE)),
     ("Customer found the instructions difficult", accepted(THING)),
-    ("Reports an annoying rattle from the kettle lid", accepted(THING)),
+    ("Customer on the phone was difficult", refused("difficult")),
+    ("Customer's new kettle is annoying: it beeps at night", accepted(THING)),
+    ("Customer bought a kettle and the lid is annoying", accepted(THING)),
+    ("An annoying rattle from the kettle lid since Monday", accepted(THING)),
+    ("Reports an annoying rattle from the kettle lid", accepted(CUSTOMER_SAID)),
     ("Bad weather delayed the delivery", accepted()),
     ("Customer is hard of hearing; speak slowly", accepted()),
     ("Reported difficulty pairing the kettle app", accepted()),
@@ -293,11 +297,18 @@ def test_r_cus_03_entries_are_written_in_their_language(vocabulary: Vocabulary) 
         *vocabulary.links,
         *vocabulary.joins,
         *vocabulary.sayings,
+        *vocabulary.copulas,
         *vocabulary.not_labels,
     ]
     for entry in entries:
         assert all(script.match(ch) or ch in " '" for ch in entry), entry
         assert entry == entry.casefold(), entry
+
+
+@pytest.mark.parametrize("vocabulary", VOCABULARIES, ids=lambda v: v.language)
+def test_r_cus_03_copulas_are_links(vocabulary: Vocabulary) -> None:
+    """The reader looks back over links; a copula it should notice must be one."""
+    assert vocabulary.copulas <= vocabulary.links
 
 
 def test_r_cus_03_a_word_has_one_role_in_the_vocabulary() -> None:
