@@ -14,7 +14,7 @@ registration, like every journey aggregate.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -25,6 +25,7 @@ from domain.aggregate import Fact, JourneyAggregate, command
 from domain.clocks import ClockCommand
 from domain.errors import DomainError
 from domain.ids import aggregate_id
+from domain.notes import labels_in
 from domain.policy import Policy, policy_in_force
 from domain.provenance import SourceRef
 
@@ -35,8 +36,6 @@ CONSENT_PURPOSES = frozenset({"service", "marketing", "research"})
 SERVICE = "service"
 """Personal data is collected only with consent for this purpose (R-CUS-02)."""
 
-_WORD = re.compile(r"[^\W\d_]+")
-"""A run of letters: words are split at spaces, punctuation, digits, hyphens, apostrophes."""
 _MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
@@ -46,7 +45,13 @@ class ConsentRequired(DomainError):
 
 
 class SubjectiveNote(DomainError):
-    """A note that labels the customer instead of stating facts (R-CUS-03)."""
+    """A note that labels the customer instead of stating facts (R-CUS-03). ``labels``:
+    each label as written with the vocabulary words that make it one ("difficult
+    customer", "客户很难缠"), never other words of the note."""
+
+    def __init__(self, message: str, rule: str | None = None, labels: Sequence[str] = ()) -> None:
+        super().__init__(message, rule)
+        self.labels = tuple(labels)
 
 
 class InvalidCustomerData(DomainError):
@@ -55,23 +60,6 @@ class InvalidCustomerData(DomainError):
 
 class AlreadyRegistered(DomainError):
     """A second registration of the same customer (a new ``event_id``)."""
-
-
-def subjective_labels_in(text: str, labels: Iterable[str]) -> list[str]:
-    """The words of ``text`` that are subjective labels (R-CUS-03), as written, in order.
-
-    Whole words only, case-insensitive: "Difficult." and "picky," match, "difficulty" and
-    "prudent" do not. A word also matches as a plural (label + "s" / "es": "liars"). Other
-    forms (comparatives, adverbs) match only when the policy lists them.
-    """
-    wanted = {label.casefold() for label in labels}
-    found: list[str] = []
-    for word in _WORD.findall(text):
-        folded = word.casefold()
-        forms = (folded, folded[:-1] if folded.endswith("s") else "", folded[:-2])
-        if any(form in wanted for form in forms if form) and word not in found:
-            found.append(word)
-    return found
 
 
 def is_month_day(value: str) -> bool:
@@ -161,7 +149,7 @@ class Customer(JourneyAggregate):
                 aggregate.changed_at["birthday"] = at
 
     class NoteAdded(Fact["Customer"]):
-        """``policy_version``: the policy whose subjective labels judged the note."""
+        """``policy_version``: the policy whose vocabulary judged the note (R-CUS-03)."""
 
         note: str
         author: str
@@ -346,12 +334,14 @@ class Customer(JourneyAggregate):
         source: SourceRef,
         stored_as: Callable[[str], str] = str,
     ) -> None:
-        """R-CUS-03: notes are factual; a note with a subjective label is refused.
+        """R-CUS-03: notes are factual; a note that labels the customer as a person is
+        refused, naming each label found (``domain.notes`` says how a note is read: "difficult
+        customer" is a label, "difficult to reach by phone" a fact).
 
         The rule reads the text as written; ``stored_as`` turns it into what the event
         keeps (the application seals it with the customer's key, so erasure covers notes).
 
-        The labels are those of the policy in force at the note's event time
+        The vocabulary is that of the policy in force at the note's event time
         (``policy_in_force(occurred_at)``), not the customer's recorded policy version: the
         standard applies to what is written when it is written, however long ago the
         customer registered. The version used is recorded on the note.
@@ -359,13 +349,15 @@ class Customer(JourneyAggregate):
         if not note.strip():
             raise InvalidCustomerData("a note needs text", "R-CUS-03")
         policy = policy_in_force(occurred_at)
-        found = subjective_labels_in(note, policy.subjective_labels)
+        found = labels_in(note, policy.note_vocabularies)
         if found:
+            quoted = ", ".join(f'"{label}"' for label in found)
             raise SubjectiveNote(
-                f"note about customer {self.customer_id!r} contains subjective label(s)"
-                f" {', '.join(repr(word) for word in found)}; notes state facts"
-                f" (policy {policy.version})",
+                f"{quoted} {'labels' if len(found) == 1 else 'label'} the customer; record"
+                f" what happened instead (customer {self.customer_id!r}, policy"
+                f" {policy.version})",
                 "R-CUS-03",
+                found,
             )
         self._record(
             self.NoteAdded,

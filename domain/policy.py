@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta, timezone
 from types import MappingProxyType
 
+from domain.note_vocabulary import CHINESE, ENGLISH, Vocabulary
+
 
 class UnknownPolicy(LookupError):
     pass
@@ -96,19 +98,9 @@ class Policy:
     callback_after_delivery: timedelta = timedelta(days=7)  # R-SAT-04
 
     # Customers (R-CUS)
-    subjective_labels: frozenset[str] = frozenset(
-        {
-            "difficult",
-            "picky",
-            "annoying",
-            "rude",
-            "crazy",
-            "stupid",
-            "troublemaker",
-            "nasty",
-            "liar",
-        }
-    )  # R-CUS-03 ("demanding" is left out: "demanding a refund" is a fact, not a label)
+    note_vocabularies: tuple[Vocabulary, ...] = (ENGLISH, CHINESE)
+    """R-CUS-03: the words notes are judged with, a table per language
+    (``domain.note_vocabulary``); ``domain.notes`` reads a note with them."""
 
     # Event time
     allowed_lateness: timedelta = timedelta(minutes=5)

@@ -116,9 +116,18 @@ class CustomerProfileUpdated(Data, event_type="customer.profile_updated", family
 
 
 class CustomerNoteAdded(Data, event_type="customer.note_added", family="customers"):
-    """A factual note about the customer; subjective labels are refused (R-CUS-03)."""
+    """A factual note about the customer, in English, Chinese or both. R-CUS-03 refuses a
+    note that labels the customer as a person ("difficult customer", "she is picky",
+    "客户很难缠", "态度很差"), naming each label; negation does not help ("not difficult").
+    A listed word used of a circumstance, a thing or another named party is a fact
+    ("difficult to reach by phone", "picky about packaging", "对包装比较挑剔", "an annoying
+    rattle", "the courier was rude"), and so are the customer's own words, reported
+    ("Customer said …", "客户说…"). docs/rules.md, R-CUS-03, has every case decided."""
 
-    note: Text = Field(description="Facts only; subjective labels are refused (R-CUS-03).")
+    note: Text = Field(
+        description="What happened or what the customer wants, not what the customer is"
+        " (R-CUS-03): a note that labels the customer is refused."
+    )
     author: Id = Field(description="Who wrote the note, e.g. an agent id.")
     example = {
         "note": "Asked for delivery after 18:00 on weekdays; prefers SMS to calls.",

@@ -90,7 +90,11 @@ class OrderSpecialRequest(OrderMixin, event_type="order.special_request", family
     """A special request for an order not yet shipped (R-ORD-03)."""
 
     kind: SpecialRequestKind
-    note: Text | None = None
+    note: Text | None = Field(
+        default=None,
+        description="How to carry the request out; about the order, not a note about the"
+        " customer, so R-CUS-03 does not judge it.",
+    )
     example = {"order_id": "o-2001", "kind": "delayed_shipping", "note": "after Friday"}
 
 

@@ -96,7 +96,11 @@ class MerchantResponded(ReturnMixin, event_type="merchant.responded", family="re
 
     merchant_id: Id
     decision: Literal["accept", "reject"]
-    note: Text | None = None
+    note: Text | None = Field(
+        default=None,
+        description="The merchant's words to the customer; not a note about the customer, so"
+        " R-CUS-03 does not judge it.",
+    )
     example = {
         "return_id": "rt-3001",
         "merchant_id": "tmall-shop-88",

@@ -87,7 +87,7 @@ class CustomerRules(JourneyMachineBase):
             event_type = "customer.note_added"
             note = "asked for delivery after 18:00"
             if what == "subjective_note":
-                note = "customer is picky about delivery"
+                note = "difficult customer, 很难缠"
                 expect = "R-CUS-03"
             data = {"note": note, "author": "ag-17"}
         else:
