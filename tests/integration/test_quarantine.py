@@ -26,9 +26,9 @@ from projections.customer360 import Customer360
 from projections.ledger import ComplaintLedger
 from tests.factories import contact_opened, unique
 from tests.integration.cli import run, run_cli
-from tests.unit.complaint_specs import source_event
 from tests.integration.drive import ingest_everything, project_everything
 from tests.integration.metrics_text import samples
+from tests.unit.complaint_specs import source_event
 
 
 def poison(projection: Projection, originators: set[str]) -> None:
