@@ -60,8 +60,10 @@ class Settings(BaseSettings):
     list, empty for the API alone."""
 
     clock: Literal["event_time", "wall_clock"] = "event_time"
-    """What drives the SLA timer: the latest event time seen (replays decide the same), or
-    the wall clock (live mode: deadlines breach even when no events arrive)."""
+    """What drives the SLA timer: the latest event time seen (replays decide the same; a
+    deadline breaches once that is past its due time plus the policy's allowed lateness),
+    or the wall clock (live mode: deadlines breach at the deadline, even when no events
+    arrive; a late fact settles the breach)."""
 
     max_future_skew_s: float = Field(300, ge=0)
     """How far ``occurred_at`` may lie after the time the record was received."""
