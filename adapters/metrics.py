@@ -7,9 +7,9 @@ Three kinds, in one registry that the composition root builds (nothing registers
   They count what the ingest workers of *this* process did.
 - **Read from the log and the store on each scrape** (:class:`StatusCollector`): every
   ingress partition's end offset, stored offset and lag, the dead-letter count, each
-  projection's position and lag, the parked source events, and the events each read
-  model holds in quarantine. They are the same
-  whichever process serves them.
+  projection's position and lag, the parked source events, the events each read model
+  holds in quarantine, and the SLA deadlines overdue at the clock timer's watermark. They
+  are the same whichever process serves them.
 - **Counted by the API of this process** (:class:`HttpMetrics`): requests by route template,
   method and status class, their latency, and the events ``POST /v1/events`` accepted.
 """
@@ -83,6 +83,8 @@ class StatusView(Protocol):
     def parked(self) -> int: ...
     @property
     def quarantined(self) -> Mapping[str, int]: ...
+    @property
+    def overdue(self) -> int: ...
 
 
 class IngestMetrics:
@@ -275,7 +277,13 @@ def _families(status: StatusView | None) -> Iterator[Metric]:
         " keeps up with the rest (GET /v1/admin/quarantine; a rebuild applies them again).",
         labels=["read_model"],
     )
+    overdue = GaugeMetricFamily(
+        "journey_overdue_deadlines",
+        "Open SLA deadlines whose due time the clock timer's watermark is past, not"
+        " breached yet: inside the allowed lateness, or before the timer's next round.",
+    )
     if status is not None:
+        overdue.add_metric([], status.overdue)
         for name, count in status.quarantined.items():
             quarantined.add_metric([name], count)
         for p in status.partitions:
@@ -289,7 +297,18 @@ def _families(status: StatusView | None) -> Iterator[Metric]:
             positions.add_metric([projection.name], projection.position)
             projection_lags.add_metric([projection.name], projection.lag)
         parked.add_metric([], status.parked)
-    yield from (ends, stored, lags, dead, head, positions, projection_lags, parked, quarantined)
+    yield from (
+        ends,
+        stored,
+        lags,
+        dead,
+        head,
+        positions,
+        projection_lags,
+        parked,
+        quarantined,
+        overdue,
+    )
 
 
 class StatusCollector:

@@ -9,6 +9,8 @@ process can tell (not only the one ingesting).
 - Parked: source events waiting for the order, case... they refer to.
 - Quarantined: stored events a read model could not apply, held aside for it
   (``projections.quarantine``).
+- Overdue: open SLA deadlines whose due time the clock timer's watermark is past, not
+  breached yet (inside the allowed lateness, or before the timer's next round).
 - A stalled projection: behind the head, and its position has not moved for a while.
 """
 
@@ -72,6 +74,9 @@ class Status:
     index has them."""
     quarantined: dict[str, int] = field(default_factory=dict)
     """Read model → stored events it could not apply and holds in quarantine."""
+    overdue: int = 0
+    """Open SLA deadlines past due at the clock timer's watermark, not breached yet (the
+    deadline index)."""
 
     @property
     def ingest_lag(self) -> int:
@@ -94,6 +99,7 @@ class Status:
             "dead_letters": self.dead_letters,
             "parked": self.parked,
             "quarantined": self.quarantined,
+            "overdue": self.overdue,
             "notifications": self.notifications,
             "projections": [
                 {"name": p.name, "position": p.position, "lag": p.lag} for p in self.projections
@@ -113,11 +119,12 @@ def read_status(
     projections: Sequence[Projection],
     parked: Callable[[], int] | None = None,
     quarantined: Callable[[], dict[str, int]] | None = None,
+    overdue: Callable[[], int] | None = None,
 ) -> Status:
     """Read positions before ends, so that a lag read while work goes on may be
     overstated by what arrived in between but is never understated. ``parked`` counts
     the parked source events, ``quarantined`` the events each read model holds in
-    quarantine."""
+    quarantine, ``overdue`` the deadlines past due and not breached yet."""
     ingress_partitions = _partitions(admin, ingress)
     dead_letter_partitions = _partitions(admin, [dead_letter_topic])
     stored = {tp: app.next_offset(tp) for tp in ingress_partitions}
@@ -131,6 +138,7 @@ def read_status(
         projections=[ProjectionLag(name, pos, head) for name, pos in positions.items()],
         parked=0 if parked is None else parked(),
         quarantined={} if quarantined is None else quarantined(),
+        overdue=0 if overdue is None else overdue(),
     )
 
 

@@ -46,11 +46,12 @@ class Policy:
     time for a late fact before it breaches a deadline nothing stopped: the watermark
     breaches it once it is *past* due time + allowed lateness. Each version states its own
     (no default), ``timedelta(0)`` included: breach as soon as the watermark passes the due
-    time. Meanwhile the deadline is *overdue* (``domain.clocks.is_overdue``). The
-    wall-clock timer (``JOURNEY_CLOCK=wall_clock``) breaches at the deadline whatever this
-    says. Not a target: the final outcome of a deadline depends on the facts alone (a late
-    stopping fact settles a breach), so this only decides how soon a silent deadline is
-    recorded as breached, and how often a late fact has to settle one."""
+    time. Meanwhile the deadline is *overdue* (``domain.clocks.is_overdue``), and the
+    complaint ledger shows it so. The wall-clock timer (``JOURNEY_CLOCK=wall_clock``)
+    breaches at the deadline whatever this says. Not a target: the final outcome of a
+    deadline depends on the facts alone (a late stopping fact settles a breach), so this
+    only decides how soon a silent deadline is recorded as breached, and how often a late
+    fact has to settle one."""
 
     # First response (R-RESP)
     im_first_reply: timedelta = timedelta(seconds=30)  # R-RESP-01

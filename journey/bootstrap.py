@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from prometheus_client import CollectorRegistry
 
@@ -270,9 +270,16 @@ class Runtime:
                 self.projections,
                 parked=self.parked.count,
                 quarantined=self.read_models.quarantined,
+                overdue=lambda: self.deadlines.overdue_count(self.watermark()),
             )
         finally:
             admin.close()
+
+    def watermark(self) -> datetime | None:
+        """The instant the SLA timer judges deadlines at (``consumers.timer``): now, in
+        wall-clock mode, else the latest event time; read models show a deadline past it
+        as overdue."""
+        return wall_clock() if self.settings.clock == "wall_clock" else self.deadlines.watermark()
 
     def clock_timer(self, beat: Beat | None = None) -> ClockTimer:
         live = self.settings.clock == "wall_clock"

@@ -156,7 +156,8 @@ def status(runtime: Runtime, args: argparse.Namespace) -> int:
         )
     print(f"{'ingest lag':<40} {'':>10} {'':>10} {status.ingest_lag:>8}")
     print(f"\ndead letters: {status.dead_letters} on {runtime.topics.dead_letters}")
-    print(f"parked events: {status.parked} (waiting for what they refer to)\n")
+    print(f"parked events: {status.parked} (waiting for what they refer to)")
+    print(f"overdue deadlines: {status.overdue} (past due, not breached yet)\n")
     print(f"{'projection':<40} {'position':>10} {'head':>10} {'lag':>8}")
     for projection in status.projections:
         print(

@@ -251,3 +251,21 @@ def test_the_wall_clock_timer_breaches_at_the_deadline(timed: Timed) -> None:
     assert ClockTimer(timed.app, timed.index, lambda: DUE + S).run_once() == 1
     outcome = timed.contact().outcomes()["R-RESP-01"]
     assert outcome == Outcome("R-RESP-01", "R-RESP-01", TARGET, False, None)
+
+
+def test_the_deadline_index_lists_what_is_overdue_at_the_timers_watermark(timed: Timed) -> None:
+    """R-RESP-01: the index shows the open deadline overdue from a second past its due
+    time, for as long as it is not breached, whatever the lateness."""
+    assert timed.index.overdue(None) == []
+    timed.event_time_reaches(DUE)
+    assert (timed.index.overdue(DUE), timed.index.overdue_count(DUE)) == ([], 0)
+
+    [overdue] = timed.index.overdue(DUE + S)
+    assert (overdue["rule"], overdue["key"]) == ("R-RESP-01", "R-RESP-01")
+    assert datetime.fromisoformat(overdue["due_at"]) == DUE
+    assert timed.index.overdue_count(DUE + FIVE_MINUTES + S) == 1
+
+    timed.event_time_reaches(DUE + FIVE_MINUTES + S)
+    assert ClockTimer(timed.app, timed.index).run_once() == 1
+    timed.project()
+    assert timed.index.overdue_count(DUE + FIVE_MINUTES + S) == 0
