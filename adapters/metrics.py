@@ -8,9 +8,9 @@ Three kinds, in one registry that the composition root builds (nothing registers
 - **Read from the log and the store on each scrape** (:class:`StatusCollector`): every
   ingress partition's end offset, stored offset and lag, the dead-letter count, each
   projection's position and lag, the parked source events, the events each read model
-  holds in quarantine, and the audit verifications and their failures per kind (recorded
-  by whichever process verified: the API or ``journey verify``). They are the same
-  whichever process serves them.
+  holds in quarantine, the audit verifications and their failures per kind (recorded
+  by whichever process verified: the API or ``journey verify``), and the SLA deadlines
+  overdue at the clock timer's watermark. They are the same whichever process serves them.
 - **Counted by the API of this process** (:class:`HttpMetrics`): requests by route template,
   method and status class, their latency, and the events ``POST /v1/events`` accepted.
 """
@@ -97,6 +97,8 @@ class StatusView(Protocol):
     def quarantined(self) -> Mapping[str, int]: ...
     @property
     def verifications(self) -> Sequence[VerificationCountView]: ...
+    @property
+    def overdue(self) -> int: ...
 
 
 class IngestMetrics:
@@ -301,7 +303,13 @@ def _families(status: StatusView | None) -> Iterator[Metric]:
         " by any process (GET .../verify, journey verify).",
         labels=["kind"],
     )
+    overdue = GaugeMetricFamily(
+        "journey_overdue_deadlines",
+        "Open SLA deadlines whose due time the clock timer's watermark is past, not"
+        " breached yet: inside the allowed lateness, or before the timer's next round.",
+    )
     if status is not None:
+        overdue.add_metric([], status.overdue)
         for name, held in status.quarantined.items():
             quarantined.add_metric([name], held)
         for count in status.verifications:
@@ -318,7 +326,18 @@ def _families(status: StatusView | None) -> Iterator[Metric]:
             positions.add_metric([projection.name], projection.position)
             projection_lags.add_metric([projection.name], projection.lag)
         parked.add_metric([], status.parked)
-    yield from (ends, stored, lags, dead, head, positions, projection_lags, parked, quarantined)
+    yield from (
+        ends,
+        stored,
+        lags,
+        dead,
+        head,
+        positions,
+        projection_lags,
+        parked,
+        quarantined,
+        overdue,
+    )
     yield from (verifications, failures)
 
 

@@ -3,6 +3,7 @@
 (at each request, so a service replaced after the app was made is the one used)."""
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -117,6 +118,10 @@ async def get_erase_customer(request: Request) -> EraseCustomer:
     return services_of(request).erase_customer
 
 
+async def get_watermark(request: Request) -> Callable[[], datetime | None]:
+    return services_of(request).watermark
+
+
 ApplicationDep = Annotated[JourneyApplication, Depends(get_application)]
 ProjectionsDep = Annotated[Sequence[Projection], Depends(get_projections)]
 LedgerDep = Annotated[ComplaintLedger, Depends(get_ledger)]
@@ -139,6 +144,8 @@ LimitsDep = Annotated[ApiLimits, Depends(get_limits)]
 DeadLettersDep = Annotated[ReadDeadLetters, Depends(get_dead_letters)]
 """Reads one page of dead letters when called."""
 EraseCustomerDep = Annotated[EraseCustomer, Depends(get_erase_customer)]
+WatermarkDep = Annotated[Callable[[], datetime | None], Depends(get_watermark)]
+"""Reads the SLA timer's watermark when called (``ApiServices.watermark``)."""
 
 
 async def get_stall_watch(request: Request, limits: LimitsDep) -> StallWatch:

@@ -56,7 +56,8 @@ class SlaClockOut(BaseModel):
     due_at: str | None = None
     target_s: float | None = None
     outcome: str
-    """open, met, breached, late (settled after its target), cancelled"""
+    """open, overdue (past due at the SLA timer's watermark, not breached yet), met,
+    breached, late (settled after its target), cancelled"""
     actual_s: float | None = None
 
 
@@ -134,6 +135,8 @@ class ComplaintOut(BaseModel):
     satisfaction: SatisfactionOut | None
     sla: dict[str, SlaClockOut]
     breaches: int
+    overdue: int = 0
+    """Clocks overdue at the SLA timer's watermark: past due, not breached yet."""
     breach_list: list[BreachOut]
     communications: list[CommunicationOut]
     contacts: int

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry
@@ -177,6 +177,11 @@ class ApiServices(Protocol):
     def dead_letters(
         self, where: DeadLetterFilter, cursor: str | None, limit: int
     ) -> DeadLetterPage: ...
+
+    def watermark(self) -> datetime | None:
+        """The instant the SLA timer judges deadlines at (the latest event time, or now in
+        wall-clock mode): the ledger shows an open clock past due then as overdue."""
+        ...
 
     def erase_customer(
         self, customer_id: str, requested_by: str, reason: str | None = None

@@ -10,7 +10,7 @@ crash between the store commit and the log commit never applies a record twice.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -70,12 +70,15 @@ class JourneyApplication(Application[UUID]):
         super().register_transcodings(transcoder)
         register_transcodings(transcoder)
 
-    def advance_clock(self, aggregate_id: UUID, watermark: datetime) -> int:
-        """Let the watermark breach the aggregate's overdue deadlines; returns how many
-        decisions were stored (optimistic concurrency: a racing write raises
+    def advance_clock(
+        self, aggregate_id: UUID, watermark: datetime, lateness: timedelta | None = None
+    ) -> int:
+        """Let the watermark breach the aggregate's deadlines it is past by more than the
+        allowed lateness (the aggregate's policy's, unless ``lateness`` is given); returns
+        how many decisions were stored (optimistic concurrency: a racing write raises
         ``IntegrityError`` and nothing is stored)."""
         aggregate: JourneyAggregate = self.repository.get(aggregate_id)
-        aggregate.advance_clock(watermark)
+        aggregate.advance_clock(watermark, lateness)
         return len(self.save(aggregate))
 
     def what_if(

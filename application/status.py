@@ -11,6 +11,8 @@ process can tell (not only the one ingesting).
   (``projections.quarantine``).
 - Audit verifications: per kind, the aggregates verified and those that failed, by any
   process (the API, ``journey verify``), as recorded beside the audit chain.
+- Overdue: open SLA deadlines whose due time the clock timer's watermark is past, not
+  breached yet (inside the allowed lateness, or before the timer's next round).
 - A stalled projection: behind the head, and its position has not moved for a while.
 """
 
@@ -77,6 +79,9 @@ class Status:
     """Read model → stored events it could not apply and holds in quarantine."""
     verifications: Sequence[VerificationCount] = ()
     """Per kind, aggregates verified against the audit chain and those that failed."""
+    overdue: int = 0
+    """Open SLA deadlines past due at the clock timer's watermark, not breached yet (the
+    deadline index)."""
 
     @property
     def ingest_lag(self) -> int:
@@ -100,6 +105,7 @@ class Status:
             "parked": self.parked,
             "quarantined": self.quarantined,
             "audit_verifications": [vars(v) for v in self.verifications],
+            "overdue": self.overdue,
             "notifications": self.notifications,
             "projections": [
                 {"name": p.name, "position": p.position, "lag": p.lag} for p in self.projections
@@ -120,11 +126,13 @@ def read_status(
     parked: Callable[[], int] | None = None,
     quarantined: Callable[[], dict[str, int]] | None = None,
     verifications: Callable[[], Sequence[VerificationCount]] | None = None,
+    overdue: Callable[[], int] | None = None,
 ) -> Status:
     """Read positions before ends, so that a lag read while work goes on may be
     overstated by what arrived in between but is never understated. ``parked`` counts
     the parked source events, ``quarantined`` the events each read model holds in
-    quarantine, ``verifications`` the audit verifications."""
+    quarantine, ``verifications`` the audit verifications, ``overdue`` the deadlines
+    past due and not breached yet."""
     ingress_partitions = _partitions(admin, ingress)
     dead_letter_partitions = _partitions(admin, [dead_letter_topic])
     stored = {tp: app.next_offset(tp) for tp in ingress_partitions}
@@ -139,6 +147,7 @@ def read_status(
         parked=0 if parked is None else parked(),
         quarantined={} if quarantined is None else quarantined(),
         verifications=() if verifications is None else verifications(),
+        overdue=0 if overdue is None else overdue(),
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 logger = logging.getLogger(__name__)
 
@@ -71,3 +71,31 @@ class Supervised:
                 self._delay = min(self._delay * 2, self._backoff.max_s)
             else:
                 return
+
+
+@dataclass
+class Workers:
+    """Background workers running in this process."""
+
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    threads: list[threading.Thread] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    """Worker name → what is wrong, while it is (a supervised worker retrying, or one that
+    ended on an error); ``/readyz`` reports each."""
+
+    def start(self, name: str, target: Callable[[threading.Event], None]) -> None:
+        def run() -> None:
+            try:
+                target(self.stop_event)
+            except Exception as error:
+                logger.exception("worker %s stopped on an error", name)
+                self.failed[name] = f"{type(error).__name__}: {error}"
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def stop(self, timeout_s: float = 30) -> None:
+        self.stop_event.set()
+        for thread in self.threads:
+            thread.join(timeout_s)

@@ -3,8 +3,13 @@ and (with a ``LotKeeper``) dead-letters parked events whose prerequisite did not
 within their window (``consumers.parked``).
 
 The watermark is event time (the latest ``occurred_at`` recorded, so a replay decides the
-same) or, in live mode, the wall clock. Breaches carry event-time values only (the due time,
-the target), so when they are detected does not change what they say.
+same) or, in live mode, the wall clock. On event time a deadline is breached once the
+watermark is past its due time plus the allowed lateness of the policy version its
+aggregate recorded (``Policy.allowed_lateness``: facts of other producers may still be on
+their way); on the wall clock, once now is past its due time (no lateness: the deadline
+breaches at the deadline, and a fact that turns up late settles it). Breaches carry
+event-time values only (the due time, the target), so when they are detected does not
+change what they say.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from eventsourcing.persistence import IntegrityError
 
@@ -23,7 +28,10 @@ from projections.deadlines import DeadlineIndex
 
 logger = logging.getLogger(__name__)
 
-MAX_LATENESS = max(p.allowed_lateness for p in POLICIES.values())
+MIN_LATENESS = min(p.allowed_lateness for p in POLICIES.values())
+"""On event time, the aggregates worth loading have a deadline due before the watermark
+minus the least allowed lateness of any version; each then breaches with its own."""
+NO_LATENESS = timedelta(0)
 
 
 class ClockTimer:
@@ -56,9 +64,13 @@ class ClockTimer:
         if watermark is None:
             return kept
         decided = 0
-        for aggregate_id in self._index.due_before(watermark - MAX_LATENESS):
+        # The wall clock breaches at the deadline; event time waits each aggregate's
+        # policy's allowed lateness (None), and loads those due before the least of them.
+        lateness = NO_LATENESS if self._wall_clock is not None else None
+        cutoff = watermark - (MIN_LATENESS if lateness is None else lateness)
+        for aggregate_id in self._index.due_before(cutoff):
             try:
-                decided += self._app.advance_clock(aggregate_id, watermark)
+                decided += self._app.advance_clock(aggregate_id, watermark, lateness)
             except IntegrityError:
                 # The ingest wrote to this aggregate meanwhile; the next round retries.
                 logger.info("clock advance of %s raced a write; retrying later", aggregate_id)

@@ -238,11 +238,14 @@ class JourneyAggregate(Aggregate):
             fields["policy_version"] = self.policy_version
         self.trigger_event(getattr(type(self), self._DECISIONS[type(decision)]), **fields)
 
-    def advance_clock(self, watermark: datetime) -> None:
-        """Breach every deadline whose due time plus the allowed lateness the watermark
-        has passed. The watermark is event time (the latest event time seen) or, in live
-        mode, the wall clock; the breach itself carries only event-time values."""
-        for decision in self.clocks.on_watermark(watermark, self.policy.allowed_lateness):
+    def advance_clock(self, watermark: datetime, lateness: timedelta | None = None) -> None:
+        """Breach every deadline the watermark is past by more than the allowed lateness:
+        the recorded policy's ``allowed_lateness`` unless ``lateness`` is given (the
+        wall-clock timer gives ``timedelta(0)``: it breaches at the deadline). The
+        watermark is event time (the latest event time seen) or, in live mode, the wall
+        clock; the breach itself carries only event-time values."""
+        allowed = self.policy.allowed_lateness if lateness is None else lateness
+        for decision in self.clocks.on_watermark(watermark, allowed):
             self._decide(decision)
 
     def outcomes(self) -> dict[str, Outcome]:

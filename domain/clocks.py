@@ -6,10 +6,13 @@ facts and the deadline's own due time), never from the machine's clock, so repla
 same facts gives the same decisions.
 
 A deadline that no fact stops is breached once the watermark (the latest event time seen,
-or the wall clock in live mode) passes its due time plus the policy's allowed lateness. If
-the stopping fact turns up after that, the breach is settled with the real duration: met
-when the fact happened in time (it only arrived late), breached otherwise. The final
-outcome therefore depends on the facts alone, not on when or in which batches they arrived.
+or the wall clock in live mode) is past its due time plus the allowed lateness (the
+policy's ``allowed_lateness`` on event time; none on the wall clock). Between its due time
+and that breach the deadline is *overdue* (:func:`is_overdue`): still open, past due,
+waiting for a late fact. If the stopping fact turns up after the breach, the breach is
+settled with the real duration: met when the fact happened in time (it only arrived
+late), breached otherwise. The final outcome therefore depends on the facts alone, not on
+when or in which batches they arrived.
 """
 
 from __future__ import annotations
@@ -191,6 +194,8 @@ class Clocks:
         return []
 
     def on_watermark(self, watermark: datetime, lateness: timedelta) -> list[Decision]:
+        """Breach every open deadline the watermark is past by more than ``lateness``
+        (``timedelta(0)``: past its due time at all)."""
         return [
             Breached(d.rule, d.key, d.due_at, d.target, None, "watermark")
             for d in sorted(self.open.values(), key=lambda d: (d.due_at, d.key))
@@ -230,3 +235,12 @@ class Clocks:
 
     def next_due(self) -> datetime | None:
         return min((d.due_at for d in self.open.values()), default=None)
+
+
+def is_overdue(due_at: datetime, watermark: datetime | None) -> bool:
+    """An open deadline is overdue once the watermark is past its due time: a stopping
+    fact exactly at the due time still meets it, one second later does not. It stays
+    overdue (not yet breached) while the watermark is within the allowed lateness after
+    the due time, and until the timer records the breach. Judged when asked, against a
+    watermark, so nothing is stored for it and a replay records the same."""
+    return watermark is not None and watermark > due_at

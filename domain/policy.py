@@ -42,6 +42,19 @@ class Policy:
     version: str
     effective_from: datetime
 
+    # Event time
+    allowed_lateness: timedelta
+    """How long the clock timer, on the event-time watermark, waits after a deadline's due
+    time for a late fact before it breaches a deadline nothing stopped: the watermark
+    breaches it once it is *past* due time + allowed lateness. Each version states its own
+    (no default), ``timedelta(0)`` included: breach as soon as the watermark passes the due
+    time. Meanwhile the deadline is *overdue* (``domain.clocks.is_overdue``), and the
+    complaint ledger shows it so. The wall-clock timer (``JOURNEY_CLOCK=wall_clock``)
+    breaches at the deadline whatever this says. Not a target: the final outcome of a
+    deadline depends on the facts alone (a late stopping fact settles a breach), so this
+    only decides how soon a silent deadline is recorded as breached, and how often a late
+    fact has to settle one."""
+
     # First response (R-RESP)
     im_first_reply: timedelta = timedelta(seconds=30)  # R-RESP-01
     bot_handoff: timedelta = timedelta(seconds=10)  # R-RESP-02
@@ -102,19 +115,30 @@ class Policy:
     """R-CUS-03: the words notes are judged with, a table per language
     (``domain.note_vocabulary``); ``domain.notes`` reads a note with them."""
 
-    # Event time
-    allowed_lateness: timedelta = timedelta(minutes=5)
-    """How long after a deadline the watermark waits for late facts before breaching."""
+    # Event time (``allowed_lateness`` is above: every version states it)
     prerequisite_window: timedelta = timedelta(hours=24)
     """How long (event time) a source event waits, parked, for the order, case, return,
     callback, contact, survey or customer it refers to before it is dead-lettered
     (``domain.parking``): independent producers deliver a journey's facts out of order."""
 
+    def __post_init__(self) -> None:
+        if self.allowed_lateness < timedelta(0):
+            raise ValueError(
+                f"policy {self.version}: allowed_lateness must be 0 or more,"
+                f" not {self.allowed_lateness}"
+            )
+
     def response_target(self, priority: str) -> timedelta:
         return self.response_by_priority[priority]
 
 
-BASELINE = Policy(version="2026.1", effective_from=datetime(2026, 1, 1, tzinfo=UTC))
+BASELINE = Policy(
+    version="2026.1",
+    effective_from=datetime(2026, 1, 1, tzinfo=UTC),
+    # Five minutes, as the timer always waited before it was a stated value: the stored
+    # histories of 2026.1 were decided with it, so replays and what-ifs stay the same.
+    allowed_lateness=timedelta(minutes=5),
+)
 
 POLICIES: Mapping[str, Policy] = MappingProxyType(
     {
@@ -124,6 +148,7 @@ POLICIES: Mapping[str, Policy] = MappingProxyType(
             BASELINE,
             version="2027.1-draft",
             effective_from=datetime(2100, 1, 1, tzinfo=UTC),
+            allowed_lateness=timedelta(minutes=5),
             im_first_reply=timedelta(seconds=20),
             progress_update=timedelta(hours=12),
             return_review=timedelta(hours=12),

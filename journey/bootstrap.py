@@ -4,11 +4,10 @@ from settings. Nothing else constructs infrastructure, and nothing is built at i
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from prometheus_client import CollectorRegistry
 
@@ -34,7 +33,7 @@ from consumers.deadletter_reading import DeadLetterPage, read_dead_letters, read
 from consumers.deadletters import DeadLetterSink, StoredDeadLetter
 from consumers.ingest import IngestWorker
 from consumers.parked import LotKeeper
-from consumers.supervision import Beat, Loop, Supervised
+from consumers.supervision import Beat, Loop, Supervised, Workers
 from consumers.timer import ClockTimer, wall_clock
 from journey.settings import Settings
 from projections.audit_chain import AuditChain
@@ -116,34 +115,6 @@ def build_read_store(settings: Settings) -> ReadStore:
     if settings.store_backend == "postgres":
         return PostgresReadStore(settings.postgres_conninfo(), settings.postgres_schema)
     return SQLiteReadStore(settings.data_dir / "readmodels.sqlite")
-
-
-@dataclass
-class Workers:
-    """Background workers running in this process."""
-
-    stop_event: threading.Event = field(default_factory=threading.Event)
-    threads: list[threading.Thread] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
-    """Worker name → what is wrong, while it is (a supervised worker retrying, or one that
-    ended on an error); ``/readyz`` reports each."""
-
-    def start(self, name: str, target: Callable[[threading.Event], None]) -> None:
-        def run() -> None:
-            try:
-                target(self.stop_event)
-            except Exception as error:
-                logger.exception("worker %s stopped on an error", name)
-                self.failed[name] = f"{type(error).__name__}: {error}"
-
-        thread = threading.Thread(target=run, name=name, daemon=True)
-        thread.start()
-        self.threads.append(thread)
-
-    def stop(self, timeout_s: float = 30) -> None:
-        self.stop_event.set()
-        for thread in self.threads:
-            thread.join(timeout_s)
 
 
 @dataclass
@@ -300,9 +271,16 @@ class Runtime:
                 parked=self.parked.count,
                 quarantined=self.read_models.quarantined,
                 verifications=self.audit_chain.verification_counts,
+                overdue=lambda: self.deadlines.overdue_count(self.watermark()),
             )
         finally:
             admin.close()
+
+    def watermark(self) -> datetime | None:
+        """The instant the SLA timer judges deadlines at (``consumers.timer``): now, in
+        wall-clock mode, else the latest event time; read models show a deadline past it
+        as overdue."""
+        return wall_clock() if self.settings.clock == "wall_clock" else self.deadlines.watermark()
 
     def clock_timer(self, beat: Beat | None = None) -> ClockTimer:
         live = self.settings.clock == "wall_clock"

@@ -61,8 +61,10 @@ class Settings(BaseSettings):
     list, empty for the API alone."""
 
     clock: Literal["event_time", "wall_clock"] = "event_time"
-    """What drives the SLA timer: the latest event time seen (replays decide the same), or
-    the wall clock (live mode: deadlines breach even when no events arrive)."""
+    """What drives the SLA timer: the latest event time seen (replays decide the same; a
+    deadline breaches once that is past its due time plus the policy's allowed lateness),
+    or the wall clock (live mode: deadlines breach at the deadline, even when no events
+    arrive; a late fact settles the breach)."""
 
     report_tz: str = "Asia/Shanghai"
     """The report time zone (an IANA name): a date alone in a query (``as_of=2026-03-05``)

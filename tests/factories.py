@@ -21,7 +21,9 @@ def contact_opened(
     occurred_at: str = "2026-03-02T09:30:00+08:00",
     **data: Any,
 ) -> dict[str, Any]:
-    """A valid ``contact.opened`` envelope (DESIGN.md), overridable field by field."""
+    """A valid ``contact.opened`` envelope (DESIGN.md), overridable field by field: in
+    version 1, or 3 when it opens with the customer's first message (``first_message_id``,
+    R-RESP-01 from the opening)."""
     body: dict[str, Any] = {
         "contact_id": contact_id,
         "classification": "complaint",
@@ -39,7 +41,7 @@ def contact_opened(
         "channel": channel,
         "customer_id": customer_id,
         "source": "test-channel",
-        "schema_version": 1,
+        "schema_version": 3 if "first_message_id" in body else 1,
         "data": body,
     }
 

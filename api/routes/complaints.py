@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 
 from api.auth import ProtectedRoute, Roles
 from api.consistency import Consistent
-from api.deps import ApplicationDep, LedgerDep
+from api.deps import ApplicationDep, LedgerDep, WatermarkDep
 from api.errors import ApiError
 from api.paging import MAX_ITEMS, After, Limit, explain_page, ledger_cursor, read_ledger_cursor
 from api.params import Instant
@@ -37,7 +37,7 @@ CSV_COLUMNS = (
     "closed_at", "owner", "reassignment_count", "due_at", "escalation_level",
     "options_offered", "option_chosen",
     "outcome", "refund_amount", "satisfaction_overall", "breaches", "breached_rules",
-    "communications", "contacts", "reopen_count", "repeat_complaint", "policy_version",
+    "overdue", "communications", "contacts", "reopen_count", "repeat_complaint", "policy_version",
 )  # fmt: skip
 CSV_PAGE = 1000
 
@@ -74,13 +74,19 @@ def _csv_row(row: dict[str, Any]) -> list[Any]:
     return [flat.get(column) for column in CSV_COLUMNS]
 
 
-def _csv(ledger: ComplaintLedger, where: LedgerFilter, sort: SortKey, desc: bool) -> Iterator[str]:
+Watermark = Callable[[], datetime | None]
+
+
+def _csv(
+    ledger: ComplaintLedger, where: LedgerFilter, sort: SortKey, desc: bool, watermark: Watermark
+) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     after = None
+    at = watermark()  # one instant for the whole export
     while True:
-        rows = ledger.page(CSV_PAGE, after, where, sort, desc)
+        rows = ledger.page(CSV_PAGE, after, where, sort, desc, at)
         for row in rows:
             writer.writerow(_csv_row(row))
         yield buffer.getvalue()
@@ -106,6 +112,7 @@ Text = Annotated[str | None, Query(max_length=200)]
 )
 async def list_complaints(
     ledger: LedgerDep,
+    watermark: WatermarkDep,
     opened_from: Annotated[Instant | None, Query(description="Opened at or after.")] = None,
     opened_to: Annotated[Instant | None, Query(description="Opened before.")] = None,
     channel: Text = None,
@@ -122,18 +129,20 @@ async def list_complaints(
     format: Literal["json", "csv"] = "json",
 ) -> Any:
     """Cases of the complaint ledger (R-CMP-06), filtered, sorted, a page at a time
-    (``next_cursor``), or every matching case as CSV (``format=csv``)."""
+    (``next_cursor``), or every matching case as CSV (``format=csv``). Each SLA clock
+    shows as it stands at the SLA timer's watermark: ``overdue`` once past due and not
+    breached yet."""
     where = _filter(opened_from, opened_to, channel, store, agent_group, status, priority, breached)
     key: SortKey = sort.lstrip("-")  # type: ignore[assignment]
     desc = sort.startswith("-")
     if format == "csv":
         return StreamingResponse(
-            _csv(ledger, where, key, desc),
+            _csv(ledger, where, key, desc, watermark),
             media_type="text/csv",
             headers={"Content-Disposition": 'attachment; filename="complaints.csv"'},
         )
     after = read_ledger_cursor(cursor, key) if cursor else None
-    rows = await run_in_threadpool(ledger.page, limit + 1, after, where, key, desc)
+    rows = await run_in_threadpool(_page, ledger, watermark, limit + 1, after, where, key, desc)
     more = len(rows) > limit
     rows = rows[:limit]
     return ComplaintPageOut(
@@ -148,9 +157,10 @@ async def list_complaints(
     responses={404: {"model": ErrorOut}, 503: {"model": ErrorOut}},
     dependencies=[READERS, Consistent],
 )
-async def get_complaint(ledger: LedgerDep, case_ref: str) -> ComplaintOut:
-    """One case's ledger row."""
-    row = await run_in_threadpool(_row, ledger, case_ref)
+async def get_complaint(ledger: LedgerDep, watermark: WatermarkDep, case_ref: str) -> ComplaintOut:
+    """One case's ledger row, its SLA clocks as they stand at the SLA timer's watermark
+    (``overdue`` once past due and not breached yet)."""
+    row = await run_in_threadpool(_row, ledger, case_ref, watermark)
     return ComplaintOut.model_validate(row)
 
 
@@ -174,8 +184,23 @@ async def explain_complaint(
     return explain_page(answer, after, limit)
 
 
-def _row(ledger: ComplaintLedger, case_ref: str) -> dict[str, Any]:
-    row = ledger.row(str(aggregate_id("case", case_ref)))
+def _page(
+    ledger: ComplaintLedger,
+    watermark: Watermark,
+    limit: int,
+    after: tuple[Any, str] | None,
+    where: LedgerFilter,
+    sort: SortKey,
+    desc: bool,
+) -> list[dict[str, Any]]:
+    return ledger.page(limit, after, where, sort, desc, watermark())
+
+
+def _row(
+    ledger: ComplaintLedger, case_ref: str, watermark: Watermark | None = None
+) -> dict[str, Any]:
+    at = None if watermark is None else watermark()
+    row = ledger.row(str(aggregate_id("case", case_ref)), at)
     if row is None:
         raise ApiError(404, "not_found", f"case_ref: no case {case_ref!r} in the ledger")
     return row

@@ -66,6 +66,7 @@ def opened(unit: UnitOfWork, event: SourceEvent, data: c.ContactOpened, source: 
             verified_by=data.verified_by,
             occurred_at=event.occurred_at,
             source=source,
+            first_message_id=data.first_message_id,
         )
     )
     if case is not None:

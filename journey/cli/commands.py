@@ -159,7 +159,8 @@ def status(runtime: Runtime, args: argparse.Namespace) -> int:
     print(f"parked events: {status.parked} (waiting for what they refer to)")
     verified = sum(v.verified for v in status.verifications)
     failed = sum(v.failed for v in status.verifications)
-    print(f"audit verifications: {verified}, {failed} failed (journey verify checks all)\n")
+    print(f"audit verifications: {verified}, {failed} failed (journey verify checks all)")
+    print(f"overdue deadlines: {status.overdue} (past due, not breached yet)\n")
     print(f"{'projection':<40} {'position':>10} {'head':>10} {'lag':>8}")
     for projection in status.projections:
         print(

@@ -1,5 +1,6 @@
 """What the deadline index answers the clock timer: the event-time watermark, and the
-aggregates with a deadline due before an instant."""
+aggregates with a deadline due before an instant; and, for ``journey status`` and
+``/metrics``, the open deadlines that are overdue at the timer's watermark."""
 
 from __future__ import annotations
 
@@ -29,6 +30,30 @@ class DeadlineQueries(Projection):
             {"at": utc(at), "limit": limit},
         )
         return [UUID(row["aggregate_id"]) for row in rows]
+
+    def overdue(self, watermark: datetime | None, limit: int = 500) -> list[dict[str, str]]:
+        """Open deadlines whose due time ``watermark`` (the timer's) is past: overdue, not
+        breached yet (``domain.clocks.is_overdue``), soonest first."""
+        if watermark is None:
+            return []
+        return [
+            dict(row)
+            for row in self.store.query(
+                f"SELECT aggregate_id, key, rule, due_at FROM {self.t('open_deadlines')}"
+                " WHERE due_at < :at ORDER BY due_at, aggregate_id, key LIMIT :limit",
+                {"at": utc(watermark), "limit": limit},
+            )
+        ]
+
+    def overdue_count(self, watermark: datetime | None) -> int:
+        """How many open deadlines are overdue at ``watermark`` (``overdue``)."""
+        if watermark is None:
+            return 0
+        rows = self.store.query(
+            f"SELECT COUNT(*) AS n FROM {self.t('open_deadlines')} WHERE due_at < :at",
+            {"at": utc(watermark)},
+        )
+        return int(rows[0]["n"])
 
     def open_count(self) -> int:
         rows = self.store.query(f"SELECT COUNT(*) AS n FROM {self.t('open_deadlines')}")

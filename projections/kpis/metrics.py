@@ -15,8 +15,10 @@ Choices made here (the rules leave them open):
   called off later un-counts it. The case-level targets R-PRI-02/03 (hours, by priority or
   after-sales kind) are not conversations' first answers: they are counted as breaches
   only. Contacts on channels without a first-response clock (email, social, marketplace,
-  phone outside working hours) are not in the rate. Responses are dated by the day their
-  clock started (the conversation's opening), so they sit beside the contacts they answer.
+  phone outside working hours) are not in the rate, nor is a chat the customer never wrote
+  in (R-RESP-01 counts from the customer's first message). Responses are dated by the day
+  their clock started (the customer's first message, the request for a person, the ring,
+  the visit: docs/rules.md), so they sit beside the contacts they answer.
 - **Breaches by rule**: one per deadline whose outcome in force is a breach, dated like
   responses (the day the clock started); a breach later settled within target, or called
   off, is un-counted.

@@ -1,5 +1,8 @@
 """What the complaint ledger answers: one case's row, and pages of rows filtered and sorted
-(R-CMP-06), found through the indexes of ``projections.ledger.tables``."""
+(R-CMP-06), found through the indexes of ``projections.ledger.tables``.
+
+Given the SLA timer's watermark, an answer shows each clock as it stands then: a clock
+still ``open`` whose due time the watermark is past is ``overdue`` (``judged_at``)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from adapters.readstore import Row
+from domain.clocks import is_overdue
 from projections.base import Projection
 from projections.ledger.rows import PRIORITY_RANK, utc
 from projections.ledger.tables import SORT_INDEX, expand
@@ -37,11 +41,12 @@ class LedgerFilter:
 class LedgerQueries(Projection):
     """The reading half of ``ComplaintLedger``."""
 
-    def row(self, case_id: str) -> Row | None:
+    def row(self, case_id: str, watermark: datetime | None = None) -> Row | None:
+        """The case's row; its clocks judged at ``watermark`` (``judged_at``)."""
         rows = self.store.query(
             f"SELECT * FROM {self.t('complaint_ledger')} WHERE case_id = :id", {"id": case_id}
         )
-        return expand(rows[0]) if rows else None
+        return judged_at(expand(rows[0]), watermark) if rows else None
 
     def page(
         self,
@@ -50,9 +55,11 @@ class LedgerQueries(Projection):
         where: LedgerFilter | None = None,
         sort: SortKey = "opened_at",
         descending: bool = False,
+        watermark: datetime | None = None,
     ) -> list[Row]:
         """Rows matching ``where``, ordered by ``sort`` then case id, ``limit`` at a time
-        after the cursor ``(sort value, case_id)`` of the previous page's last row."""
+        after the cursor ``(sort value, case_id)`` of the previous page's last row; their
+        clocks judged at ``watermark`` (``judged_at``)."""
         clauses, params = _where(where or LedgerFilter())
         column = SORT_COLUMNS[sort]
         op = "<" if descending else ">"
@@ -72,7 +79,7 @@ class LedgerQueries(Projection):
         )
         sql = f"SELECT * FROM {table} WHERE case_id IN ({ids}){ordering}"
         params["limit"] = limit
-        return [expand(row) for row in self.store.query(sql, params)]
+        return [judged_at(expand(row), watermark) for row in self.store.query(sql, params)]
 
     def _walk(self, sort: SortKey) -> str:
         """SQLite: pages in another order than opening time walk that order's index. The
@@ -88,6 +95,25 @@ class LedgerQueries(Projection):
         if sort == "priority":  # answered rows carry the priority, not its stored rank
             return PRIORITY_RANK.get(row["priority"], 9), row["case_id"]
         return row[SORT_COLUMNS[sort]], row["case_id"]
+
+
+def judged_at(row: Row, watermark: datetime | None) -> Row:
+    """``row`` with its SLA clocks as they stand at ``watermark`` (the SLA timer's: the
+    latest event time, or now in wall-clock mode): a clock still ``open`` whose due time
+    the watermark is past shows ``overdue`` — past due, not breached yet: inside the
+    allowed lateness of its policy version, or waiting for the timer's next round
+    (``domain.clocks.is_overdue``) — and ``overdue`` counts them. Judged when asked,
+    never stored: the stored row stays what its events made it, so a rebuild equals the
+    live copy; without a watermark nothing is overdue."""
+    overdue = 0
+    for clock in row["sla"].values():
+        if clock.get("outcome") == "open" and is_overdue(
+            datetime.fromisoformat(clock["due_at"]), watermark
+        ):
+            clock["outcome"] = "overdue"
+            overdue += 1
+    row["overdue"] = overdue
+    return row
 
 
 def _where(where: LedgerFilter) -> tuple[list[str], dict[str, Any]]:

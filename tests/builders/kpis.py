@@ -37,7 +37,7 @@ def new_kpis(store: ReadStore) -> KpiCounters:
 def source(
     event_type: str, data: dict[str, Any], at: datetime, event_id: str, customer: str, channel: str
 ) -> SourceEvent:
-    """A validated source event (``contact.opened`` in its version 2)."""
+    """A validated source event (``contact.opened`` in its latest version)."""
     return validate(
         {
             "event_id": event_id,
@@ -46,7 +46,7 @@ def source(
             "channel": channel,
             "customer_id": customer,
             "source": "test",
-            "schema_version": 2 if event_type == "contact.opened" else 1,
+            "schema_version": 3 if event_type == "contact.opened" else 1,
             "data": data,
         },
         now=NOW,
@@ -90,6 +90,12 @@ class Journey:
         group: str | None = "g1",
         **more: Any,
     ) -> bool:
+        """A contact opens; a chat (app, mini_program, web) opens with the customer's
+        first message, so R-RESP-01 runs from the opening (``first_message_id=None``: a
+        chat opened before the customer writes)."""
+        if channel in ("app", "mini_program", "web"):
+            more.setdefault("first_message_id", "m-0")
+        more = {key: value for key, value in more.items() if value is not None}
         data: dict[str, Any] = {
             "contact_id": contact_id,
             "classification": classification,

@@ -16,6 +16,8 @@ from tests.factories import contact_opened, source_event
 from tests.integration.drive import ingest_everything, project_everything, publish
 
 T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
+SECOND = timedelta(seconds=1)
+MINUTES_9 = timedelta(minutes=9)
 
 
 def at(delta: timedelta) -> str:
@@ -25,10 +27,13 @@ def at(delta: timedelta) -> str:
 def test_r_resp_01_is_breached_by_the_event_time_watermark_then_settled(
     runtime: Runtime,
 ) -> None:
-    """R-RESP-01: no human answer within 30 s on an IM channel; the watermark (another
-    customer's later event) breaches it; the reply, arriving late but stamped 20 s after
-    opening, settles it as met."""
-    waiting = contact_opened(customer_id="cust-a", contact_id="ka", occurred_at=at(timedelta(0)))
+    """R-RESP-01: no human answer within 30 s of the customer's first message (the chat
+    opened with it) on an IM channel; the watermark (another customer's later event)
+    breaches it; the reply, arriving late but stamped 20 s after opening, settles it as
+    met."""
+    waiting = contact_opened(
+        customer_id="cust-a", contact_id="ka", occurred_at=at(timedelta(0)), first_message_id="m"
+    )
     later = contact_opened(
         customer_id="cust-b",
         contact_id="kb",
@@ -66,7 +71,9 @@ def test_r_resp_01_is_breached_by_the_event_time_watermark_then_settled(
 
 def test_the_wall_clock_breaches_when_no_events_arrive(runtime: Runtime) -> None:
     """Live mode: with no later events the wall clock still moves the watermark."""
-    waiting = contact_opened(customer_id="cust-a", contact_id="kw", occurred_at=at(timedelta(0)))
+    waiting = contact_opened(
+        customer_id="cust-a", contact_id="kw", occurred_at=at(timedelta(0)), first_message_id="m"
+    )
     publish(runtime, [orjson.dumps(waiting)], key="cust-a")
     ingest_everything(runtime)
     project_everything(runtime)
@@ -83,3 +90,54 @@ def test_the_wall_clock_breaches_when_no_events_arrive(runtime: Runtime) -> None
         "R-PRI-02:0": False,
         "R-CMP-03:1": False,
     }
+
+
+def test_r_resp_01_a_chat_the_customer_never_wrote_in_is_not_breached(runtime: Runtime) -> None:
+    """R-RESP-01 (issue 14): a chat opened before the customer writes has no clock, so
+    the watermark moving far past 30 s breaches nothing; the customer's first message,
+    arriving later, starts it there, and the timer breaches it past due + 5 min."""
+    silent = contact_opened(customer_id="cust-a", contact_id="ks", occurred_at=at(timedelta(0)))
+    later = contact_opened(
+        customer_id="cust-b", contact_id="kb", channel="email", occurred_at=at(MINUTES_9)
+    )
+    publish(runtime, [orjson.dumps(silent)], key="cust-a")
+    publish(runtime, [orjson.dumps(later)], key="cust-b")
+    ingest_everything(runtime)
+    project_everything(runtime)
+
+    assert runtime.clock_timer().run_once() == 0
+    contact: Contact = runtime.app.repository.get(Contact.create_id("ks"))
+    assert contact.outcomes() == {}
+    assert contact.clocks.open == {}
+
+    wrote = source_event(
+        "contact.message",
+        {"contact_id": "ks", "message_id": "m-1"},
+        customer_id="cust-a",
+        occurred_at=at(timedelta(minutes=1)),
+    )
+    publish(runtime, [orjson.dumps(wrote)], key="cust-a")
+    ingest_everything(runtime)
+    project_everything(runtime)
+    assert runtime.clock_timer().run_once() == 1
+    wrote_in: Contact = runtime.app.repository.get(Contact.create_id("ks"))
+    assert wrote_in.outcomes()["R-RESP-01"] == Outcome(
+        "R-RESP-01", "R-RESP-01", timedelta(seconds=30), False, None
+    )
+
+
+def test_the_wall_clock_breaches_at_the_deadline(runtime: Runtime) -> None:
+    """R-RESP-01, JOURNEY_CLOCK=wall_clock (issue 14): no allowed lateness — now at the
+    due time breaches nothing, a second later the deadline is breached."""
+    chat = contact_opened(
+        customer_id="cust-a", contact_id="kd", occurred_at=at(timedelta(0)), first_message_id="m"
+    )
+    publish(runtime, [orjson.dumps(chat)], key="cust-a")
+    ingest_everything(runtime)
+    project_everything(runtime)
+    due = T0 + timedelta(seconds=30)
+
+    assert ClockTimer(runtime.app, runtime.deadlines, lambda: due).run_once() == 0
+    assert ClockTimer(runtime.app, runtime.deadlines, lambda: due + SECOND).run_once() == 1
+    contact: Contact = runtime.app.repository.get(Contact.create_id("kd"))
+    assert contact.outcomes()["R-RESP-01"].met is False

@@ -351,12 +351,14 @@ def test_what_if_over_a_period_replays_every_aggregate_opened_in_it(
     assert DRAFT.im_first_reply < reply_after <= BASELINE.im_first_reply
     assert (
         feed(
+            # The customer writes as the chat opens: R-RESP-01 counts from this message.
+            source("contact.message", {"contact_id": "prompt", "message_id": "m-0"}, T0, "m"),
             source(
                 "contact.replied",
                 {"contact_id": "prompt", "responder": "agent", "agent_id": "ag-17"},
                 T0 + reply_after,
                 "prompt-reply",
-            )
+            ),
         )
         == []
     )

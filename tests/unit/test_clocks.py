@@ -146,6 +146,7 @@ class Refs:
 
 
 def im_contact(ref: Refs, at: datetime = T0) -> Contact:
+    """A chat the customer opens by writing: R-RESP-01 runs from the opening."""
     return Contact.open(
         contact_id="ct-1",
         customer_id="cust-1",
@@ -154,6 +155,7 @@ def im_contact(ref: Refs, at: datetime = T0) -> Contact:
         verified_by=None,
         occurred_at=at,
         source=ref(),
+        first_message_id="m-0",
     )
 
 

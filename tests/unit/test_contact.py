@@ -52,6 +52,7 @@ def open_contact(
     at: datetime = OPENED_AT,
     verified_by: str | None = None,
     contact_id: str = "ct-1",
+    first_message_id: str | None = None,
 ) -> Contact:
     return Contact.open(
         contact_id=contact_id,
@@ -61,7 +62,14 @@ def open_contact(
         verified_by=verified_by,
         occurred_at=at,
         source=ref(),
+        first_message_id=first_message_id,
     )
+
+
+def open_chat(ref: Refs, channel: str = "app", at: datetime = OPENED_AT) -> Contact:
+    """An instant-messaging contact the customer opens by writing: R-RESP-01 runs from the
+    opening (the customer's first message, ``first_message_id``)."""
+    return open_contact(ref, channel, at, first_message_id="m-0")
 
 
 def agent_reply(contact: Contact, ref: Refs, at: datetime, **changes: Any) -> None:
@@ -97,7 +105,7 @@ def replay(events: Sequence[Any]) -> Contact:
 
 @pytest.mark.parametrize("channel", ["app", "mini_program", "web"])
 def test_r_resp_01_im_first_human_reply_at_exactly_30_s_is_met(ref: Refs, channel: str) -> None:
-    contact = open_contact(ref, channel)
+    contact = open_chat(ref, channel)
 
     agent_reply(contact, ref, OPENED_AT + timedelta(seconds=30))
 
@@ -109,7 +117,7 @@ def test_r_resp_01_im_first_human_reply_at_exactly_30_s_is_met(ref: Refs, channe
 
 @pytest.mark.parametrize("channel", ["app", "mini_program", "web"])
 def test_r_resp_01_im_first_human_reply_at_31_s_is_breached(ref: Refs, channel: str) -> None:
-    contact = open_contact(ref, channel)
+    contact = open_chat(ref, channel)
 
     agent_reply(contact, ref, OPENED_AT + timedelta(seconds=31))
 
@@ -122,11 +130,16 @@ def test_r_resp_01_im_first_human_reply_at_31_s_is_breached(ref: Refs, channel: 
 
 
 def test_r_resp_01_opening_records_the_deadline_with_its_policy_version(ref: Refs) -> None:
-    contact = open_contact(ref, "app")
+    """R-RESP-01: a chat that opens with the customer's message records that message
+    (from the opening's source record) and starts the clock at it."""
+    contact = open_chat(ref, "app")
 
-    opened, started = contact.collect_events()
+    opened, message, started = contact.collect_events()
 
     assert isinstance(opened, Contact.Opened)
+    assert isinstance(message, Contact.MessageReceived)
+    assert (message.message_id, message.occurred_at) == ("m-0", OPENED_AT)
+    assert message.source == opened.source
     assert isinstance(started, Contact.DeadlineStarted)
     assert (started.rule, started.key) == ("R-RESP-01", "R-RESP-01")
     assert started.started_at == OPENED_AT
@@ -137,7 +150,7 @@ def test_r_resp_01_opening_records_the_deadline_with_its_policy_version(ref: Ref
 def test_r_resp_01_a_bot_answering_first_cancels_the_clock_not_a_breach(ref: Refs) -> None:
     """R-RESP-01 gives way to R-RESP-02 when a bot answers first: no outcome, no breach,
     even when a person answers much later."""
-    contact = open_contact(ref, "app")
+    contact = open_chat(ref, "app")
 
     bot_reply(contact, ref, OPENED_AT + timedelta(seconds=2))
     agent_reply(contact, ref, OPENED_AT + timedelta(minutes=10))
@@ -154,7 +167,7 @@ def test_r_resp_01_a_bot_answering_first_cancels_the_clock_not_a_breach(ref: Ref
 
 
 def test_r_resp_01_a_bot_reply_after_a_human_one_changes_nothing(ref: Refs) -> None:
-    contact = open_contact(ref, "web")
+    contact = open_chat(ref, "web")
     agent_reply(contact, ref, OPENED_AT + timedelta(seconds=5))
     before = contact.outcomes()
 
@@ -301,7 +314,7 @@ def test_r_resp_04_store_visitor_greeted_within_30_s(ref: Refs, after: int, met:
 def test_r_resp_05_promised_reply_followed_up_within_5_min(
     ref: Refs, after: timedelta, met: bool
 ) -> None:
-    contact = open_contact(ref, "app")
+    contact = open_chat(ref, "app")
     promised = OPENED_AT + timedelta(seconds=20)
     contact.promise_reply(agent_id="ag-1", occurred_at=promised, source=ref())
 
@@ -336,7 +349,7 @@ def test_r_resp_05_a_bot_reply_does_not_keep_a_human_promise(ref: Refs) -> None:
 def test_r_resp_abandoned_before_the_target_is_cancelled(
     ref: Refs, channel: str, rule: str, target: int
 ) -> None:
-    contact = open_contact(ref, channel)
+    contact = open_chat(ref, channel) if channel == "app" else open_contact(ref, channel)
 
     contact.abandon(occurred_at=OPENED_AT + timedelta(seconds=target), source=ref())
 
@@ -354,7 +367,7 @@ def test_r_resp_abandoned_before_the_target_is_cancelled(
 def test_r_resp_abandoned_after_the_target_is_breached(
     ref: Refs, channel: str, rule: str, target: int
 ) -> None:
-    contact = open_contact(ref, channel)
+    contact = open_chat(ref, channel) if channel == "app" else open_contact(ref, channel)
 
     contact.abandon(occurred_at=OPENED_AT + timedelta(seconds=target + 1), source=ref())
 
@@ -477,7 +490,7 @@ def test_a_fact_before_the_contact_opened_is_refused_as_late(ref: Refs) -> None:
 def test_r_resp_01_an_earlier_reply_arriving_after_a_later_message_counts_by_event_time(
     ref: Refs,
 ) -> None:
-    contact = open_contact(ref, "app")
+    contact = open_chat(ref, "app")
     contact.receive_message(
         message_id="m-2", occurred_at=OPENED_AT + timedelta(seconds=20), source=ref()
     )
@@ -492,7 +505,7 @@ def test_r_resp_01_an_earlier_reply_arriving_after_a_later_message_counts_by_eve
 def test_r_resp_01_the_earliest_human_reply_decides_whatever_the_arrival_order(
     ref: Refs,
 ) -> None:
-    contact = open_contact(ref, "app")
+    contact = open_chat(ref, "app")
     agent_reply(contact, ref, OPENED_AT + timedelta(seconds=40))
 
     agent_reply(contact, ref, OPENED_AT + timedelta(seconds=20))
@@ -605,7 +618,7 @@ def test_r_resp_01_and_r_pri_02_an_agent_reply_stops_contact_and_case_clocks(
     journey: Journey,
 ) -> None:
     journey.apply(
-        journey.event("contact.opened", opened("ct-1"), OPENED_AT),
+        journey.event("contact.opened", opened("ct-1", first_message_id="m-0"), OPENED_AT),
         journey.event(
             "contact.replied",
             {"contact_id": "ct-1", "responder": "agent", "agent_id": "ag-1"},
@@ -621,7 +634,7 @@ def test_r_resp_01_and_r_pri_02_an_agent_reply_stops_contact_and_case_clocks(
 
 def test_r_resp_01_a_bot_reply_does_not_answer_the_case(journey: Journey) -> None:
     journey.apply(
-        journey.event("contact.opened", opened("ct-1"), OPENED_AT),
+        journey.event("contact.opened", opened("ct-1", first_message_id="m-0"), OPENED_AT),
         journey.event(
             "contact.replied",
             {"contact_id": "ct-1", "responder": "bot"},
@@ -632,6 +645,7 @@ def test_r_resp_01_a_bot_reply_does_not_answer_the_case(journey: Journey) -> Non
     assert journey.case("ct-1").first_response_at is None
     assert "R-PRI-02:0" in journey.case("ct-1").clocks.open
     assert "R-RESP-01" not in journey.contact("ct-1").outcomes()
+    assert "R-RESP-01" in journey.contact("ct-1").clocks.called_off
 
 
 def test_r_cus_01_through_the_handler(journey: Journey) -> None:

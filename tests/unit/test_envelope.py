@@ -90,7 +90,7 @@ def test_valid_contact_opened_decodes() -> None:
     assert event.type == "contact.opened"
     assert event.customer_id == "cust-1"
     assert event.envelope.channel == "mini_program"
-    assert event.envelope.schema_version == 2  # upcast from v1
+    assert event.envelope.schema_version == 3  # upcast from v1
     assert event.envelope.correlation_id == "corr-1"
     assert event.envelope.causation_id is None
     assert event.occurred_at == datetime(2024, 5, 1, 11, 30, tzinfo=UTC)

@@ -29,6 +29,7 @@ def ref() -> SourceRef:
 
 
 def im_contact() -> Contact:
+    """A chat the customer opens by writing: R-RESP-01 runs from the opening."""
     return Contact.open(
         contact_id="k",
         customer_id="c",
@@ -37,6 +38,7 @@ def im_contact() -> Contact:
         verified_by=None,
         occurred_at=T0,
         source=ref(),
+        first_message_id="m-0",
     )
 
 

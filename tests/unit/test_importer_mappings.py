@@ -11,6 +11,7 @@ from typing import Any
 
 from application.service import JourneyApplication
 from contracts.envelope import validate
+from contracts.schemas import EVENT_TYPES
 from tests.unit.feeding import NOW, Feed
 from tools.importers import cfpb, olist, servicenow
 from tools.importers.olist import Lines, OrderFacts
@@ -30,7 +31,7 @@ def accepted(steps: list[Step]) -> bool:
                 "channel": s.channel,
                 "customer_id": s.customer_id,
                 "source": "test",
-                "schema_version": 2 if s.type == "contact.opened" else 1,
+                "schema_version": EVENT_TYPES[s.type].latest,
                 "data": s.data,
             },
             now=NOW,

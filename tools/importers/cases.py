@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.case import default_priority
+from domain.contact import IM_CHANNELS
 from domain.policy import policy_in_force
 from tools.importers.steps import Journey
 
@@ -64,6 +65,10 @@ class CaseTrack:
             "agent_group": agent_group,
         }
         data |= {key: value for key, value in optional.items() if value is not None}
+        if self.journey.channel in IM_CHANNELS:
+            # A web submission (CFPB, ServiceNow self-service) is the customer's written
+            # message: the contact opens with it, so R-RESP-01 counts from the opening.
+            data["first_message_id"] = "submission"
         self.opened_at = self.journey.add("contact.opened", "opened", at, data)
         self.opened = True
         self.priority = priority or default_priority(classification)
