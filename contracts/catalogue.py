@@ -8,8 +8,10 @@ from typing import Any
 
 import orjson
 
+from contracts.clock_needs import render_clock_needs
 from contracts.schemas import EVENT_TYPES, SECTIONS
 from contracts.schemas.base import Data
+from domain.policy import BASELINE
 
 EXAMPLE_TIME = "2026-03-02T09:30:00+08:00"
 
@@ -80,4 +82,5 @@ def render() -> str:
                 example_envelope(event_type.name, schema, latest), option=orjson.OPT_INDENT_2
             ).decode()
             lines += ["", "```json", example, "```", ""]
+    lines += render_clock_needs(BASELINE)
     return "\n".join(lines)

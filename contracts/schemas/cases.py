@@ -47,7 +47,8 @@ class CaseEscalated(CaseMixin, event_type="case.escalated", family="contacts"):
 
 
 class CaseOptionsOffered(CaseMixin, event_type="case.options_offered", family="contacts"):
-    """1 to 3 solution options offered to the customer (R-CMP-01)."""
+    """1 to 3 solution options offered to the customer (R-CMP-01). For a major complaint this
+    is the *solution* R-CMP-05 times: it stops the solution clock."""
 
     options: list[Id] = Field(min_length=1, max_length=3)
     example = {"case_id": "ct-1002", "options": ["replace", "refund", "repair"]}
@@ -69,7 +70,8 @@ class CaseProgressUpdateSent(CaseMixin, event_type="case.progress_update_sent", 
 
 
 class CaseResolved(CaseMixin, event_type="case.resolved", family="contacts"):
-    """Resolved on an offered option (R-CMP-01) by its owner (R-CMP-02)."""
+    """Resolved on an offered option (R-CMP-01) by its owner (R-CMP-02). A major complaint
+    about a product batch is resolved only after its ``case.recall_linked`` (R-CMP-05)."""
 
     option: Id
     summary: Text | None = None

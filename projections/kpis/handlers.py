@@ -24,6 +24,7 @@ from domain.callback import Callback
 from domain.case import Case
 from domain.contact import Contact
 from domain.customer import Customer
+from domain.funnel import stage_of
 from domain.ids import aggregate_id
 from domain.order import Order
 from domain.parking import ParkingLot
@@ -141,7 +142,7 @@ def case_opened(work: Work, nid: int, e: Case.Opened) -> None:
         classification=e.classification,
         topic=e.topic,
         issue=m.issue_of(e.topic, e.after_sales_kind),
-        stage=m.stage_of(e.topic),
+        stage=stage_of(e.topic),
         contacts=1,
     )
     work.add_owner(case)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from adapters.readstore import Row
+from domain.funnel import PRE_SALE, stage_of
 from projections.kpis import metrics as m
 from projections.kpis.rows import created_by, iso, owner_fact
 from projections.kpis.work import Work
@@ -16,7 +17,7 @@ from projections.kpis.work import Work
 def attribute(work: Work, contact: Row, case: Row) -> None:
     """Count a contact once its case is known: volume, and with its labels type, issue
     and stage (R-KPI-05/08)."""
-    stage = m.stage_of(case["topic"])
+    stage = stage_of(case["topic"])
     contact.update(
         store=case["store"],
         agent_group=case["agent_group"],
@@ -30,7 +31,7 @@ def attribute(work: Work, contact: Row, case: Row) -> None:
     counted = owner_fact(m.CONTACTS, contact, contact["at"][:10], created_by(contact))
     counted.update(classification=case["classification"], issue=case["issue"], stage=stage)
     work.put(counted)
-    if stage == m.PRE_SALE:
+    if stage == PRE_SALE:
         convert_contact(work, contact)
 
 
@@ -77,7 +78,7 @@ def convert_order(work: Work, order: Row) -> None:
     ):
         if (
             contact["attributed"]
-            and contact["stage"] == m.PRE_SALE
+            and contact["stage"] == PRE_SALE
             and (not contact["converted_by"] or mark < contact["converted_by"])
         ):
             converted(work, contact, order)

@@ -51,6 +51,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from domain.funnel import PRE_SALE, STAGES
 from domain.policy import BASELINE
 
 CONTACTS = "contacts"
@@ -86,17 +87,6 @@ RESPONSE_RULES = frozenset({"R-RESP-01", "R-RESP-02", "R-RESP-03", "R-RESP-04"})
 COMPLAINT = "complaint"
 """The classification whose cases make the complaint rate (R-KPI-06) and repeats (R-CMP-07)."""
 AFTER_SALES = "after_sales"
-PRE_SALE, IN_SALE, AFTER_SALE = "pre_sale", "in_sale", "after_sale"
-STAGES = (PRE_SALE, IN_SALE, AFTER_SALE)
-STAGE_OF_TOPIC = {
-    "product": PRE_SALE,
-    "membership": PRE_SALE,
-    "other": PRE_SALE,
-    "order": IN_SALE,
-    "logistics": IN_SALE,
-    "after_sales": AFTER_SALE,
-}
-"""R-KPI-08: the journey stage of a contact, from its case's topic."""
 CONVERSION_WINDOW = timedelta(days=7)  # R-KPI-08
 REPEAT_WINDOW = BASELINE.repeat_complaint_window
 """R-CMP-07: the policy's window for repeat complaints (one window whatever policy version
@@ -105,11 +95,6 @@ PROMOTER_MIN = 9  # R-KPI-04
 DETRACTOR_MAX = 6  # R-KPI-04
 TOP_ISSUES = 5  # R-KPI-05
 MICROS = 1_000_000
-
-
-def stage_of(topic: str) -> str:
-    """R-KPI-08: pre-sale, in-sale or after-sale (an unknown topic counts as pre-sale)."""
-    return STAGE_OF_TOPIC.get(topic, PRE_SALE)
 
 
 def issue_of(topic: str, after_sales_kind: str | None) -> str:

@@ -3,6 +3,7 @@ a topic; and docs/events.md is the catalog as the code defines it."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -124,3 +125,37 @@ def test_a_version_below_the_latest_without_an_upcast_is_refused() -> None:
     registry.register(ContactOpened, "contact.opened", "contacts", 2, None)
     with pytest.raises(TypeError, match="needs one"):
         registry.check()
+
+
+# -- what the SLA clocks need (issue 14, item 7) --------------------------------------------
+
+
+def test_every_clock_need_names_events_the_registry_has_and_rules_the_domain_times() -> None:
+    """The catalogue's clock table (contracts/clock_needs.py) cannot drift from the code: each
+    event it names is a registered type, each event type it names in its text is listed in
+    ``events``, and each rule is one a domain aggregate's clock code starts."""
+    from contracts.clock_needs import CLOCK_NEEDS
+    from contracts.schemas import EVENT_TYPES
+
+    domain_code = "".join(
+        (Path(__file__).parents[2] / "domain" / f"{name}.py").read_text()
+        for name in ("contact", "case", "order", "returns", "survey", "callback")
+    )
+    known = set(EVENT_TYPES.names())
+    for need in CLOCK_NEEDS:
+        assert set(need.events) <= known, need.rule
+        named = set(re.findall(r"`([a-z_]+\.[a-z_]+)`", need.starts + need.stops + need.notes))
+        assert named <= set(need.events), (need.rule, named - set(need.events))
+        rule = need.rule.split()[0]
+        assert f'"{rule}' in domain_code or f'= "{rule}"' in domain_code, rule
+
+
+def test_the_clock_targets_are_the_policy_s() -> None:
+    from contracts.clock_needs import CLOCK_NEEDS, span
+    from domain.policy import BASELINE
+
+    by_rule = {need.rule: need.target(BASELINE) for need in CLOCK_NEEDS}
+    assert by_rule["R-RESP-01"] == span(BASELINE.im_first_reply) == "30 s"
+    assert by_rule["R-REF-05"] == "48 h"
+    assert by_rule["R-RESP-03"].startswith("15 s; working hours 09:00 to 21:00 UTC+8")
+    assert span(BASELINE.refund_completion) == "3 d"

@@ -22,6 +22,7 @@ from application.service import JourneyApplication
 from domain.aggregate import JourneyAggregate
 from domain.case import Case
 from domain.contact import Contact
+from domain.funnel import PRE_SALE, stage_of
 from domain.ids import aggregate_id
 from projections.base import Notified
 from projections.kpis import KpiCounters
@@ -578,7 +579,7 @@ def expected_counts(log: Sequence[Notified], aggregates: dict[str, Any]) -> Coun
             )
             counts[m.REOPENED] += aggregate.reopen_count > 0
     for contact in contacts:
-        if m.stage_of(opened[contact.case_ref].topic) == m.PRE_SALE:
+        if stage_of(opened[contact.case_ref].topic) == PRE_SALE:
             counts[m.CONVERTED] += any(
                 o.customer_id == contact.customer_id
                 and contact.occurred_at <= o.occurred_at <= contact.occurred_at + 7 * D
