@@ -230,7 +230,8 @@ def render_clock_needs(policy: Policy) -> list[str]:
         "",
         "## How a contact's journey stage is decided (R-KPI-08)",
         "",
-        "A contact counts in the funnel by its case's `topic` (the case it opened or joined):",
+        "A contact counts in the funnel at the stage its channel states in `contact.opened`"
+        " (`funnel_stage`), else by its case's `topic` (the case it opened or joined):",
         "",
         "| topic | stage |",
         "|---|---|",

@@ -36,6 +36,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.aggregate import Fact, JourneyAggregate, command
 from domain.clocks import Cancel, ClockCommand, Start, Stop
 from domain.errors import DomainError
+from domain.funnel import STAGES
 from domain.ids import aggregate_id
 from domain.policy import Policy, policy_in_force
 from domain.provenance import SourceRef
@@ -56,6 +57,10 @@ class UnverifiedIdentity(DomainError):
     pass
 
 
+class UnknownStage(DomainError):
+    """A stated journey stage that is not one of the funnel's (R-KPI-08)."""
+
+
 class ContactEnded(DomainError):
     pass
 
@@ -72,6 +77,9 @@ class Contact(JourneyAggregate):
         policy_version: str
         occurred_at: datetime
         source: SourceRef
+        funnel_stage: str | None = None
+        """The journey stage the channel stated (R-KPI-08); None: its case's topic decides.
+        Stored events from before it have none."""
 
     class MessageReceived(Fact["Contact"]):
         """A message from the customer; the first one starts R-RESP-01 on IM channels."""
@@ -150,8 +158,10 @@ class Contact(JourneyAggregate):
         policy_version: str,
         occurred_at: datetime,
         source: SourceRef,
+        funnel_stage: str | None = None,
     ) -> None:
         self._begin(policy_version, occurred_at, source)
+        self.funnel_stage = funnel_stage
         self.contact_id = contact_id
         self.customer_id = customer_id
         self.case_ref = case_ref
@@ -184,11 +194,16 @@ class Contact(JourneyAggregate):
         occurred_at: datetime,
         source: SourceRef,
         first_message_id: str | None = None,
+        funnel_stage: str | None = None,
     ) -> Contact:
         """The contact opens; ``first_message_id``: it opens with the customer's first
-        message, recorded then as the contact's first message (R-RESP-01 starts)."""
+        message, recorded then as the contact's first message (R-RESP-01 starts);
+        ``funnel_stage``: the journey stage the channel states (R-KPI-08), else its case's
+        topic decides (``domain.funnel``)."""
         if verified_by is not None and verified_by not in VERIFICATION_METHODS:
             raise UnverifiedIdentity(f"unknown verification method {verified_by!r}", "R-CUS-01")
+        if funnel_stage is not None and funnel_stage not in STAGES:
+            raise UnknownStage(f"funnel_stage {funnel_stage!r} is not one of {STAGES}", "R-KPI-08")
         contact = cls(
             contact_id=contact_id,
             customer_id=customer_id,
@@ -198,6 +213,7 @@ class Contact(JourneyAggregate):
             policy_version=policy_in_force(occurred_at).version,
             occurred_at=occurred_at,
             source=source,
+            funnel_stage=funnel_stage,
         )
         contact._run_clocks(contact.pending_events[-1])
         if first_message_id is not None:

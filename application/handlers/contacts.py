@@ -67,6 +67,7 @@ def opened(unit: UnitOfWork, event: SourceEvent, data: c.ContactOpened, source: 
             occurred_at=event.occurred_at,
             source=source,
             first_message_id=data.first_message_id,
+            funnel_stage=data.funnel_stage,
         )
     )
     if case is not None:

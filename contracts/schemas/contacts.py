@@ -112,6 +112,12 @@ class ContactOpened(Data, event_type="contact.opened", family="contacts", versio
     verified_by: Verification | None = None
     store_id: Id | None = None
     agent_group: Id | None = None
+    funnel_stage: Literal["pre_sale", "in_sale", "after_sale"] | None = Field(
+        default=None,
+        description="The journey stage of this contact (R-KPI-08), when the channel knows it"
+        " (a pre-sale consultation about an order topic, say); default: its case's topic"
+        ' decides (docs/events.md, "How a contact\'s journey stage is decided").',
+    )
     first_message_id: Id | None = Field(
         default=None,
         description="The contact opens with this message of the customer (a chat that"

@@ -119,6 +119,7 @@ def contact_opened(work: Work, nid: int, e: Contact.Opened) -> None:
         e.contact_id,
         parent_id=str(aggregate_id("case", e.case_ref)),
         channel=e.channel,
+        stage=getattr(e, "funnel_stage", None) or "",  # R-KPI-08: as the channel stated it
     )
     work.add_owner(contact)
     case = work.owner(contact["parent_id"])

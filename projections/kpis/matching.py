@@ -16,8 +16,8 @@ from projections.kpis.work import Work
 
 def attribute(work: Work, contact: Row, case: Row) -> None:
     """Count a contact once its case is known: volume, and with its labels type, issue
-    and stage (R-KPI-05/08)."""
-    stage = stage_of(case["topic"])
+    and stage (R-KPI-05/08): the stage its channel stated, else its case's topic's."""
+    stage = contact["stage"] or stage_of(case["topic"])
     contact.update(
         store=case["store"],
         agent_group=case["agent_group"],

@@ -159,3 +159,15 @@ def test_the_clock_targets_are_the_policy_s() -> None:
     assert by_rule["R-REF-05"] == "48 h"
     assert by_rule["R-RESP-03"].startswith("15 s; working hours 09:00 to 21:00 UTC+8")
     assert span(BASELINE.refund_completion) == "3 d"
+
+
+def test_contact_opened_states_exactly_the_funnel_s_stages() -> None:
+    """R-KPI-08: the stages a channel may state are the funnel's (domain/funnel.py)."""
+    from typing import get_args
+
+    from contracts.schemas.contacts import ContactOpened
+    from domain.funnel import STAGES
+
+    annotation = ContactOpened.model_fields["funnel_stage"].annotation
+    literal = next(arg for arg in get_args(annotation) if arg is not type(None))
+    assert get_args(literal) == STAGES

@@ -470,6 +470,37 @@ def test_r_kpi_08_the_earliest_order_converts_whatever_the_arrival_order(
     assert total(kpi)["converted"] == 1
 
 
+def test_r_kpi_08_a_stage_the_channel_states_wins_over_the_topic(
+    app: JourneyApplication, journey: Journey, kpi: KpiCounters
+) -> None:
+    """A consultation before buying, about an order topic: the channel says pre-sale, so it
+    counts pre-sale and converts; without a stated stage the topic decides (in-sale)."""
+    journey.contact("k-stated", T0, customer="c11", topic="order", funnel_stage="pre_sale")
+    journey.order("o-stated", T0 + H, customer="c11")
+    journey.contact("k-topic", T0, customer="c12", topic="order")
+
+    funnel = caught_up(app, kpi).funnel(DAY0, DAY0)
+
+    assert funnel["stages"] == {"pre_sale": 1, "in_sale": 1, "after_sale": 0}
+    assert funnel["converted"] == 1
+    [converted] = kpi.explain(m.CONVERTED, DAY0)
+    assert converted["ref"] == "k-stated"
+
+
+def test_r_kpi_08_a_stage_outside_the_funnel_is_refused() -> None:
+    from contracts.envelope import InvalidEvent
+    from tests.unit.feeding import source
+
+    with pytest.raises(InvalidEvent, match="funnel_stage"):
+        source(
+            "contact.opened",
+            {"contact_id": "k", "classification": "inquiry", "topic": "order",
+             "funnel_stage": "post_sale"},
+            T0,
+            "ev-1",
+        )  # fmt: skip
+
+
 def test_r_kpi_08_after_sales_resolution_rate_by_the_cases_opening_day(
     app: JourneyApplication, journey: Journey, kpi: KpiCounters
 ) -> None:
