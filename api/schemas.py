@@ -137,6 +137,8 @@ class ComplaintOut(BaseModel):
     breaches: int
     overdue: int = 0
     """Clocks overdue at the SLA timer's watermark: past due, not breached yet."""
+    awaiting_confirmation: bool = False
+    """Resolved, not yet confirmed by the customer nor closed without a reply (R-CMP-04)."""
     breach_list: list[BreachOut]
     communications: list[CommunicationOut]
     contacts: int

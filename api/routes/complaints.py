@@ -37,7 +37,8 @@ CSV_COLUMNS = (
     "closed_at", "owner", "reassignment_count", "due_at", "escalation_level",
     "options_offered", "option_chosen",
     "outcome", "refund_amount", "satisfaction_overall", "breaches", "breached_rules",
-    "overdue", "communications", "contacts", "reopen_count", "repeat_complaint", "policy_version",
+    "overdue", "awaiting_confirmation", "communications", "contacts", "reopen_count",
+    "repeat_complaint", "policy_version",
 )  # fmt: skip
 CSV_PAGE = 1000
 

@@ -11,11 +11,12 @@ from adapters.privacy.personal import present_profile
 from adapters.security import sees_clear_personal_data
 from api.auth import CallerDep, ProtectedRoute, RecordsAccess, Roles
 from api.consistency import Consistent
-from api.deps import ApplicationDep, CustomersDep, PersonalDep
+from api.deps import ApplicationDep, CustomersDep, LedgerDep, PersonalDep, WatermarkDep
 from api.errors import ApiError
 from api.paging import MAX_ITEMS, After, Limit, explain_page
 from api.params import Instant
 from api.schemas import ErrorOut, ExplainOut
+from application.customer_view import customer_view
 from application.explain import explanation
 
 router = APIRouter(prefix="/v1", tags=["analysts"], route_class=ProtectedRoute)
@@ -32,6 +33,8 @@ CUSTOMER_READ = RecordsAccess("customer", "customer_id")
 )
 async def customer_360(
     customers: CustomersDep,
+    ledger: LedgerDep,
+    watermark: WatermarkDep,
     personal: PersonalDep,
     caller: CallerDep,
     customer_id: str,
@@ -42,8 +45,12 @@ async def customer_360(
 ) -> dict[str, Any]:
     """Profile, consents, RFM and lifecycle segments (R-CUS-05), orders, returns and
     refunds, open and past cases, callbacks, satisfaction history and the contact timeline
-    across channels, in one place."""
-    view = await run_in_threadpool(customers.view, customer_id, as_of)
+    across channels, in one place. Cases are ``open``, ``awaiting_confirmation`` (resolved,
+    not yet confirmed: R-CMP-04) or ``past``; an open or awaiting case lists in ``overdue``
+    the rules of its SLA clocks past due at the timer's watermark, not breached yet."""
+    view = await run_in_threadpool(
+        customer_view, customers, ledger, customer_id, as_of, watermark()
+    )
     if view is None:
         raise ApiError(404, "not_found", f"customer_id: no customer {customer_id!r}")
     if view["profile"] is not None:

@@ -104,7 +104,8 @@ def judged_at(row: Row, watermark: datetime | None) -> Row:
     allowed lateness of its policy version, or waiting for the timer's next round
     (``domain.clocks.is_overdue``) — and ``overdue`` counts them. Judged when asked,
     never stored: the stored row stays what its events made it, so a rebuild equals the
-    live copy; without a watermark nothing is overdue."""
+    live copy; without a watermark nothing is overdue. ``awaiting_confirmation``: the case
+    is resolved and waits for the customer's confirmation (R-CMP-04)."""
     overdue = 0
     for clock in row["sla"].values():
         if clock.get("outcome") == "open" and is_overdue(
@@ -113,6 +114,8 @@ def judged_at(row: Row, watermark: datetime | None) -> Row:
             clock["outcome"] = "overdue"
             overdue += 1
     row["overdue"] = overdue
+    # R-CMP-04: resolved, not yet confirmed by the customer nor closed without a reply.
+    row["awaiting_confirmation"] = row["status"] == "resolved"
     return row
 
 

@@ -322,3 +322,16 @@ def test_paging_one_row_at_a_time_reaches_every_row_once_whatever_the_sort(
         after = ledger.cursor_of(page[0], sort)
     assert len(whole) == 2
     assert paged == whole
+
+
+@pytest.mark.parametrize(
+    ("status", "awaiting"), [("open", False), ("resolved", True), ("closed", False)]
+)
+def test_r_cmp_04_a_resolved_case_reads_as_awaiting_confirmation(
+    status: str, awaiting: bool
+) -> None:
+    """Resolved and neither confirmed nor closed without a reply: the ledger says so."""
+    from projections.ledger.queries import judged_at
+
+    row = judged_at({"status": status, "sla": {}}, None)
+    assert row["awaiting_confirmation"] is awaiting

@@ -94,6 +94,14 @@ class Analyst:
         assert [r["sla"] for r in listed if r["case_ref"] == CASE] == [row["sla"]]
         return row["sla"]["R-RESP-01"]["outcome"], row["overdue"]
 
+    def in_360(self) -> list[str]:
+        """The rules the customer 360 shows overdue on the case (open or awaiting)."""
+        answer = self.client.get("/v1/customers/cust-a", headers=self.headers)
+        assert answer.status_code == 200, answer.text
+        cases = answer.json()["cases"]
+        [case] = [c for c in cases["open"] + cases["awaiting_confirmation"]]
+        return list(case["overdue"])
+
     def csv_overdue(self) -> str:
         answer = self.client.get("/v1/complaints", params={"format": "csv"}, headers=self.headers)
         [row] = [r for r in csv.DictReader(io.StringIO(answer.text)) if r["case_ref"] == CASE]
@@ -135,9 +143,11 @@ def test_r_resp_01_on_event_time_overdue_from_a_second_past_due_until_breached(
     event_time_reaches(runtime, DUE)
     assert analyst.clock() == ("open", 0)
     assert runtime.status().overdue == 0
+    assert analyst.in_360() == []
 
     event_time_reaches(runtime, DUE + S)
     assert analyst.clock() == ("overdue", 1)
+    assert analyst.in_360() == ["R-RESP-01"]
     assert analyst.csv_overdue() == "1"
     assert runtime.status().overdue == 1
     assert metric(analyst.client, "journey_overdue_deadlines") == 1
@@ -157,6 +167,7 @@ def test_r_resp_01_on_event_time_overdue_from_a_second_past_due_until_breached(
     project_everything(runtime)
     assert analyst.clock() == ("breached", 0)
     assert runtime.status().overdue == 0
+    assert analyst.in_360() == []
 
 
 def test_r_resp_01_on_the_wall_clock_overdue_is_judged_against_now(
