@@ -5,12 +5,8 @@ Three kinds, in one registry that the composition root builds (nothing registers
 - **Counted by this process** (:class:`IngestMetrics`): records by outcome once their batch
   is stored, the size and duration of each partition's batch, dead letters published.
   They count what the ingest workers of *this* process did.
-- **Read from the log and the store on each scrape** (:class:`StatusCollector`): every
-  ingress partition's end offset, stored offset and lag, the dead-letter count, each
-  projection's position and lag, the parked source events, the events each read model
-  holds in quarantine, the audit verifications and their failures per kind (recorded
-  by whichever process verified: the API or ``journey verify``), and the SLA deadlines
-  overdue at the clock timer's watermark. They are the same whichever process serves them.
+- **Read from the log and the store on each scrape** (``adapters.status_metrics``,
+  :class:`StatusCollector`): the same whichever process serves them.
 - **Counted by the API of this process** (:class:`HttpMetrics`): requests by route template,
   method and status class, their latency, and the events ``POST /v1/events`` accepted.
 """
@@ -18,17 +14,21 @@ Three kinds, in one registry that the composition root builds (nothing registers
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Protocol
+from collections import Counter as Counter_
+from collections.abc import Iterable
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+)
 from prometheus_client import generate_latest as _generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from prometheus_client.metrics_core import Metric
-
-from adapters.sourcelog.base import TopicPartition
 
 logger = logging.getLogger(__name__)
 
@@ -42,63 +42,6 @@ REQUEST_SECONDS_BUCKETS = (
 UNMATCHED_ROUTE = "unmatched"
 """The route label of a request no route matched: raw paths would let clients create series."""
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-
-
-class PartitionLagView(Protocol):
-    """What a scrape reads of one ingress partition (``application.status.PartitionLag``)."""
-
-    @property
-    def partition(self) -> TopicPartition: ...
-    @property
-    def log_end_offset(self) -> int: ...
-    @property
-    def stored_offset(self) -> int: ...
-    @property
-    def lag(self) -> int: ...
-
-
-class ProjectionLagView(Protocol):
-    """What a scrape reads of one read model (``application.status.ProjectionLag``)."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def position(self) -> int: ...
-    @property
-    def lag(self) -> int: ...
-
-
-class VerificationCountView(Protocol):
-    """Audit verifications of one kind (``projections.audit_chain.VerificationCount``)."""
-
-    @property
-    def kind(self) -> str: ...
-    @property
-    def verified(self) -> int: ...
-    @property
-    def failed(self) -> int: ...
-
-
-class StatusView(Protocol):
-    """The pipeline's status as a scrape reads it (``application.status.Status``): the
-    adapter names what it needs, so it does not import the layer above it."""
-
-    @property
-    def partitions(self) -> Sequence[PartitionLagView]: ...
-    @property
-    def dead_letters(self) -> int: ...
-    @property
-    def notifications(self) -> int: ...
-    @property
-    def projections(self) -> Sequence[ProjectionLagView]: ...
-    @property
-    def parked(self) -> int: ...
-    @property
-    def quarantined(self) -> Mapping[str, int]: ...
-    @property
-    def verifications(self) -> Sequence[VerificationCountView]: ...
-    @property
-    def overdue(self) -> int: ...
 
 
 class IngestMetrics:
@@ -129,9 +72,11 @@ class IngestMetrics:
         )
         self._dead_letters = Counter(
             "journey_dead_letters_published",
-            "Records published to the dead-letter topic, by source topic (at least once: a"
-            " batch redone after a crash or a lost partition publishes its letters again).",
-            ["topic"],
+            "Records published to the dead-letter topic, by source topic and reason (the rule"
+            " id, or the envelope field at fault, or not_arrived for a parked event whose"
+            " prerequisite never came; at least once: a batch redone after a crash or a lost"
+            " partition publishes its letters again).",
+            ["topic", "reason"],
             registry=registry,
         )
         self._cache_lookups = Counter(
@@ -169,13 +114,49 @@ class IngestMetrics:
         self._batch_records.observe(applied + refused + parked + ignored)
         self._batch_seconds.observe(seconds)
 
-    def dead_lettered(self, topic: str, count: int) -> None:
-        self._dead_letters.labels(topic=topic).inc(count)
+    def dead_lettered(self, topic: str, reasons: Iterable[str]) -> None:
+        """Letters published for records of ``topic``, one per reason text."""
+        for label, count in Counter_(reason_label(reason) for reason in reasons).items():
+            self._dead_letters.labels(topic=topic, reason=label).inc(count)
 
     def cache_used(self, *, hits: int, misses: int, forgotten: int) -> None:
         self._cache_lookups.labels(result="hit").inc(hits)
         self._cache_lookups.labels(result="miss").inc(misses)
         self._cache_forgotten.inc(forgotten)
+
+
+RULE_FAMILIES = ("RESP", "PRI", "CMP", "CH", "CUS", "ORD", "REF", "SAT", "KPI")
+REASON_FIELDS = frozenset(
+    {
+        "event_id", "type", "occurred_at", "channel", "customer_id", "source",
+        "schema_version", "data", "body", "value", "key", "timestamp", "record", "headers",
+    }
+)  # fmt: skip
+_RULE = re.compile(rf"^(R-(?:{'|'.join(RULE_FAMILIES)})-(?:0[1-9]|1[0-9]|20))\b")
+
+
+def reason_label(reason: str) -> str:
+    """A dead letter's reason as a metric label from a bounded set: the service rule it
+    names first (``R-CMP-01``), else the envelope field at fault (``data`` for any field of
+    the payload, ``body`` for bytes that are no event), ``not_arrived`` for a parked event
+    whose prerequisite never came, else ``other``. Never text the record chose: a label
+    per field name a producer can invent would let it create series without bound."""
+    rule = _RULE.match(reason)
+    if rule is not None:
+        return rule.group(1)
+    if "not arrived within" in reason:
+        return "not_arrived"
+    field = reason.partition(":")[0].strip().partition(".")[0].partition("[")[0]
+    return field if field in REASON_FIELDS else "other"
+
+
+def new_registry() -> CollectorRegistry:
+    """The registry of a runtime's metrics, scraped without ``_created`` series: the
+    client library adds one per counter and histogram series by default, doubling what a
+    scrape carries for a value Prometheus does not use. The switch is the library's, for
+    the whole process; the composition root turns it when it builds a runtime."""
+    disable_created_metrics()  # type: ignore[no-untyped-call]
+    return CollectorRegistry()
 
 
 def status_class(status: int) -> str:
@@ -241,123 +222,6 @@ def http_metrics(registry: CollectorRegistry) -> HttpMetrics:
         if metrics is None:
             metrics = _http_metrics[registry] = HttpMetrics(registry)
         return metrics
-
-
-def _families(status: StatusView | None) -> Iterator[Metric]:
-    up = GaugeMetricFamily(
-        "journey_status_up", "1 if the log and the store answered this scrape, else 0."
-    )
-    up.add_metric([], 0 if status is None else 1)
-    yield up
-    ends = GaugeMetricFamily(
-        "journey_ingest_log_end_offset",
-        "The offset the next record of the ingress partition will get.",
-        labels=["topic", "partition"],
-    )
-    stored = GaugeMetricFamily(
-        "journey_ingest_stored_offset",
-        "The partition's next offset stored with the events (the truth of what was applied).",
-        labels=["topic", "partition"],
-    )
-    lags = GaugeMetricFamily(
-        "journey_ingest_lag",
-        "Records of the partition not applied yet: log end offset minus stored offset.",
-        labels=["topic", "partition"],
-    )
-    dead = GaugeMetricFamily(
-        "journey_dead_letters", "Records on the dead-letter topic (sum of its end offsets)."
-    )
-    head = GaugeMetricFamily(
-        "journey_notifications_max_id", "The event store's last notification id."
-    )
-    positions = GaugeMetricFamily(
-        "journey_projection_position",
-        "The last notification id the read model applied.",
-        labels=["projection"],
-    )
-    projection_lags = GaugeMetricFamily(
-        "journey_projection_lag",
-        "Notifications the read model has not applied yet.",
-        labels=["projection"],
-    )
-    parked = GaugeMetricFamily(
-        "journey_parked_events",
-        "Source events parked, waiting for the order, case, return, callback, contact,"
-        " survey or customer they refer to (or its delivery, its resolution).",
-    )
-    quarantined = GaugeMetricFamily(
-        "journey_read_model_quarantined_events",
-        "Stored events the read model could not apply and holds in quarantine while it"
-        " keeps up with the rest (GET /v1/admin/quarantine; a rebuild applies them again).",
-        labels=["read_model"],
-    )
-    verifications = CounterMetricFamily(
-        "journey_audit_verifications",
-        "Aggregates whose stored events were verified against the audit chain, by kind, by"
-        " any process (GET .../verify, journey verify).",
-        labels=["kind"],
-    )
-    failures = CounterMetricFamily(
-        "journey_audit_verification_failures",
-        "Verifications that found a stored event altered, missing or unexpected, by kind,"
-        " by any process (GET .../verify, journey verify).",
-        labels=["kind"],
-    )
-    overdue = GaugeMetricFamily(
-        "journey_overdue_deadlines",
-        "Open SLA deadlines whose due time the clock timer's watermark is past, not"
-        " breached yet: inside the allowed lateness, or before the timer's next round.",
-    )
-    if status is not None:
-        overdue.add_metric([], status.overdue)
-        for name, held in status.quarantined.items():
-            quarantined.add_metric([name], held)
-        for count in status.verifications:
-            verifications.add_metric([count.kind], count.verified)
-            failures.add_metric([count.kind], count.failed)
-        for p in status.partitions:
-            labels = [p.partition.topic, str(p.partition.partition)]
-            ends.add_metric(labels, p.log_end_offset)
-            stored.add_metric(labels, p.stored_offset)
-            lags.add_metric(labels, p.lag)
-        dead.add_metric([], status.dead_letters)
-        head.add_metric([], status.notifications)
-        for projection in status.projections:
-            positions.add_metric([projection.name], projection.position)
-            projection_lags.add_metric([projection.name], projection.lag)
-        parked.add_metric([], status.parked)
-    yield from (
-        ends,
-        stored,
-        lags,
-        dead,
-        head,
-        positions,
-        projection_lags,
-        parked,
-        quarantined,
-        overdue,
-    )
-    yield from (verifications, failures)
-
-
-class StatusCollector:
-    """Reads the pipeline's status on each scrape. If the log or the store does not
-    answer, the scrape still succeeds with ``journey_status_up 0`` and no positions."""
-
-    def __init__(self, read: Callable[[], StatusView]) -> None:
-        self._read = read
-
-    def describe(self) -> Iterable[Metric]:
-        return list(_families(None))
-
-    def collect(self) -> Iterable[Metric]:
-        try:
-            status: StatusView | None = self._read()
-        except Exception:  # a scrape reports, it does not raise
-            logger.warning("status for /metrics could not be read", exc_info=True)
-            status = None
-        return list(_families(status))
 
 
 def render(registry: CollectorRegistry) -> bytes:

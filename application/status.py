@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from adapters.sourcelog.base import LogAdmin, TopicPartition
@@ -80,6 +81,10 @@ class Status:
     verifications: Sequence[VerificationCount] = ()
     """Per kind, aggregates verified against the audit chain and those that failed."""
     overdue: int = 0
+    event_time: datetime | None = None
+    """The event-time watermark: the latest ``occurred_at`` of a journey fact applied."""
+    deadlines: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Per rule: open SLA deadlines, and how many of them are overdue."""
     """Open SLA deadlines past due at the clock timer's watermark, not breached yet (the
     deadline index)."""
 
@@ -106,6 +111,10 @@ class Status:
             "quarantined": self.quarantined,
             "audit_verifications": [vars(v) for v in self.verifications],
             "overdue": self.overdue,
+            "event_time": None if self.event_time is None else self.event_time.isoformat(),
+            "deadlines": {
+                rule: {"open": n, "overdue": late} for rule, (n, late) in self.deadlines.items()
+            },
             "notifications": self.notifications,
             "projections": [
                 {"name": p.name, "position": p.position, "lag": p.lag} for p in self.projections
@@ -127,6 +136,8 @@ def read_status(
     quarantined: Callable[[], dict[str, int]] | None = None,
     verifications: Callable[[], Sequence[VerificationCount]] | None = None,
     overdue: Callable[[], int] | None = None,
+    event_time: Callable[[], datetime | None] | None = None,
+    deadlines: Callable[[], dict[str, tuple[int, int]]] | None = None,
 ) -> Status:
     """Read positions before ends, so that a lag read while work goes on may be
     overstated by what arrived in between but is never understated. ``parked`` counts
@@ -148,6 +159,8 @@ def read_status(
         quarantined={} if quarantined is None else quarantined(),
         verifications=() if verifications is None else verifications(),
         overdue=0 if overdue is None else overdue(),
+        event_time=None if event_time is None else event_time(),
+        deadlines={} if deadlines is None else deadlines(),
     )
 
 

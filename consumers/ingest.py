@@ -143,9 +143,9 @@ class IngestWorker:
             parked_letter(r.waiting, r.reason, r.envelope) for r in pending.released_refusals
         ]
         self._dead_letters.send([*letters, *released])
-        self._metrics.dead_lettered(partition.topic, len(letters))
+        self._metrics.dead_lettered(partition.topic, [letter.reason for letter in letters])
         for letter in released:
-            self._metrics.dead_lettered(letter.record.topic, 1)
+            self._metrics.dead_lettered(letter.record.topic, [letter.reason])
         try:
             pending.commit()
         except IntegrityError:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from prometheus_client import CollectorRegistry
 
-from adapters.metrics import IngestMetrics, StatusCollector
+from adapters.metrics import IngestMetrics, new_registry
 from adapters.privacy.keys import StoredCustomerKeys
 from adapters.privacy.master import load_master_key
 from adapters.privacy.personal import PersonalData
@@ -20,6 +20,7 @@ from adapters.security.access_log import AccessLog
 from adapters.security.apikeys import ApiKeys
 from adapters.security.ratelimit import RateLimiter
 from adapters.sourcelog.base import Log, LogPublisher, TopicPartition
+from adapters.status_metrics import StatusCollector
 from adapters.topics import Topics
 from api.services import ApiLimits
 from application.aggregate_cache import AggregateCache
@@ -272,6 +273,8 @@ class Runtime:
                 quarantined=self.read_models.quarantined,
                 verifications=self.audit_chain.verification_counts,
                 overdue=lambda: self.deadlines.overdue_count(self.watermark()),
+                event_time=self.deadlines.watermark,
+                deadlines=lambda: self.deadlines.by_rule(self.watermark()),
             )
         finally:
             admin.close()
@@ -339,7 +342,7 @@ def build(settings: Settings) -> Runtime:
         api_keys, access_log = ApiKeys(read_store), AccessLog(read_store)
         api_keys.create_tables()
         access_log.create_tables()
-    registry = CollectorRegistry()
+    registry = new_registry()
     reader = NotificationReader(app.process_recorder, app.mapper)
     runtime = Runtime(
         settings=settings,

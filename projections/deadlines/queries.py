@@ -55,6 +55,18 @@ class DeadlineQueries(Projection):
         )
         return int(rows[0]["n"])
 
+    def by_rule(self, watermark: datetime | None) -> dict[str, tuple[int, int]]:
+        """Per rule: its open deadlines, and how many of them are overdue at ``watermark``
+        (``overdue``)."""
+        at = utc(watermark) if watermark is not None else ""  # no time is before ""
+        rows = self.store.query(
+            "SELECT rule, COUNT(*) AS n,"
+            " SUM(CASE WHEN due_at < :at THEN 1 ELSE 0 END) AS late"
+            f" FROM {self.t('open_deadlines')} GROUP BY rule ORDER BY rule",
+            {"at": at},
+        )
+        return {str(r["rule"]): (int(r["n"]), int(r["late"] or 0)) for r in rows}
+
     def open_count(self) -> int:
         rows = self.store.query(f"SELECT COUNT(*) AS n FROM {self.t('open_deadlines')}")
         return int(rows[0]["n"])

@@ -22,9 +22,10 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.logformat import configure_logging
-from adapters.metrics import IngestMetrics, StatusCollector, http_metrics, render
+from adapters.metrics import IngestMetrics, http_metrics, render
 from adapters.readstore import Cursor
 from adapters.sourcelog.base import LogAdmin, OutgoingRecord, TopicPartition, TopicSpec
+from adapters.status_metrics import StatusCollector
 from api.main import create_api
 from application.batches import ingest_tracking_name
 from application.service import JourneyApplication
@@ -171,8 +172,8 @@ def test_ingest_counters_and_batch_histograms_render_as_prometheus_text() -> Non
     metrics.batch_stored("t.contacts", applied=5, refused=2, ignored=1, seconds=0.02)
     metrics.batch_stored("t.contacts", applied=3, refused=0, ignored=0, seconds=0.3)
     metrics.batch_stored("t.orders", applied=1, refused=1, parked=2, ignored=0, seconds=0.001)
-    metrics.dead_lettered("t.contacts", 2)
-    metrics.dead_lettered("t.orders", 1)
+    metrics.dead_lettered("t.contacts", ["R-CMP-01: never offered", "data.contact_id: required"])
+    metrics.dead_lettered("t.orders", ["unknown order 'o-1'; not arrived within 24h (parked)"])
     metrics.cache_used(hits=7, misses=2, forgotten=0)
     metrics.cache_used(hits=3, misses=0, forgotten=1)
 
@@ -188,7 +189,10 @@ def test_ingest_counters_and_batch_histograms_render_as_prometheus_text() -> Non
     assert got[key(records, topic="t.orders", outcome="refused")] == 1
     assert got[key(records, topic="t.orders", outcome="parked")] == 2
     assert got[key(records, topic="t.contacts", outcome="parked")] == 0
-    assert got[key("journey_dead_letters_published_total", topic="t.contacts")] == 2
+    letters = "journey_dead_letters_published_total"
+    assert got[key(letters, topic="t.contacts", reason="R-CMP-01")] == 1
+    assert got[key(letters, topic="t.contacts", reason="data")] == 1
+    assert got[key(letters, topic="t.orders", reason="not_arrived")] == 1
     assert got[key("journey_ingest_batch_records_count")] == 3
     assert got[key("journey_ingest_batch_records_sum")] == 8 + 3 + 4
     assert got[key("journey_ingest_batch_records_bucket", le="2.0")] == 0
@@ -448,3 +452,38 @@ def test_the_access_line_names_the_key_the_real_auth_found(runtime: Runtime) -> 
     lines = [orjson.loads(line) for line in stream.getvalue().split("\n") if line]
     access = [(a["status"], a["key_id"]) for a in lines if a["logger"] == "journey.access"]
     assert access == [(404, issued.key_id), (401, None)]
+
+
+@pytest.mark.parametrize(
+    ("reason", "label"),
+    [
+        ("R-CMP-01: resolved on an option never offered", "R-CMP-01"),
+        ("R-SAT-04: callback before the delivery", "R-SAT-04"),
+        ("data.contact_id: control character U+0000", "data"),
+        ("data.items[0].sku: required", "data"),
+        ("body: not JSON", "body"),
+        ("value: null (a tombstone)", "value"),
+        ("occurred_at: 2 days after the log's time", "occurred_at"),
+        ("unknown order 'o-1'; not arrived within 24h (parked at 2026-03-02)", "not_arrived"),
+        ("contact 'k' is already open", "other"),
+        ("R-XYZ-99: invented", "other"),
+        ("R-CMP-99: out of range", "other"),
+        ("attacker-chosen-name: extra field", "other"),
+        ("", "other"),
+    ],
+)
+def test_a_dead_letter_reason_is_a_label_from_a_bounded_set(reason: str, label: str) -> None:
+    from adapters.metrics import reason_label
+
+    assert reason_label(reason) == label
+
+
+def test_a_runtime_s_registry_carries_no_created_series() -> None:
+    """A counter is one series, not two: no ``_created`` companion (issue 17, item 5)."""
+    from adapters.metrics import new_registry
+
+    registry = new_registry()
+    IngestMetrics(registry).batch_stored("t", applied=1, refused=0, ignored=0, seconds=0.1)
+    text = render(registry).decode()
+    assert "journey_ingest_records_total" in text
+    assert "_created" not in text

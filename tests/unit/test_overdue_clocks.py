@@ -20,6 +20,7 @@ from unittest.mock import patch
 import orjson
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 import journey.bootstrap
 from api.main import create_api
@@ -123,11 +124,13 @@ def analyst_of() -> Iterator[Callable[[Runtime], Analyst]]:
         client.__exit__(None, None, None)
 
 
-def metric(client: TestClient, name: str) -> float:
-    for line in client.get("/metrics").text.splitlines():
-        if line.startswith(f"{name} "):
-            return float(line.split()[1])
-    raise AssertionError(f"no {name}")
+def metric(client: TestClient, name: str, **labels: str) -> float:
+    """The sample of ``name`` with exactly ``labels``."""
+    for family in text_string_to_metric_families(client.get("/metrics").text):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return float(sample.value)
+    raise AssertionError(f"no {name} {labels}")
 
 
 def test_r_resp_01_on_event_time_overdue_from_a_second_past_due_until_breached(
@@ -150,7 +153,10 @@ def test_r_resp_01_on_event_time_overdue_from_a_second_past_due_until_breached(
     assert analyst.in_360() == ["R-RESP-01"]
     assert analyst.csv_overdue() == "1"
     assert runtime.status().overdue == 1
-    assert metric(analyst.client, "journey_overdue_deadlines") == 1
+    assert metric(analyst.client, "journey_overdue_deadlines", rule="R-RESP-01") == 1
+    assert metric(analyst.client, "journey_open_deadlines", rule="R-RESP-01") == 1
+    watermark = metric(analyst.client, "journey_event_time_watermark_seconds")
+    assert watermark == (DUE + S).timestamp()
     [listed] = runtime.deadlines.overdue(runtime.watermark())
     assert (listed["rule"], listed["key"]) == ("R-RESP-01", "R-RESP-01")
     # Nothing of it is stored: the row is what its events made it.
