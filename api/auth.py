@@ -82,15 +82,17 @@ async def authenticate(
     if principal is None:
         raise _unauthenticated("the API key is unknown or revoked")
     wait = limiter.acquire(principal.key_id)
+    limits = limiter.headers(principal.key_id)
     if wait > 0:
         raise ApiError(
             429,
             "rate_limited",
             f"this key may make {limiter.rate_per_s:g} requests per second"
             f" (bursts of {limiter.burst}); retry later",
-            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+            headers={"Retry-After": str(max(1, math.ceil(wait))), **limits},
         )
     request.state.principal = principal
+    request.state.rate_limit = limits  # on the answer too (api.routing)
     return principal
 
 

@@ -1,7 +1,8 @@
 """The route class every route of the API uses: a query parameter the route does not declare
 is refused with a 422 problem naming it, instead of being silently ignored (a misspelt
 filter, ``classification=complaint`` on a route without that filter, would otherwise give
-an answer that looks valid and is not what was asked)."""
+an answer that looks valid and is not what was asked); and an authenticated caller's
+answer carries its key's rate-limit fields (``RateLimit-*``, set by ``api.auth``)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,11 @@ class StrictQueryRoute(APIRoute):
                         for name in unknown[:10]
                     ],
                 )
-            return await handler(request)
+            response = await handler(request)
+            limits = getattr(request.state, "rate_limit", None)
+            if limits:
+                response.headers.update(limits)
+            return response
 
         return strict
 

@@ -6,6 +6,7 @@ events, so replays never meet it.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +40,23 @@ class RateLimiter:
                 return 0.0
             self._buckets[key] = (tokens, now)
             return (1.0 - tokens) / self.rate_per_s
+
+    def headers(self, key: str) -> dict[str, str]:
+        """The standard rate-limit fields for ``key`` now (IETF draft "RateLimit header
+        fields for HTTP", the ``RateLimit-Limit/-Remaining/-Reset`` form): the burst, the
+        whole requests left, and the seconds until the bucket is full again; with
+        ``RateLimit-Policy`` naming the burst and the window it refills in."""
+        with self._lock:
+            now = self._clock()
+            tokens, at = self._buckets.get(key, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + max(0.0, now - at) * self.rate_per_s)
+        window = math.ceil(self.burst / self.rate_per_s)
+        return {
+            "RateLimit-Limit": str(self.burst),
+            "RateLimit-Remaining": str(int(tokens + _EPSILON)),
+            "RateLimit-Reset": str(math.ceil((self.burst - tokens) / self.rate_per_s)),
+            "RateLimit-Policy": f"{self.burst};w={window}",
+        }
 
     def forget(self, key: str) -> None:
         """Drop a key's bucket (e.g. when the key is revoked)."""

@@ -166,6 +166,17 @@ def test_over_the_rate_limit_is_429_with_retry_after(client: TestClient, runtime
     assert [a.status_code for a in got] == [200, 200, 429]
     assert got[2].json()["error"] == "rate_limited"
     assert got[2].headers["Retry-After"] == "2"  # one token per 2 s
+    # The standard fields on every answer: the burst, what is left, when it is full again.
+    limits = [
+        (
+            a.headers["RateLimit-Limit"],
+            a.headers["RateLimit-Remaining"],
+            a.headers["RateLimit-Reset"],
+        )
+        for a in got
+    ]
+    assert limits == [("2", "1", "2"), ("2", "0", "4"), ("2", "0", "4")]
+    assert got[0].headers["RateLimit-Policy"] == "2;w=4"
     assert client.get("/v1/complaints", headers=bearer(other.secret_text)).status_code == 200
     now[0] += 2
     assert client.get("/v1/complaints", headers=bearer(busy.secret_text)).status_code == 200

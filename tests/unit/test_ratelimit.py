@@ -85,3 +85,23 @@ def test_threads_share_one_bucket_without_losing_count() -> None:
     for thread in threads:
         thread.join()
     assert sum(1 for wait in granted if wait == 0) == 100
+
+
+def test_the_standard_fields_say_the_burst_what_is_left_and_when_it_is_full() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(rate_per_s=2, burst=3, clock=clock)
+    fields = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
+
+    def seen() -> tuple[str, ...]:
+        headers = limiter.headers("k")
+        return tuple(headers[f] for f in fields)
+
+    assert seen() == ("3", "3", "0")
+    limiter.acquire("k")
+    assert seen() == ("3", "2", "1")  # half a second to refill one, rounded up
+    limiter.acquire("k")
+    limiter.acquire("k")
+    assert seen() == ("3", "0", "2")
+    clock.now += 0.5
+    assert seen() == ("3", "1", "1")
+    assert limiter.headers("k")["RateLimit-Policy"] == "3;w=2"
