@@ -158,7 +158,7 @@ class KpiQueries(Projection):
         ]
 
     def explain(
-        self, metric: str, day: date, *, zone: tzinfo = UTC, **where: str | None
+        self, metric: str, day: date, zone: tzinfo = UTC, /, **where: str | None
     ) -> list[dict[str, Any]]:
         """The events a count is made of: the facts of ``metric`` dated on ``day`` (in
         ``zone``) whose dimensions (channel, store, agent_group: those given; ``None`` =
@@ -216,9 +216,9 @@ class KpiQueries(Projection):
         ]
 
     def count(
-        self, metric: str, day: date, *, zone: tzinfo = UTC, **where: str | None
+        self, metric: str, day: date, zone: tzinfo = UTC, /, **where: str | None
     ) -> tuple[int, int]:
         """(count, sum of values) of one metric on one day, for the dimensions given (as in
         ``explain``)."""
-        rows = self.explain(metric, day, zone=zone, **where)
+        rows = self.explain(metric, day, zone, **where)
         return len(rows), sum(int(row["value"]) for row in rows)

@@ -63,7 +63,7 @@ def count(
             rows = _select(store, t("kpi_facts"), "at", "at", grain, places, only, params, True)
         for row in rows:
             key = tuple(
-                label(day_number(int(row["dayno"]) - 1), grain) if g in GRAINS else row[g]
+                label(day_number(int(row["dayno"]) - 1), grain) if grain and g in GRAINS else row[g]
                 for g in by
             )
             n, total = int(row["n"]), int(row["total"])
