@@ -51,7 +51,8 @@ KPIS: tuple[Kpi, ...] = (
         "working hours (R-RESP-03: voice menu, not a breach), a chat the customer never "
         "wrote in (R-RESP-01 counts from the first message); a clock called off (a bot's "
         "answer, then R-RESP-02's hand-off is the response). The case-level targets "
-        "R-PRI-02/03 are conversations' deadlines in hours, counted as breaches only.",
+        "R-PRI-02/03 (hours, by priority or after-sales kind) are not a conversation's "
+        "first answer: they are counted as breaches only.",
         "response_rate_min",
         "at_least",
     ),
