@@ -246,6 +246,12 @@ def markdown(policy: Policy = BASELINE) -> str:
         "name); `start`, `end` and `day` are dates in that zone, and every time in an",
         "answer carries that zone's offset. Leave `start` or `end` out for all time.",
         "",
+        "The facts keep their instant (`kpi_facts.at`) and the counters their UTC hour, so",
+        "a figure in any zone is a sum of stored rows and changing the zone needs no",
+        "rebuild. Zones at whole-hour offsets read the hourly counters; others (such as",
+        "Asia/Kolkata, +05:30) sum the facts. A store filled before this layout (days,",
+        "not instants) must be dropped and refilled: `journey rebuild kpi_counters`.",
+        "",
         "## KPIs",
         "",
     ]
