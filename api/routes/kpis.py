@@ -105,6 +105,8 @@ async def kpis(
     ] = None,
     tz: Tz = None,
 ) -> dict[str, Any]:
+    """R-KPI-01..05 and R-KPI-08 over the period, one row per group, R-KPI-01..03 judged
+    against their targets (the OpenAPI text is the ``description`` above)."""
     _period(start, end, capped=False)
     zone, zone_name = _zone(tz, report_zone)
     groups = list(dict.fromkeys(group_by or []))
