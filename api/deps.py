@@ -3,7 +3,7 @@
 (at each request, so a service replaced after the app was made is the one used)."""
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -118,6 +118,10 @@ async def get_erase_customer(request: Request) -> EraseCustomer:
     return services_of(request).erase_customer
 
 
+async def get_report_zone(request: Request) -> tzinfo:
+    return services_of(request).report_zone
+
+
 async def get_watermark(request: Request) -> Callable[[], datetime | None]:
     return services_of(request).watermark
 
@@ -144,6 +148,8 @@ LimitsDep = Annotated[ApiLimits, Depends(get_limits)]
 DeadLettersDep = Annotated[ReadDeadLetters, Depends(get_dead_letters)]
 """Reads one page of dead letters when called."""
 EraseCustomerDep = Annotated[EraseCustomer, Depends(get_erase_customer)]
+ReportZoneDep = Annotated[tzinfo, Depends(get_report_zone)]
+"""The report time zone (``ApiServices.report_zone``)."""
 WatermarkDep = Annotated[Callable[[], datetime | None], Depends(get_watermark)]
 """Reads the SLA timer's watermark when called (``ApiServices.watermark``)."""
 

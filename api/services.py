@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry
@@ -181,6 +181,12 @@ class ApiServices(Protocol):
     def watermark(self) -> datetime | None:
         """The instant the SLA timer judges deadlines at (the latest event time, or now in
         wall-clock mode): the ledger shows an open clock past due then as overdue."""
+        ...
+
+    @property
+    def report_zone(self) -> tzinfo:
+        """The report time zone (``JOURNEY_REPORT_TZ``): the days of a report and the
+        offset of every time in an answer, unless a request names its own (``tz``)."""
         ...
 
     def erase_customer(

@@ -110,6 +110,11 @@ class Policy:
     low_score_contact: timedelta = timedelta(hours=1)  # R-SAT-02
     callback_after_delivery: timedelta = timedelta(days=7)  # R-SAT-04
 
+    # KPI targets (R-KPI): shares from 0 to 1, the bound included
+    response_rate_min: float = 0.98  # R-KPI-01: at least
+    fcr_rate_min: float = 0.85  # R-KPI-02: at least
+    return_rate_max: float = 0.05  # R-KPI-03: at most
+
     # Customers (R-CUS)
     note_vocabularies: tuple[Vocabulary, ...] = (ENGLISH, CHINESE)
     """R-CUS-03: the words notes are judged with, a table per language

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from prometheus_client import CollectorRegistry
 
@@ -284,6 +284,11 @@ class Runtime:
         wall-clock mode, else the latest event time; read models show a deadline past it
         as overdue."""
         return wall_clock() if self.settings.clock == "wall_clock" else self.deadlines.watermark()
+
+    @property
+    def report_zone(self) -> tzinfo:
+        """The report time zone (``JOURNEY_REPORT_TZ``), for the API."""
+        return self.settings.report_zone
 
     def clock_timer(self, beat: Beat | None = None) -> ClockTimer:
         live = self.settings.clock == "wall_clock"

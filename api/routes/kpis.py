@@ -1,103 +1,199 @@
 """KPI counters, the journey funnel, anomalies and the QA sample for analysts
-(R-KPI-01..08), each count explainable by the events it is made of."""
+(R-KPI-01..08), each count explainable by the events it is made of.
+
+Time, the same on every route here: a date (``start``, ``end``, ``day``) is a date in the
+report time zone (``JOURNEY_REPORT_TZ``, default Asia/Shanghai) or in the request's
+``tz``; days, ISO weeks and months are that zone's; every time in an answer carries that
+zone's offset, and the answer names the zone (``tz``)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
 from api.auth import ProtectedRoute, Roles
 from api.consistency import Consistent
-from api.deps import KpisDep
+from api.deps import KpisDep, ReportZoneDep
 from api.errors import ApiError
+from api.kpi_schemas import AnomaliesOut, ExplainOut, FunnelOut, KpisOut, QaSampleOut
 from api.paging import MAX_ITEMS, After, Limit, page_after
 from api.params import UtcDay
 from api.schemas import ErrorOut
+from domain.policy import BASELINE, policy_in_force
+from projections.kpis import definitions
 
 router = APIRouter(prefix="/v1", tags=["analysts"], route_class=ProtectedRoute)
 READERS = Roles("analyst", "auditor", "admin")
 
 MAX_PERIOD = timedelta(days=366)
+"""The longest period of the routes that answer day by day (anomalies, the QA sample)."""
 ERRORS: dict[int | str, dict[str, Any]] = {422: {"model": ErrorOut}, 503: {"model": ErrorOut}}
 Day = Annotated[
-    UtcDay, Query(description="A UTC day, YYYY-MM-DD (inclusive), 1970-01-01 to 9998-12-31.")
+    UtcDay,
+    Query(
+        description="A date in the report zone (or `tz`), YYYY-MM-DD (inclusive),"
+        " 1970-01-01 to 9998-12-31."
+    ),
 ]
 Place = Annotated[str | None, Query(max_length=200)]
+Tz = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="An IANA time zone (`Asia/Shanghai`, `UTC`, `Europe/Paris`): the zone of"
+        " the dates asked and answered, and the offset of every time in the answer."
+        " Default: the report zone (`JOURNEY_REPORT_TZ`).",
+    ),
+]
 
 
-def _period(start: date, end: date) -> None:
-    if end < start:
+def _zone(tz: str | None, report_zone: tzinfo) -> tuple[tzinfo, str]:
+    if tz is None:
+        return report_zone, str(report_zone)
+    try:
+        return ZoneInfo(tz), tz
+    except (ZoneInfoNotFoundError, ValueError):
+        reason = "not an IANA time zone name (e.g. Asia/Shanghai, UTC)"
+        raise ApiError(
+            422,
+            "invalid_request",
+            f"tz: {reason}",
+            problems=[{"field": "query.tz", "reason": reason}],
+        ) from None
+
+
+def _period(start: date | None, end: date | None, capped: bool = True) -> None:
+    if start is not None and end is not None and end < start:
         raise ApiError(422, "invalid_request", "end: must not be before start")
-    if end - start > MAX_PERIOD:
+    if capped and start is not None and end is not None and end - start > MAX_PERIOD:
         raise ApiError(422, "invalid_request", "end: a period is at most 366 days")
 
 
 @router.get(
-    "/kpis", response_model=dict[str, Any], responses=ERRORS, dependencies=[READERS, Consistent]
+    "/kpis",
+    response_model=KpisOut,
+    response_model_exclude_unset=True,
+    responses=ERRORS,
+    dependencies=[READERS, Consistent],
+    description="R-KPI-01..05 and R-KPI-08 over the period, one row per group: volume and"
+    " type mix, response rate, first-contact resolution, return rate, CSAT, NPS, mean"
+    " handling time, breaches by rule and by how they were detected, top-5 issues, funnel"
+    " stages; each KPI with a target beside it, judged (`targets`). Any period length:"
+    " leave `start` or `end` out for all time.\n\nDefinitions (docs/kpis.md):\n\n"
+    + definitions.openapi_text(),
 )
 async def kpis(
     counters: KpisDep,
-    start: Day,
-    end: Day,
-    group_by: Annotated[
-        list[Literal["day", "channel", "store", "agent_group"]] | None,
-        Query(max_length=4, description="Any of day, channel, store, agent_group."),
+    report_zone: ReportZoneDep,
+    start: Annotated[
+        Day | None, Query(description="First date (default: the first fact's).")
     ] = None,
+    end: Annotated[
+        Day | None, Query(description="Last date, inclusive (default: the last fact's).")
+    ] = None,
+    group_by: Annotated[
+        list[Literal["day", "week", "month", "channel", "store", "agent_group"]] | None,
+        Query(
+            max_length=4,
+            description="Any of channel, store, agent_group, and at most one of day, week"
+            " (ISO, `2026-W10`), month (`2026-03`): in the zone.",
+        ),
+    ] = None,
+    tz: Tz = None,
 ) -> dict[str, Any]:
-    """R-KPI-01..05 and R-KPI-08 over the period, one row per group: volume and type mix,
-    response rate, first-contact resolution, return rate, CSAT, NPS, mean handling time,
-    breaches by rule, top-5 issues, funnel stages."""
-    _period(start, end)
-    groups = list(group_by or [])
-    rows = await run_in_threadpool(counters.kpis, start, end, groups)
-    return {"start": start.isoformat(), "end": end.isoformat(), "group_by": groups, "rows": rows}
+    """R-KPI-01..05 and R-KPI-08 over the period, one row per group, R-KPI-01..03 judged
+    against their targets (the OpenAPI text is the ``description`` above)."""
+    _period(start, end, capped=False)
+    zone, zone_name = _zone(tz, report_zone)
+    groups = list(dict.fromkeys(group_by or []))
+    if len([g for g in groups if g in ("day", "week", "month")]) > 1:
+        raise ApiError(422, "invalid_request", "group_by: at most one of day, week, month")
+    span = await run_in_threadpool(counters.interval, start, end, zone)
+    rows = await run_in_threadpool(counters.kpis, start, end, groups, zone)
+    # The targets of the policy in force at the period's end (its last fact's, if open).
+    policy = policy_in_force(datetime.fromtimestamp(span[1] - 1, UTC)) if span else BASELINE
+    for row in rows:
+        row["targets"] = definitions.targets(row, policy)
+    return {
+        "start": start.isoformat() if start else None,
+        "end": end.isoformat() if end else None,
+        "tz": zone_name,
+        "group_by": groups,
+        "policy_version": policy.version,
+        "rows": rows,
+    }
 
 
 @router.get(
     "/kpis/funnel",
-    response_model=dict[str, Any],
+    response_model=FunnelOut,
     responses=ERRORS,
     dependencies=[READERS, Consistent],
 )
-async def funnel(counters: KpisDep, start: Day, end: Day) -> dict[str, Any]:
+async def funnel(
+    counters: KpisDep, report_zone: ReportZoneDep, start: Day, end: Day, tz: Tz = None
+) -> dict[str, Any]:
     """R-KPI-08: contacts by journey stage, consultation conversion (a pre-sale contact
     followed by an order within 7 days), after-sales resolution rate."""
-    _period(start, end)
-    result: dict[str, Any] = await run_in_threadpool(counters.funnel, start, end)
-    return result
+    _period(start, end, capped=False)
+    zone, zone_name = _zone(tz, report_zone)
+    result: dict[str, Any] = await run_in_threadpool(counters.funnel, start, end, zone)
+    return {**result, "tz": zone_name}
 
 
 @router.get(
     "/kpis/explain",
-    response_model=dict[str, Any],
+    response_model=ExplainOut,
+    response_model_exclude_unset=True,
     responses=ERRORS,
     dependencies=[READERS, Consistent],
 )
 async def explain_count(
     counters: KpisDep,
-    metric: Annotated[str, Query(max_length=100, description="A metric name of /v1/kpis.")],
+    report_zone: ReportZoneDep,
+    metric: Annotated[
+        str,
+        Query(
+            max_length=100,
+            description="A metric name: " + ", ".join(definitions.metric_names()) + ".",
+        ),
+    ],
     day: Day,
     channel: Place = None,
     store: Place = None,
     agent_group: Place = None,
     limit: Limit = MAX_ITEMS,
     after: After = None,
+    tz: Tz = None,
 ) -> dict[str, Any]:
     """The events one daily count is made of (for the dimensions given), a page at a time
-    (``after`` a notification id); ``count`` is their number on all pages: the count."""
+    (``after`` a notification id); ``count`` is their number on all pages: the count.
+    A metric name that is not one is a 422 listing the known ones."""
+    if not definitions.known(metric):
+        names = ", ".join(definitions.metric_names())
+        reason = f"not a metric; known: {names}"
+        raise ApiError(
+            422,
+            "invalid_request",
+            f"metric: {reason}",
+            problems=[{"field": "query.metric", "reason": reason}],
+        )
+    zone, zone_name = _zone(tz, report_zone)
     where = {
         k: v
         for k, v in (("channel", channel), ("store", store), ("agent_group", agent_group))
         if v is not None
     }
-    events = await run_in_threadpool(lambda: counters.explain(metric, day, **where))
+    events = await run_in_threadpool(lambda: counters.explain(metric, day, zone, **where))
     shown, next_after = page_after(events, lambda e: e["notification_id"], after, limit)
     return {
         "metric": metric,
         "day": day.isoformat(),
+        "tz": zone_name,
         **where,
         "count": len(events),
         "events": shown,
@@ -107,33 +203,45 @@ async def explain_count(
 
 @router.get(
     "/anomalies",
-    response_model=dict[str, Any],
+    response_model=AnomaliesOut,
     responses=ERRORS,
     dependencies=[READERS, Consistent],
 )
-async def anomalies(counters: KpisDep, start: Day, end: Day) -> dict[str, Any]:
+async def anomalies(
+    counters: KpisDep, report_zone: ReportZoneDep, start: Day, end: Day, tz: Tz = None
+) -> dict[str, Any]:
     """R-KPI-06: stores and agent groups whose complaint rate was above their peers' mean
-    for 3 consecutive days."""
+    for 3 consecutive days (days in the zone)."""
     _period(start, end)
-    found = await run_in_threadpool(counters.anomalies, start, end)
-    return {"start": start.isoformat(), "end": end.isoformat(), "anomalies": found}
+    zone, zone_name = _zone(tz, report_zone)
+    found = await run_in_threadpool(counters.anomalies, start, end, zone)
+    return {"start": start.isoformat(), "end": end.isoformat(), "tz": zone_name, "anomalies": found}
 
 
 @router.get(
     "/qa-sample",
-    response_model=dict[str, Any],
+    response_model=QaSampleOut,
     responses=ERRORS,
     dependencies=[READERS, Consistent],
 )
 async def qa_sample(
     counters: KpisDep,
+    report_zone: ReportZoneDep,
     start: Day,
     end: Day,
     seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     agent_group: Place = None,
+    tz: Tz = None,
 ) -> dict[str, Any]:
     """R-KPI-07: a reproducible 10 % sample of conversations per agent group (the same
     seed gives the same sample)."""
     _period(start, end)
-    sample = await run_in_threadpool(counters.qa_sample, agent_group, start, end, seed)
-    return {"start": start.isoformat(), "end": end.isoformat(), "seed": seed, "sample": sample}
+    zone, zone_name = _zone(tz, report_zone)
+    sample = await run_in_threadpool(counters.qa_sample, agent_group, start, end, seed, zone)
+    return {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "tz": zone_name,
+        "seed": seed,
+        "sample": sample,
+    }

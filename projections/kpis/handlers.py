@@ -3,9 +3,9 @@
 
 Dimensions: a contact counts on its own channel and on its case's store and agent group; a
 case on its opening channel, store and agent group; an order on its channel and store; a
-return on its order's; a survey on its case's; a clock decision on its aggregate's. Days
-are UTC days of event time (see ``projections.kpis.metrics`` for the few facts dated by the
-day their cohort began).
+return on its order's; a survey on its case's; a clock decision on its aggregate's. A fact
+is dated by an instant of event time, its ``at`` (see ``projections.kpis.metrics`` for the
+few facts dated by the time their cohort began); the day is the report zone's, when asked.
 
 Notification order is not event-time order across aggregates, and within one source
 event a contact is stored before the case it opens: so a contact waits (``attributed`` =
@@ -34,12 +34,12 @@ from projections.dispatch import Handles
 from projections.kpis import metrics as m
 from projections.kpis.matching import attribute, convert_order, repeats
 from projections.kpis.rows import (
-    day_of,
     dims,
     evidence,
     fact,
     new_owner,
     owner_fact,
+    second_of,
 )
 from projections.kpis.work import Work
 
@@ -147,13 +147,13 @@ def case_opened(work: Work, nid: int, e: Case.Opened) -> None:
         contacts=1,
     )
     work.add_owner(case)
-    day, made_of = day_of(e.occurred_at), evidence(work, nid, e)
-    work.put(owner_fact(m.CASES, case, day, made_of))
+    at, made_of = second_of(e.occurred_at), evidence(work, nid, e)
+    work.put(owner_fact(m.CASES, case, at, made_of))
     if e.classification == m.COMPLAINT:
-        work.put(owner_fact(m.COMPLAINT_CASES, case, day, made_of))
+        work.put(owner_fact(m.COMPLAINT_CASES, case, at, made_of))
         repeats(work, case)
     if e.topic == m.AFTER_SALES:
-        work.put(owner_fact(m.AFTER_SALES_CASES, case, day, made_of))
+        work.put(owner_fact(m.AFTER_SALES_CASES, case, at, made_of))
     first = work.owner(str(aggregate_id("contact", e.contact_id)))
     if first is not None and not first["attributed"] and first["parent_id"] == case["aggregate_id"]:
         attribute(work, first, case)
@@ -178,15 +178,15 @@ def resolved(work: Work, nid: int, e: Case.Resolved) -> None:
         return
     case["resolutions"] += 1
     work.changed(case)
-    day, made_of = day_of(e.occurred_at), evidence(work, nid, e)
+    at, made_of = second_of(e.occurred_at), evidence(work, nid, e)
     if case["resolutions"] == 1:
-        work.put(owner_fact(m.RESOLVED, case, day, made_of))
+        work.put(owner_fact(m.RESOLVED, case, at, made_of))
         if case["contacts"] == 1 and case["reopens"] == 0:
-            work.put(owner_fact(m.FCR, case, day, made_of))
+            work.put(owner_fact(m.FCR, case, at, made_of))
         if case["topic"] == m.AFTER_SALES:
-            work.put(owner_fact(m.AFTER_SALES_RESOLVED, case, case["at"][:10], made_of))
+            work.put(owner_fact(m.AFTER_SALES_RESOLVED, case, second_of(case["at"]), made_of))
     handling = (e.occurred_at - datetime.fromisoformat(case["at"])) // _MICROSECOND
-    work.put(owner_fact(m.HANDLING, case, day, made_of, value=handling))
+    work.put(owner_fact(m.HANDLING, case, at, made_of, value=handling))
 
 
 @HANDLES.on(Case.Reopened)
@@ -198,7 +198,9 @@ def reopened(work: Work, nid: int, e: Case.Reopened) -> None:
     case["reopens"] += 1
     work.changed(case)
     work.remove(case["aggregate_id"], m.FCR)
-    work.put(owner_fact(m.REOPENED, case, day_of(e.occurred_at), evidence(work, nid, e)), keep=True)
+    work.put(
+        owner_fact(m.REOPENED, case, second_of(e.occurred_at), evidence(work, nid, e)), keep=True
+    )
 
 
 # -- orders, returns, surveys -------------------------------------------------------------------
@@ -210,7 +212,7 @@ def order_placed(work: Work, nid: int, e: Order.Placed) -> None:
         return
     order = new_owner(work, nid, e, "order", e.order_id, channel=e.channel, store=e.store_id or "")
     work.add_owner(order)
-    work.put(owner_fact(m.ORDERS, order, day_of(e.occurred_at), evidence(work, nid, e)))
+    work.put(owner_fact(m.ORDERS, order, second_of(e.occurred_at), evidence(work, nid, e)))
     convert_order(work, order)
 
 
@@ -218,8 +220,8 @@ def order_placed(work: Work, nid: int, e: Order.Placed) -> None:
 def delivered(work: Work, nid: int, e: Order.Delivered) -> None:
     order = work.owner(work.sid(e.originator_id))
     if order is not None:
-        day = day_of(e.occurred_at)
-        work.put(owner_fact(m.DELIVERIES, order, day, evidence(work, nid, e)), keep=True)
+        at = second_of(e.occurred_at)
+        work.put(owner_fact(m.DELIVERIES, order, at, evidence(work, nid, e)), keep=True)
 
 
 @HANDLES.on(ReturnRequest.Requested)
@@ -242,10 +244,10 @@ def return_approved(work: Work, nid: int, e: ReturnRequest.Approved) -> None:
     if request is None:
         return
     order = work.owner(request["parent_id"]) or request
-    day = day_of(e.occurred_at)
+    at = second_of(e.occurred_at)
     made_of = evidence(work, nid, e)
     work.put(
-        fact(m.RETURNED_ORDERS, request["parent_id"], day, dims(order), made_of, ref=order["ref"]),
+        fact(m.RETURNED_ORDERS, request["parent_id"], at, dims(order), made_of, ref=order["ref"]),
         keep=True,
     )
 
@@ -277,31 +279,39 @@ def answered(work: Work, nid: int, e: Survey.Answered) -> None:
     survey = work.owner(work.sid(e.originator_id))
     if survey is None:
         return
-    day, made_of = day_of(e.occurred_at), evidence(work, nid, e)
-    work.put(owner_fact(m.CSAT, survey, day, made_of, value=e.overall))
+    at, made_of = second_of(e.occurred_at), evidence(work, nid, e)
+    work.put(owner_fact(m.CSAT, survey, at, made_of, value=e.overall))
     if e.nps is not None:
-        work.put(owner_fact(m.NPS_ANSWERS, survey, day, made_of))
+        work.put(owner_fact(m.NPS_ANSWERS, survey, at, made_of))
         if e.nps >= m.PROMOTER_MIN:
-            work.put(owner_fact(m.NPS_PROMOTERS, survey, day, made_of))
+            work.put(owner_fact(m.NPS_PROMOTERS, survey, at, made_of))
         elif e.nps <= m.DETRACTOR_MAX:
-            work.put(owner_fact(m.NPS_DETRACTORS, survey, day, made_of))
+            work.put(owner_fact(m.NPS_DETRACTORS, survey, at, made_of))
 
 
 # -- clock decisions ---------------------------------------------------------------------------
 
 
-def deadline(work: Work, nid: int, e: Any, met: bool, started: datetime) -> None:
+def deadline(
+    work: Work, nid: int, e: Any, met: bool, started: datetime, detected_by: str = "fact"
+) -> None:
     """The outcome in force of one deadline: a response (R-KPI-01) when its rule is a
-    first-response rule, and a breach of its rule unless met. A settlement replaces the
-    outcome; a cancellation takes it back (``deadline_cancelled``)."""
+    first-response rule, and a breach of its rule unless met, with how it was detected: a
+    breach event says (``detected_by``: a fact, or the watermark); a settlement outside
+    target was decided by a late fact. A settlement replaces the outcome; a cancellation
+    takes it back (``deadline_cancelled``)."""
     subject = work.sid(e.originator_id)
     owner = work.owner(subject)
     breach = m.BREACHES + e.rule
-    day, made_of, where = day_of(started), evidence(work, nid, e), dims(owner)
+    at, made_of, where = second_of(started), evidence(work, nid, e), dims(owner)
     ref = owner["ref"] if owner is not None else ""
 
-    def put(metric: str) -> None:
-        work.put(fact(metric, subject, day, where, made_of, subkey=e.key, ref=ref))
+    def put(metric: str, detected_by: str = "") -> None:
+        work.put(
+            fact(
+                metric, subject, at, where, made_of, subkey=e.key, ref=ref, detected_by=detected_by
+            )
+        )
 
     if e.rule in m.RESPONSE_RULES:
         put(m.RESPONSES)
@@ -312,7 +322,7 @@ def deadline(work: Work, nid: int, e: Any, met: bool, started: datetime) -> None
     if met:
         work.remove(subject, breach, e.key)
     else:
-        put(breach)
+        put(breach, detected_by)
 
 
 @HANDLES.on(JourneyAggregate.DeadlineMet)
@@ -322,7 +332,7 @@ def deadline_met(work: Work, nid: int, e: JourneyAggregate.DeadlineMet) -> None:
 
 @HANDLES.on(JourneyAggregate.DeadlineBreached)
 def deadline_breached(work: Work, nid: int, e: JourneyAggregate.DeadlineBreached) -> None:
-    deadline(work, nid, e, False, e.due_at - e.target)
+    deadline(work, nid, e, False, e.due_at - e.target, e.detected_by)
 
 
 @HANDLES.on(JourneyAggregate.DeadlineSettled)

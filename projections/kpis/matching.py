@@ -10,7 +10,7 @@ from datetime import datetime
 from adapters.readstore import Row
 from domain.funnel import PRE_SALE, stage_of
 from projections.kpis import metrics as m
-from projections.kpis.rows import created_by, iso, owner_fact
+from projections.kpis.rows import created_by, iso, owner_fact, second_of
 from projections.kpis.work import Work
 
 
@@ -28,7 +28,7 @@ def attribute(work: Work, contact: Row, case: Row) -> None:
         attributed=1,
     )
     work.changed(contact)
-    counted = owner_fact(m.CONTACTS, contact, contact["at"][:10], created_by(contact))
+    counted = owner_fact(m.CONTACTS, contact, second_of(contact["at"]), created_by(contact))
     counted.update(classification=case["classification"], issue=case["issue"], stage=stage)
     work.put(counted)
     if stage == PRE_SALE:
@@ -52,11 +52,13 @@ def repeats(work: Work, case: Row) -> None:
     ]
     own = (case["at"], case["ref"])
     if any((other["at"], other["ref"]) < own for other in others):
-        work.put(owner_fact(m.REPEAT_COMPLAINTS, case, case["at"][:10], created_by(case)), True)
+        work.put(
+            owner_fact(m.REPEAT_COMPLAINTS, case, second_of(case["at"]), created_by(case)), True
+        )
     for other in others:
         if (other["at"], other["ref"]) > own:
             made_of = created_by(other)
-            work.put(owner_fact(m.REPEAT_COMPLAINTS, other, other["at"][:10], made_of), True)
+            work.put(owner_fact(m.REPEAT_COMPLAINTS, other, second_of(other["at"]), made_of), True)
 
 
 def convert_contact(work: Work, contact: Row) -> None:
@@ -87,4 +89,4 @@ def convert_order(work: Work, order: Row) -> None:
 def converted(work: Work, contact: Row, order: Row) -> None:
     contact["converted_by"] = f"{order['at']} {order['ref']}"
     work.changed(contact)
-    work.put(owner_fact(m.CONVERTED, contact, contact["at"][:10], created_by(order)))
+    work.put(owner_fact(m.CONVERTED, contact, second_of(contact["at"]), created_by(order)))

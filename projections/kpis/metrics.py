@@ -70,6 +70,7 @@ AFTER_SALES_RESOLVED = "after_sales_resolved"
 RESPONSES = "responses"
 RESPONSES_IN_TARGET = "responses_in_target"
 BREACHES = "breaches:"  # + rule id
+DETECTED = "detected:"  # + rule id/fact | rule id/watermark: a breach by how it was detected
 ORDERS = "orders"
 CONVERTED = "converted"
 DELIVERIES = "deliveries"
@@ -82,6 +83,21 @@ NPS_DETRACTORS = "nps_detractors"
 LABELS = ((TYPE, "classification"), (ISSUE, "issue"), (STAGE, "stage"))
 """A contact's fact also counts toward ``type:<classification>``, ``issue:<issue>`` and
 ``stage:<stage>`` (its columns of those names): one row, four counts."""
+DETECTIONS = ("fact", "watermark")
+"""How a breach was detected: by a fact of the journey (the stopping fact came late, or a
+fact ended the clock unmet) or by the event-time watermark passing its due time plus the
+allowed lateness (nothing stopped it). A breach's fact also counts toward
+``detected:<rule>/<how>`` (its ``detected_by`` column)."""
+
+
+def labels_of(row: Mapping[str, Any]) -> list[str]:
+    """The label metrics a fact counts toward besides its own (``LABELS``, ``DETECTED``)."""
+    found = [prefix + row[column] for prefix, column in LABELS if row[column]]
+    if row["detected_by"]:
+        found.append(f"{DETECTED}{row['metric'][len(BREACHES) :]}/{row['detected_by']}")
+    return found
+
+
 RESPONSE_RULES = frozenset({"R-RESP-01", "R-RESP-02", "R-RESP-03", "R-RESP-04"})
 """The first-response clocks behind the response rate (R-KPI-01)."""
 COMPLAINT = "complaint"
@@ -108,7 +124,7 @@ def rate(part: int, whole: int) -> float | None:
 
 def _families(counts: Mapping[str, tuple[int, int]]) -> dict[str, dict[str, int]]:
     """prefix → label → count, for the metric families (one pass over the counts)."""
-    found: dict[str, dict[str, int]] = {ISSUE: {}, BREACHES: {}, TYPE: {}}
+    found: dict[str, dict[str, int]] = {ISSUE: {}, BREACHES: {}, TYPE: {}, DETECTED: {}}
     for metric, (n, _) in counts.items():
         if n and ":" in metric:
             prefix, label = metric.split(":", 1)
@@ -160,6 +176,7 @@ def figures(counts: Mapping[str, tuple[int, int]]) -> dict[str, Any]:
         "mean_handling_s": total(HANDLING) / n(HANDLING) / MICROS if n(HANDLING) else None,
         "breaches": breaches,
         "breaches_total": sum(breaches.values()),
+        "breaches_by_detection": by_detection(families[DETECTED]),
         "volume_by_classification": families[TYPE],
         "stages": {stage: n(STAGE + stage) for stage in STAGES},
         "top5_issues": top_issues(families[ISSUE]),
@@ -169,6 +186,15 @@ def figures(counts: Mapping[str, tuple[int, int]]) -> dict[str, Any]:
         "after_sales_resolved": n(AFTER_SALES_RESOLVED),
         "after_sales_resolution_rate": rate(n(AFTER_SALES_RESOLVED), n(AFTER_SALES_CASES)),
     }
+
+
+def by_detection(detected: Mapping[str, int]) -> dict[str, dict[str, int]]:
+    """rule → how detected (``DETECTIONS``) → breaches, from ``detected:<rule>/<how>``."""
+    found: dict[str, dict[str, int]] = {}
+    for label, count in detected.items():
+        rule, how = label.rsplit("/", 1)
+        found.setdefault(rule, dict.fromkeys(DETECTIONS, 0))[how] = count
+    return found
 
 
 def top_issues(issues: Mapping[str, int], limit: int = TOP_ISSUES) -> list[dict[str, Any]]:

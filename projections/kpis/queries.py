@@ -4,20 +4,19 @@ sample (R-KPI-07), and the facts a count is made of."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta, tzinfo
 from typing import Any, Literal
 
-from adapters.readstore import Row
 from projections.base import Projection
 from projections.kpis import metrics as m
 from projections.kpis.anomalies import CONSECUTIVE_DAYS, Daily, anomalies
 from projections.kpis.sample import sample
-from projections.kpis.tables import COUNTER_TABLES
+from projections.kpis.sums import HOUR_S, count
+from projections.kpis.zones import GRAINS, local_day, local_iso, second_iso, start_of
 
-GroupBy = Literal["day", "channel", "store", "agent_group"]
-GROUPS: tuple[GroupBy, ...] = ("day", "channel", "store", "agent_group")
+GroupBy = Literal["day", "week", "month", "channel", "store", "agent_group"]
+GROUPS: tuple[GroupBy, ...] = ("day", "week", "month", "channel", "store", "agent_group")
 PLACES = ("channel", "store", "agent_group")
 
 
@@ -26,119 +25,118 @@ def _shown(value: str) -> str | None:
     return value or None
 
 
-def _day(day: date | str) -> str:
-    return day if isinstance(day, str) else day.isoformat()
-
-
 class KpiQueries(Projection):
-    """The reading half of ``KpiCounters``."""
+    """The reading half of ``KpiCounters``. Days are dates in the zone a query is given
+    (``zone``; UTC unless given): the API passes the report zone, or the request's ``tz``."""
 
-    def _sums(
-        self, table: str, start: date, end: date, by: Sequence[str], extra: str = ""
-    ) -> list[Row]:
-        columns = "".join(f"{d}, " for d in by)
-        return self.store.query(
-            f"SELECT {columns}metric, SUM(n) AS n, SUM(total) AS total FROM {self.t(table)}"
-            f" WHERE day >= :start AND day <= :end{extra} GROUP BY {columns}metric",
-            {"start": _day(start), "end": _day(end)},
+    def extent(self) -> tuple[int, int] | None:
+        """The first and last instants (Unix seconds) any fact is dated by."""
+        [row] = self.store.query(
+            f"SELECT MIN(at) AS low, MAX(at) AS high FROM {self.t('kpi_facts')}"
         )
+        if row["low"] is None:
+            return None
+        return int(row["low"]), int(row["high"])
+
+    def interval(
+        self, start: date | None, end: date | None, zone: tzinfo = UTC
+    ) -> tuple[int, int] | None:
+        """The instants ``[low, high)`` of the days ``start``..``end`` (inclusive) in
+        ``zone``; a bound not given is the first or last fact's (its whole hour); None when
+        the period is empty."""
+        low = start_of(start, zone) if start is not None else None
+        high = start_of(end + timedelta(days=1), zone) if end is not None else None
+        if low is None or high is None:
+            extent = self.extent()
+            if extent is None:
+                return None
+            low = low if low is not None else extent[0] // HOUR_S * HOUR_S
+            high = high if high is not None else (extent[1] // HOUR_S + 1) * HOUR_S
+        return (low, high) if low < high else None
 
     def kpis(
-        self, start: date, end: date, group_by: Sequence[GroupBy] = ()
+        self,
+        start: date | None,
+        end: date | None,
+        group_by: Sequence[str] = (),
+        zone: tzinfo = UTC,
     ) -> list[dict[str, Any]]:
-        """R-KPI-01..05, R-KPI-08 over the days ``start``..``end`` (inclusive, UTC), one
-        row per group (``group_by``: any of day, channel, store, agent_group; none: one row
-        for the period) that has anything counted: the counts and the derived rates (see
-        ``metrics.figures``). Grouped by at most one place (channel, store or agent
-        group) it reads a counter table; by two or more it sums the facts (slower)."""
+        """R-KPI-01..05, R-KPI-08 over the days ``start``..``end`` (inclusive, in
+        ``zone``; a bound left out: since the first fact, until the last), one row per
+        group (``group_by``: any of channel, store, agent_group and at most one of day,
+        week, month; none: one row for the period) that has anything counted: the counts
+        and the derived rates (see ``metrics.figures``)."""
         by = list(dict.fromkeys(group_by))
         unknown = [g for g in by if g not in GROUPS]
         if unknown:
             raise ValueError(f"cannot group by {unknown}; choose from {list(GROUPS)}")
-        places = set(by) - {"day"}
-        groups: dict[tuple[str, ...], dict[str, tuple[int, int]]] = defaultdict(dict)
-        for spec in COUNTER_TABLES:
-            if places <= set(spec.dimensions):
-                for row in self._sums(spec.table, start, end, by):
-                    key = tuple(row[g] for g in by)
-                    groups[key][row["metric"]] = (int(row["n"]), int(row["total"]))
-                break
-        else:
-            for key, metric, n, total in self._summed_facts(start, end, by):
-                count = groups[key].get(metric, (0, 0))
-                groups[key][metric] = (count[0] + n, count[1] + total)
+        span = self.interval(start, end, zone)
+        if span is None:
+            return []
+        groups = count(self.store, self.t, *span, by, zone)
         return [
             {
-                **{g: _shown(v) if g != "day" else v for g, v in zip(by, key, strict=True)},
+                **{g: v if g in GRAINS else _shown(v) for g, v in zip(by, key, strict=True)},
                 **m.figures(groups[key]),
             }
             for key in sorted(groups)
         ]
 
-    def _summed_facts(
-        self, start: date, end: date, by: Sequence[str]
-    ) -> list[tuple[tuple[str, ...], str, int, int]]:
-        """(group, metric, count, sum) from the facts themselves, labels included."""
-        columns = "".join(f"{d}, " for d in by)
-        labels = ", ".join(column for _, column in m.LABELS)
-        rows = self.store.query(
-            f"SELECT {columns}metric, {labels}, COUNT(*) AS n, SUM(value) AS total"
-            f" FROM {self.t('kpi_facts')} WHERE day >= :start AND day <= :end"
-            f" GROUP BY {columns}metric, {labels}",
-            {"start": _day(start), "end": _day(end)},
-        )
-        found = []
-        for row in rows:
-            key = tuple(row[g] for g in by)
-            n, total = int(row["n"]), int(row["total"])
-            found.append((key, row["metric"], n, total))
-            for prefix, column in m.LABELS:
-                if row[column]:
-                    found.append((key, prefix + row[column], n, total))
-        return found
-
-    def funnel(self, start: date, end: date) -> dict[str, Any]:
+    def funnel(self, start: date, end: date, zone: tzinfo = UTC) -> dict[str, Any]:
         """R-KPI-08: contacts by journey stage, consultation conversion, after-sales
-        resolution rate over the days ``start``..``end``."""
-        counts = {
-            row["metric"]: (int(row["n"]), int(row["total"]))
-            for row in self._sums("kpi_counters_channel", start, end, ())
-        }
-        return {"start": _day(start), "end": _day(end), **m.funnel(counts)}
+        resolution rate over the days ``start``..``end`` in ``zone``."""
+        span = self.interval(start, end, zone)
+        counts = count(self.store, self.t, *span, (), zone).get((), {}) if span else {}
+        return {"start": start.isoformat(), "end": end.isoformat(), **m.funnel(counts)}
 
-    def anomalies(self, start: date, end: date) -> list[dict[str, Any]]:
-        """R-KPI-06: stores and agent groups whose daily complaint rate was above their
-        peers' mean for 3 or more consecutive days, with a run reaching into the period
-        (the two days before ``start`` are read so that a run can be flagged on it)."""
+    def anomalies(self, start: date, end: date, zone: tzinfo = UTC) -> list[dict[str, Any]]:
+        """R-KPI-06: stores and agent groups whose daily complaint rate (days in ``zone``)
+        was above their peers' mean for 3 or more consecutive days, with a run reaching
+        into the period (the two days before ``start`` are read so that a run can be
+        flagged on it)."""
         lookback = start - timedelta(days=CONSECUTIVE_DAYS - 1)
-        wanted = f" AND metric IN ('{m.CONTACTS}', '{m.COMPLAINT_CASES}')"
-        found = []
-        for dimension, table in (
-            ("store", "kpi_counters_store"),
-            ("agent_group", "kpi_counters_group"),
-        ):
-            cells: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-            for row in self._sums(table, lookback, end, ("day", dimension), wanted):
-                cell = cells[(row["day"], row[dimension])]
-                cell[0 if row["metric"] == m.COMPLAINT_CASES else 1] += int(row["n"])
-            daily: list[Daily] = [(d, v, c, n) for (d, v), (c, n) in sorted(cells.items())]
+        span = self.interval(lookback, end, zone)
+        found: list[dict[str, Any]] = []
+        if span is None:
+            return found
+        for dimension in ("store", "agent_group"):
+            groups = count(
+                self.store,
+                self.t,
+                *span,
+                ("day", dimension),
+                zone,
+                (m.CONTACTS, m.COMPLAINT_CASES),
+            )
+            daily: list[Daily] = [
+                (
+                    day,
+                    value,
+                    counts.get(m.COMPLAINT_CASES, (0, 0))[0],
+                    counts.get(m.CONTACTS, (0, 0))[0],
+                )
+                for (day, value), counts in sorted(groups.items())
+            ]
             found.extend(anomalies(dimension, daily))
         return found
 
     def qa_sample(
-        self, agent_group: str | None, start: date, end: date, seed: int
+        self, agent_group: str | None, start: date, end: date, seed: int, zone: tzinfo = UTC
     ) -> list[dict[str, Any]]:
         """R-KPI-07: 10 % (rounded up) of the conversations (contacts opened on the days
-        ``start``..``end``) of each agent group — or of ``agent_group`` only — chosen by a
-        hash of the contact keyed by ``seed``: the same seed, the same sample."""
-        params: dict[str, Any] = {"metric": m.CONTACTS, "start": _day(start), "end": _day(end)}
+        ``start``..``end`` in ``zone``) of each agent group — or of ``agent_group`` only —
+        chosen by a hash of the contact keyed by ``seed``: the same seed, the same sample."""
+        span = self.interval(start, end, zone)
+        if span is None:
+            return []
+        params: dict[str, Any] = {"metric": m.CONTACTS, "low": span[0], "high": span[1]}
         only = ""
         if agent_group is not None:
             only, params["group"] = " AND agent_group = :group", agent_group
         rows = self.store.query(
-            "SELECT subject_id, ref, day, channel, store, agent_group, notification_id,"
+            "SELECT subject_id, ref, at, channel, store, agent_group, notification_id,"
             f" aggregate_id, event_id, occurred_at FROM {self.t('kpi_facts')}"
-            f" WHERE metric = :metric AND day >= :start AND day <= :end{only}",
+            f" WHERE metric = :metric AND at >= :low AND at < :high{only}",
             params,
         )
         return [
@@ -147,38 +145,51 @@ class KpiQueries(Projection):
                 "agent_group": _shown(row["agent_group"]),
                 "contact": row["subject_id"],
                 "contact_id": row["ref"],
-                "day": row["day"],
+                "day": local_day(int(row["at"]), zone).isoformat(),
                 "channel": _shown(row["channel"]),
                 "store": _shown(row["store"]),
                 "notification_id": row["notification_id"],
                 "event_id": row["event_id"],
-                "occurred_at": row["occurred_at"],
+                "occurred_at": local_iso(row["occurred_at"], zone),
                 "rank": row["rank"],
                 "population": row["population"],
             }
             for row in sample(rows, seed)
         ]
 
-    def explain(self, metric: str, day: date | str, **where: str | None) -> list[dict[str, Any]]:
-        """The events a count is made of: the facts of ``metric`` on ``day`` whose
-        dimensions (channel, store, agent_group: those given; ``None`` = without one) match,
-        by notification id. Their number is the count."""
+    def explain(
+        self, metric: str, day: date, zone: tzinfo = UTC, /, **where: str | None
+    ) -> list[dict[str, Any]]:
+        """The events a count is made of: the facts of ``metric`` dated on ``day`` (in
+        ``zone``) whose dimensions (channel, store, agent_group: those given; ``None`` =
+        without one) match, by notification id. Their number is the count. Times are
+        shown with the zone's offset."""
         unknown = sorted(set(where) - set(PLACES))
         if unknown:
             raise ValueError(f"cannot explain by {unknown}; choose from {list(PLACES)}")
-        params: dict[str, Any] = {"metric": metric, "day": _day(day)}
+        low = start_of(day, zone)
+        params: dict[str, Any] = {
+            "metric": metric,
+            "low": low,
+            "high": start_of(day + timedelta(days=1), zone),
+        }
         filters = ""
         for prefix, column in m.LABELS:
             if metric.startswith(prefix):  # a label of contacts' facts
                 params.update(metric=m.CONTACTS, label=metric[len(prefix) :])
                 filters = f" AND {column} = :label"
+        if metric.startswith(m.DETECTED):  # a breach by how it was detected
+            rule, _, how = metric[len(m.DETECTED) :].rpartition("/")
+            params.update(metric=m.BREACHES + rule, label=how)
+            filters = " AND detected_by = :label"
         for place in PLACES:
             if place in where:
                 filters += f" AND {place} = :{place}"
                 params[place] = where[place] or ""
         rows = self.store.query(
-            f"SELECT * FROM {self.t('kpi_facts')} WHERE metric = :metric AND day = :day"
-            f"{filters} ORDER BY notification_id, subject_id, subkey",
+            f"SELECT * FROM {self.t('kpi_facts')} WHERE metric = :metric"
+            f" AND at >= :low AND at < :high{filters}"
+            " ORDER BY notification_id, subject_id, subkey",
             params,
         )
         return [
@@ -187,14 +198,16 @@ class KpiQueries(Projection):
                 "aggregate_id": row["aggregate_id"],
                 "version": row["version"],
                 "type": row["event_type"],
-                "occurred_at": row["occurred_at"],
+                "occurred_at": local_iso(row["occurred_at"], zone),
                 "event_id": row["event_id"],
                 "subject_id": row["subject_id"],
                 "ref": row["ref"],
                 "subkey": row["subkey"],
                 "value": row["value"],
                 "metric": metric,
-                "day": row["day"],
+                "day": day.isoformat(),
+                "dated_at": second_iso(int(row["at"]), zone),
+                "detected_by": row["detected_by"] or None,
                 "channel": _shown(row["channel"]),
                 "store": _shown(row["store"]),
                 "agent_group": _shown(row["agent_group"]),
@@ -202,8 +215,10 @@ class KpiQueries(Projection):
             for row in rows
         ]
 
-    def count(self, metric: str, day: date | str, **where: str | None) -> tuple[int, int]:
+    def count(
+        self, metric: str, day: date, zone: tzinfo = UTC, /, **where: str | None
+    ) -> tuple[int, int]:
         """(count, sum of values) of one metric on one day, for the dimensions given (as in
         ``explain``)."""
-        rows = self.explain(metric, day, **where)
+        rows = self.explain(metric, day, zone, **where)
         return len(rows), sum(int(row["value"]) for row in rows)

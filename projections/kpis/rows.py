@@ -23,8 +23,11 @@ def iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat()
 
 
-def day_of(at: datetime) -> str:
-    return at.astimezone(UTC).date().isoformat()
+def second_of(at: datetime | str) -> int:
+    """The Unix second a fact is dated by (a datetime, or the ISO text of ``iso``): an
+    instant, so that any report zone can tell its day (``projections.kpis.zones``)."""
+    moment = datetime.fromisoformat(at) if isinstance(at, str) else at
+    return int(moment.timestamp() // 1)
 
 
 # -- rows -------------------------------------------------------------------------------------
@@ -65,20 +68,21 @@ def dims(owner: Row | None) -> Dims:
 def fact(
     metric: str,
     subject: str,
-    day: str,
+    at: int,
     where: Dims,
     made_of: Row,
     *,
     subkey: str = "",
     value: int = 1,
     ref: str = "",
+    detected_by: str = "",
 ) -> Row:
     channel, store, agent_group = where
     return {
         "subject_id": subject,
         "metric": metric,
         "subkey": subkey,
-        "day": day,
+        "at": at,
         "channel": channel,
         "store": store,
         "agent_group": agent_group,
@@ -87,14 +91,15 @@ def fact(
         "classification": "",
         "issue": "",
         "stage": "",
+        "detected_by": detected_by,
         **made_of,
     }
 
 
-def owner_fact(metric: str, owner: Row, day: str, made_of: Row, value: int = 1) -> Row:
-    """A fact about the aggregate ``owner`` itself, on its dimensions."""
+def owner_fact(metric: str, owner: Row, at: int, made_of: Row, value: int = 1) -> Row:
+    """A fact about the aggregate ``owner`` itself, on its dimensions, dated ``at``."""
     return fact(
-        metric, owner["aggregate_id"], day, dims(owner), made_of, value=value, ref=owner["ref"]
+        metric, owner["aggregate_id"], at, dims(owner), made_of, value=value, ref=owner["ref"]
     )
 
 

@@ -1,6 +1,11 @@
 """The KPI counters' tables: ``kpi_facts`` (one row per thing counted), ``kpi_owners``
 (what the counters need to know of each aggregate) and the counter tables, each summing
-the facts by day and one place (see ``projections.kpis.work``)."""
+the facts by UTC hour and one place (see ``projections.kpis.work``).
+
+Time is kept as an instant, never as a day: a fact's ``at`` is the second (Unix time) it
+is dated by, a counter's ``hour`` the Unix hour (``at // 3600``). Which day, ISO week or
+month that is depends on the time zone a report asks for (``projections.kpis.zones``), so
+any zone's figures are sums of these rows and changing the report zone needs no rebuild."""
 
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ FACT_COLUMNS = (
     "subject_id",
     "metric",
     "subkey",
-    "day",
+    "at",
     "channel",
     "store",
     "agent_group",
@@ -30,6 +35,7 @@ FACT_COLUMNS = (
     "classification",
     "issue",
     "stage",
+    "detected_by",
     "notification_id",
     "aggregate_id",
     "version",
@@ -64,7 +70,7 @@ OWNER_COLUMNS = (
     "converted_by",
 )
 
-DIMENSIONS = ("day", "channel", "store", "agent_group")
+DIMENSIONS = ("hour", "channel", "store", "agent_group")
 
 
 @dataclass(frozen=True)
@@ -76,9 +82,9 @@ class CounterTable:
 
 
 COUNTER_TABLES = (
-    CounterTable("kpi_counters_channel", ("day", "channel")),
-    CounterTable("kpi_counters_store", ("day", "store")),
-    CounterTable("kpi_counters_group", ("day", "agent_group")),
+    CounterTable("kpi_counters_channel", ("hour", "channel")),
+    CounterTable("kpi_counters_store", ("hour", "store")),
+    CounterTable("kpi_counters_group", ("hour", "agent_group")),
 )
 
 
@@ -86,16 +92,16 @@ def ddl(t: Callable[[str], str]) -> tuple[str, ...]:
     text = "TEXT NOT NULL"
     counters = [
         f"CREATE TABLE IF NOT EXISTS {t(spec.table)} ("
-        + "".join(f" {d} {text}," for d in spec.dimensions)
+        + "".join(f" {d} {'BIGINT NOT NULL' if d == 'hour' else text}," for d in spec.dimensions)
         + f" metric {text}, n BIGINT NOT NULL, total BIGINT NOT NULL,"
         f" PRIMARY KEY ({', '.join(spec.dimensions)}, metric))"
         for spec in COUNTER_TABLES
     ]
     return (
         f"CREATE TABLE IF NOT EXISTS {t('kpi_facts')} ("
-        f" subject_id {text}, metric {text}, subkey {text}, day {text}, channel {text},"
+        f" subject_id {text}, metric {text}, subkey {text}, at BIGINT NOT NULL, channel {text},"
         f" store {text}, agent_group {text}, value BIGINT NOT NULL, ref {text},"
-        f" classification {text}, issue {text}, stage {text},"
+        f" classification {text}, issue {text}, stage {text}, detected_by {text},"
         f" notification_id BIGINT NOT NULL, aggregate_id {text}, version BIGINT NOT NULL,"
         f" event_type {text}, occurred_at TEXT, event_id TEXT,"
         " PRIMARY KEY (subject_id, metric, subkey))",
@@ -112,6 +118,6 @@ def ddl(t: Callable[[str], str]) -> tuple[str, ...]:
 
 def indexes() -> tuple[Index, ...]:
     return (
-        Index("kpi_facts_day", "kpi_facts", "day, metric", query_only=True),
+        Index("kpi_facts_at", "kpi_facts", "at, metric", query_only=True),
         Index("kpi_owners_customer", "kpi_owners", "customer_id, kind, at"),
     )

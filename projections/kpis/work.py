@@ -2,16 +2,17 @@
 once with ``executemany`` (the tables: ``projections.kpis.tables``).
 
 - **facts** (``kpi_facts``): one row per thing counted — its metric, whose it is (the
-  subject aggregate and a key, unique together), its day and dimensions, a value (1, or a
-  score, or microseconds), and the event it is made of (notification id, aggregate, version,
-  type, event time, source ``event_id``). Putting a fact with the key of another replaces
-  it; a fact can be taken back.
+  subject aggregate and a key, unique together), the instant it is dated by (``at``, a Unix
+  second) and its dimensions, a value (1, or a score, or microseconds), and the event it
+  is made of (notification id, aggregate, version, type, event time, source
+  ``event_id``). Putting a fact with the key of another replaces it; a fact can be taken
+  back.
 - **owners** (``kpi_owners``): what the counters need to know of each aggregate, from its
   creation event (customer, channel, store, agent group, case topic...) and a little state
   (a case's contacts, resolutions, reopenings; whether a contact was counted yet).
-- **counter deltas**: every change of a fact moves the counters of its day, place (channel,
-  store, agent group) and metric by ±1 and ±value; the batch adds the deltas to the
-  counter tables — by (day, channel), (day, store), (day, agent group) — at the end and
+- **counter deltas**: every change of a fact moves the counters of its UTC hour, place
+  (channel, store, agent group) and metric by ±1 and ±value; the batch adds the deltas to the
+  counter tables — by (hour, channel), (hour, store), (hour, agent group) — at the end and
   deletes counters that fell to zero, so the tables are the same whatever the batches were.
   (A table by all three places would hold about as many rows as the facts: a grouping by
   two places or more is summed from the facts instead.)
@@ -26,7 +27,7 @@ from uuid import UUID
 
 from adapters.readstore import Cursor, Row
 from projections.base import select_in
-from projections.kpis.metrics import LABELS
+from projections.kpis.metrics import labels_of
 from projections.kpis.tables import (
     COUNTER_TABLES,
     DIMENSIONS,
@@ -38,8 +39,8 @@ from projections.kpis.tables import (
 
 FactKey = tuple[str, str, str]
 """(subject aggregate id, metric, subkey)."""
-CounterKey = tuple[str, str, str, str, str]
-"""(day, channel, store, agent group, metric)."""
+CounterKey = tuple[int, str, str, str, str]
+"""(UTC hour, channel, store, agent group, metric)."""
 
 
 class Work:
@@ -155,14 +156,10 @@ class Work:
             self.facts[fact_key] = None
 
     def _move(self, row: Row, sign: int) -> None:
-        """Move the counters of the fact's metric, and of its labels (``LABELS``)."""
-        place = (row["day"], row["channel"], row["store"], row["agent_group"])
+        """Move the counters of the fact's metric, and of its labels (``labels_of``)."""
+        place = (row["at"] // 3600, row["channel"], row["store"], row["agent_group"])
         value = sign * row["value"]
-        metrics = [row["metric"]]
-        for prefix, column in LABELS:
-            if row[column]:
-                metrics.append(prefix + row[column])
-        for metric in metrics:
+        for metric in (row["metric"], *labels_of(row)):
             key = (*place, metric)
             delta = self.deltas.get(key)
             if delta is None:
@@ -218,7 +215,7 @@ class Work:
 
     def _store_counters(self, spec: CounterTable) -> None:
         project = itemgetter(*(DIMENSIONS.index(d) for d in spec.dimensions), 4)
-        summed: dict[tuple[str, ...], list[int]] = {}
+        summed: dict[tuple[int | str, ...], list[int]] = {}
         for key, (n, total) in self.deltas.items():
             if not n and not total:
                 continue

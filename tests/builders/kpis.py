@@ -275,9 +275,9 @@ def play(app: JourneyApplication, steps: Sequence[Step], after: Any = None) -> N
 ORDER_BY = {
     "kpi_facts": "subject_id, metric, subkey",
     "kpi_owners": "aggregate_id",
-    "kpi_counters_channel": "day, channel, metric",
-    "kpi_counters_store": "day, store, metric",
-    "kpi_counters_group": "day, agent_group, metric",
+    "kpi_counters_channel": "hour, channel, metric",
+    "kpi_counters_store": "hour, store, metric",
+    "kpi_counters_group": "hour, agent_group, metric",
 }
 
 

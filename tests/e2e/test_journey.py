@@ -283,7 +283,7 @@ def test_the_kpi_counts_are_the_journeys_and_each_is_explained(
     day = utc(by_type(j, "contact.opened")[0]["occurred_at"])[:10]
     explained = httpx.get(
         f"{base_url}/v1/kpis/explain",
-        params={"metric": "contacts", "day": day},
+        params={"metric": "contacts", "day": day, "tz": "UTC"},
         headers=auth("analyst"),
         timeout=30,
     ).json()

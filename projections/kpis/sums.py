@@ -1,0 +1,101 @@
+"""The counts of a period of instants, grouped by local day, ISO week or month of a zone
+and by places (``projections.kpis.zones`` says how a store groups instants by local day).
+
+Grouped by at most one place (channel, store or agent group), a segment whose offset and
+ends are whole hours reads that place's hourly counter table; otherwise, and by two places
+or more, it sums the facts (slower, the same figures).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import tzinfo
+from typing import Any
+
+from adapters.readstore import ReadStore, Row
+from projections.kpis import metrics as m
+from projections.kpis.tables import COUNTER_TABLES
+from projections.kpis.zones import DAY_S, GRAINS, SHIFT_S, Grain, day_number, label, segments
+
+Counts = dict[str, tuple[int, int]]
+"""metric → (count, sum of values)."""
+Groups = dict[tuple[str, ...], Counts]
+HOUR_S = 3600
+_LABEL_COLUMNS = (*(column for _, column in m.LABELS), "detected_by")
+
+
+def grain_of(by: Sequence[str]) -> Grain | None:
+    grains = [g for g in by if g in GRAINS]
+    if len(grains) > 1:
+        raise ValueError(f"group by one of {list(GRAINS)} at most, not {grains}")
+    return grains[0] if grains else None
+
+
+def count(
+    store: ReadStore,
+    t: Callable[[str], str],
+    low: int,
+    high: int,
+    by: Sequence[str],
+    zone: tzinfo,
+    metrics: Sequence[str] = (),
+) -> Groups:
+    """The counts of the facts dated in ``[low, high)`` (Unix seconds), by the groups
+    ``by`` (places, and at most one of day, week, month in ``zone``), as tuples in the
+    order of ``by``; ``metrics``: only these (not labels)."""
+    grain = grain_of(by)
+    places = [g for g in by if g not in GRAINS]
+    table = next((s.table for s in COUNTER_TABLES if set(places) <= set(s.dimensions)), None)
+    groups: Groups = defaultdict(dict)
+    for start, end, offset in segments(low, high, zone):
+        hourly = table is not None and not (offset % HOUR_S or start % HOUR_S or end % HOUR_S)
+        params: dict[str, Any] = {"shift": offset + SHIFT_S}
+        only = ""
+        if metrics:
+            only = f" AND metric IN ({', '.join(f':m{i}' for i in range(len(metrics)))})"
+            params.update({f"m{i}": metric for i, metric in enumerate(metrics)})
+        if hourly and table is not None:
+            params.update(low=start // HOUR_S, high=end // HOUR_S)
+            rows = _select(store, t(table), "hour * 3600", "hour", grain, places, only, params)
+        else:
+            params.update(low=start, high=end)
+            rows = _select(store, t("kpi_facts"), "at", "at", grain, places, only, params, True)
+        for row in rows:
+            key = tuple(
+                label(day_number(int(row["dayno"]) - 1), grain) if grain and g in GRAINS else row[g]
+                for g in by
+            )
+            n, total = int(row["n"]), int(row["total"])
+            cell = groups[key]
+            for metric in (row["metric"], *(m.labels_of(row) if "detected_by" in row else ())):
+                had = cell.get(metric, (0, 0))
+                cell[metric] = (had[0] + n, had[1] + total)
+    return groups
+
+
+def _select(
+    store: ReadStore,
+    table: str,
+    seconds: str,
+    column: str,
+    grain: Grain | None,
+    places: Sequence[str],
+    only: str,
+    params: dict[str, Any],
+    facts: bool = False,
+) -> list[Row]:
+    day = f"({seconds} + CAST(:shift AS BIGINT)) / {DAY_S}"
+    keys = [*([f"{day}"] if grain else []), *places, "metric"]
+    shown = [*([f"{day} AS dayno"] if grain else []), *places, "metric"]
+    if facts:
+        keys += _LABEL_COLUMNS
+        shown += _LABEL_COLUMNS
+        sums = "COUNT(*) AS n, SUM(value) AS total"
+    else:
+        sums = "SUM(n) AS n, SUM(total) AS total"
+    return store.query(
+        f"SELECT {', '.join(shown)}, {sums} FROM {table}"
+        f" WHERE {column} >= :low AND {column} < :high{only} GROUP BY {', '.join(keys)}",
+        params,
+    )
