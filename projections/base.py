@@ -13,6 +13,7 @@ names, a rebuild writes a fresh copy under a suffix and swaps it in (``projectio
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +21,9 @@ from typing import Any, ClassVar
 
 from adapters.readstore import Cursor, ReadStore, Row
 from projections.dispatch import Handles
+from projections.layout import LAYOUTS_DDL, record_layout, renew, stored_layout
+
+logger = logging.getLogger(__name__)
 
 POSITIONS_DDL = (
     "CREATE TABLE IF NOT EXISTS projection_positions ("
@@ -72,6 +76,10 @@ class Projection(ABC):
     handles: ClassVar[Handles[Any]]
     """Where each domain event class goes, and which ones this read model ignores
     (``projections.dispatch``)."""
+    schema_version: ClassVar[int] = 1
+    """The layout of this read model's tables: raise it with any change to them, and a
+    store holding an older layout is refilled from the log at start
+    (``projections.layout``)."""
 
     def __init__(self, store: ReadStore, suffix: str = "") -> None:
         self.store = store
@@ -108,6 +116,19 @@ class Projection(ABC):
         ``query_indexes`` is False: see ``create_query_indexes``) and the position row."""
         with self.store.transaction() as cursor:
             cursor.execute(POSITIONS_DDL)
+            cursor.execute(LAYOUTS_DDL)
+            if not self.suffix:  # a rebuild's copy is made in this build's layout anyway
+                stored = stored_layout(cursor, self.store.dialect, self.name)
+                if stored is not None and stored != self.schema_version:
+                    logger.warning(
+                        "read model %s: the store holds layout %d, this build's is %d:"
+                        " refilling it from the log",
+                        self.name,
+                        stored,
+                        self.schema_version,
+                    )
+                    renew(cursor, self.store.dialect, self.name, self.tables)
+                record_layout(cursor, self.name, self.schema_version)
             for statement in self.ddl():
                 cursor.execute(statement)
             for index in self.indexes():

@@ -20,6 +20,7 @@ class KpiCounters(KpiQueries):
     name = "kpi_counters"
     tables = tables.TABLES
     handles = HANDLES
+    schema_version = 2  # 2: facts dated to the second, counters by UTC hour (report zones)
 
     def ddl(self) -> Sequence[str]:
         return tables.ddl(self.t)
