@@ -59,9 +59,9 @@ def test_an_older_layout_is_refilled_from_the_log_and_the_others_are_left(
         cursor.execute("DELETE FROM read_model_layouts")
     head = app.process_recorder.max_notification_id()
 
-    restarted = [KpiCounters(store), ComplaintLedger(store)]
-    for projection in restarted:
-        projection.create_tables()
+    restarted: list[Projection] = [KpiCounters(store), ComplaintLedger(store)]
+    for renewed in restarted:
+        renewed.create_tables()
 
     assert KpiCounters.schema_version == 2
     assert ComplaintLedger.schema_version == 1
