@@ -26,6 +26,7 @@ from api.routes import (
     maintenance,
     metrics,
     privacy,
+    schemas,
 )
 from api.services import ApiServices
 from application.status import StallWatch
@@ -72,6 +73,7 @@ def create_api(services: ApiServices, workers: Collection[str] | None = None) ->
     app.include_router(privacy.router)
     app.include_router(maintenance.router)
     app.include_router(deadletters.router)
+    app.include_router(schemas.router)
 
     generate = app.openapi
 

@@ -18,6 +18,8 @@ trap stop_started EXIT
 
 # Tools the tests call.
 bash scripts/validate_compose.sh >/dev/null
+JOURNEY_TEST_ASYNCAPI_SCHEMA="$(bash scripts/asyncapi_spec.sh)"
+export JOURNEY_TEST_ASYNCAPI_SCHEMA
 
 if ! bash scripts/kafka.sh status >/dev/null 2>&1; then
   bash scripts/kafka.sh start >&2
