@@ -1,6 +1,11 @@
 """Log lines: one JSON object per line (or plain text for a terminal), each carrying the id
 of the HTTP request it was written for.
 
+Which of the two is chosen by :func:`choose_format`: ``auto`` writes text to a terminal and
+JSON anywhere else (a file, a pipe, a collector). Either way a line carries the fields its
+caller passed in ``extra`` (``dead_lettered`` with its source and reason, ...): JSON as
+fields, text as ``key=value`` after the message.
+
 The request id lives in a context variable that the API's middleware sets for the life of a
 request, so every line written while serving it (in the event loop or in a worker thread
 that FastAPI runs with a copy of the context) names the request. Lines written outside a
@@ -20,6 +25,7 @@ from typing import Any, Literal, TextIO
 import orjson
 
 LogFormat = Literal["json", "text"]
+FormatSetting = Literal["auto", "json", "text"]
 
 _request_id: ContextVar[str | None] = ContextVar("journey_request_id", default=None)
 
@@ -33,7 +39,22 @@ _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime
 """Record attributes that are not fields of a line (uvicorn's ``color_message`` repeats
 ``msg`` with terminal colours)."""
 
-_NOISY = {"kafka": logging.WARNING, "aiokafka": logging.WARNING}
+_NOISY = ("kafka", "aiokafka")
+"""Client libraries whose DEBUG lines print record values (personal data): warnings and
+worse only, whatever the level."""
+
+
+def choose_format(setting: FormatSetting, stream: TextIO | None = None) -> LogFormat:
+    """``setting`` itself, or for ``auto`` text when ``stream`` (stderr by default) is a
+    terminal and JSON when it is not."""
+    if setting != "auto":
+        return setting
+    target = stream if stream is not None else sys.stderr
+    try:
+        terminal = target.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        terminal = False
+    return "text" if terminal else "json"
 
 
 def current_request_id() -> str | None:
@@ -83,8 +104,18 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(line, default=str).decode()
 
 
+def _shown(value: object) -> str:
+    """A field's value in a text line: bare when it is one plain word, else as JSON."""
+    if isinstance(value, str) and value and not any(c.isspace() or c in '="' for c in value):
+        return value
+    if isinstance(value, int | float | bool) or value is None:
+        return str(value)
+    return orjson.dumps(value, default=str).decode()
+
+
 class TextFormatter(logging.Formatter):
-    """``time level logger [request id] message key=value ...`` for people at a terminal."""
+    """``time level logger message [request_id=...] key=value ...`` for people at a
+    terminal: the fields a caller passed in ``extra``, after the message."""
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -93,7 +124,9 @@ class TextFormatter(logging.Formatter):
         text = super().format(record)
         request_id = getattr(record, "request_id", None)
         fields = " ".join(
-            f"{name}={getattr(record, name)}" for name in ACCESS_FIELDS if hasattr(record, name)
+            f"{name}={_shown(value)}"
+            for name, value in record.__dict__.items()
+            if name not in _STANDARD and name != "request_id"
         )
         head, _, rest = text.partition("\n")
         if request_id:
@@ -114,11 +147,17 @@ class _Stderr:
 
 
 def configure_logging(
-    log_format: LogFormat, level: str | int = logging.INFO, stream: TextIO | None = None
+    log_format: LogFormat,
+    level: str | int = logging.INFO,
+    stream: TextIO | None = None,
+    *,
+    libraries: int = logging.WARNING,
 ) -> logging.Handler:
     """Route every logger (uvicorn's too, if it is run with ``log_config=None``) to one
     handler on ``stream`` (stderr by default) in ``log_format``; returns the handler.
-    Calling it again replaces the handler it installed before."""
+    Calling it again replaces the handler it installed before. The Kafka client's own
+    loggers write ``libraries`` and worse only (a one-shot command passes CRITICAL: its
+    own error names what failed, once)."""
     handler = logging.StreamHandler(stream if stream is not None else _Stderr())
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     handler.addFilter(RequestIdFilter())
@@ -129,8 +168,8 @@ def configure_logging(
     handler._journey = True  # type: ignore[attr-defined]  # ours, to replace on a new call
     root.addHandler(handler)
     root.setLevel(level)
-    for name, noisy_level in _NOISY.items():
-        logging.getLogger(name).setLevel(noisy_level)
+    for name in _NOISY:
+        logging.getLogger(name).setLevel(max(libraries, logging.WARNING))
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         # Our handler on the root writes their lines; uvicorn's access lines are replaced
         # by ours (``journey.access``), which name the route template and the request id.

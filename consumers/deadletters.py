@@ -10,6 +10,7 @@ simply dead-lettered again; one whose ``event_id`` was applied meanwhile has no 
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -31,11 +32,34 @@ from adapters.sourcelog.base import (
 )
 from application.deadletter_query import DeadLetterFilter
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class DeadLetter:
     record: Record
     reason: str
+
+
+REASON_SHOWN = 300
+"""Characters of a refusal's reason a log line carries (the dead letter holds it whole)."""
+
+
+def log_dead_letter(letter: DeadLetter) -> None:
+    """One WARNING per refused record: where it was, what it claimed to be, why refused.
+    Its value is not logged (personal data); ``journey deadletters list`` shows it masked."""
+    record = letter.record
+    event_id, event_type = record.header("event_id"), record.header("type")
+    logger.warning(
+        "dead-lettered %s",
+        record.coordinates,
+        extra={
+            "source": str(record.coordinates),
+            "event_id": event_id.decode(errors="replace") if event_id else None,
+            "event_type": event_type.decode(errors="replace") if event_type else None,
+            "reason": letter.reason[:REASON_SHOWN],
+        },
+    )
 
 
 class DeadLetterSink:
@@ -65,6 +89,8 @@ class DeadLetterSink:
             ]
         )
         self.count += len(letters)
+        for letter in letters:
+            log_dead_letter(letter)
 
 
 def _text(coordinates: Coordinates) -> str:

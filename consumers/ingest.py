@@ -21,7 +21,7 @@ from eventsourcing.persistence import IntegrityError
 from prometheus_client import CollectorRegistry
 
 from adapters.metrics import IngestMetrics
-from adapters.sourcelog.base import LogConsumer, Record, TopicPartition
+from adapters.sourcelog.base import LogConsumer, Record, TopicPartition, describe_partitions
 from application.aggregate_cache import AggregateCache
 from application.service import JourneyApplication
 from consumers.deadletters import DeadLetter, DeadLetterSink
@@ -105,11 +105,22 @@ class IngestWorker:
     def _resume(self, partitions: list[TopicPartition]) -> None:
         for partition in partitions:
             offset = self._app.next_offset(partition)
-            logger.info("assigned %s, resuming at stored offset %d", partition, offset)
+            logger.debug("%s resumes at stored offset %d", partition, offset)
             self._consumer.seek(partition, offset)
+        logger.info(
+            "assigned %d partitions: %s (resuming at the offsets stored with the events)",
+            len(partitions),
+            describe_partitions(partitions),
+            extra={"partitions": len(partitions)},
+        )
 
     def _revoked(self, partitions: list[TopicPartition]) -> None:
-        logger.info("revoked %s", ", ".join(map(str, partitions)))
+        logger.info(
+            "revoked %d partitions: %s",
+            len(partitions),
+            describe_partitions(partitions),
+            extra={"partitions": len(partitions)},
+        )
         if self._cache is not None:
             # Whoever takes these partitions over writes to their aggregates.
             self._cache.clear()
@@ -159,6 +170,13 @@ class IngestWorker:
             self._consumer.seek(partition, self._app.next_offset(partition))
             return
         parked = len(pending.parked)
+        if parked:
+            logger.info(
+                "%s: %d events parked until what they refer to arrives",
+                partition,
+                parked,
+                extra={"partition": str(partition), "parked": parked},
+            )
         self.applied += len(valid) - len(pending.refused()) - parked + len(pending.released)
         self._consumer.commit({partition: next_offset})
         if self._after_stored is not None:

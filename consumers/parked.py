@@ -147,6 +147,11 @@ class LotKeeper:
         except IntegrityError:
             logger.info("releasing the lot of %s raced a write; retrying", prerequisite_id)
             return None
+        logger.info(
+            "released %d parked events: what they wait for arrived",
+            moved,
+            extra={"prerequisite_id": str(prerequisite_id), "released": moved},
+        )
         self.released += moved
         return moved
 

@@ -56,7 +56,7 @@ def build_log(settings: Settings) -> Log:
     if settings.log_backend == "kafka":
         from adapters.sourcelog.kafka import KafkaLog
 
-        return KafkaLog(settings.kafka_bootstrap)
+        return KafkaLog(settings.kafka_bootstrap, settings.kafka_connect_timeout_s)
     from adapters.sourcelog.embedded import EmbeddedLog
 
     return EmbeddedLog(settings.data_dir / "log.sqlite", _topics(settings).retention_ms)

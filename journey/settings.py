@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
 
     kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_connect_timeout_s: float = Field(5, gt=0, le=600)
+    """How long a Kafka client waits for its first answer from the bootstrap address before
+    the command fails (``LogUnavailable`` naming the address); a worker under supervision
+    retries after that."""
     topic_prefix: str = Field("journey.", pattern=r"^[A-Za-z0-9._-]*$")
     topic_partitions: int = Field(6, ge=1, le=1000)
     consumer_group: str = "journey-ingest"
@@ -49,9 +53,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
     """The largest request body the API reads (413 beyond it, whatever Content-Length says).
     At least ``max_record_bytes``, so that one event of the largest size can be published."""
-    log_format: Literal["json", "text"] | None = None
-    """Log lines as JSON objects, one per line, or as text; unset: JSON for the long-running
-    commands (``serve``, ``ingest``, ``project``, ``timer``), text for the others."""
+    log_format: Literal["auto", "json", "text"] = "auto"
+    """Log lines as JSON objects, one per line, or as text for people; ``auto``: text when
+    stderr is a terminal, JSON otherwise (a file, a pipe, a log collector)."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     projection_stall_s: float = Field(60, gt=0)
     """``/readyz`` reports a read model stalled when it is behind the event store's head and

@@ -27,6 +27,7 @@ chain must never be rebuilt, it would approve whatever is stored now.
 from __future__ import annotations
 
 import gc
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,6 +38,8 @@ from projections.base import Notified, Projection
 from projections.quarantine import Quarantine
 from projections.registry import ReadModels
 from projections.runner import NotificationReader, apply_guarded
+
+logger = logging.getLogger(__name__)
 
 REBUILD_SUFFIX = "__rebuild"
 
@@ -74,6 +77,11 @@ def rebuild(
     write hot pages — B-tree inner pages, counters, open cases — fewer times). Without
     ``quarantine`` an event the copy cannot apply stops the rebuild."""
     began = time.monotonic()
+    logger.info(
+        "rebuild of %s started",
+        live.name,
+        extra={"read_model": live.name, "head": reader.head(), "live_position": live.position()},
+    )
     fresh = live.fresh_copy(REBUILD_SUFFIX)
     fresh.drop_tables()
     fresh.create_tables(query_indexes=False)
@@ -127,7 +135,22 @@ def rebuild(
         cursor.execute(
             "DELETE FROM projection_positions WHERE name = :name", {"name": fresh.position_name}
         )
-    return report(swapped=True)
+    done = report(swapped=True)
+    logger.info(
+        "rebuild of %s swapped in at notification %d: %d events applied in %.1f s",
+        live.name,
+        done.position,
+        done.applied,
+        done.elapsed_s,
+        extra={
+            "read_model": live.name,
+            "position": done.position,
+            "applied": done.applied,
+            "seconds": round(done.elapsed_s, 3),
+            "per_s": round(done.rate),
+        },
+    )
+    return done
 
 
 @contextmanager

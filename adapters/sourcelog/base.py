@@ -15,7 +15,7 @@ Both implementations give the same guarantees to the code above them:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 Headers = tuple[tuple[str, bytes], ...]
@@ -30,6 +30,26 @@ class TopicPartition:
         return f"{self.topic}:{self.partition}"
 
 
+def describe_partitions(partitions: Iterable[TopicPartition]) -> str:
+    """Partitions in one short phrase, by topic with runs of numbers joined:
+    ``journey.contacts[0-5], journey.orders[0-2,4]``."""
+    by_topic: dict[str, list[int]] = {}
+    for tp in sorted(set(partitions)):
+        by_topic.setdefault(tp.topic, []).append(tp.partition)
+    return ", ".join(f"{topic}[{_runs(numbers)}]" for topic, numbers in by_topic.items())
+
+
+def _runs(numbers: list[int]) -> str:
+    """Sorted distinct numbers as runs: ``[0, 1, 2, 4]`` → ``0-2,4``."""
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
+
 @dataclass(frozen=True, order=True)
 class Coordinates:
     """Where a record landed: enough to find it again and to wait for it."""
@@ -41,10 +61,13 @@ class Coordinates:
     @classmethod
     def parse(cls, text: str) -> Coordinates:
         """``topic:partition:offset`` (topic names hold no colon); ValueError otherwise."""
-        topic, partition, offset = text.rsplit(":", 2)
-        if not topic or int(partition) < 0 or int(offset) < 0:
-            raise ValueError(f"not topic:partition:offset: {text!r}")
-        return cls(topic, int(partition), int(offset))
+        try:
+            topic, partition, offset = text.rsplit(":", 2)
+            if topic and int(partition) >= 0 and int(offset) >= 0:
+                return cls(topic, int(partition), int(offset))
+        except ValueError:
+            pass
+        raise ValueError(f"not topic:partition:offset: {text!r}")
 
     def __str__(self) -> str:
         return f"{self.topic}:{self.partition}:{self.offset}"

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, TypeVar
 
 from kafka import ConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka import TopicPartition as KafkaTopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import (
+    KafkaConnectionError,
+    KafkaError,
+    KafkaTimeoutError,
+    TopicAlreadyExistsError,
+)
 from kafka.structs import OffsetAndMetadata
 
 from adapters.sourcelog.base import (
@@ -32,6 +38,32 @@ logger = logging.getLogger(__name__)
 
 _ACK_TIMEOUT_S = 30.0
 
+CONNECT_TIMEOUT_S = 5.0
+"""How long a client waits for the bootstrap address's first answer, unless told."""
+
+_Client = TypeVar("_Client")
+
+
+@contextmanager
+def _answering(bootstrap: str, timeout_s: float) -> Iterator[None]:
+    """Kafka's errors as :class:`LogUnavailable`, naming the address asked."""
+    try:
+        yield
+    except (KafkaTimeoutError, KafkaConnectionError) as error:
+        raise LogUnavailable(
+            f"Kafka at {bootstrap} is not reachable (no answer within {timeout_s:g} s;"
+            " JOURNEY_KAFKA_BOOTSTRAP)"
+        ) from error
+    except KafkaError as error:
+        raise LogUnavailable(f"Kafka at {bootstrap}: {error}") from error
+
+
+def _connect(bootstrap: str, timeout_s: float, make: Callable[[], _Client]) -> _Client:
+    """A client made by ``make``, which asks the bootstrap address for the cluster's
+    metadata first; :class:`LogUnavailable` when no answer comes within ``timeout_s``."""
+    with _answering(bootstrap, timeout_s):
+        return make()
+
 
 def _ours(tp: Any) -> TopicPartition:
     return TopicPartition(tp.topic, tp.partition)
@@ -42,11 +74,27 @@ def _theirs(tp: TopicPartition) -> KafkaTopicPartition:
 
 
 class KafkaAdmin(LogAdmin):
-    def __init__(self, bootstrap: str) -> None:
-        self._client = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="journey-admin")
+    def __init__(self, bootstrap: str, connect_timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+        self._client = _connect(
+            bootstrap,
+            connect_timeout_s,
+            lambda: KafkaAdminClient(
+                bootstrap_servers=bootstrap,
+                client_id="journey-admin",
+                bootstrap_timeout_ms=int(connect_timeout_s * 1000),
+            ),
+        )
         self._bootstrap = bootstrap
+        self._timeout_s = connect_timeout_s
+
+    def _answering(self) -> AbstractContextManager[None]:
+        return _answering(self._bootstrap, self._timeout_s)
 
     def create_topics(self, specs: Sequence[TopicSpec]) -> list[str]:
+        with self._answering():
+            return self._create_topics(specs)
+
+    def _create_topics(self, specs: Sequence[TopicSpec]) -> list[str]:
         existing = set(self._client.list_topics())
         created = []
         for spec in specs:
@@ -72,6 +120,10 @@ class KafkaAdmin(LogAdmin):
         """Checked at every start: a topic made before (by hand, or by an older version)
         whose configs differ gets ours, changed in place (incremental: its other configs
         stay as they are)."""
+        with self._answering():
+            return self._align_configs(specs)
+
+    def _align_configs(self, specs: Sequence[TopicSpec]) -> list[str]:
         changed = []
         for spec in (s for s in specs if s.configs):
             current = self._configs(spec.name, [k for k, _ in spec.configs])
@@ -103,11 +155,19 @@ class KafkaAdmin(LogAdmin):
             time.sleep(0.1)  # a moment for the broker, not a busy loop of requests
 
     def partitions_for(self, topic: str) -> int:
-        description = self._client.describe_topics([topic])
+        with self._answering():
+            description = self._client.describe_topics([topic])
         return len(description[0]["partitions"])
 
     def end_offsets(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
-        consumer = KafkaConsumer(bootstrap_servers=self._bootstrap)
+        consumer = _connect(
+            self._bootstrap,
+            self._timeout_s,
+            lambda: KafkaConsumer(
+                bootstrap_servers=self._bootstrap,
+                bootstrap_timeout_ms=int(self._timeout_s * 1000),
+            ),
+        )
         try:
             # Just after topics are created the client's metadata may not list them yet, and
             # end_offsets then fails with a KeyError: ask until every topic is known.
@@ -116,7 +176,8 @@ class KafkaAdmin(LogAdmin):
             while missing := wanted - consumer.topics():  # topics() refreshes the metadata
                 if time.monotonic() > deadline:
                     raise LogUnavailable(f"not in the cluster's metadata: {sorted(missing)}")
-            ends = consumer.end_offsets([_theirs(tp) for tp in partitions])
+            with self._answering():
+                ends = consumer.end_offsets([_theirs(tp) for tp in partitions])
             return {_ours(tp): int(offset) for tp, offset in ends.items()}
         finally:
             consumer.close()
@@ -131,13 +192,23 @@ METADATA_WAIT_S = 30.0
 class KafkaPublisher(LogPublisher):
     """Idempotent producer, ``acks=all``: a record acknowledged here is on the broker once."""
 
-    def __init__(self, bootstrap: str, client_id: str = "journey-publisher") -> None:
-        self._producer = KafkaProducer(
-            bootstrap_servers=bootstrap,
-            client_id=client_id,
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=5,
+    def __init__(
+        self,
+        bootstrap: str,
+        client_id: str = "journey-publisher",
+        connect_timeout_s: float = CONNECT_TIMEOUT_S,
+    ) -> None:
+        self._producer = _connect(
+            bootstrap,
+            connect_timeout_s,
+            lambda: KafkaProducer(
+                bootstrap_servers=bootstrap,
+                client_id=client_id,
+                acks="all",
+                enable_idempotence=True,
+                linger_ms=5,
+                bootstrap_timeout_ms=int(connect_timeout_s * 1000),
+            ),
         )
 
     def publish_many(self, records: Sequence[OutgoingRecord]) -> list[Coordinates]:
@@ -188,19 +259,31 @@ def record_of(fetched: Any) -> Record:
 
 
 class KafkaLogConsumer(LogConsumer):
-    def __init__(self, bootstrap: str, group_id: str, client_id: str = "journey-ingest") -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        group_id: str,
+        client_id: str = "journey-ingest",
+        connect_timeout_s: float = CONNECT_TIMEOUT_S,
+    ) -> None:
         # A header name that is not UTF-8 must not stop a partition (kafka_wire).
         lenient_batches()
-        self._consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap,
-            group_id=group_id,
-            client_id=client_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            # A member killed without leaving holds its partitions until its session times
-            # out; kafka-python's default (45 s) stalls recovery after a crash that long.
-            session_timeout_ms=10_000,
-            heartbeat_interval_ms=3_000,
+        self._consumer = _connect(
+            bootstrap,
+            connect_timeout_s,
+            lambda: KafkaConsumer(
+                bootstrap_servers=bootstrap,
+                group_id=group_id,
+                client_id=client_id,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                # A member killed without leaving holds its partitions until its session
+                # times out; kafka-python's default (45 s) stalls recovery after a crash
+                # that long.
+                session_timeout_ms=10_000,
+                heartbeat_interval_ms=3_000,
+                bootstrap_timeout_ms=int(connect_timeout_s * 1000),
+            ),
         )
 
     def subscribe(
@@ -235,14 +318,15 @@ class KafkaLogConsumer(LogConsumer):
 
 
 class KafkaLog(Log):
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, connect_timeout_s: float = CONNECT_TIMEOUT_S) -> None:
         self.bootstrap = bootstrap
+        self.connect_timeout_s = connect_timeout_s
 
     def admin(self) -> KafkaAdmin:
-        return KafkaAdmin(self.bootstrap)
+        return KafkaAdmin(self.bootstrap, self.connect_timeout_s)
 
     def publisher(self) -> KafkaPublisher:
-        return KafkaPublisher(self.bootstrap)
+        return KafkaPublisher(self.bootstrap, connect_timeout_s=self.connect_timeout_s)
 
     def consumer(self, group_id: str) -> KafkaLogConsumer:
-        return KafkaLogConsumer(self.bootstrap, group_id)
+        return KafkaLogConsumer(self.bootstrap, group_id, connect_timeout_s=self.connect_timeout_s)

@@ -7,7 +7,6 @@ import getpass
 import signal
 import sys
 import threading
-from datetime import datetime
 
 import orjson
 
@@ -18,8 +17,8 @@ from consumers.deadletters import (
     replay,
     select,
 )
-from domain.errors import NotFound
 from journey.bootstrap import Runtime
+from journey.cli.progress import progress
 
 
 def serve(runtime: Runtime, args: argparse.Namespace) -> int:
@@ -175,24 +174,6 @@ def status(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
-def count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"not a count: {text}")
-    return value
-
-
-def moment(text: str) -> datetime:
-    """An ISO 8601 time with its UTC offset."""
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text}") from None
-    if value.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"give a time with a UTC offset: {text}")
-    return value
-
-
 def deadletters_list(runtime: Runtime, args: argparse.Namespace) -> int:
     where = DeadLetterFilter(
         topic=args.topic,
@@ -231,11 +212,7 @@ def deadletters_list(runtime: Runtime, args: argparse.Namespace) -> int:
 
 
 def deadletters_replay(runtime: Runtime, args: argparse.Namespace) -> int:
-    try:
-        sources = [Coordinates.parse(text) for text in args.source or ()]
-    except ValueError as error:
-        print(f"journey: {error}", file=sys.stderr)
-        return 2
+    sources: list[Coordinates] = args.source or []
     try:
         chosen = select(runtime.all_dead_letters(), sources=sources, all_from=args.all_from)
         placed = replay(chosen, runtime.publisher, runtime.topics.ingress)
@@ -278,21 +255,17 @@ def rebuild(runtime: Runtime, args: argparse.Namespace) -> int:
         )
         return 2
 
-    def show(progress: Progress) -> None:
-        done = "swapped in" if progress.swapped else "building"
-        print(
-            f"journey: {progress.read_model} {done}: notification {progress.position}"
-            f" of {progress.head}, {progress.applied} applied, {progress.rate:,.0f} events/s",
-            file=sys.stderr,
-            flush=True,
-        )
+    with progress(f"rebuild {args.read_model}", "notifications") as report:
 
-    result = rebuild(
-        by_name[args.read_model],
-        runtime.projection_runner.reader,
-        progress=show,
-        quarantine=runtime.read_models.quarantine,
-    )
+        def show(step: Progress) -> None:
+            report(step.position, step.head)
+
+        result = rebuild(
+            by_name[args.read_model],
+            runtime.projection_runner.reader,
+            progress=show,
+            quarantine=runtime.read_models.quarantine,
+        )
     print(
         orjson.dumps(
             {
@@ -308,13 +281,10 @@ def rebuild(runtime: Runtime, args: argparse.Namespace) -> int:
 
 
 def erase(runtime: Runtime, args: argparse.Namespace) -> int:
-    try:
-        receipt = runtime.erase_customer(
-            args.customer_id, requested_by=f"cli:{getpass.getuser()}", reason=args.reason
-        )
-    except NotFound as error:
-        print(f"journey: {error}", file=sys.stderr)
-        return 1
+    # A customer not found (NotFound, a domain error) fails at the boundary: one line, 1.
+    receipt = runtime.erase_customer(
+        args.customer_id, requested_by=f"cli:{getpass.getuser()}", reason=args.reason
+    )
     summary = {
         "customer_id": receipt.customer_id,
         "event_id": receipt.event_id,

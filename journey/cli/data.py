@@ -11,49 +11,24 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
 from typing import TextIO
 
 import orjson
-from pydantic import ValidationError
 
 from journey.bootstrap import Runtime, build
-from journey.settings import Settings
-from tools.importers import KINDS, ImportFailed, TextProgress, run_import
+from journey.cli import boundary
+from journey.cli.arguments import JourneyParser, UsageError, count, day, positive, share
+from journey.cli.progress import Report, progress
+from tools.importers import KINDS, ImportFailed, run_import
 from tools.simulator import DEFAULT_START, SimConfig, SimSummary, simulate
+
+logger = logging.getLogger(__name__)
 
 BATCH = 2000
 """Records per ``publish_many`` call."""
-
-
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"not a count: {text}")
-    return value
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
-    return value
-
-
-def _share(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"not a share between 0 and 1: {text}")
-    return value
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text}") from None
 
 
 def _print_json(value: object, stream: TextIO) -> None:
@@ -65,11 +40,11 @@ def _print_json(value: object, stream: TextIO) -> None:
 
 def _import(runtime: Runtime, args: argparse.Namespace) -> int:
     runtime.create_topics()
-    progress = TextProgress(f"import {args.kind}")
     try:
-        summary = run_import(runtime.outlet(), args.kind, args.data, args.limit, progress)
+        with progress(f"import {args.kind}") as report:
+            summary = run_import(runtime.outlet(), args.kind, args.data, args.limit, report)
     except ImportFailed as error:
-        print(f"journey import: {error}", file=sys.stderr)
+        print(f"journey: import {args.kind}: {error}", file=sys.stderr)
         return 1
     if args.json:
         _print_json(summary.as_json(), sys.stdout)
@@ -99,7 +74,7 @@ def dry_run(config: SimConfig, out: TextIO) -> SimSummary:
     return summary
 
 
-def publish(runtime: Runtime, config: SimConfig, progress: TextProgress | None) -> SimSummary:
+def publish(runtime: Runtime, config: SimConfig, report: Report | None) -> SimSummary:
     """The records through ``runtime.publisher``, ``BATCH`` at a time."""
     runtime.create_topics()
     summary = SimSummary(config)
@@ -108,8 +83,8 @@ def publish(runtime: Runtime, config: SimConfig, progress: TextProgress | None) 
     while batch := list(islice(records, BATCH)):
         runtime.publisher.publish_many([r.outgoing(runtime.topics) for r in batch])
         done += len(batch)
-        if progress is not None:
-            progress(done, summary.planned)
+        if report is not None:
+            report(done, summary.planned)
     return summary
 
 
@@ -119,26 +94,35 @@ def _simulate(args: argparse.Namespace) -> int:
         summary = dry_run(config, sys.stdout)
         print(summary.render(), file=sys.stderr)
         return 0
-    try:
-        settings = Settings()
-    except ValidationError as error:
-        print(f"journey: invalid settings:\n{error}", file=sys.stderr)
-        return 2
+    settings = boundary.read_settings()
+    boundary.configure(settings, args.command)
     # The only wall-clock reading: records dated after it would be refused as future ones.
     latest = datetime.now(UTC) + timedelta(seconds=settings.max_future_skew_s)
     if config.end_at > latest:
-        print(
-            f"journey simulate: the window ends {config.end_at.isoformat()}, after now; its"
-            " later records would be refused as lying in the future. Choose an earlier"
-            " --start or fewer --days (or --dry-run).",
-            file=sys.stderr,
+        raise UsageError(
+            f"simulate: the window ends {config.end_at.isoformat()}, after now; its later"
+            " records would be refused as lying in the future. Choose an earlier --start or"
+            " fewer --days (or --dry-run)",
+            "journey simulate",
         )
-        return 2
     runtime = build(settings)
     try:
-        summary = publish(runtime, config, TextProgress("simulate"))
+        with progress("simulate") as report:
+            summary = publish(runtime, config, report)
     finally:
         runtime.close()
+    logger.info(
+        "simulate published %d events and %d bad records",
+        summary.events,
+        summary.bad,
+        extra={
+            "customers": config.customers,
+            "days": config.days,
+            "seed": config.seed,
+            "events": summary.events,
+            "bad_records": summary.bad,
+        },
+    )
     if args.json:
         _print_json(summary.as_json(), sys.stdout)
     else:
@@ -156,13 +140,13 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         " publisher. A progress bar on stderr, the summary on stdout (events published,"
         " rows skipped and steps dropped with their reasons). The ingest applies them.",
     )
-    imported.add_argument("kind", choices=KINDS)
+    imported.add_argument("kind", choices=KINDS, help="which data set's mapping to use")
     imported.add_argument(
         "--data", type=Path, required=True, help="the data set's folder (or its CSV file)"
     )
     imported.add_argument(
         "--limit",
-        type=_count,
+        type=count,
         default=None,
         metavar="N",
         help="the first N orders/complaints/incidents",
@@ -179,15 +163,21 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         " arguments give the same records, byte for byte. --bad-rate adds deliberately bad"
         " records of named kinds, which the ingest must dead-letter.",
     )
-    simulated.add_argument("--customers", type=_positive, required=True, metavar="N")
-    simulated.add_argument("--days", type=_positive, required=True, metavar="D")
-    simulated.add_argument("--seed", type=int, required=True, metavar="S")
     simulated.add_argument(
-        "--bad-rate", type=_share, default=0.0, metavar="R", help="share of bad records (0..1)"
+        "--customers", type=positive, required=True, metavar="N", help="simulated customers"
+    )
+    simulated.add_argument(
+        "--days", type=positive, required=True, metavar="D", help="days of journeys"
+    )
+    simulated.add_argument(
+        "--seed", type=int, required=True, metavar="S", help="the same seed, the same records"
+    )
+    simulated.add_argument(
+        "--bad-rate", type=share, default=0.0, metavar="R", help="share of bad records (0..1)"
     )
     simulated.add_argument(
         "--start",
-        type=_day,
+        type=day,
         default=DEFAULT_START,
         metavar="YYYY-MM-DD",
         help=f"the first day, UTC+8 (default {DEFAULT_START})",
@@ -202,28 +192,14 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="journey", description=__doc__)
-    register(root.add_subparsers(dest="command", required=True))
+    root = JourneyParser(prog="journey", description=__doc__)
+    register(root.add_subparsers(dest="command", required=True, metavar="COMMAND"))
     return root
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The two commands on their own, as ``journey.cli.main`` runs its commands."""
-    args = parser().parse_args(argv)
-    if getattr(args, "offline", False):
-        return int(args.run(args))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("kafka").setLevel(logging.WARNING)
-    try:
-        settings = Settings()
-    except ValidationError as error:
-        print(f"journey: invalid settings:\n{error}", file=sys.stderr)
-        return 2
-    runtime = build(settings)
-    try:
-        return int(args.run(runtime, args))
-    finally:
-        runtime.close()
+    """The two commands on their own, through the boundary ``journey``'s commands run in."""
+    return boundary.run(parser(), argv)
 
 
 if __name__ == "__main__":

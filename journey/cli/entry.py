@@ -1,5 +1,6 @@
 """``journey``: the command line. Each command builds the runtime from settings and runs
-one thing (``journey.cli.commands``)."""
+one thing (``journey.cli.commands``). Exit codes: 0 done, 1 failed, 2 usage (a bad
+argument or setting); every error is one line on stderr (docs/operations.md)."""
 
 from __future__ import annotations
 
@@ -7,22 +8,29 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from pydantic import ValidationError
-
-from adapters.logformat import configure_logging
-from adapters.privacy.master import MasterKeyMissing
 from adapters.security import ROLES
-from journey.bootstrap import build
-from journey.cli import commands, data, verify
-from journey.settings import Settings
+from journey.cli import boundary, commands, data, verify
+from journey.cli.arguments import JourneyParser, coordinates, count, moment
+
+
+def port(text: str) -> int:
+    """A TCP port, 0 to 65535."""
+    value = count(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"not a TCP port (0..65535): {text}")
+    return value
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="journey", description=__doc__)
-    sub = root.add_subparsers(dest="command", required=True)
+    root = JourneyParser(prog="journey", description=__doc__)
+    sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = sub.add_parser("serve", help="HTTP API (and, by settings, the workers)")
-    serve.add_argument("--host", default=None)
-    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument(
+        "--host", default=None, help="the address to listen on (default JOURNEY_HOST)"
+    )
+    serve.add_argument(
+        "--port", type=port, default=None, help="the port to listen on (default JOURNEY_PORT)"
+    )
     serve.set_defaults(run=commands.serve)
     sub.add_parser("ingest", help="consume the ingress topics").set_defaults(run=commands.ingest)
     sub.add_parser("project", help="keep the read models up to date").set_defaults(
@@ -36,7 +44,7 @@ def parser() -> argparse.ArgumentParser:
         " the current copy stays), then swaps it in atomically. Progress on stderr, a JSON"
         " summary on stdout.",
     )
-    rebuild.add_argument("read_model", help="e.g. complaint_ledger")
+    rebuild.add_argument("read_model", help="the read model's name, e.g. complaint_ledger")
     rebuild.set_defaults(run=commands.rebuild)
     sub.add_parser("timer", help="breach SLA deadlines the watermark passed").set_defaults(
         run=commands.timer
@@ -45,7 +53,9 @@ def parser() -> argparse.ArgumentParser:
         run=commands.catalog, offline=True
     )
     topics = sub.add_parser("topics", help="manage topics")
-    topic_commands = topics.add_subparsers(dest="topics_command", required=True)
+    topic_commands = topics.add_subparsers(
+        dest="topics_command", required=True, metavar="SUBCOMMAND"
+    )
     create_topics = topic_commands.add_parser("create", help="create missing topics")
     create_topics.set_defaults(run=commands.topics)
 
@@ -61,14 +71,14 @@ def parser() -> argparse.ArgumentParser:
     status.set_defaults(run=commands.status)
 
     keys = sub.add_parser("keys", help="API keys: create, list, revoke")
-    key_commands = keys.add_subparsers(dest="keys_command", required=True)
+    key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="SUBCOMMAND")
     key_create = key_commands.add_parser(
         "create",
         help="a new API key for a role, printed once",
         description="Creates a key bound to one role and prints it once; only its SHA-256"
         " is stored.",
     )
-    key_create.add_argument("--role", required=True, choices=ROLES)
+    key_create.add_argument("--role", required=True, choices=ROLES, help="what the key may do")
     key_create.add_argument("--label", default=None, help="who or what holds the key")
     key_create.add_argument(
         "--source",
@@ -82,11 +92,13 @@ def parser() -> argparse.ArgumentParser:
     key_list.add_argument("--json", action="store_true", help="machine-readable output")
     key_list.set_defaults(run=commands.keys_list)
     key_revoke = key_commands.add_parser("revoke", help="refuse a key from now on")
-    key_revoke.add_argument("key_id")
+    key_revoke.add_argument("key_id", help="the key's id, as `journey keys list` shows it")
     key_revoke.set_defaults(run=commands.keys_revoke)
 
     deadletters = sub.add_parser("deadletters", help="list and replay refused records")
-    dl_commands = deadletters.add_subparsers(dest="deadletters_command", required=True)
+    dl_commands = deadletters.add_subparsers(
+        dest="deadletters_command", required=True, metavar="SUBCOMMAND"
+    )
     dl_list = dl_commands.add_parser(
         "list",
         help="the dead letters, oldest first, filtered, a page at a time",
@@ -95,9 +107,7 @@ def parser() -> argparse.ArgumentParser:
         " bytes that are not JSON shown as their shape only, and the original cut for"
         " display.",
     )
-    dl_list.add_argument(
-        "--limit", type=commands.count, default=None, metavar="N", help="show N at most"
-    )
+    dl_list.add_argument("--limit", type=count, default=None, metavar="N", help="show N at most")
     dl_list.add_argument("--cursor", help="where the previous page said to go on")
     dl_list.add_argument("--topic", help="the topic the refused record was on")
     dl_list.add_argument("--type", help="the event type")
@@ -107,10 +117,10 @@ def parser() -> argparse.ArgumentParser:
     )
     dl_list.add_argument("--published-by", help="the publishing system (the envelope's source)")
     dl_list.add_argument(
-        "--since", type=commands.moment, help="dead-lettered at or after (ISO 8601, with offset)"
+        "--since", type=moment, help="dead-lettered at or after (ISO 8601, with offset)"
     )
     dl_list.add_argument(
-        "--until", type=commands.moment, help="dead-lettered before (ISO 8601, with offset)"
+        "--until", type=moment, help="dead-lettered before (ISO 8601, with offset)"
     )
     dl_list.add_argument("--json", action="store_true", help="machine-readable output")
     dl_list.set_defaults(run=commands.deadletters_list)
@@ -127,6 +137,7 @@ def parser() -> argparse.ArgumentParser:
         "--source",
         nargs="+",
         action="extend",
+        type=coordinates,
         metavar="TOPIC:PARTITION:OFFSET",
         help="the source coordinates of the letters to replay",
     )
@@ -142,7 +153,7 @@ def parser() -> argparse.ArgumentParser:
         " their personal fields become unreadable everywhere (shown as 'erased'), while"
         " their cases, orders and KPI counts stay. Cannot be undone.",
     )
-    erase.add_argument("customer_id")
+    erase.add_argument("customer_id", help="the customer whose personal data is erased")
     erase.add_argument("--reason", help="recorded with the erasure request")
     erase.add_argument("--json", action="store_true", help="machine-readable output")
     erase.set_defaults(run=commands.erase)
@@ -152,26 +163,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    if getattr(args, "offline", False):
-        return int(args.run(args))
-    try:
-        settings = Settings()
-    except ValidationError as error:
-        print(f"journey: invalid settings:\n{error}", file=sys.stderr)
-        return 2
-    long_running = args.command in {"serve", "ingest", "project", "timer"}
-    log_format = settings.log_format or ("json" if long_running else "text")
-    configure_logging(log_format, settings.log_level)
-    try:
-        runtime = build(settings)
-    except MasterKeyMissing as error:
-        print(f"journey: {error}", file=sys.stderr)
-        return 2
-    try:
-        return int(args.run(runtime, args))
-    finally:
-        runtime.close()
+    """``journey <argv>``: the exit code (``journey.cli.boundary``)."""
+    return boundary.run(parser(), argv)
 
 
 if __name__ == "__main__":

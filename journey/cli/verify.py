@@ -2,7 +2,8 @@
 (issue 13, item 11; ``application.verification``).
 
 Every aggregate the chain knows and every aggregate the event store holds is verified, a
-batch at a time, with a progress bar on stderr when stderr is a terminal. The summary —
+batch at a time, with progress on stderr (``journey.cli.progress``: a bar on a terminal,
+log lines elsewhere; none with ``--quiet``). The summary —
 per kind the aggregates and events checked, those ok, failed and pending, then each
 failure (kind, the channel's id, aggregate id, version, problem) — goes to stdout, as text
 or ``--json``. Each failure is also logged as a warning and recorded beside the chain, so
@@ -17,12 +18,11 @@ import logging
 import sys
 
 import orjson
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from application.verification import StoreReport, Verifier
+from application.verification import StoreReport
 from domain.registry import KINDS
 from journey.bootstrap import Runtime
+from journey.cli.progress import progress
 
 logger = logging.getLogger(__name__)
 
@@ -36,9 +36,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="check every stored event against the audit chain",
         description="Verifies every aggregate the audit chain knows and every aggregate the"
         " event store holds (one stored but never chained is reported), with a progress bar"
-        " on a terminal. The summary (per kind, then each failure) goes to stdout; each"
-        " failure is logged and counted in /metrics. Exit code 0 when nothing failed, 1 when"
-        " something did, 2 when the check could not run.",
+        " on a terminal (log lines otherwise). The summary (per kind, then each failure)"
+        " goes to stdout; each failure is logged and counted in /metrics. Exit code 0 when"
+        " nothing failed, 1 when something did, 2 when the check could not run.",
     )
     verify.add_argument(
         "--kind",
@@ -58,36 +58,24 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 def run(runtime: Runtime, args: argparse.Namespace) -> int:
     verifier = runtime.auditor.verifier
     try:
-        if args.quiet or not sys.stderr.isatty():
-            report = verifier.verify_store(args.kind)
-        else:
-            report = _with_bar(verifier, args.kind)
+        with progress("verify", "aggregates", enabled=not args.quiet) as report_progress:
+            report = verifier.verify_store(args.kind, progress=report_progress)
     except Exception as error:  # a store down, a schema missing: one line, not a traceback
         logger.debug("journey verify stopped", exc_info=True)
         print(f"journey: verify could not finish: {error}", file=sys.stderr)
         return 2
+    if not report.ok:
+        logger.warning(
+            "verify found %d failures among %d aggregates checked against the audit chain",
+            report.total.failed,
+            report.total.aggregates,
+            extra={"failed": report.total.failed, "aggregates": report.total.aggregates},
+        )
     if args.json:
         print(orjson.dumps(report.as_json(), option=orjson.OPT_INDENT_2).decode())
     else:
         print(render(report, quiet=args.quiet))
     return 0 if report.ok else 1
-
-
-def _with_bar(verifier: Verifier, kinds: list[str] | None) -> StoreReport:
-    bar = Progress(
-        TextColumn("verifying"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("aggregates"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
-    with bar:
-        task = bar.add_task("verify", total=verifier.expected(kinds))
-        return verifier.verify_store(
-            kinds, progress=lambda done, total: bar.update(task, completed=done, total=total)
-        )
 
 
 def render(report: StoreReport, quiet: bool = False) -> str:

@@ -156,7 +156,13 @@ def test_import_a_slice_of_each_data_set(
     assert summary["kind"] == kind
     assert summary["units"] == 30
     assert summary["events_published"] == sum(summary["events_by_type"].values()) > 0
-    assert "events" in err  # the progress bar
+    # stderr is not a terminal: progress and the summary are JSON log lines, no "\r".
+    assert "\r" not in err
+    logged = [orjson.loads(line) for line in err.splitlines()]
+    progress = [line for line in logged if line["logger"] == "journey.progress"]
+    assert progress[-1]["done"] == progress[-1]["total"] == summary["events_published"]
+    (finished,) = [line for line in logged if line.get("import_kind") == kind]
+    assert finished["events_published"] == summary["events_published"]
     with patch.dict(os.environ, env):
         runtime = build(Settings())
     try:
@@ -171,7 +177,7 @@ def test_import_of_a_missing_folder_fails_clearly(
     env: dict[str, str], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     assert run(env, "import", "olist", "--data", str(tmp_path / "nowhere")) == 1
-    assert "journey import:" in capsys.readouterr().err
+    assert "journey: import olist:" in capsys.readouterr().err
 
 
 def test_simulate_dry_run_is_the_same_every_time(

@@ -13,13 +13,17 @@ import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from adapters.logformat import (
     bind_request_id,
+    choose_format,
     configure_logging,
     current_request_id,
     unbind_request_id,
 )
+from adapters.sourcelog.base import TopicPartition, describe_partitions
+from journey.settings import Settings
 
 log = logging.getLogger("tests.logs")
 
@@ -148,3 +152,58 @@ def test_kafka_client_debug_lines_stay_off_even_at_debug() -> None:
     finally:
         logging.getLogger().removeHandler(handler)
         logging.getLogger().setLevel(root_level)
+
+
+# -- the format chosen, the fields shown (issue 17, item 4) ----------------------------------
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_auto_is_text_on_a_terminal_and_json_elsewhere() -> None:
+    assert choose_format("auto", Terminal()) == "text"
+    assert choose_format("auto", io.StringIO()) == "json"
+    closed = io.StringIO()
+    closed.close()
+    assert choose_format("auto", closed) == "json"
+    assert choose_format("json", Terminal()) == "json"
+    assert choose_format("text", io.StringIO()) == "text"
+
+
+def test_the_setting_defaults_to_auto_and_refuses_other_formats(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("JOURNEY_LOG_FORMAT", raising=False)
+    assert Settings().log_format == "auto"
+    monkeypatch.setenv("JOURNEY_LOG_FORMAT", "text")
+    assert Settings().log_format == "text"
+    monkeypatch.setenv("JOURNEY_LOG_FORMAT", "xml")
+    with pytest.raises(ValidationError):
+        Settings()
+
+
+def test_text_lines_carry_every_field_a_caller_passed() -> None:
+    out = Output()
+    handler = configure_logging("text", stream=out.stream)
+    try:
+        log.warning(
+            "dead-lettered %s",
+            "journey.contacts:0:7",
+            extra={"source": "journey.contacts:0:7", "reason": "data.consents: required", "n": 3},
+        )
+    finally:
+        logging.getLogger().removeHandler(handler)
+    (line,) = out.text().splitlines()
+    assert line.endswith(
+        "WARNING tests.logs dead-lettered journey.contacts:0:7 source=journey.contacts:0:7"
+        ' reason="data.consents: required" n=3'
+    )
+
+
+def test_partitions_are_summarised_by_topic_with_runs() -> None:
+    partitions = [TopicPartition("journey.contacts", n) for n in (5, 0, 1, 2, 3, 4)]
+    partitions += [TopicPartition("journey.orders", n) for n in (0, 1, 2, 4, 7, 8)]
+    assert describe_partitions(partitions) == "journey.contacts[0-5], journey.orders[0-2,4,7-8]"
+    assert describe_partitions([]) == ""

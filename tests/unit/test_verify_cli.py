@@ -1,6 +1,7 @@
 """``journey verify`` on an embedded runtime (issue 13, item 11): the summary per kind on
 stdout (text or JSON), exit code 0 when nothing failed and 1 when something did, a
-progress bar on stderr only when stderr is a terminal, ``--kind`` and ``--quiet``."""
+progress bar on stderr when stderr is a terminal (log lines otherwise), ``--kind`` and
+``--quiet``."""
 
 from __future__ import annotations
 
@@ -133,22 +134,35 @@ def test_the_progress_bar_is_drawn_on_a_terminal_unless_quiet(
     terminal = Terminal()
     with patch("sys.stderr", terminal):
         assert main(["verify"]) == 0
-    assert "verifying" in terminal.getvalue()
+    assert "verify" in terminal.getvalue()
     assert "8/8" in terminal.getvalue()
 
     quiet = Terminal()
     with patch("sys.stderr", quiet):
         assert main(["verify", "--quiet"]) == 0
-    assert "verifying" not in quiet.getvalue()
+    assert "aggregates" not in quiet.getvalue()
+
+
+def test_progress_is_log_lines_when_stderr_is_not_a_terminal(
+    journey: Journey, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["verify"]) == 0
+    err = capsys.readouterr().err
+    assert "\r" not in err
+    lines = [orjson.loads(line) for line in err.splitlines()]  # not a terminal: JSON lines
+    progress = [line for line in lines if line["logger"] == "journey.progress"]
+    assert progress[-1]["msg"].startswith("verify: 8/8 aggregates (100%)")
+    assert (progress[-1]["done"], progress[-1]["total"]) == (8, 8)
 
 
 def test_an_unknown_kind_is_refused_by_the_parser(
     env: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with pytest.raises(SystemExit) as exited:
-        main(["verify", "--kind", "parking"])
-    assert exited.value.code == 2
-    assert "invalid choice: 'parking'" in capsys.readouterr().err
+    assert main(["verify", "--kind", "parking"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("journey: ")
+    assert "invalid choice: 'parking'" in line
 
 
 def test_verify_answers_on_an_empty_store(

@@ -14,6 +14,7 @@ the log, through the outlet's publisher (embedded log or Kafka), in chunks.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from tools.importers.files import ImportFailed
 from tools.importers.steps import Step
 from tools.importers.summary import ImportSummary
 from tools.importers.timeorder import Pending, TimeOrder
+
+logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 Planner = Callable[[Path, int | None, ImportSummary], Iterator[Step]]
@@ -148,4 +151,27 @@ def run_import(
     finally:
         order.close()
     summary.seconds = time.perf_counter() - started
+    log_summary(summary)
     return summary
+
+
+def log_summary(summary: ImportSummary) -> None:
+    """One INFO line an operator reads afterwards: what was imported, and what was not."""
+    logger.info(
+        "import %s finished: %d %ss, %d events published, %d rows skipped, %d steps dropped",
+        summary.kind,
+        summary.units,
+        summary.unit,
+        summary.events_published,
+        summary.rows_skipped.total(),
+        summary.steps_dropped.total(),
+        extra={
+            "import_kind": summary.kind,
+            "dataset": summary.dataset,
+            "units": summary.units,
+            "events_published": summary.events_published,
+            "rows_skipped": summary.rows_skipped.total(),
+            "steps_dropped": summary.steps_dropped.total(),
+            "seconds": round(summary.seconds, 3),
+        },
+    )
