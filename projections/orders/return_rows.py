@@ -11,6 +11,8 @@ from domain.returns import ReturnRequest
 from projections.orders.rows import HANDLES, RowChange, Target, add_refund, on, order_of, own, utc
 from projections.orders.tables import ORDERS, RETURNS
 
+__all__ = ["HANDLES"]
+
 
 def return_requested(row: dict[str, Any], event: ReturnRequest.Requested) -> None:
     row.update(

@@ -6,6 +6,7 @@ row, which change). An order's events change its order row, a return's events it
 row; a return's request also lists the return on its order's row. The clock decisions of
 orders and returns (R-ORD-01/02/04, R-REF-02/03/05) fill each row's ``sla`` (by clock key:
 rule, start, due time, target, actual, outcome, how it was decided) and ``breach_list``.
+The returns' changes are in ``return_rows``, which adds them to this table.
 
 Only ids and the facts' own values are kept, never a personal value: an address change
 (``Order.Modified``) shows its modification id, systems and times, not what changed (its
