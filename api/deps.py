@@ -24,6 +24,7 @@ from projections.base import Projection
 from projections.customer360 import Customer360
 from projections.kpis import KpiCounters
 from projections.ledger import ComplaintLedger
+from projections.orders import OrdersAndReturns
 from projections.parking import ParkedIndex
 from projections.quarantine import Quarantine
 
@@ -51,6 +52,10 @@ async def get_ledger(request: Request) -> ComplaintLedger:
 
 async def get_customers(request: Request) -> Customer360:
     return services_of(request).customers
+
+
+async def get_orders(request: Request) -> OrdersAndReturns:
+    return services_of(request).orders
 
 
 async def get_kpis(request: Request) -> KpiCounters:
@@ -130,6 +135,7 @@ ApplicationDep = Annotated[JourneyApplication, Depends(get_application)]
 ProjectionsDep = Annotated[Sequence[Projection], Depends(get_projections)]
 LedgerDep = Annotated[ComplaintLedger, Depends(get_ledger)]
 CustomersDep = Annotated[Customer360, Depends(get_customers)]
+OrdersDep = Annotated[OrdersAndReturns, Depends(get_orders)]
 KpisDep = Annotated[KpiCounters, Depends(get_kpis)]
 ParkedDep = Annotated[ParkedIndex, Depends(get_parked)]
 QuarantineDep = Annotated[Quarantine, Depends(get_quarantine)]

@@ -25,6 +25,7 @@ from api.routes import (
     kpis,
     maintenance,
     metrics,
+    orders,
     privacy,
     schemas,
 )
@@ -65,6 +66,7 @@ def create_api(services: ApiServices, workers: Collection[str] | None = None) ->
     app.include_router(events.router)
     app.include_router(complaints.router)
     app.include_router(customers.router)
+    app.include_router(orders.router)
     app.include_router(kpis.router)
     app.include_router(cases.router)
     app.include_router(audit.router)

@@ -77,13 +77,9 @@ def read_ledger_cursor(cursor: str, sort: SortKey) -> tuple[str | int, str]:
     checked for the type and range its column holds (a time for ``opened_at``, a
     non-negative 64-bit integer otherwise; a case id is a UUID)."""
     try:
-        decoded = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
-        value, case_id = decoded if isinstance(decoded, list) else (None, None)
-        if not isinstance(case_id, str) or str(UUID(case_id)) != case_id:
-            raise ValueError
+        value, case_id = _pair(cursor)
         if sort == "opened_at":
-            if not isinstance(value, str) or datetime.fromisoformat(value).tzinfo is None:
-                raise ValueError
+            _time(value)
         elif type(value) is not int or not 0 <= value <= INT64_MAX:
             raise ValueError
     except ValueError:
@@ -91,3 +87,31 @@ def read_ledger_cursor(cursor: str, sort: SortKey) -> tuple[str | int, str]:
             422, "invalid_cursor", f"cursor: not a cursor of a previous page sorted by {sort}"
         ) from None
     return value, case_id
+
+
+def read_time_cursor(cursor: str, sort: str) -> tuple[str, str]:
+    """The ``(time, id)`` of a cursor made by :func:`ledger_cursor` after a row of a page
+    ordered by a time column (``sort``: ``placed_at``, ``requested_at``), then by its id
+    (a UUID); 422 for anything else, as :func:`read_ledger_cursor`."""
+    try:
+        value, row_id = _pair(cursor)
+        return _time(value), row_id
+    except ValueError:
+        raise ApiError(
+            422, "invalid_cursor", f"cursor: not a cursor of a previous page sorted by {sort}"
+        ) from None
+
+
+def _pair(cursor: str) -> tuple[Any, str]:
+    """A cursor's sort value and row id (a UUID); ValueError when it is not one."""
+    decoded = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
+    value, row_id = decoded if isinstance(decoded, list) and len(decoded) == 2 else (None, None)
+    if not isinstance(row_id, str) or str(UUID(row_id)) != row_id:
+        raise ValueError
+    return value, row_id
+
+
+def _time(value: Any) -> str:
+    if not isinstance(value, str) or datetime.fromisoformat(value).tzinfo is None:
+        raise ValueError
+    return value

@@ -31,6 +31,7 @@ from projections.base import Projection
 from projections.customer360 import Customer360
 from projections.kpis import KpiCounters
 from projections.ledger import ComplaintLedger
+from projections.orders import OrdersAndReturns
 from projections.parking import ParkedIndex
 from projections.quarantine import Quarantine
 
@@ -125,6 +126,11 @@ class ApiServices(Protocol):
 
     @property
     def customers(self) -> Customer360: ...
+
+    @property
+    def orders(self) -> OrdersAndReturns:
+        """One row per order and per return (R-ORD, R-REF)."""
+        ...
 
     @property
     def kpis(self) -> KpiCounters: ...

@@ -43,6 +43,7 @@ from projections.customer360 import Customer360
 from projections.deadlines import DeadlineIndex
 from projections.kpis import KpiCounters
 from projections.ledger import ComplaintLedger
+from projections.orders import OrdersAndReturns
 from projections.parking import ParkedIndex
 from projections.quarantine import Quarantine
 from projections.registry import ReadModels, build_read_models
@@ -128,6 +129,7 @@ class Runtime:
     ledger: ComplaintLedger
     deadlines: DeadlineIndex
     customers: Customer360
+    orders: OrdersAndReturns
     kpis: KpiCounters
     parked: ParkedIndex
     """The parked source events (``domain.parking``): status, metrics, admin route, timer."""
@@ -358,6 +360,7 @@ def build(settings: Settings) -> Runtime:
         ledger=read_models.get(ComplaintLedger),
         deadlines=read_models.get(DeadlineIndex),
         customers=read_models.get(Customer360),
+        orders=read_models.get(OrdersAndReturns),
         kpis=read_models.get(KpiCounters),
         parked=read_models.get(ParkedIndex),
         projection_runner=ProjectionRunner(

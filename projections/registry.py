@@ -24,6 +24,7 @@ from projections.customer360 import Customer360
 from projections.deadlines import DeadlineIndex
 from projections.kpis import KpiCounters
 from projections.ledger import ComplaintLedger
+from projections.orders import OrdersAndReturns
 from projections.parking import ParkedIndex
 from projections.quarantine import Quarantine
 from projections.runner import Follower
@@ -50,6 +51,7 @@ READ_MODELS: tuple[ReadModel, ...] = (
     ReadModel(DeadlineIndex),
     ReadModel(Customer360),
     ReadModel(KpiCounters),
+    ReadModel(OrdersAndReturns),
     ReadModel(ParkedIndex),
     ReadModel(AuditChain, follower=True),
 )

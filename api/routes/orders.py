@@ -1,0 +1,280 @@
+"""Orders and returns for analysts (R-ORD, R-REF): filtered, paged, exported, one by one.
+
+Each SLA clock shows as it stands at the SLA timer's watermark (``overdue`` once past due
+and not breached yet), as the complaint ledger's do."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+
+from api.auth import ProtectedRoute, Roles
+from api.consistency import Consistent
+from api.deps import OrdersDep, WatermarkDep
+from api.errors import ApiError
+from api.paging import ledger_cursor, read_time_cursor
+from api.params import Instant
+from api.schemas import ErrorOut
+from api.schemas_orders import OrderOut, OrderPageOut, ReturnOut, ReturnPageOut
+from domain.ids import aggregate_id
+from projections.orders import OrderFilter, ReturnFilter
+
+router = APIRouter(prefix="/v1", tags=["analysts"], route_class=ProtectedRoute)
+READERS = Roles("analyst", "auditor", "admin")
+
+ORDER_CSV = (
+    "order_id", "customer_id", "channel", "store_id", "status", "placed_at",
+    "first_promised_delivery_at", "promised_delivery_at", "delays", "delayed_by_s",
+    "shipped_at", "delivered_at", "delivered_late", "late_by_s", "cancelled_at",
+    "amount_paid", "refunded_total", "refundable", "currency", "returns", "breaches",
+    "breached_rules", "overdue", "clocks", "policy_version",
+)  # fmt: skip
+RETURN_CSV = (
+    "return_id", "order_id", "customer_id", "status", "reason", "where", "merchant_id",
+    "requested_at", "decided_at", "completed_at", "amount_requested", "refunded_total",
+    "exchanged_for", "merchant_refused_valid_return", "breaches", "breached_rules",
+    "overdue", "clocks", "case_ref", "policy_version",
+)  # fmt: skip
+CSV_PAGE = 1000
+
+Watermark = Callable[[], datetime | None]
+Text = Annotated[str | None, Query(max_length=200)]
+Rule = Annotated[
+    str | None,
+    Query(
+        pattern=r"^R-[A-Z]{2,4}-[0-9]{2}$",
+        description="Only rows with a breach of this rule (e.g. `R-ORD-04`).",
+    ),
+]
+Breached = Annotated[
+    bool | None, Query(description="Only rows with (true) or without (false) a breach.")
+]
+Sort = Literal["asc", "desc"]
+Limit = Annotated[int, Query(ge=1, le=500)]
+CursorParam = Annotated[str | None, Query(max_length=1000)]
+Format = Literal["json", "csv"]
+ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}}, "description": "JSON page, or CSV with format=csv"},
+    422: {"model": ErrorOut},
+    503: {"model": ErrorOut},
+}
+ONE: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+
+
+def _clocks(row: dict[str, Any]) -> str:
+    """Each clock as ``key=outcome`` (and ``/watermark`` for a breach the timer found)."""
+    return " ".join(
+        f"{key}={clock['outcome']}"
+        + ("/watermark" if clock.get("detected_by") == "watermark" else "")
+        for key, clock in sorted(row["sla"].items())
+    )
+
+
+def _flat(row: dict[str, Any], columns: tuple[str, ...]) -> list[Any]:
+    flat = dict(row)
+    flat["clocks"] = _clocks(row)
+    flat["breached_rules"] = " ".join(row["breached_rules"])
+    if "delays" in row:
+        flat["delays"] = len(row["delays"])
+        flat["returns"] = " ".join(row["returns"])
+    return [flat.get(column) for column in columns]
+
+
+def _csv(
+    pages: Callable[[tuple[str, str] | None], list[dict[str, Any]]],
+    columns: tuple[str, ...],
+    time_column: str,
+) -> Iterator[str]:
+    """Every matching row, a page at a time (``pages(after)``)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    after = None
+    while True:
+        rows = pages(after)
+        for row in rows:
+            writer.writerow(_flat(row, columns))
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        if len(rows) < CSV_PAGE:
+            return
+        after = (rows[-1][time_column], rows[-1]["id"])
+
+
+def _export(
+    pages: Callable[[tuple[str, str] | None], list[dict[str, Any]]],
+    columns: tuple[str, ...],
+    time_column: str,
+    name: str,
+) -> StreamingResponse:
+    return StreamingResponse(
+        _csv(pages, columns, time_column),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+def _next(rows: list[dict[str, Any]], limit: int, time_column: str) -> str | None:
+    return (
+        ledger_cursor(rows[limit - 1][time_column], rows[limit - 1]["id"])
+        if len(rows) > limit
+        else None
+    )
+
+
+# -- orders ---------------------------------------------------------------------------------
+
+
+@router.get(
+    "/orders", response_model=OrderPageOut, responses=ANSWERS, dependencies=[READERS, Consistent]
+)
+async def list_orders(
+    orders: OrdersDep,
+    watermark: WatermarkDep,
+    placed_from: Annotated[Instant | None, Query(description="Placed at or after.")] = None,
+    placed_to: Annotated[Instant | None, Query(description="Placed before.")] = None,
+    status: Annotated[
+        Literal["placed", "shipped", "delivered", "cancelled"] | None, Query()
+    ] = None,
+    customer_id: Text = None,
+    channel: Text = None,
+    store: Text = None,
+    late: Annotated[
+        bool | None,
+        Query(description="Only orders delivered after the promise in force (true), or not."),
+    ] = None,
+    breached: Breached = None,
+    rule: Rule = None,
+    sort: Sort = "asc",
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+    format: Format = "json",
+) -> Any:
+    """Orders (R-ORD) by placement time, filtered, a page at a time (``next_cursor``), or
+    every matching order as CSV (``format=csv``)."""
+    where = OrderFilter(
+        placed_from, placed_to, status, customer_id, channel, store, late, breached, rule
+    )
+    desc = sort == "desc"
+    if format == "csv":
+        at = watermark()  # one instant for the whole export
+        return _export(
+            lambda after: orders.orders(CSV_PAGE, after, where, desc, at),
+            ORDER_CSV,
+            "placed_at",
+            "orders",
+        )
+    after = read_time_cursor(cursor, "placed_at") if cursor else None
+
+    def page() -> list[dict[str, Any]]:
+        return orders.orders(limit + 1, after, where, desc, watermark())
+
+    rows = await run_in_threadpool(page)
+    return OrderPageOut(
+        items=[OrderOut.model_validate(row) for row in rows[:limit]],
+        next_cursor=_next(rows, limit, "placed_at"),
+    )
+
+
+@router.get(
+    "/orders/{order_id}", response_model=OrderOut, responses=ONE, dependencies=[READERS, Consistent]
+)
+async def get_order(orders: OrdersDep, watermark: WatermarkDep, order_id: str) -> OrderOut:
+    """One order's row, its SLA clocks as they stand at the SLA timer's watermark."""
+    row = await run_in_threadpool(_one, orders.order, "order", order_id, watermark)
+    return OrderOut.model_validate(row)
+
+
+# -- returns --------------------------------------------------------------------------------
+
+
+@router.get(
+    "/returns", response_model=ReturnPageOut, responses=ANSWERS, dependencies=[READERS, Consistent]
+)
+async def list_returns(
+    orders: OrdersDep,
+    watermark: WatermarkDep,
+    requested_from: Annotated[Instant | None, Query(description="Requested at or after.")] = None,
+    requested_to: Annotated[Instant | None, Query(description="Requested before.")] = None,
+    status: Annotated[
+        Literal["requested", "approved", "rejected", "refunded", "exchanged"] | None, Query()
+    ] = None,
+    customer_id: Text = None,
+    order_id: Text = None,
+    reason: Annotated[
+        Literal["no_reason", "other", "quality", "damaged", "wrong_item"] | None, Query()
+    ] = None,
+    where: Annotated[Literal["online", "store"] | None, Query()] = None,
+    merchant_id: Text = None,
+    breached: Breached = None,
+    rule: Rule = None,
+    sort: Sort = "asc",
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+    format: Format = "json",
+) -> Any:
+    """Return requests (R-REF) by request time, filtered, a page at a time
+    (``next_cursor``), or every matching return as CSV (``format=csv``)."""
+    matching = ReturnFilter(
+        requested_from,
+        requested_to,
+        status,
+        customer_id,
+        order_id,
+        reason,
+        where,
+        merchant_id,
+        breached,
+        rule,
+    )
+    desc = sort == "desc"
+    if format == "csv":
+        at = watermark()
+        return _export(
+            lambda after: orders.returns(CSV_PAGE, after, matching, desc, at),
+            RETURN_CSV,
+            "requested_at",
+            "returns",
+        )
+    after = read_time_cursor(cursor, "requested_at") if cursor else None
+
+    def page() -> list[dict[str, Any]]:
+        return orders.returns(limit + 1, after, matching, desc, watermark())
+
+    rows = await run_in_threadpool(page)
+    return ReturnPageOut(
+        items=[ReturnOut.model_validate(row) for row in rows[:limit]],
+        next_cursor=_next(rows, limit, "requested_at"),
+    )
+
+
+@router.get(
+    "/returns/{return_id}",
+    response_model=ReturnOut,
+    responses=ONE,
+    dependencies=[READERS, Consistent],
+)
+async def get_return(orders: OrdersDep, watermark: WatermarkDep, return_id: str) -> ReturnOut:
+    """One return's row, its SLA clocks as they stand at the SLA timer's watermark."""
+    row = await run_in_threadpool(_one, orders.return_row, "return", return_id, watermark)
+    return ReturnOut.model_validate(row)
+
+
+def _one(
+    read: Callable[[str, datetime | None], dict[str, Any] | None],
+    kind: str,
+    ref: str,
+    watermark: Watermark,
+) -> dict[str, Any]:
+    row = read(str(aggregate_id(kind, ref)), watermark())
+    if row is None:
+        raise ApiError(404, "not_found", f"{kind}_id: no {kind} {ref!r} in the read model")
+    return row
