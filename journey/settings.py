@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     postgres_schema: str = Field("public", pattern=r"^[a-z_][a-z0-9_]*$")
 
     host: str = "127.0.0.1"
+    metrics_port: int | None = Field(None, ge=0, le=65535)
+    """``journey ingest|project|timer`` serve ``/metrics`` on this port (scaled mode; 0:
+    any free port); unset, they serve none. ``journey serve`` has it on its API port."""
     port: int = Field(8000, ge=0, le=65535)
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
     """The largest request body the API reads (413 beyond it, whatever Content-Length says).

@@ -18,6 +18,7 @@ from consumers.deadletters import (
     select,
 )
 from journey.bootstrap import Runtime
+from journey.cli.metrics_server import serve_metrics
 from journey.cli.progress import progress
 
 
@@ -101,24 +102,31 @@ def _until_signalled() -> threading.Event:
     return stop
 
 
+def _worker(runtime: Runtime, name: str) -> int:
+    """Run one supervised worker until signalled, with ``/metrics`` if a port is set."""
+    stop_metrics = serve_metrics(runtime)
+    try:
+        runtime.supervised(name, {}).run(_until_signalled())
+    finally:
+        stop_metrics()
+    return 0
+
+
 def ingest(runtime: Runtime, _: argparse.Namespace) -> int:
     runtime.create_topics()
     print(f"journey: ingesting {', '.join(runtime.topics.ingress)}", flush=True)
-    runtime.supervised("ingest", {}).run(_until_signalled())
-    return 0
+    return _worker(runtime, "ingest")
 
 
 def project(runtime: Runtime, _: argparse.Namespace) -> int:
     names = ", ".join(p.name for p in runtime.projections)
     print(f"journey: projecting {names}", flush=True)
-    runtime.supervised("projections", {}).run(_until_signalled())
-    return 0
+    return _worker(runtime, "projections")
 
 
 def timer(runtime: Runtime, _: argparse.Namespace) -> int:
     print(f"journey: SLA timer on {runtime.settings.clock}", flush=True)
-    runtime.supervised("timer", {}).run(_until_signalled())
-    return 0
+    return _worker(runtime, "timer")
 
 
 def topics(runtime: Runtime, args: argparse.Namespace) -> int:
