@@ -146,9 +146,10 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "import",
         help="publish a real data set as source events",
         description="Maps a public data set (docs/data.md) to source events, validates them"
-        " like the API does and publishes them in event-time order through the runtime's"
-        " publisher. A progress bar on stderr, the summary on stdout (events published,"
-        " rows skipped and steps dropped with their reasons). The ingest applies them.",
+        " like the API does and publishes them in event-time order to the configured log,"
+        " or with --url through a running service. A progress bar on stderr, the summary on"
+        " stdout (events published, rows skipped and steps dropped with their reasons). The"
+        " ingest applies them.",
     )
     imported.add_argument("kind", choices=KINDS, help="which data set's mapping to use")
     imported.add_argument(

@@ -17,6 +17,7 @@ import pytest
 
 from tests.e2e.journey_service import Running, Service, development_keys, free_port
 from tests.factories import unique
+from tests.integration.datasets import data_set
 from tests.integration.metrics_text import samples
 
 
@@ -86,6 +87,23 @@ def test_simulate_over_url_is_applied_by_the_running_service(
         assert time.monotonic() < deadline, "the service did not apply the simulated events"
         time.sleep(0.1)  # polling a condition with a deadline, not synchronising
     assert stored(running.url) == before + summary["events"]
+
+
+def test_import_over_url_is_applied_by_the_running_service(
+    running: Running, tmp_path: Path
+) -> None:
+    before = stored(running.url)
+    olist = str(data_set("olist-ecommerce"))
+    argv = ("import", "olist", "--data", olist, "--limit", "20", "--json")
+    done = journey(tmp_path, *argv, "--url", running.url, "--key", running.keys["channel"])
+    assert done.returncode == 0, done.stderr
+    published = orjson.loads(done.stdout)["events_published"]
+    assert published > 0
+    assert list(tmp_path.iterdir()) == []
+    deadline = time.monotonic() + 120
+    while stored(running.url) < before + published:
+        assert time.monotonic() < deadline, "the service did not apply the imported events"
+        time.sleep(0.1)  # polling a condition with a deadline, not synchronising
 
 
 def test_a_wrong_key_fails_in_one_line(running: Running, tmp_path: Path) -> None:
