@@ -20,7 +20,6 @@ from consumers.deadletters import (
 from journey.bootstrap import Runtime
 from journey.cli import target
 from journey.cli.progress import progress
-from journey.targets import http_publisher, log_description
 
 
 def serve(runtime: Runtime, args: argparse.Namespace) -> int:
@@ -216,9 +215,9 @@ def deadletters_list(runtime: Runtime, args: argparse.Namespace) -> int:
 def deadletters_replay(runtime: Runtime, args: argparse.Namespace) -> int:
     sources: list[Coordinates] = args.source or []
     remote = target.remote(args)
-    http = http_publisher(runtime.settings, *remote) if remote is not None else None
+    http = target.http_publisher(runtime.settings, *remote) if remote is not None else None
     publisher: LogPublisher = http or runtime.publisher
-    target.announce(http.describe() if http else log_description(runtime.settings))
+    target.announce(http.describe() if http else target.log_description(runtime.settings))
     try:
         chosen = select(runtime.all_dead_letters(), sources=sources, all_from=args.all_from)
         placed = replay(chosen, publisher, runtime.topics.ingress)

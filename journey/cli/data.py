@@ -23,7 +23,6 @@ from adapters.topics import Topics
 from journey.cli import boundary, target
 from journey.cli.arguments import JourneyParser, UsageError, count, day, positive, share
 from journey.cli.progress import Report, progress
-from journey.targets import outlet as outlet_for
 from tools.importers import KINDS, ImportFailed, run_import
 from tools.simulator import DEFAULT_START, SimConfig, SimSummary, simulate
 
@@ -48,7 +47,7 @@ def _import(args: argparse.Namespace) -> int:
             target.publishing(settings, args) as where,
             progress(f"import {args.kind}") as report,
         ):
-            outlet = outlet_for(settings, where.publisher)
+            outlet = target.outlet(settings, where.publisher)
             summary = run_import(outlet, args.kind, args.data, args.limit, report)
     except ImportFailed as error:
         print(f"journey: import {args.kind}: {error}", file=sys.stderr)

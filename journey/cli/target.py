@@ -19,15 +19,51 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
+from adapters.http_publisher import HttpPublisher
 from adapters.sourcelog.base import LogPublisher
 from adapters.topics import Topics
 from journey.bootstrap import Runtime, build
 from journey.cli.arguments import UsageError
 from journey.settings import Settings
-from journey.targets import embedded_log_missing, http_publisher, log_description, topics
+from tools.importers.pipeline import Outlet
 
 logger = logging.getLogger("journey.publish")
+
+
+def log_description(settings: Settings) -> str:
+    """Where the configured log is, for ``publishing to ...``."""
+    if settings.log_backend == "kafka":
+        return f"Kafka at {settings.kafka_bootstrap}"
+    return f"the embedded log in {settings.data_dir.resolve()}"
+
+
+def embedded_log_missing(settings: Settings) -> bool:
+    """The embedded log was never created in the data folder (a fresh folder): publishing
+    there would start a store that no running service reads."""
+    return settings.log_backend == "embedded" and not (settings.data_dir / "log.sqlite").exists()
+
+
+def http_publisher(settings: Settings, url: str, key: str) -> HttpPublisher:
+    """Publishes through a running service's ``POST /v1/events`` with a channel key, within
+    the body limit of these settings (the service's default unless both are configured
+    alike)."""
+    return HttpPublisher(url, key, max_body_bytes=settings.max_body_bytes)
+
+
+def topics(settings: Settings) -> Topics:
+    return Topics(settings.topic_prefix, settings.topic_partitions, settings.log_retention_days)
+
+
+def outlet(settings: Settings, publisher: LogPublisher) -> Outlet:
+    """Where importers publish, with the API's validation limits."""
+    return Outlet(
+        publisher=publisher,
+        topics=topics(settings),
+        max_future=timedelta(seconds=settings.max_future_skew_s),
+        max_record_bytes=settings.max_record_bytes,
+    )
 
 
 def add_options(parser: argparse.ArgumentParser, *, new_store: bool) -> None:
