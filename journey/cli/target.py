@@ -110,7 +110,7 @@ def remote(args: argparse.Namespace) -> tuple[str, str] | None:
 
 def announce(where: str) -> None:
     """One line on stderr, in the log format (JSON when stderr is not a terminal)."""
-    logger.info("publishing to %s", where, extra={"publishing_to": where})
+    logger.info("publishing to %s", where)
 
 
 @dataclass
