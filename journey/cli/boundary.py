@@ -6,9 +6,11 @@ Every error ends as ``journey: <what went wrong>`` on stderr and an exit code:
 - 2, usage: the command line (:class:`UsageError`, raised by the parser for an unknown
   command, a missing or bad argument), the settings (``JOURNEY_*`` values the settings
   refuse), no master key where one is required;
-- 1, failed: a domain error (a customer not found, ...), the log or a store not reachable
-  (``LogUnavailable`` naming the Kafka address, PostgreSQL or SQLite errors), anything
-  else a command raised (its traceback is logged at DEBUG: ``JOURNEY_LOG_LEVEL=DEBUG``);
+- 1, failed: a domain error (a customer not found, ...), a service refusing what was
+  published over ``--url`` (``PublishRefused``: a wrong key, an invalid event), the log, a
+  service or a store not reachable (``LogUnavailable`` naming the Kafka address or the
+  URL, PostgreSQL or SQLite errors), anything else a command raised (its traceback is
+  logged at DEBUG: ``JOURNEY_LOG_LEVEL=DEBUG``);
 - 130: interrupted (Ctrl-C) before the command set up its own handling.
 
 When whoever reads stdout stops reading (``journey status --json | head``), the command
@@ -27,6 +29,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from adapters.failures import is_infrastructure
+from adapters.http_publisher import PublishRefused
 from adapters.logformat import choose_format, configure_logging
 from adapters.privacy.master import MasterKeyMissing
 from adapters.sourcelog.base import LogUnavailable
@@ -98,7 +101,7 @@ def failure(error: BaseException) -> tuple[str, int]:
         return one_line(settings_problem(error)), USAGE
     if isinstance(error, MasterKeyMissing):
         return one_line(str(error)), USAGE
-    if isinstance(error, DomainError | LogUnavailable):
+    if isinstance(error, DomainError | LogUnavailable | PublishRefused):
         return one_line(str(error)), FAILED
     if is_infrastructure(error):
         return one_line(f"{type(error).__name__}: {error}"), FAILED

@@ -11,13 +11,14 @@ import threading
 import orjson
 
 from adapters.security.startup import NoAdminKey, keys_at_start
-from adapters.sourcelog.base import Coordinates
+from adapters.sourcelog.base import Coordinates, LogPublisher
 from application.deadletter_query import DeadLetterFilter, InvalidCursor
 from consumers.deadletters import (
     replay,
     select,
 )
 from journey.bootstrap import Runtime
+from journey.cli import target
 from journey.cli.metrics_server import serve_metrics
 from journey.cli.progress import progress
 
@@ -221,12 +222,19 @@ def deadletters_list(runtime: Runtime, args: argparse.Namespace) -> int:
 
 def deadletters_replay(runtime: Runtime, args: argparse.Namespace) -> int:
     sources: list[Coordinates] = args.source or []
+    remote = target.remote(args)
+    http = target.http_publisher(runtime.settings, *remote) if remote is not None else None
+    publisher: LogPublisher = http or runtime.publisher
+    target.announce(http.describe() if http else target.log_description(runtime.settings))
     try:
         chosen = select(runtime.all_dead_letters(), sources=sources, all_from=args.all_from)
-        placed = replay(chosen, runtime.publisher, runtime.topics.ingress)
+        placed = replay(chosen, publisher, runtime.topics.ingress)
     except (LookupError, ValueError) as error:
         print(f"journey: {error}", file=sys.stderr)
         return 1
+    finally:
+        if http is not None:
+            http.close()
     replayed = [
         {
             "source": letter.as_json()["source"],

@@ -18,8 +18,9 @@ from typing import TextIO
 
 import orjson
 
-from journey.bootstrap import Runtime, build
-from journey.cli import boundary
+from adapters.sourcelog.base import LogPublisher
+from adapters.topics import Topics
+from journey.cli import boundary, target
 from journey.cli.arguments import JourneyParser, UsageError, count, day, positive, share
 from journey.cli.progress import Report, progress
 from tools.importers import KINDS, ImportFailed, run_import
@@ -38,11 +39,16 @@ def _print_json(value: object, stream: TextIO) -> None:
 # -- journey import ---------------------------------------------------------------------------
 
 
-def _import(runtime: Runtime, args: argparse.Namespace) -> int:
-    runtime.create_topics()
+def _import(args: argparse.Namespace) -> int:
+    settings = boundary.read_settings()
+    boundary.configure(settings, args.command)
     try:
-        with progress(f"import {args.kind}") as report:
-            summary = run_import(runtime.outlet(), args.kind, args.data, args.limit, report)
+        with (
+            target.publishing(settings, args) as where,
+            progress(f"import {args.kind}") as report,
+        ):
+            outlet = target.outlet(settings, where.publisher)
+            summary = run_import(outlet, args.kind, args.data, args.limit, report)
     except ImportFailed as error:
         print(f"journey: import {args.kind}: {error}", file=sys.stderr)
         return 1
@@ -74,14 +80,15 @@ def dry_run(config: SimConfig, out: TextIO) -> SimSummary:
     return summary
 
 
-def publish(runtime: Runtime, config: SimConfig, report: Report | None) -> SimSummary:
-    """The records through ``runtime.publisher``, ``BATCH`` at a time."""
-    runtime.create_topics()
+def publish(
+    publisher: LogPublisher, topics: Topics, config: SimConfig, report: Report | None
+) -> SimSummary:
+    """The records through ``publisher``, ``BATCH`` at a time."""
     summary = SimSummary(config)
     records = simulate(config, summary)
     done = 0
     while batch := list(islice(records, BATCH)):
-        runtime.publisher.publish_many([r.outgoing(runtime.topics) for r in batch])
+        publisher.publish_many([r.outgoing(topics) for r in batch])
         done += len(batch)
         if report is not None:
             report(done, summary.planned)
@@ -105,12 +112,14 @@ def _simulate(args: argparse.Namespace) -> int:
             " fewer --days (or --dry-run)",
             "journey simulate",
         )
-    runtime = build(settings)
-    try:
-        with progress("simulate") as report:
-            summary = publish(runtime, config, report)
-    finally:
-        runtime.close()
+    if config.bad_rate and target.remote(args) is not None:
+        raise UsageError(
+            "simulate: --bad-rate is for the log; the service refuses bad records at the"
+            " door (422), so over --url every batch holding one would fail",
+            "journey simulate",
+        )
+    with target.publishing(settings, args) as where, progress("simulate") as report:
+        summary = publish(where.publisher, where.topics, config, report)
     logger.info(
         "simulate published %d events and %d bad records",
         summary.events,
@@ -136,9 +145,10 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "import",
         help="publish a real data set as source events",
         description="Maps a public data set (docs/data.md) to source events, validates them"
-        " like the API does and publishes them in event-time order through the runtime's"
-        " publisher. A progress bar on stderr, the summary on stdout (events published,"
-        " rows skipped and steps dropped with their reasons). The ingest applies them.",
+        " like the API does and publishes them in event-time order to the configured log,"
+        " or with --url through a running service. A progress bar on stderr, the summary on"
+        " stdout (events published, rows skipped and steps dropped with their reasons). The"
+        " ingest applies them.",
     )
     imported.add_argument("kind", choices=KINDS, help="which data set's mapping to use")
     imported.add_argument(
@@ -152,7 +162,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="the first N orders/complaints/incidents",
     )
     imported.add_argument("--json", action="store_true", help="the summary as JSON")
-    imported.set_defaults(run=_import)
+    target.add_options(imported, new_store=True)
+    imported.set_defaults(run=_import, offline=True)
 
     simulated = commands.add_parser(
         "simulate",
@@ -188,6 +199,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="write the records as JSON lines to stdout instead of publishing (summary on stderr)",
     )
     simulated.add_argument("--json", action="store_true", help="the summary as JSON")
+    target.add_options(simulated, new_store=True)
     simulated.set_defaults(run=_simulate, offline=True)
 
 

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from adapters.security import ROLES
-from journey.cli import boundary, commands, data, verify
+from journey.cli import boundary, commands, data, target, verify
 from journey.cli.arguments import JourneyParser, coordinates, count, moment
 
 
@@ -145,6 +145,7 @@ def parser() -> argparse.ArgumentParser:
         "--all-from", metavar="TOPIC", help="every letter whose source is this topic"
     )
     dl_replay.add_argument("--json", action="store_true", help="machine-readable output")
+    target.add_options(dl_replay, new_store=False)
     dl_replay.set_defaults(run=commands.deadletters_replay)
     erase = sub.add_parser(
         "erase",

@@ -75,7 +75,8 @@ def expected_orders(stream: list[SimRecord]) -> dict[str, dict[str, Any]]:
 
 def test_a_simulation_is_applied_and_its_figures_are_the_read_models(runtime: Runtime) -> None:
     stream = list(simulate(CONFIG))
-    summary = cli_data.publish(runtime, CONFIG, None)
+    runtime.create_topics()
+    summary = cli_data.publish(runtime.publisher, runtime.topics, CONFIG, None)
     assert summary.events + summary.bad == len(stream)
     ingest_everything(runtime)
     project_everything(runtime)
@@ -150,7 +151,8 @@ def test_import_a_slice_of_each_data_set(
     env: dict[str, str], capsys: pytest.CaptureFixture[str], kind: str, folder: str
 ) -> None:
     path = data_set(folder)
-    assert run(env, "import", kind, "--data", str(path), "--limit", "30", "--json") == 0
+    argv = ("import", kind, "--data", str(path), "--limit", "30", "--json", "--new-store")
+    assert run(env, *argv) == 0
     out, err = capsys.readouterr()
     summary = orjson.loads(out)
     assert summary["kind"] == kind
@@ -176,7 +178,8 @@ def test_import_a_slice_of_each_data_set(
 def test_import_of_a_missing_folder_fails_clearly(
     env: dict[str, str], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    assert run(env, "import", "olist", "--data", str(tmp_path / "nowhere")) == 1
+    argv = ("import", "olist", "--data", str(tmp_path / "nowhere"), "--new-store")
+    assert run(env, *argv) == 1
     assert "journey: import olist:" in capsys.readouterr().err
 
 
@@ -201,7 +204,7 @@ def test_simulate_publishes_what_it_counts(
     env: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv = ("simulate", "--customers", "10", "--days", "10", "--seed", "1", "--json")
-    assert run(env, *argv) == 0
+    assert run(env, *argv, "--new-store") == 0
     summary = orjson.loads(capsys.readouterr().out)
     with patch.dict(os.environ, env):
         runtime = build(Settings())
