@@ -24,8 +24,9 @@ from domain.ids import aggregate_id
 from domain.returns import ReturnRequest
 from domain.survey import Survey
 from projections.base import Notified, select_in
-from projections.ledger.rows import HANDLES, REPEAT_CLASSES, REPEAT_WINDOW, RowChange, utc
+from projections.ledger.rows import HANDLES, REPEAT_CLASSES, REPEAT_WINDOW, RowChange
 from projections.ledger.tables import COLUMNS, loaded, split
+from projections.sla_rows import utc
 
 LINKING = frozenset({Contact.Opened, Survey.Sent, ReturnRequest.Requested})
 """Creations that name the case their aggregate belongs to (``case_ref``)."""

@@ -13,8 +13,9 @@ from typing import Any, Literal
 from adapters.readstore import Row
 from domain.clocks import is_overdue
 from projections.base import Projection
-from projections.ledger.rows import PRIORITY_RANK, utc
+from projections.ledger.rows import PRIORITY_RANK
 from projections.ledger.tables import SORT_INDEX, expand
+from projections.sla_rows import utc
 
 SortKey = Literal["opened_at", "priority", "breaches", "reopen_count"]
 SORT_COLUMNS: dict[str, str] = {

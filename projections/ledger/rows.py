@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +25,7 @@ from domain.policy import BASELINE
 from domain.returns import ReturnRequest
 from domain.survey import Survey
 from projections.dispatch import Handles
+from projections.sla_rows import breach_entry, seconds, started_clock, utc
 
 REPEAT_WINDOW = BASELINE.repeat_complaint_window
 """R-CMP-07: complaints of the same customer on the same topic this close in event time
@@ -53,14 +54,6 @@ HANDLES.ignore(
     ReturnRequest.MerchantResponded,
     ReturnRequest.MerchantRefusedValidReturn,
 )
-
-
-def utc(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat()
-
-
-def _seconds(delta: timedelta | None) -> float | None:
-    return None if delta is None else delta.total_seconds()
 
 
 def _communication(row: dict[str, Any], event: Fact[Any], kind: str, **detail: Any) -> None:
@@ -149,34 +142,19 @@ def opened(row: dict[str, Any], event: Case.Opened) -> None:
 
 @HANDLES.on(JourneyAggregate.DeadlineStarted)
 def deadline_started(row: dict[str, Any], event: JourneyAggregate.DeadlineStarted) -> None:
-    row["sla"][event.key] = {
-        "rule": event.rule,
-        "started_at": utc(event.started_at),
-        "due_at": utc(event.due_at),
-        "target_s": (event.due_at - event.started_at).total_seconds(),
-        "outcome": "open",
-    }
+    row["sla"][event.key] = started_clock(event)
 
 
 @HANDLES.on(JourneyAggregate.DeadlineMet)
 def deadline_met(row: dict[str, Any], event: JourneyAggregate.DeadlineMet) -> None:
-    _close_clock(row, event.key, "met", _seconds(event.actual))
+    _close_clock(row, event.key, "met", seconds(event.actual))
 
 
 @HANDLES.on(JourneyAggregate.DeadlineBreached)
 def deadline_breached(row: dict[str, Any], event: JourneyAggregate.DeadlineBreached) -> None:
-    _close_clock(row, event.key, "breached", _seconds(event.actual))
+    _close_clock(row, event.key, "breached", seconds(event.actual))
     row["breaches"] += 1
-    row["breach_list"].append(
-        {
-            "rule": event.rule,
-            "key": event.key,
-            "due_at": utc(event.due_at),
-            "target_s": event.target.total_seconds(),
-            "actual_s": _seconds(event.actual),
-            "detected_by": event.detected_by,
-        }
-    )
+    row["breach_list"].append(breach_entry(event))
 
 
 @HANDLES.on(JourneyAggregate.DeadlineSettled)

@@ -14,8 +14,8 @@ from typing import Any
 
 from domain.clocks import is_overdue
 from projections.base import Projection
-from projections.orders.rows import utc
 from projections.orders.tables import ORDERS, RETURNS, expand
+from projections.sla_rows import utc
 
 Row = dict[str, Any]
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from domain.returns import ReturnRequest
-from projections.orders.rows import HANDLES, RowChange, Target, add_refund, on, order_of, own, utc
+from projections.orders.rows import HANDLES, RowChange, Target, add_refund, on, order_of, own
 from projections.orders.tables import ORDERS, RETURNS
+from projections.sla_rows import utc
 
 __all__ = ["HANDLES"]
 

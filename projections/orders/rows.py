@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -34,6 +34,7 @@ from domain.returns import ReturnRequest
 from domain.survey import Survey
 from projections.dispatch import Handles
 from projections.orders.tables import ORDERS, RETURNS
+from projections.sla_rows import breach_entry, seconds, started_clock, utc
 
 RowChange = Callable[[dict[str, Any], Any], None]
 
@@ -65,14 +66,6 @@ HANDLES.ignore(
 )
 
 
-def utc(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat()
-
-
-def _seconds(delta: timedelta | None) -> float | None:
-    return None if delta is None else delta.total_seconds()
-
-
 def own(event: Any) -> str:
     return str(event.originator_id)
 
@@ -95,11 +88,7 @@ def on(table: str, *classes: type, creates: bool = False) -> Callable[[RowChange
 
 def deadline_started(row: dict[str, Any], event: JourneyAggregate.DeadlineStarted) -> None:
     row["sla"][event.key] = {
-        "rule": event.rule,
-        "started_at": utc(event.started_at),
-        "due_at": utc(event.due_at),
-        "target_s": (event.due_at - event.started_at).total_seconds(),
-        "outcome": "open",
+        **started_clock(event),
         "actual_s": None,
         "decided_at": None,
         "detected_by": None,
@@ -107,35 +96,26 @@ def deadline_started(row: dict[str, Any], event: JourneyAggregate.DeadlineStarte
 
 
 def deadline_met(row: dict[str, Any], event: JourneyAggregate.DeadlineMet) -> None:
-    _decided(row, event.key, "met", _seconds(event.actual), utc(event.at), "fact")
+    _decided(row, event.key, "met", seconds(event.actual), utc(event.at), "fact")
 
 
 def deadline_breached(row: dict[str, Any], event: JourneyAggregate.DeadlineBreached) -> None:
     """Breached by the fact that stopped the clock after its due time (``fact``), or by
     the SLA timer's watermark passing it with no such fact (``watermark``)."""
-    clock = _decided(row, event.key, "breached", _seconds(event.actual), None, event.detected_by)
+    clock = _decided(row, event.key, "breached", seconds(event.actual), None, event.detected_by)
     clock.setdefault("due_at", utc(event.due_at))
     clock.setdefault("target_s", event.target.total_seconds())
     if event.actual is not None and "started_at" in clock:  # when the late fact happened
         clock["decided_at"] = utc(datetime.fromisoformat(clock["started_at"]) + event.actual)
     row["breaches"] += 1
-    row["breach_list"].append(
-        {
-            "rule": event.rule,
-            "key": event.key,
-            "due_at": utc(event.due_at),
-            "target_s": event.target.total_seconds(),
-            "actual_s": _seconds(event.actual),
-            "detected_by": event.detected_by,
-        }
-    )
+    row["breach_list"].append(breach_entry(event))
     rules = {rule for rule in row["breached_rules"].split("|") if rule} | {event.rule}
     row["breached_rules"] = "|" + "|".join(sorted(rules)) + "|"
 
 
 def deadline_settled(row: dict[str, Any], event: JourneyAggregate.DeadlineSettled) -> None:
     outcome = "met" if event.within_target else "late"
-    _decided(row, event.key, outcome, _seconds(event.actual), utc(event.at), "fact")
+    _decided(row, event.key, outcome, seconds(event.actual), utc(event.at), "fact")
 
 
 def deadline_cancelled(row: dict[str, Any], event: JourneyAggregate.DeadlineCancelled) -> None:
