@@ -130,6 +130,31 @@ def _next(rows: list[dict[str, Any]], limit: int, time_column: str) -> str | Non
     )
 
 
+Read = Callable[[int, tuple[str, str] | None, datetime | None], list[dict[str, Any]]]
+"""(how many, after the cursor, clocks judged at) → rows: one listing's query."""
+
+
+async def _listing(
+    read: Read,
+    watermark: Callable[[], datetime | None],
+    *,
+    columns: tuple[str, ...],
+    time_column: str,
+    name: str,
+    cursor: str | None,
+    limit: int,
+    format: str,
+) -> tuple[list[dict[str, Any]], str | None] | StreamingResponse:
+    """Every matching row as CSV (``format=csv``, one watermark for the whole export), or
+    a page of them (one more read, to tell whether there is a next page) and its cursor."""
+    if format == "csv":
+        at = watermark()
+        return _export(lambda after: read(CSV_PAGE, after, at), columns, time_column, name)
+    after = read_time_cursor(cursor, time_column) if cursor else None
+    rows = await run_in_threadpool(lambda: read(limit + 1, after, watermark()))
+    return rows[:limit], _next(rows, limit, time_column)
+
+
 # -- orders ---------------------------------------------------------------------------------
 
 
@@ -164,23 +189,21 @@ async def list_orders(
         placed_from, placed_to, status, customer_id, channel, store, late, breached, rule
     )
     desc = sort == "desc"
-    if format == "csv":
-        at = watermark()  # one instant for the whole export
-        return _export(
-            lambda after: orders.orders(CSV_PAGE, after, where, desc, at),
-            ORDER_CSV,
-            "placed_at",
-            "orders",
-        )
-    after = read_time_cursor(cursor, "placed_at") if cursor else None
-
-    def page() -> list[dict[str, Any]]:
-        return orders.orders(limit + 1, after, where, desc, watermark())
-
-    rows = await run_in_threadpool(page)
+    listed = await _listing(
+        lambda n, after, at: orders.orders(n, after, where, desc, at),
+        watermark,
+        columns=ORDER_CSV,
+        time_column="placed_at",
+        name="orders",
+        cursor=cursor,
+        limit=limit,
+        format=format,
+    )
+    if isinstance(listed, StreamingResponse):
+        return listed
+    rows, next_cursor = listed
     return OrderPageOut(
-        items=[OrderOut.model_validate(row) for row in rows[:limit]],
-        next_cursor=_next(rows, limit, "placed_at"),
+        items=[OrderOut.model_validate(row) for row in rows], next_cursor=next_cursor
     )
 
 
@@ -236,23 +259,21 @@ async def list_returns(
         rule,
     )
     desc = sort == "desc"
-    if format == "csv":
-        at = watermark()
-        return _export(
-            lambda after: orders.returns(CSV_PAGE, after, matching, desc, at),
-            RETURN_CSV,
-            "requested_at",
-            "returns",
-        )
-    after = read_time_cursor(cursor, "requested_at") if cursor else None
-
-    def page() -> list[dict[str, Any]]:
-        return orders.returns(limit + 1, after, matching, desc, watermark())
-
-    rows = await run_in_threadpool(page)
+    listed = await _listing(
+        lambda n, after, at: orders.returns(n, after, matching, desc, at),
+        watermark,
+        columns=RETURN_CSV,
+        time_column="requested_at",
+        name="returns",
+        cursor=cursor,
+        limit=limit,
+        format=format,
+    )
+    if isinstance(listed, StreamingResponse):
+        return listed
+    rows, next_cursor = listed
     return ReturnPageOut(
-        items=[ReturnOut.model_validate(row) for row in rows[:limit]],
-        next_cursor=_next(rows, limit, "requested_at"),
+        items=[ReturnOut.model_validate(row) for row in rows], next_cursor=next_cursor
     )
 
 
