@@ -1,11 +1,11 @@
 // Dead letters: refused records, filtered, inspected (masked by the API), a page at a time.
 // Admins list all of them; a channel key its own (`/v1/deadletters`).
-import { get } from "../api.js";
-import { card, field, h, kv, table } from "../dom.js";
+import { get, post } from "../api.js";
+import { card, field, h, kv, problem, table } from "../dom.js";
 
 const FILTERS = ["topic", "type", "customer", "rule"];
 const COLUMNS = [["dead_letter", "letter"], ["dead_lettered_at", "at"], ["source"], ["published_by", "by"],
-  ["type"], ["customer_id", "customer"], ["reason"]];
+  ["type"], ["customer_id", "customer"], ["reason", "reason", (r) => (r.length > 100 ? `${r.slice(0, 100)}…` : r)]];
 
 export async function render(container, _arg, { page }) {
   const admin = page.id === "deadletters";
@@ -21,8 +21,21 @@ export async function render(container, _arg, { page }) {
     card(null, form, status, rows, more), inspect);
   let cursor = null;
   let shown = [];
+  const outcome = h("div", { id: "replay-result" });
+  async function replay(letter) {
+    if (!window.confirm(`Publish the original of ${letter.source} again to ${letter.source_topic}?`)) return;
+    try {
+      const done = (await post("/v1/admin/deadletters/replay", { sources: [letter.source] })).replayed;
+      outcome.replaceChildren(...done.map((r) => h("p", { class: "ok", "data-replayed-to": r.replayed_to }, `Replayed ${r.source} to ${r.replayed_to}; the ingest decides it again.`)));
+    } catch (error) {
+      outcome.replaceChildren(problem(error));
+    }
+  }
   const show = (letter) => inspect.replaceChildren(card(`Dead letter ${letter.dead_letter}`,
     kv(letter, ["dead_letter", "dead_lettered_at", "source", "published_by", "event_id", "type", "customer_id", "reason", "named", "original_shown", "original_bytes", "truncated"]),
+    admin && letter.source && letter.original_shown !== "erased"
+      ? h("button", { type: "button", id: "replay", onclick: () => replay(letter) }, "Replay") : null,
+    outcome,
     h("h2", {}, `Original (${letter.original_shown})`), h("pre", { id: "original" }, letter.original)));
   async function load(next) {
     const params = Object.fromEntries(new FormData(form).entries());
