@@ -45,7 +45,7 @@ def serve(runtime: Runtime, args: argparse.Namespace) -> int:
     api = create_api(runtime, workers=set(settings.workers))
     host = args.host or settings.host
     port = settings.port if args.port is None else args.port
-    print(f"journey: serving on http://{host}:{port} (docs at /docs)", flush=True)
+    print(f"journey: serving on http://{host}:{port} (console at /, API docs at /docs)", flush=True)
     # Our logging setup writes uvicorn's lines too; the access lines are our middleware's.
     uvicorn.run(api, host=host, port=port, log_config=None, access_log=False)
     return 0

@@ -180,7 +180,9 @@ def test_a_case_shows_its_timeline_and_verify_reports_tampering(
     console.screenshot("case-tampered")
 
 
-def test_what_if_highlights_the_differences(console: Console, running: Running) -> None:
+def test_a_case_as_of_a_version_and_what_if_highlighting_the_differences(
+    console: Console, running: Running
+) -> None:
     everything = api(
         running,
         "auditor",
@@ -195,6 +197,12 @@ def test_what_if_highlights_the_differences(console: Console, running: Running) 
     expected = [a for a in everything["aggregates"] if a["ref"] == ref]
     console.sign_in(running.url, running.keys["auditor"])
     console.open("case", ref)
+    first = api(running, "auditor", f"/v1/cases/{ref}", as_of="1")
+    console.find("input[name=as_of]").send_keys("1")
+    console.find("#show-as-of").click()
+    console.wait(lambda d: console.find("#case-state").get_attribute("data-as-of") == "1", "as of")
+    assert f"status\n{first['status']}" in console.find("#case-state dl").text
+    assert f"version\n{first['version']}" in console.find("#case-state dl").text
     Select(console.find("select[name=policy_version]")).select_by_value(DRAFT)
     console.find("#what-if").click()
     rows = console.wait(lambda d: console.all("#what-if-diffs tr.diff"), "the differences")

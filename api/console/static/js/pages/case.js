@@ -39,11 +39,12 @@ export async function render(container, ref, { go }) {
   async function showState(point) {
     const shown = point ? await get(`/v1/cases/${encodeURIComponent(ref)}`, { as_of: point }) : state;
     const clocks = shown.clocks || { open: [], outcomes: [] };
-    stateBox.replaceChildren(
+    stateBox.replaceChildren(h("div", { class: "grid2" },
       kv(shown, SUMMARY.filter((n) => n in shown)),
-      h("h2", {}, "SLA clocks"),
+      h("div", {}, h("h2", {}, "SLA clocks"),
       table(clocks.outcomes, [["rule"], ["key"], ["target", "target (s)"], ["actual", "actual (s)"], ["met", "outcome", (m) => h("span", { class: `badge ${m ? "met" : "breached"}` }, m ? "met" : "breached")]], { id: "clock-outcomes" }),
-      clocks.open.length ? table(clocks.open, null, { id: "clocks-open" }) : h("p", { class: "muted" }, "No clock running."));
+      clocks.open.length ? table(clocks.open, null, { id: "clocks-open" }) : h("p", { class: "muted" }, "No clock running."))));
+    stateBox.dataset.asOf = point || "";
   }
   const verifyBox = h("div", { id: "verify-result" });
   const whatIfBox = h("div", { id: "what-if-result" });
@@ -54,7 +55,7 @@ export async function render(container, ref, { go }) {
     card(`Case ${ref}`,
       h("div", { class: "filters" },
         field("as of (event time, date or version)", asOf),
-        h("button", { type: "button", onclick: () => showState(asOf.value.trim()).catch((e) => stateBox.replaceChildren(problem(e))) }, "Show as of"),
+        h("button", { type: "button", id: "show-as-of", onclick: () => showState(asOf.value.trim()).catch((e) => stateBox.replaceChildren(problem(e))) }, "Show as of"),
         h("button", { type: "button", class: "secondary", onclick: () => { asOf.value = ""; showState(null); } }, "Now"),
         h("button", { type: "button", id: "verify", onclick: verify }, "Verify"),
         field("what-if under policy", policyPick),
@@ -87,6 +88,10 @@ export async function render(container, ref, { go }) {
     const mine = new Set([ref, ...(state.contact_ids || [])]);
     const aggregates = own.aggregates.concat(contacts.aggregates.filter((a) => a.kind !== "Case" && mine.has(a.ref)));
     const rows = aggregates.flatMap((a) => a.differences.map((d) => ({ aggregate: `${a.kind} ${a.ref}`, ...d })));
+    const differing = new Set(own.aggregates.flatMap((a) => a.differences.map((d) => d.key)));
+    for (const row of stateBox.querySelectorAll("#clock-outcomes tbody tr")) {
+      row.classList.toggle("diff", differing.has(row.children[1].textContent));
+    }
     whatIfBox.replaceChildren(h("h2", {}, `What if under ${version}`), rows.length
       ? table(rows, [["aggregate"], ["rule"], ["key"], ["change"], ["recorded", "recorded", outcome], ["alternative", `under ${version}`, outcome]], { id: "what-if-diffs", rowClass: () => "diff" })
       : h("p", { id: "what-if-diffs" }, `No SLA outcome would differ under ${version}.`));
