@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service as DriverService
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -72,7 +73,11 @@ class Console:
         self.url = ""
 
     def wait(self, condition: Callable[[Any], Any], what: str, timeout_s: float = WAIT_S) -> Any:
-        return WebDriverWait(self.driver, timeout_s).until(condition, message=what)
+        # A page that re-renders (rebuild progress) replaces elements while they are read.
+        waiting = WebDriverWait(
+            self.driver, timeout_s, ignored_exceptions=[StaleElementReferenceException]
+        )
+        return waiting.until(condition, message=what)
 
     def find(self, css: str) -> WebElement:
         return self.driver.find_element(By.CSS_SELECTOR, css)

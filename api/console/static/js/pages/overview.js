@@ -55,12 +55,13 @@ export async function render(container) {
   const explainBox = h("div", { id: "explain" });
   const explainDay = select("day", days.slice().reverse(), last);
   const explainMetric = h("input", { name: "metric", value: "contacts", size: 24 });
-  async function explain(metric, day) {
+  async function explain(metric, day, where = {}) {
     explainMetric.value = metric;
     if (day) explainDay.value = day;
-    const found = await get("/v1/kpis/explain", { metric, day: explainDay.value, limit: 100 });
+    const found = await get("/v1/kpis/explain", { metric, day: explainDay.value, limit: 100, ...where });
+    const scope = Object.entries(where).map(([k, v]) => ` ${k} ${v}`).join("");
     explainBox.replaceChildren(
-      h("p", {}, `${found.count} events make ${found.metric} on ${found.day} (${found.tz})`),
+      h("p", {}, `${found.count} events make ${found.metric} on ${found.day}${scope} (${found.tz})`),
       table(found.events, [["occurred_at", "event time"], ["type"], ["ref"], ["subkey"], ["value"], ["event_id"], ["detected_by"]]));
   }
 
@@ -105,6 +106,7 @@ export async function render(container) {
   bars(breachChart, breaches.map(([rule]) => rule), [["breaches", breaches.map(([, n]) => n)]], (e) => explain(`breaches:${e.name}`));
   for (const [name, answer, element] of volume) {
     const rows = answer.rows.slice().sort((a, b) => b.contacts - a.contacts).slice(0, 12);
-    bars(element, rows.map((r) => r[name] ?? "(none)"), [["contacts", rows.map((r) => r.contacts)], ["cases", rows.map((r) => r.cases)]]);
+    bars(element, rows.map((r) => r[name] ?? "(none)"), [["contacts", rows.map((r) => r.contacts)], ["cases", rows.map((r) => r.cases)]],
+      (e) => e.name !== "(none)" && explain(e.seriesIndex ? "cases" : "contacts", undefined, { [name]: e.name }));
   }
 }
