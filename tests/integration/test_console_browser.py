@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from selenium.webdriver.common.alert import Alert
+from selenium.webdriver.support import expected_conditions as expected
 from selenium.webdriver.support.ui import Select
 
 from domain.case import Case
@@ -75,7 +76,8 @@ def test_each_role_sees_only_its_pages(console: Console, running: Running, role:
     assert console.find("#who").get_attribute("data-role") == role
     console.screenshot(f"signed-in-{role}")
     forbidden = "keys" if role != "admin" else "own-deadletters"
-    console.open(PAGES[role][0])
+    console.open(PAGES[role][-1])
+    console.driver.execute_script("delete document.getElementById('page').dataset.loaded")
     console.driver.get(f"{running.url}/#/{forbidden}")
     console.loaded(PAGES[role][0])  # a page the role may not see shows its first page
 
@@ -239,6 +241,7 @@ def test_an_admin_replays_a_dead_letter_and_follows_a_rebuild(
     assert cells(console, "deadletters", 1) == [x["dead_letter"] for x in letters["items"]]
     console.all("#deadletters tbody tr")[0].click()
     console.shown("#replay").click()
+    console.wait(expected.alert_is_present(), "the replay's confirmation")
     Alert(console.driver).accept()
     done = console.shown("#replay-result p[data-replayed-to]")
     topic, partition, offset = str(done.get_attribute("data-replayed-to")).rsplit(":", 2)
