@@ -276,3 +276,29 @@ def test_the_api_documentation_renders_offline(
     ready = ".swagger-ui .info .title" if page == "docs" else ".api-info h1, h1"
     console.shown(ready)
     console.screenshot(page)
+
+
+def test_a_channel_key_naming_its_source_sees_its_own_dead_letters(
+    console: Console, running: Running
+) -> None:
+    made = httpx.post(
+        f"{running.url}/v1/admin/keys",
+        json={"role": "channel", "label": "console", "source": "journey-simulator"},
+        headers=running.auth("admin"),
+        timeout=30,
+    )
+    assert made.status_code == 201, made.text
+    key = made.json()["key"]
+    own = httpx.get(
+        f"{running.url}/v1/deadletters",
+        params={"limit": 50},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=30,
+    ).json()
+    assert own["items"]
+    assert console.sign_in(running.url, key) == "own-deadletters"
+    assert cells(console, "deadletters", 1) == [x["dead_letter"] for x in own["items"]]
+    console.all("#deadletters tbody tr")[0].click()
+    assert console.shown("#original").text == own["items"][0]["original"]
+    assert not console.all("#replay")  # replaying is for admins
+    console.screenshot("own-deadletters")
