@@ -8,6 +8,7 @@ run:
 	@echo "simulated journeys to this service (from any folder with --url), with the channel key printed below:"
 	@echo "  .venv/bin/journey simulate --url http://127.0.0.1:8000 --key <channel key> --customers 50 --days 30 --seed 1"
 	@echo "(Keys are printed on the first start only; later, in this folder: .venv/bin/journey keys create --role channel)"
+	@echo "The console: open http://127.0.0.1:8000/ and paste the analyst, auditor or admin key printed below."
 	.venv/bin/journey serve
 
 test:

@@ -31,10 +31,12 @@ from api.schemas import ErrorOut
 
 PUBLIC_PATHS = frozenset(
     {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+    | {"/", "/console/static", "/console/vendor"}
 )
 """Open without a key: liveness and readiness probes and Prometheus scrapers (operations
-tooling holds no API key, and these answers carry no personal data), and the API's own
-description."""
+tooling holds no API key, and these answers carry no personal data), the API's own
+description, and the console's page and scripts (which hold no data: it signs in with a key
+and reads through the API)."""
 
 bearer = HTTPBearer(
     auto_error=False,

@@ -15,7 +15,13 @@ from adapters.security.apikeys import ApiKeys
 from adapters.security.ratelimit import RateLimiter
 from adapters.sourcelog.base import Log, LogPublisher
 from adapters.topics import Topics
-from api.services import ApiLimits, ApiServices, EraseCustomer, ReadDeadLetters
+from api.services import (
+    ApiLimits,
+    ApiServices,
+    EraseCustomer,
+    ReadDeadLetters,
+    ReplayDeadLetters,
+)
 from application.audit import Auditor
 from application.rebuilds import RebuildJobs
 from application.service import JourneyApplication
@@ -119,6 +125,10 @@ async def get_dead_letters(request: Request) -> ReadDeadLetters:
     return services_of(request).dead_letters
 
 
+async def get_replay_dead_letters(request: Request) -> ReplayDeadLetters:
+    return services_of(request).replay_dead_letters
+
+
 async def get_erase_customer(request: Request) -> EraseCustomer:
     return services_of(request).erase_customer
 
@@ -152,6 +162,7 @@ PublisherDep = Annotated[Callable[[], LogPublisher], Depends(get_publisher)]
 """The log's publisher, made when called: a refused batch never opens a producer."""
 LimitsDep = Annotated[ApiLimits, Depends(get_limits)]
 DeadLettersDep = Annotated[ReadDeadLetters, Depends(get_dead_letters)]
+ReplayDeadLettersDep = Annotated[ReplayDeadLetters, Depends(get_replay_dead_letters)]
 """Reads one page of dead letters when called."""
 EraseCustomerDep = Annotated[EraseCustomer, Depends(get_erase_customer)]
 ReportZoneDep = Annotated[tzinfo, Depends(get_report_zone)]

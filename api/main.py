@@ -12,6 +12,8 @@ from fastapi import FastAPI
 from adapters.metrics import http_metrics
 from api import errors
 from api.consistency import WaitSlots
+from api.console import pages
+from api.console.assets import VENDOR, Assets
 from api.middleware import BodyGuard, RequestContext, document_answers
 from api.routes import (
     admin,
@@ -28,14 +30,18 @@ from api.routes import (
     orders,
     privacy,
     schemas,
+    session,
 )
 from api.services import ApiServices
 from application.status import StallWatch
 
 
-def create_api(services: ApiServices, workers: Collection[str] | None = None) -> FastAPI:
+def create_api(
+    services: ApiServices, workers: Collection[str] | None = None, assets: Assets | None = None
+) -> FastAPI:
     """The API over ``services`` (the composition root's ``Runtime``); ``workers`` (by
-    name) run in the background while it serves."""
+    name) run in the background while it serves; the console and /docs use the browser
+    ``assets`` (default: the package's vendored ones)."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -51,6 +57,8 @@ def create_api(services: ApiServices, workers: Collection[str] | None = None) ->
         version="0.1.0",
         summary="Customer-service journeys as immutable events: publish, query, audit.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     limits = services.limits
     app.state.services = services
@@ -76,6 +84,8 @@ def create_api(services: ApiServices, workers: Collection[str] | None = None) ->
     app.include_router(maintenance.router)
     app.include_router(deadletters.router)
     app.include_router(schemas.router)
+    app.include_router(session.router)
+    pages.install(app, assets or Assets(VENDOR))
 
     generate = app.openapi
 

@@ -20,7 +20,7 @@ from adapters.privacy.personal import PersonalData
 from adapters.security.access_log import AccessLog
 from adapters.security.apikeys import ApiKeys
 from adapters.security.ratelimit import RateLimiter
-from adapters.sourcelog.base import Log, LogPublisher
+from adapters.sourcelog.base import Coordinates, Log, LogPublisher
 from adapters.topics import Topics
 from application.audit import Auditor
 from application.deadletter_query import DeadLetterFilter
@@ -104,6 +104,11 @@ ReadDeadLetters = Callable[[DeadLetterFilter, str | None, int], DeadLetterPage]
 a cursor no page gave."""
 
 
+ReplayDeadLetters = Callable[[Sequence[Coordinates]], list[dict[str, Any]]]
+"""Source coordinates → what each replayed letter became; LookupError for a source with
+no letter, ValueError for one outside the ingress topics."""
+
+
 class EraseCustomer(Protocol):
     def __call__(
         self, customer_id: str, requested_by: str, reason: str | None = None
@@ -183,6 +188,11 @@ class ApiServices(Protocol):
     def dead_letters(
         self, where: DeadLetterFilter, cursor: str | None, limit: int
     ) -> DeadLetterPage: ...
+
+    def replay_dead_letters(self, sources: Sequence[Coordinates]) -> list[dict[str, Any]]:
+        """Publish the original bytes of the dead letters of ``sources`` back to their
+        ingress topics; what each became (LookupError for a source with no letter)."""
+        ...
 
     def watermark(self) -> datetime | None:
         """The instant the SLA timer judges deadlines at (the latest event time, or now in

@@ -18,6 +18,9 @@ timed on its own (wall):
   ``GET /v1/kpis``;
 - case history, random case and the long case: ``Auditor.history`` /
   ``GET /v1/cases/{ref}/history`` (auditor key: each read is written to the access log).
+
+Then, on the same server, the console's pages as the browser loads them
+(``bench.console_pages``: each page's data calls, goal p95 < 200 ms).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from typing import Any
 import httpx
 import orjson
 
-from bench import machine, memory
+from bench import console_pages, machine, memory
 from bench.http_load import percentile
 from bench.http_publish import ApiProcess, say
 from bench.ingest import BenchError
@@ -87,9 +90,9 @@ def _timed_pairs(
     return sorted(here_ms), sorted(remote_ms)
 
 
-def queries(runtime: Runtime, long_case: str, reps: int, seed: int) -> list[Query]:
-    rng = Random(seed)  # noqa: S311 - reproducible arguments, not secrets
-    ledger, c360, kpis, auditor = runtime.ledger, runtime.customers, runtime.kpis, runtime.auditor
+def population(runtime: Runtime) -> tuple[list[str], list[dict[str, Any]]]:
+    """The store's customer ids and cases (``case_ref``, ``opened_at``)."""
+    ledger, c360 = runtime.ledger, runtime.customers
     ids = [
         r["customer_id"]
         for r in c360.store.query(
@@ -101,6 +104,13 @@ def queries(runtime: Runtime, long_case: str, reps: int, seed: int) -> list[Quer
     )
     if not ids or not cases:
         raise BenchError("the cached store has no customers or no cases")
+    return ids, cases
+
+
+def queries(runtime: Runtime, long_case: str, reps: int, seed: int) -> list[Query]:
+    rng = Random(seed)  # noqa: S311 - reproducible arguments, not secrets
+    ledger, c360, kpis, auditor = runtime.ledger, runtime.customers, runtime.kpis, runtime.auditor
+    ids, cases = population(runtime)
     customers = [rng.choice(ids) for _ in range(reps)]
     refs = [rng.choice(cases)["case_ref"] for _ in range(reps)]
     days = [datetime.fromisoformat(rng.choice(cases)["opened_at"]).date() for _ in range(reps)]
@@ -203,12 +213,16 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
-def measure_size(size: int, seed: int, reps: int) -> tuple[list[Timing], int | None, str]:
-    """The queries on a copy of the cached ``size``-event store: timings, the server's peak
-    memory (KiB), a note (why nothing was measured, or which store)."""
+Measured = tuple[list[Timing], list[console_pages.PageTiming], int | None, str]
+
+
+def measure_size(size: int, seed: int, reps: int) -> Measured:
+    """The queries and the console's pages on a copy of the cached ``size``-event store:
+    timings, the server's peak memory (KiB), a note (why nothing was measured, or which
+    store)."""
     cached = load_any(size, seed)
     if cached is None:
-        return [], None, f"no cached {size:,}-event store: run python -m bench.readside first"
+        return [], [], None, f"no cached {size:,}-event store: run python -m bench.readside first"
     folder, manifest = cached
     work_dir = Path(tempfile.mkdtemp(prefix="journey-bench-queries-"))
     copy = work_dir / "store"
@@ -231,10 +245,14 @@ def measure_size(size: int, seed: int, reps: int) -> tuple[list[Timing], int | N
         keys = {
             "analyst": runtime.api_keys.create("analyst", "bench").secret_text,
             "auditor": runtime.api_keys.create("auditor", "bench").secret_text,
+            "admin": runtime.api_keys.create("admin", "bench").secret_text,
         }
         server.start()
         work = queries(runtime, manifest.long_case_ref, reps, seed)
         timings = measure(runtime, server.url, keys, work)
+        ids, cases = population(runtime)
+        refs = [c["case_ref"] for c in cases]
+        pages = console_pages.measure(server.url, keys, refs, ids, max(20, reps // 4), seed)
         server_peak = memory.peak(server.pid)
     except BenchError as error:
         raise BenchError(f"{error}\n{server.output()}") from None
@@ -243,7 +261,7 @@ def measure_size(size: int, seed: int, reps: int) -> tuple[list[Timing], int | N
         server_peak = server_peak or stopped
         runtime.close()
         shutil.rmtree(work_dir, ignore_errors=True)
-    return timings, server_peak, f"store {folder.name}"
+    return timings, pages, server_peak, f"store {folder.name}"
 
 
 def growth(by_size: dict[int, list[Timing]]) -> list[str]:
@@ -276,11 +294,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     say(f"load average before: {machine.load()}")
     status = 0
     by_size: dict[int, list[Timing]] = {}
+    pages: dict[int, list[console_pages.PageTiming]] = {}
     peaks: dict[int, int | None] = {}
     notes: dict[int, str] = {}
     for size in sizes:
         try:
-            by_size[size], peaks[size], notes[size] = measure_size(size, args.seed, args.reps)
+            by_size[size], pages[size], peaks[size], notes[size] = measure_size(
+                size, args.seed, args.reps
+            )
         except Exception as error:  # report the other sizes, then fail
             say(f"bench: error at {size:,} events: {error}")
             status = 1
@@ -289,6 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         say()
         say(f"{size:,} events ({notes[size]}), one client, {args.reps} calls a query:")
         for line in table(timings, peaks[size]) if timings else []:
+            say(line)
+        for line in console_pages.table(pages[size]) if pages.get(size) else []:
             say(line)
     lines = growth(by_size)
     if lines:
@@ -312,6 +335,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                     }
                     for size, timings in sorted(by_size.items())
                     for t in timings
+                ]
+                + [
+                    {
+                        "phase": "console pages",
+                        "size": size,
+                        "label": f"console {p.name} (slowest call p95, {p.slowest_call})",
+                        "rate": None,
+                        "p95_ms": p.slowest_call_p95,
+                        "page_p95_ms": p.page_p95,
+                        "baseline": f"goal p95 < {console_pages.GOAL_MS:.0f} ms:"
+                        f" {'met' if p.met else 'missed'}",
+                        "ratio": p.slowest_call_p95 / console_pages.GOAL_MS,
+                    }
+                    for size, timed in sorted(pages.items())
+                    for p in timed
                 ]
             )
         )

@@ -302,3 +302,19 @@ def replay(
     if outside:
         raise ValueError(f"not an ingress topic: {', '.join(outside)}")
     return publisher.publish_many(records)
+
+
+def replayed(
+    letters: Sequence[StoredDeadLetter], placed: Sequence[Coordinates]
+) -> list[dict[str, Any]]:
+    """What a replay did, one item per letter: its source, event id, type and where its
+    original bytes landed (``journey deadletters replay --json``, the replay route)."""
+    return [
+        {
+            "source": letter.as_json()["source"],
+            "event_id": letter.event_id,
+            "type": letter.type,
+            "replayed_to": str(c),
+        }
+        for letter, c in zip(letters, placed, strict=True)
+    ]

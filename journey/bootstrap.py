@@ -4,10 +4,11 @@ from settings. Nothing else constructs infrastructure, and nothing is built at i
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 from prometheus_client import CollectorRegistry
 
@@ -19,7 +20,7 @@ from adapters.readstore import PostgresReadStore, ReadStore, SQLiteReadStore
 from adapters.security.access_log import AccessLog
 from adapters.security.apikeys import ApiKeys
 from adapters.security.ratelimit import RateLimiter
-from adapters.sourcelog.base import Log, LogPublisher, TopicPartition
+from adapters.sourcelog.base import Coordinates, Log, LogPublisher, TopicPartition
 from adapters.status_metrics import StatusCollector
 from adapters.topics import Topics
 from api.services import ApiLimits
@@ -31,7 +32,7 @@ from application.rebuilds import RebuildJobs
 from application.service import JourneyApplication
 from application.status import Status, read_status
 from consumers.deadletter_reading import DeadLetterPage, read_dead_letters, read_page
-from consumers.deadletters import DeadLetterSink, StoredDeadLetter
+from consumers.deadletters import DeadLetterSink, StoredDeadLetter, replay, replayed, select
 from consumers.ingest import IngestWorker
 from consumers.parked import LotKeeper
 from consumers.supervision import Beat, Loop, Supervised, Workers
@@ -238,6 +239,12 @@ class Runtime:
             self.topics.dead_letters,
             group_prefix=f"{self.settings.consumer_group}-deadletters",
         )
+
+    def replay_dead_letters(self, sources: Sequence[Coordinates]) -> list[dict[str, Any]]:
+        """Publish the dead letters of ``sources`` back to their ingress topics (as
+        ``journey deadletters replay``); LookupError for a source with no letter."""
+        chosen = select(self.all_dead_letters(), sources=sources)
+        return replayed(chosen, replay(chosen, self.publisher, self.topics.ingress))
 
     def erase_customer(
         self, customer_id: str, requested_by: str, reason: str | None = None

@@ -16,7 +16,9 @@ stop_started() {
 }
 trap stop_started EXIT
 
-# Tools the tests call.
+# Tools the tests call: the console's browser tests drive Debian's headless Chromium.
+JOURNEY_TEST_CHROMEDRIVER="$(bash scripts/chromium.sh)"
+export JOURNEY_TEST_CHROMEDRIVER
 bash scripts/validate_compose.sh >/dev/null
 JOURNEY_TEST_ASYNCAPI_SCHEMA="$(bash scripts/asyncapi_spec.sh)"
 export JOURNEY_TEST_ASYNCAPI_SCHEMA

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates .venv when missing and installs the project into it, again only when
-# pyproject.toml changed. Usage: scripts/venv.sh [run|dev]   (dev adds the test tools)
+# pyproject.toml changed; fetches the console's browser assets (scripts/console_assets.sh)
+# when missing. Usage: scripts/venv.sh [run|dev]   (dev adds the test tools)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile="${1:-run}"
@@ -25,3 +26,5 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install --quiet -e "$target"
   echo "$want" > "$stamp"
 fi
+
+bash scripts/console_assets.sh

@@ -13,8 +13,9 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from adapters.privacy.personal import PersonalData
+from adapters.sourcelog.base import Coordinates
 from api.auth import CallerDep, ProtectedRoute, Roles
-from api.deps import DeadLettersDep, PersonalDep
+from api.deps import DeadLettersDep, PersonalDep, ReplayDeadLettersDep
 from api.errors import ApiError
 from api.schemas import ErrorOut
 from api.services import ReadDeadLetters
@@ -151,6 +152,50 @@ async def dead_letters(
         until=until,
     )
     return await run_in_threadpool(_page, read, personal, where, cursor, limit)
+
+
+class ReplayIn(BaseModel):
+    sources: list[str] = Field(
+        min_length=1,
+        max_length=100,
+        description="Source coordinates of refused records, `topic:partition:offset` (a"
+        " letter's `source`).",
+    )
+
+
+class ReplayedOut(BaseModel):
+    source: str | None
+    event_id: str | None
+    type: str | None
+    replayed_to: str = Field(description="Where the original bytes landed again.")
+
+
+class ReplayOut(BaseModel):
+    replayed: list[ReplayedOut]
+
+
+@router.post(
+    "/admin/deadletters/replay",
+    response_model=ReplayOut,
+    responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+    dependencies=[Roles("admin")],
+)
+async def replay_dead_letters(replay: ReplayDeadLettersDep, body: ReplayIn) -> ReplayOut:
+    """Publish the original bytes of the letters of ``sources`` back to their ingress
+    topics, once each (as ``journey deadletters replay --source``), after the cause was
+    fixed (a missing customer created, a channel corrected): the ingest decides them
+    again. Letters of an erased customer have nothing to replay (404)."""
+    try:
+        sources = [Coordinates.parse(text) for text in body.sources]
+    except ValueError as error:
+        raise ApiError(422, "invalid_request", f"sources: {error}") from None
+    try:
+        done = await run_in_threadpool(replay, sources)
+    except LookupError as error:
+        raise ApiError(404, "not_found", str(error)) from None
+    except ValueError as error:
+        raise ApiError(422, "invalid_request", str(error)) from None
+    return ReplayOut(replayed=[ReplayedOut(**item) for item in done])
 
 
 class ChannelDeadLetterPageOut(BaseModel):

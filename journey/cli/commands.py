@@ -15,6 +15,7 @@ from adapters.sourcelog.base import Coordinates, LogPublisher
 from application.deadletter_query import DeadLetterFilter, InvalidCursor
 from consumers.deadletters import (
     replay,
+    replayed,
     select,
 )
 from journey.bootstrap import Runtime
@@ -44,7 +45,7 @@ def serve(runtime: Runtime, args: argparse.Namespace) -> int:
     api = create_api(runtime, workers=set(settings.workers))
     host = args.host or settings.host
     port = settings.port if args.port is None else args.port
-    print(f"journey: serving on http://{host}:{port} (docs at /docs)", flush=True)
+    print(f"journey: serving on http://{host}:{port} (console at /, API docs at /docs)", flush=True)
     # Our logging setup writes uvicorn's lines too; the access lines are our middleware's.
     uvicorn.run(api, host=host, port=port, log_config=None, access_log=False)
     return 0
@@ -235,21 +236,13 @@ def deadletters_replay(runtime: Runtime, args: argparse.Namespace) -> int:
     finally:
         if http is not None:
             http.close()
-    replayed = [
-        {
-            "source": letter.as_json()["source"],
-            "event_id": letter.event_id,
-            "type": letter.type,
-            "replayed_to": str(c),
-        }
-        for letter, c in zip(chosen, placed, strict=True)
-    ]
+    done = replayed(chosen, placed)
     if args.json:
-        _print_json({"replayed": replayed})
+        _print_json({"replayed": done})
         return 0
-    for item in replayed:
+    for item in done:
         print(f"{item['source']} -> {item['replayed_to']}\tevent_id {item['event_id'] or '-'}")
-    print(f"{len(replayed)} dead letters replayed")
+    print(f"{len(done)} dead letters replayed")
     return 0
 
 
