@@ -28,7 +28,7 @@ BOOTSTRAP=127.0.0.1:$PORT
 PYTHON=${PYTHON:-$REPO_DIR/.venv/bin/python}
 START_TIMEOUT=${KAFKA_START_TIMEOUT:-90}
 STOP_TIMEOUT=${KAFKA_STOP_TIMEOUT:-30}
-HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms128m -Xmx512m}
+HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms128m -Xmx1g}
 
 say() { echo "kafka: $*"; }
 die() { echo "kafka: error: $*" >&2; exit 1; }
