@@ -277,6 +277,7 @@ class Runtime:
                 overdue=lambda: self.deadlines.overdue_count(self.watermark()),
                 event_time=self.deadlines.watermark,
                 deadlines=lambda: self.deadlines.by_rule(self.watermark()),
+                breaches=self.kpis.breaches_by_rule,
             )
         finally:
             admin.close()
