@@ -295,11 +295,10 @@ class Runtime:
 
     def clock_timer(self, beat: Beat | None = None) -> ClockTimer:
         live = self.settings.clock == "wall_clock"
-        keeper = LotKeeper(
-            self.app,
-            self.parked,
-            DeadLetterSink(self.log.publisher(), self.topics.dead_letters),
+        letters = DeadLetterSink(
+            self.log.publisher(), self.topics.dead_letters, self.ingest_metrics.dead_lettered
         )
+        keeper = LotKeeper(self.app, self.parked, letters)
         return ClockTimer(
             self.app, self.deadlines, wall_clock if live else None, beat=beat, keeper=keeper
         )
