@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -142,3 +143,17 @@ def test_the_workers_serve_metrics_for_prometheus(compose: dict[str, Any]) -> No
     """docker/prometheus/prometheus.yml scrapes them there (test_monitoring.py)."""
     for name in ("ingest", "projector", "timer"):
         assert compose["services"][name]["environment"]["JOURNEY_METRICS_PORT"] == "9100"
+
+
+def test_the_image_holds_every_package_the_project_installs() -> None:
+    """docker/Dockerfile copies, and its .dockerignore lets through, each package that
+    pyproject.toml installs: an image missing one (it once lacked adapters, contracts,
+    application and tools) builds, and then every ``journey`` command fails to import."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = {p.rstrip("*") for p in project["tool"]["setuptools"]["packages"]["find"]["include"]}
+    dockerfile = (ROOT / "docker" / "Dockerfile").read_text()
+    copied = set(re.findall(r"^COPY (\w+)/ \1/$", dockerfile, flags=re.MULTILINE))
+    ignore = (ROOT / "docker" / "Dockerfile.dockerignore").read_text().splitlines()
+    let_through = {line[1:] for line in ignore if line.startswith("!")}
+    assert packages == copied
+    assert packages <= let_through
