@@ -177,8 +177,8 @@ def _families(status: StatusView | None) -> Iterator[Metric]:
         for rule, (started, late) in status.deadlines.items():
             open_deadlines.add_metric([rule], started)
             overdue.add_metric([rule], late)
-        for rule, count in status.breaches.items():
-            breached.add_metric([rule], count)
+        for rule, breaches in status.breaches.items():
+            breached.add_metric([rule], breaches)
         if status.event_time is not None:
             event_time.add_metric([], status.event_time.timestamp())
             behind.add_metric([], (datetime.now(UTC) - status.event_time).total_seconds())
