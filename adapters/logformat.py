@@ -39,9 +39,10 @@ _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime
 """Record attributes that are not fields of a line (uvicorn's ``color_message`` repeats
 ``msg`` with terminal colours)."""
 
-_NOISY = ("kafka", "aiokafka")
-"""Client libraries whose DEBUG lines print record values (personal data): warnings and
-worse only, whatever the level."""
+_NOISY = ("kafka", "aiokafka", "httpx", "httpcore")
+"""Client libraries whose DEBUG lines print record values (personal data), or whose INFO
+lines repeat what ours say (httpx: a line per batch ``--url`` posts, beside the progress
+line): warnings and worse only, whatever the level."""
 
 
 def choose_format(setting: FormatSetting, stream: TextIO | None = None) -> LogFormat:

@@ -2,7 +2,7 @@
 (:class:`StatusCollector`): every ingress partition's end offset, stored offset and lag,
 the dead-letter count, each projection's position and lag, the parked source events, the
 events each read model holds in quarantine, the audit verifications and their failures per
-kind, the SLA deadlines open and overdue by rule, and the event-time watermark. They are
+kind, the SLA deadlines open, overdue and breached by rule, and the event-time watermark. They are
 the same whichever process serves them. The adapter names what it reads of the status
 (``StatusView``), so it does not import the layer above it (``application.status``)."""
 
@@ -80,6 +80,8 @@ class StatusView(Protocol):
     def deadlines(self) -> Mapping[str, tuple[int, int]]: ...
     @property
     def overdue(self) -> int: ...
+    @property
+    def breaches(self) -> Mapping[str, int]: ...
 
 
 def _families(status: StatusView | None) -> Iterator[Metric]:
@@ -154,6 +156,13 @@ def _families(status: StatusView | None) -> Iterator[Metric]:
         "SLA deadlines started and not decided yet (met, breached or cancelled), by rule.",
         labels=["rule"],
     )
+    breached = GaugeMetricFamily(
+        "journey_breached_deadlines",
+        "SLA deadlines whose outcome in force is a breach, by rule, whenever they started"
+        " (every rule with a clock; 0 when none). A gauge: a breach settled within target"
+        " by a late fact, or called off, leaves it. Read from the KPI counters.",
+        labels=["rule"],
+    )
     event_time = GaugeMetricFamily(
         "journey_event_time_watermark_seconds",
         "The event-time watermark (the latest occurred_at of a journey fact applied), as a"
@@ -168,6 +177,8 @@ def _families(status: StatusView | None) -> Iterator[Metric]:
         for rule, (started, late) in status.deadlines.items():
             open_deadlines.add_metric([rule], started)
             overdue.add_metric([rule], late)
+        for rule, breaches in status.breaches.items():
+            breached.add_metric([rule], breaches)
         if status.event_time is not None:
             event_time.add_metric([], status.event_time.timestamp())
             behind.add_metric([], (datetime.now(UTC) - status.event_time).total_seconds())
@@ -199,6 +210,7 @@ def _families(status: StatusView | None) -> Iterator[Metric]:
         quarantined,
         overdue,
         open_deadlines,
+        breached,
         event_time,
         behind,
     )

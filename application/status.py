@@ -11,6 +11,8 @@ process can tell (not only the one ingesting).
   (``projections.quarantine``).
 - Audit verifications: per kind, the aggregates verified and those that failed, by any
   process (the API, ``journey verify``), as recorded beside the audit chain.
+- Breaches: per rule, the SLA deadlines whose outcome in force is a breach (the KPI
+  counters' hourly sums; a breach settled within target or called off leaves them).
 - Overdue: open SLA deadlines whose due time the clock timer's watermark is past, not
   breached yet (inside the allowed lateness, or before the timer's next round).
 - A stalled projection: behind the head, and its position has not moved for a while.
@@ -85,6 +87,8 @@ class Status:
     """The event-time watermark: the latest ``occurred_at`` of a journey fact applied."""
     deadlines: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Per rule: open SLA deadlines, and how many of them are overdue."""
+    breaches: dict[str, int] = field(default_factory=dict)
+    """Per rule with a clock: deadlines whose outcome in force is a breach."""
     """Open SLA deadlines past due at the clock timer's watermark, not breached yet (the
     deadline index)."""
 
@@ -115,6 +119,7 @@ class Status:
             "deadlines": {
                 rule: {"open": n, "overdue": late} for rule, (n, late) in self.deadlines.items()
             },
+            "breaches": self.breaches,
             "notifications": self.notifications,
             "projections": [
                 {"name": p.name, "position": p.position, "lag": p.lag} for p in self.projections
@@ -138,6 +143,7 @@ def read_status(
     overdue: Callable[[], int] | None = None,
     event_time: Callable[[], datetime | None] | None = None,
     deadlines: Callable[[], dict[str, tuple[int, int]]] | None = None,
+    breaches: Callable[[], dict[str, int]] | None = None,
 ) -> Status:
     """Read positions before ends, so that a lag read while work goes on may be
     overstated by what arrived in between but is never understated. ``parked`` counts
@@ -161,6 +167,7 @@ def read_status(
         overdue=0 if overdue is None else overdue(),
         event_time=None if event_time is None else event_time(),
         deadlines={} if deadlines is None else deadlines(),
+        breaches={} if breaches is None else breaches(),
     )
 
 

@@ -63,9 +63,20 @@ def log_dead_letter(letter: DeadLetter) -> None:
 
 
 class DeadLetterSink:
-    def __init__(self, publisher: LogPublisher, topic: str) -> None:
+    """Publishes dead letters durably. ``counted(source topic, reasons)``, when given, is
+    told of each letter once published: the clock timer's sink counts the letters it writes
+    for expired parked events into ``journey_dead_letters_published`` (the ingest counts
+    its own after each batch)."""
+
+    def __init__(
+        self,
+        publisher: LogPublisher,
+        topic: str,
+        counted: Callable[[str, Iterable[str]], None] | None = None,
+    ) -> None:
         self._publisher = publisher
         self._topic = topic
+        self._counted = counted
         self.count = 0
 
     def send(self, letters: Sequence[DeadLetter]) -> None:
@@ -91,6 +102,8 @@ class DeadLetterSink:
         self.count += len(letters)
         for letter in letters:
             log_dead_letter(letter)
+            if self._counted is not None:
+                self._counted(letter.record.topic, [letter.reason])
 
 
 def _text(coordinates: Coordinates) -> str:

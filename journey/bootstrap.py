@@ -284,6 +284,7 @@ class Runtime:
                 overdue=lambda: self.deadlines.overdue_count(self.watermark()),
                 event_time=self.deadlines.watermark,
                 deadlines=lambda: self.deadlines.by_rule(self.watermark()),
+                breaches=self.kpis.breaches_by_rule,
             )
         finally:
             admin.close()
@@ -301,11 +302,10 @@ class Runtime:
 
     def clock_timer(self, beat: Beat | None = None) -> ClockTimer:
         live = self.settings.clock == "wall_clock"
-        keeper = LotKeeper(
-            self.app,
-            self.parked,
-            DeadLetterSink(self.log.publisher(), self.topics.dead_letters),
+        letters = DeadLetterSink(
+            self.log.publisher(), self.topics.dead_letters, self.ingest_metrics.dead_lettered
         )
+        keeper = LotKeeper(self.app, self.parked, letters)
         return ClockTimer(
             self.app, self.deadlines, wall_clock if live else None, beat=beat, keeper=keeper
         )

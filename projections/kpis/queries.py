@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, timedelta, tzinfo
 from typing import Any, Literal
 
+from contracts.clock_needs import CLOCK_NEEDS
 from projections.base import Projection
 from projections.kpis import metrics as m
 from projections.kpis.anomalies import CONSECUTIVE_DAYS, Daily, anomalies
@@ -37,6 +38,23 @@ class KpiQueries(Projection):
         if row["low"] is None:
             return None
         return int(row["low"]), int(row["high"])
+
+    def breaches_by_rule(self) -> dict[str, int]:
+        """Per SLA rule with a clock (``contracts.clock_needs``), its deadlines whose outcome
+        in force is a breach, whenever they started — ``breaches:<rule>`` summed over the
+        hourly counters by channel, so a scrape of ``/metrics`` reads one range of the
+        ``kpi_counters_metric`` index per rule, never the facts or the events. A rule with
+        none reads 0. The figure can fall: a breach settled within target by a late fact,
+        or called off, leaves it (as it leaves the KPIs)."""
+        rules = list(dict.fromkeys(need.rule.partition(" ")[0] for need in CLOCK_NEEDS))
+        names = {f"m{i}": m.BREACHES + rule for i, rule in enumerate(rules)}
+        rows = self.store.query(
+            f"SELECT metric, SUM(n) AS n FROM {self.t('kpi_counters_channel')}"
+            f" WHERE metric IN ({', '.join(':' + name for name in names)}) GROUP BY metric",
+            names,
+        )
+        found = {str(row["metric"]): int(row["n"]) for row in rows}
+        return {rule: found.get(m.BREACHES + rule, 0) for rule in rules}
 
     def interval(
         self, start: date | None, end: date | None, zone: tzinfo = UTC

@@ -120,4 +120,7 @@ def indexes() -> tuple[Index, ...]:
     return (
         Index("kpi_facts_at", "kpi_facts", "at, metric", query_only=True),
         Index("kpi_owners_customer", "kpi_owners", "customer_id, kind, at"),
+        # /metrics reads the breaches in force by rule on every scrape: one index range per
+        # rule, the counts read from the index alone (``KpiQueries.breaches_by_rule``).
+        Index("kpi_counters_metric", "kpi_counters_channel", "metric, n", query_only=True),
     )

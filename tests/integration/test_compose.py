@@ -1,4 +1,5 @@
-"""docker/compose.yaml: validated without an engine by scripts/validate_compose.sh.
+"""docker/compose.yaml: validated without an engine by scripts/validate_compose.sh (its
+Prometheus and Grafana files: test_monitoring.py).
 
 The validator is `docker-compose config -q` (Debian 12 package docker-compose 1.29).
 When it is missing the validation tests fail in CI (CI=true) and skip elsewhere.
@@ -10,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "validate_compose.sh"
 COMPOSE = ROOT / "docker" / "compose.yaml"
 APP_SERVICES = ("api", "ingest", "projector", "timer")
-REQUIRED = re.compile(r"^\$\{(POSTGRES_PASSWORD|JOURNEY_MASTER_KEY):\?[^}]+\}$")
+REQUIRED = re.compile(
+    r"^\$\{(POSTGRES_PASSWORD|JOURNEY_MASTER_KEY|GRAFANA_ADMIN_PASSWORD):\?[^}]+\}$"
+)
 
 
 def _run_validator(path: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -99,6 +103,8 @@ def test_postgres_password_is_required(compose: dict[str, Any]) -> None:
         env = services[name]["environment"]
         assert REQUIRED.match(env["JOURNEY_POSTGRES_PASSWORD"]), name
         assert REQUIRED.match(env["JOURNEY_MASTER_KEY"]), name  # wraps the customer keys
+    grafana = services["grafana"]["environment"]["GF_SECURITY_ADMIN_PASSWORD"]
+    assert REQUIRED.match(grafana)  # no default admin password on a published port
 
 
 def test_api_only_serves_http(compose: dict[str, Any]) -> None:
@@ -112,4 +118,42 @@ def test_images_and_volumes(compose: dict[str, Any]) -> None:
     services = compose["services"]
     assert services["kafka"]["image"] == "apache/kafka:3.9.1"
     assert services["postgres"]["image"] == "postgres:16"
-    assert set(compose["volumes"]) == {"kafka-data", "postgres-data"}
+    assert services["prometheus"]["image"] == "prom/prometheus:v2.55.1"
+    assert services["grafana"]["image"] == "grafana/grafana:11.3.0"
+    assert set(compose["volumes"]) == {
+        "kafka-data",
+        "postgres-data",
+        "prometheus-data",
+        "grafana-data",
+    }
+
+
+def test_every_process_judges_sla_clocks_on_event_time_by_default(
+    compose: dict[str, Any],
+) -> None:
+    """One clock for every process (docs/operations.md, "Which clock in scaled mode"): the
+    timer breaches by it and the API shows overdue by it, so it is set once, for all, on
+    event time (SOP: times on event time; a replay decides as live) unless overridden."""
+    services = compose["services"]
+    for name in ("topics", *APP_SERVICES):
+        assert services[name]["environment"]["JOURNEY_CLOCK"] == "${JOURNEY_CLOCK:-event_time}"
+
+
+def test_the_workers_serve_metrics_for_prometheus(compose: dict[str, Any]) -> None:
+    """docker/prometheus/prometheus.yml scrapes them there (test_monitoring.py)."""
+    for name in ("ingest", "projector", "timer"):
+        assert compose["services"][name]["environment"]["JOURNEY_METRICS_PORT"] == "9100"
+
+
+def test_the_image_holds_every_package_the_project_installs() -> None:
+    """docker/Dockerfile copies, and its .dockerignore lets through, each package that
+    pyproject.toml installs: an image missing one (it once lacked adapters, contracts,
+    application and tools) builds, and then every ``journey`` command fails to import."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = {p.rstrip("*") for p in project["tool"]["setuptools"]["packages"]["find"]["include"]}
+    dockerfile = (ROOT / "docker" / "Dockerfile").read_text()
+    copied = set(re.findall(r"^COPY (\w+)/ \1/$", dockerfile, flags=re.MULTILINE))
+    ignore = (ROOT / "docker" / "Dockerfile.dockerignore").read_text().splitlines()
+    let_through = {line[1:] for line in ignore if line.startswith("!")}
+    assert packages == copied
+    assert packages <= let_through

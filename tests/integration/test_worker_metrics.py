@@ -13,9 +13,12 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from contracts.clock_needs import CLOCK_NEEDS
 from journey.bootstrap import Runtime
 from tests.integration.drive import env_of
 from tests.integration.processes import JourneyProcesses
+
+CLOCK_RULES = {need.rule.partition(" ")[0] for need in CLOCK_NEEDS}
 
 
 def free_port() -> int:
@@ -54,6 +57,10 @@ def test_a_worker_process_serves_its_metrics(
         assert got["journey_status_up[]"] == 1
         assert any(name.startswith("journey_projection_position") for name in got)
         assert not any("_created" in name for name in got)
+        breached = {name for name in got if name.startswith("journey_breached_deadlines[")}
+        assert breached == {
+            f"journey_breached_deadlines[('rule', '{rule}')]" for rule in CLOCK_RULES
+        }  # every rule with a clock, read from the KPI counters of the shared store
         processes.stop(worker)
     finally:
         processes.close()

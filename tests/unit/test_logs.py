@@ -154,6 +154,22 @@ def test_kafka_client_debug_lines_stay_off_even_at_debug() -> None:
         logging.getLogger().setLevel(root_level)
 
 
+def test_the_http_client_s_line_per_request_stays_off() -> None:
+    """``--url`` posts a batch per request: httpx would log each at INFO beside our own
+    progress line (seen in a ``simulate --url`` run); warnings and worse only."""
+    stream = io.StringIO()
+    root_level = logging.getLogger().level
+    handler = configure_logging("json", "INFO", stream)
+    try:
+        logging.getLogger("httpx").info('HTTP Request: POST http://h/v1/events "202 Accepted"')
+        logging.getLogger("httpx").warning("retrying")
+        lines = [orjson.loads(line) for line in stream.getvalue().splitlines()]
+        assert [line["msg"] for line in lines] == ["retrying"]
+    finally:
+        logging.getLogger().removeHandler(handler)
+        logging.getLogger().setLevel(root_level)
+
+
 # -- the format chosen, the fields shown (issue 17, item 4) ----------------------------------
 
 

@@ -155,6 +155,7 @@ def test_r_resp_01_on_event_time_overdue_from_a_second_past_due_until_breached(
     assert runtime.status().overdue == 1
     assert metric(analyst.client, "journey_overdue_deadlines", rule="R-RESP-01") == 1
     assert metric(analyst.client, "journey_open_deadlines", rule="R-RESP-01") == 1
+    assert metric(analyst.client, "journey_breached_deadlines", rule="R-RESP-01") == 0
     watermark = metric(analyst.client, "journey_event_time_watermark_seconds")
     assert watermark == (DUE + S).timestamp()
     [listed] = runtime.deadlines.overdue(runtime.watermark())
@@ -174,6 +175,9 @@ def test_r_resp_01_on_event_time_overdue_from_a_second_past_due_until_breached(
     assert analyst.clock() == ("breached", 0)
     assert runtime.status().overdue == 0
     assert analyst.in_360() == []
+    assert runtime.status().breaches["R-RESP-01"] == 1
+    assert metric(analyst.client, "journey_breached_deadlines", rule="R-RESP-01") == 1
+    assert metric(analyst.client, "journey_breached_deadlines", rule="R-RESP-02") == 0
 
 
 def test_r_resp_01_on_the_wall_clock_overdue_is_judged_against_now(
