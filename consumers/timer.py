@@ -78,12 +78,16 @@ class ClockTimer:
         return decided + kept
 
     def run(self, stop: threading.Event, interval_s: float = 1.0) -> None:
-        while not stop.is_set():
-            decided = self.run_once()
-            if self._beat is not None:
-                self._beat()
-            if decided == 0:
-                stop.wait(interval_s)
+        try:
+            while not stop.is_set():
+                decided = self.run_once()
+                if self._beat is not None:
+                    self._beat()
+                if decided == 0:
+                    stop.wait(interval_s)
+        finally:
+            if self._keeper is not None:
+                self._keeper.close()
 
 
 def wall_clock() -> datetime:

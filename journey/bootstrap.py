@@ -33,6 +33,7 @@ from application.service import JourneyApplication
 from application.status import Status, read_status
 from consumers.deadletter_reading import DeadLetterPage, read_dead_letters, read_page
 from consumers.deadletters import DeadLetterSink, StoredDeadLetter, replay, replayed, select
+from consumers.expiry_gate import CaughtUpWatermark, IngressEnds
 from consumers.ingest import IngestWorker
 from consumers.parked import LotKeeper
 from consumers.supervision import Beat, Loop, Supervised, Workers
@@ -305,7 +306,9 @@ class Runtime:
         letters = DeadLetterSink(
             self.log.publisher(), self.topics.dead_letters, self.ingest_metrics.dead_lettered
         )
-        keeper = LotKeeper(self.app, self.parked, letters)
+        ends = IngressEnds(self.log.admin, self.topics.ingress)
+        gate = CaughtUpWatermark(ends, self.app.next_offset)
+        keeper = LotKeeper(self.app, self.parked, letters, gate=gate)
         return ClockTimer(
             self.app, self.deadlines, wall_clock if live else None, beat=beat, keeper=keeper
         )

@@ -215,3 +215,31 @@ def test_what_waits_is_shown_and_dead_lettered_once_its_window_passed(
     )
     assert run_cli(runtime, capsys, "status", "--json")["parked"] == 0
     assert waiting(runtime, Order.create_id(f"{c.id}-o-never")) == []
+
+
+def test_a_topic_read_ahead_of_another_expires_nothing_still_on_the_log(runtime: Runtime) -> None:
+    """The watermark is the latest event time of any partition; a parked callback must not
+    expire by it while the order it waits for is on the log, unread because the ingest read
+    another topic further (DESIGN.md: per-partition watermarks combined;
+    ``consumers.expiry_gate``). Once the ingest caught up, it is let in, not dead-lettered."""
+    c = Customer(runtime)
+    order_id = f"{c.id}-o1"
+    callback = c.callback(f"{c.id}-cb", order_id, minute=10)
+    # The engagement topic is read first, and its event time runs past the window...
+    c.publish(callback, c.contact(f"{c.id}-k", minute=24 * 60 + 11))
+    ingest_everything(runtime)
+    project_everything(runtime)
+    assert waiting(runtime, Order.create_id(order_id)) != []
+    # ...while the order, published since, is still unread on its own topic.
+    c.publish(*c.order(order_id, delivered_at=5))
+    timer = runtime.clock_timer()
+    timer.run_once()
+    assert dead_letters(runtime) == []
+    assert waiting(runtime, Order.create_id(order_id)) != []
+
+    ingest_everything(runtime)
+    project_everything(runtime)
+    timer.run_once()
+    assert dead_letters(runtime) == []
+    assert waiting(runtime, Order.create_id(order_id)) == []
+    assert Callback.create_id(f"{c.id}-cb") in runtime.app.repository
