@@ -23,6 +23,7 @@ from api.routes import (
     events,
     health,
     kpis,
+    ledger_counts,
     maintenance,
     metrics,
     orders,
@@ -65,6 +66,7 @@ def create_api(services: ApiServices, workers: Collection[str] | None = None) ->
     app.include_router(health.router)
     app.include_router(events.router)
     app.include_router(complaints.router)
+    app.include_router(ledger_counts.router)
     app.include_router(customers.router)
     app.include_router(orders.router)
     app.include_router(kpis.router)
