@@ -1,5 +1,5 @@
 """The ledger's filter as query parameters, declared once for every route that reads the
-ledger (its pages and CSV, its counts)."""
+ledger (its pages and CSV, its counts); the source-attribute filter, shared with orders."""
 
 from __future__ import annotations
 
@@ -14,9 +14,17 @@ from projections.ledger import LedgerFilter
 
 Text = Annotated[str | None, Query(max_length=200)]
 Score = Annotated[int | None, Query(ge=1, le=5)]
+AttributeQuery = Annotated[
+    list[str] | None,
+    Query(
+        max_length=16,
+        description="Source attributes held, each `name:value` (e.g. `submitted_via:Postal"
+        " mail`, `order_status:canceled`); several: every one. Names: docs/events.md.",
+    ),
+]
 
 
-def _attributes(given: list[str]) -> tuple[tuple[str, str], ...]:
+def attribute_pairs(given: list[str]) -> tuple[tuple[str, str], ...]:
     held: list[tuple[str, str]] = []
     for item in given:
         name, sep, value = item.partition(":")
@@ -66,14 +74,7 @@ def ledger_filter(
     breached_rule: Annotated[
         str | None, Query(max_length=40, description="Only cases that breached this rule id.")
     ] = None,
-    attribute: Annotated[
-        list[str] | None,
-        Query(
-            max_length=16,
-            description="Source attributes the case holds, each `name:value` (e.g."
-            " `submitted_via:Postal mail`); several: every one. Names: docs/events.md.",
-        ),
-    ] = None,
+    attribute: AttributeQuery = None,
 ) -> LedgerFilter:
     return LedgerFilter(
         opened_from=opened_from,
@@ -91,7 +92,7 @@ def ledger_filter(
         satisfaction_max=satisfaction_max,
         reopened=reopened,
         breached_rule=breached_rule,
-        attributes=_attributes(attribute or []),
+        attributes=attribute_pairs(attribute or []),
     )
 
 

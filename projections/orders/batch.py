@@ -15,7 +15,7 @@ from typing import Any
 from adapters.readstore import Cursor
 from projections.base import Notified, select_in
 from projections.orders.rows import HANDLES, Route, Target
-from projections.orders.tables import COLUMNS, TABLES, loaded, split
+from projections.orders.tables import COLUMNS, ORDERS, TABLES, attribute_labels, loaded, split
 
 Key = tuple[str, str]
 """A row: its table and id."""
@@ -65,6 +65,11 @@ class OrdersBatch:
         elif row is None:
             return  # a row this read model never started (nothing to change)
         target.change(row, event)
+        source = getattr(event, "source", None)  # a timer's decision has none
+        if target.table == ORDERS and source is not None and source.attributes:
+            held = row.setdefault("attributes", {})
+            held.update(source.attributes)  # the source's labels, the latest of each
+            row["attribute_labels"] = attribute_labels(held)
         row["last_notification_id"] = nid
         if key[1] == str(event.originator_id):
             row["version"] = event.originator_version

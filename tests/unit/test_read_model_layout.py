@@ -13,8 +13,8 @@ import pytest
 from adapters.readstore import SQLiteReadStore
 from application.service import JourneyApplication
 from projections.base import Projection
-from projections.kpis import KpiCounters
 from projections.customer360 import Customer360
+from projections.kpis import KpiCounters
 from projections.quarantine import Held, Quarantine
 from projections.runner import NotificationReader, ProjectionRunner
 from tests.builders.apps import make_app
