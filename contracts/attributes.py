@@ -113,3 +113,48 @@ def problems(attributes: dict[str, object], family: Family) -> list[tuple[str, s
         elif CONTACT_LIKE.search(value):
             found.append((where, "looks like an e-mail address or phone number: no personal data"))
     return found
+
+
+def json_schema(family: Family) -> dict[str, object]:
+    """The envelope's ``attributes`` on an event of ``family``: the names declared for it."""
+    return {
+        "type": "object",
+        "description": "Source attributes: the source's own labels, never personal data"
+        " (docs/events.md, 'Source attributes').",
+        "properties": {
+            a.name: {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_VALUE,
+                "description": a.meaning,
+            }
+            for a in ATTRIBUTES.values()
+            if family in a.families
+        },
+        "additionalProperties": False,
+        "maxProperties": MAX_ATTRIBUTES,
+    }
+
+
+def render() -> list[str]:
+    """The section of docs/events.md that lists the declared attributes."""
+    lines = [
+        "## Source attributes",
+        "",
+        "The envelope's optional `attributes`: the source's own labels of the event, kept",
+        "beside our enums. The ledger keeps, filters and counts by them",
+        "(`/v1/complaints?attribute=name:value`, `/v1/ledger/counts?group_by=attribute.<name>`),",
+        "the orders read model keeps and filters by them (`/v1/orders?attribute=name:value`).",
+        f"At most {MAX_ATTRIBUTES}, each a name declared below for the",
+        f"event's family and a string of 1 to {MAX_VALUE} characters. Never personal data: no",
+        "name is a personal field, and a value that looks like an e-mail address or a phone",
+        "number is refused. Any other is refused with a reason naming `attributes.<name>`",
+        "(the API answers 422; the ingest dead-letters the record). A read model keeps the",
+        "latest value of each name over the events of its case or order.",
+        "",
+        "| name | families | meaning |",
+        "|---|---|---|",
+    ]
+    for a in ATTRIBUTES.values():
+        lines.append(f"| `{a.name}` | {', '.join(a.families)} | {a.meaning} |")
+    return [*lines, ""]
