@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,38 +20,15 @@ from adapters.readstore import SQLiteReadStore
 from adapters.transcoding import SourceRefAsDict
 from application.service import JourneyApplication
 from contracts.attributes import ATTRIBUTES, MAX_ATTRIBUTES, MAX_VALUE, NAME
-from contracts.envelope import InvalidEvent, SourceEvent, validate
+from contracts.envelope import InvalidEvent, validate
 from contracts.schemas.customers import Personal
 from domain.provenance import SourceRef
 from projections.ledger import ComplaintLedger, LedgerFilter
 from projections.ledger.counts import LedgerCounts, UnknownDimension
+from tests.builders.source_attributes import T0, VIAS, cases, opened
 from tests.unit.feeding import NOW, Feed
 
-T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
 CASES = [name for name, a in ATTRIBUTES.items() if "contacts" in a.families]
-
-
-def opened(
-    contact: str,
-    attributes: dict[str, Any] | None,
-    *,
-    at: datetime = T0,
-    classification: str = "complaint",
-    customer: str = "cust-1",
-) -> SourceEvent:
-    body: dict[str, Any] = {
-        "event_id": f"ev-{contact}",
-        "type": "contact.opened",
-        "occurred_at": at.isoformat(),
-        "channel": "web",
-        "customer_id": customer,
-        "source": "test",
-        "schema_version": 3,
-        "data": {"contact_id": contact, "classification": classification, "topic": "other"},
-    }
-    if attributes is not None:
-        body["attributes"] = attributes
-    return validate(body, now=NOW, max_future=timedelta(minutes=5))
 
 
 def refused(attributes: dict[str, Any], event_type: str = "contact.opened") -> dict[str, str]:
@@ -137,17 +114,7 @@ def test_the_ledger_keeps_filters_and_counts_by_source_attributes(
     app: JourneyApplication, ledger: ComplaintLedger
 ) -> None:
     feed = Feed(app)
-    vias = ["Web", "Postal mail", "Web", "Fax", None]
-    events = [
-        opened(
-            f"c-{n}",
-            {"submitted_via": via, "state": "CA"} if via else None,
-            at=T0 + timedelta(days=200 * n, hours=20),
-            classification="complaint" if n % 2 == 0 else "inquiry",
-            customer=f"cust-{n}",
-        )
-        for n, via in enumerate(vias)
-    ]
+    vias, events = VIAS, cases()
     assert feed(*events) == []
     project(app, ledger)
     counts = LedgerCounts(ledger)
@@ -156,7 +123,7 @@ def test_the_ledger_keeps_filters_and_counts_by_source_attributes(
     assert answer.total == len(vias)
     assert Counter({k["attribute.submitted_via"]: n for k, n in answer.groups}) == Counter(vias)
     web = LedgerFilter(attributes=(("submitted_via", "Web"),))
-    assert counts.counts(web).total == 2
+    assert counts.counts(web).total == 3
     assert {r["attributes"]["submitted_via"] for r in ledger.page(10, where=web)} == {"Web"}
     complaints = LedgerFilter(classification="complaint")
     assert counts.counts(complaints).total == 3
