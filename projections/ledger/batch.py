@@ -27,6 +27,7 @@ from projections.base import Notified, select_in
 from projections.ledger.rows import HANDLES, REPEAT_CLASSES, REPEAT_WINDOW, RowChange
 from projections.ledger.tables import COLUMNS, facets, loaded, split
 from projections.sla_rows import utc
+from projections.source_attributes import merge as merge_attributes
 
 LINKING = frozenset({Contact.Opened, Survey.Sent, ReturnRequest.Requested})
 """Creations that name the case their aggregate belongs to (``case_ref``)."""
@@ -150,9 +151,7 @@ class LedgerBatch:
             if row is None:
                 return
         change(row, event)
-        source = getattr(event, "source", None)  # a timer's decision has none
-        if source is not None and source.attributes:  # the source's labels, latest of each
-            row.setdefault("attributes", {}).update(source.attributes)
+        merge_attributes(row, event)
         self.changed.add(case_id)
         row["notifications"].append(nid)
         row["last_notification_id"] = nid

@@ -124,7 +124,8 @@ def indexes() -> tuple[Index, ...]:
 BREACHED_RULE = "breached_rule"
 ATTRIBUTE = "attribute."
 """Facet names: ``breached_rule`` (a rule the case breached), ``attribute.<name>`` (a source
-attribute of the case's events, the latest value)."""
+attribute of the case's events, the latest value in event time:
+``projections.source_attributes``)."""
 
 
 def facets(row: dict[str, Any]) -> set[tuple[str, str]]:

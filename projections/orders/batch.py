@@ -16,6 +16,7 @@ from adapters.readstore import Cursor
 from projections.base import Notified, select_in
 from projections.orders.rows import HANDLES, Route, Target
 from projections.orders.tables import COLUMNS, ORDERS, TABLES, attribute_labels, loaded, split
+from projections.source_attributes import merge as merge_attributes
 
 Key = tuple[str, str]
 """A row: its table and id."""
@@ -65,11 +66,8 @@ class OrdersBatch:
         elif row is None:
             return  # a row this read model never started (nothing to change)
         target.change(row, event)
-        source = getattr(event, "source", None)  # a timer's decision has none
-        if target.table == ORDERS and source is not None and source.attributes:
-            held = row.setdefault("attributes", {})
-            held.update(source.attributes)  # the source's labels, the latest of each
-            row["attribute_labels"] = attribute_labels(held)
+        if target.table == ORDERS and merge_attributes(row, event):
+            row["attribute_labels"] = attribute_labels(row["attributes"])
         row["last_notification_id"] = nid
         if key[1] == str(event.originator_id):
             row["version"] = event.originator_version

@@ -25,8 +25,7 @@ from fastapi.testclient import TestClient
 
 from api.main import create_api
 from journey.bootstrap import Runtime
-from tests.integration.datasets import data_set
-from tests.integration.test_importers import csv_rows, imported, incidents
+from tests.integration.datasets import csv_rows, data_set, imported, incidents
 
 SLICE = 300
 CFPB_CLOSED = frozenset(
