@@ -27,6 +27,8 @@ from projections.ledger import ComplaintLedger, LedgerFilter
 from projections.ledger.counts import LedgerCounts, UnknownDimension
 from tests.builders.source_attributes import T0, VIAS, cases, opened
 from tests.unit.feeding import NOW, Feed
+from tools.importers.steps import Journey
+from tools.importers.summary import ImportSummary
 
 CASES = [name for name, a in ATTRIBUTES.items() if "contacts" in a.families]
 
@@ -139,3 +141,23 @@ def test_the_ledger_keeps_filters_and_counts_by_source_attributes(
     assert Counter({k["opened_year"]: n for k, n in years.groups}) == expected
     with pytest.raises(UnknownDimension):
         counts.counts(LedgerFilter(), ["attribute.zip_code"])
+
+
+def test_an_importer_leaves_a_contact_like_value_off_and_keeps_the_step() -> None:
+    summary = ImportSummary("cfpb")
+    journey = Journey(summary, "p", "cust-1", "web")
+    journey.add(
+        "contact.opened",
+        "opened",
+        T0,
+        {"contact_id": "c", "classification": "complaint", "topic": "other"},
+        attributes={
+            "issue": "call 555 010 2030",
+            "state": " CA ",
+            "product": "",
+            "sub_product": None,
+        },
+    )
+    (step,) = journey.steps
+    assert step.attributes == {"state": "CA"}
+    assert summary.attributes_dropped == {"issue: looks like contact data": 1}

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from contracts.attributes import MAX_VALUE
+from contracts.attributes import CONTACT_LIKE, MAX_VALUE
 from tools.importers.summary import ImportSummary
 
 
@@ -68,7 +68,7 @@ class Journey:
                 channel=channel or self.channel,
                 data=data,
                 event_id=f"{self.prefix}:{name}",
-                attributes=labels(attributes),
+                attributes=labels(attributes, self.summary),
             )
         )
         return at
@@ -90,14 +90,19 @@ def text(*parts: str, limit: int = 4000) -> str | None:
     return joined[:limit] or None
 
 
-def labels(attributes: dict[str, str | None] | None) -> dict[str, str] | None:
+def labels(
+    attributes: dict[str, str | None] | None, summary: ImportSummary
+) -> dict[str, str] | None:
     """Source attributes as an envelope carries them: empty values left out, each value
-    cut to the limit (``contracts.attributes.MAX_VALUE``); None when none is left."""
-    if not attributes:
-        return None
-    kept = {
-        name: value.strip()[:MAX_VALUE]
-        for name, value in attributes.items()
-        if value is not None and value.strip()
-    }
+    cut to the limit (``contracts.attributes.MAX_VALUE``), a value that looks like contact
+    data left off (counted), so that the step itself is never refused for one; None when
+    none is left."""
+    kept: dict[str, str] = {}
+    for name, value in (attributes or {}).items():
+        if value is None or not value.strip():
+            continue
+        if CONTACT_LIKE.search(value):
+            summary.attributes_dropped[f"{name}: looks like contact data"] += 1
+            continue
+        kept[name] = value.strip()[:MAX_VALUE]
     return kept or None
