@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import csv
+import io
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from api.auth import ProtectedRoute, Roles
@@ -15,7 +18,7 @@ from api.errors import ApiError
 from api.ledger_params import LedgerFilterDep
 from api.routes.kpis import Tz, _zone
 from api.schemas import ErrorOut
-from projections.ledger.counts import DIMENSIONS, LedgerCounts, UnknownDimension
+from projections.ledger.counts import DIMENSIONS, Counts, LedgerCounts, UnknownDimension
 
 router = APIRouter(prefix="/v1", tags=["analysts"], route_class=ProtectedRoute)
 READERS = Roles("analyst", "auditor", "admin")
@@ -41,7 +44,11 @@ class LedgerCountsOut(BaseModel):
 @router.get(
     "/ledger/counts",
     response_model=LedgerCountsOut,
-    responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}},
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"},
+        422: {"model": ErrorOut},
+        503: {"model": ErrorOut},
+    },
     dependencies=[READERS, Consistent],
     description="How many cases of the ledger match the filter (the same filters as"
     " `/v1/complaints`; the ledger holds every case: `classification=complaint` for"
@@ -60,7 +67,8 @@ async def ledger_counts(
         Query(max_length=4, description="Dimensions to group by (see the description)."),
     ] = None,
     tz: Tz = None,
-) -> LedgerCountsOut:
+    format: Literal["json", "csv"] = "json",
+) -> Any:
     zone, zone_name = _zone(tz, report_zone)
     try:
         counts = await run_in_threadpool(LedgerCounts(ledger).counts, where, group_by or [], zone)
@@ -71,9 +79,29 @@ async def ledger_counts(
             f"group_by: {error}",
             problems=[{"field": "query.group_by", "reason": str(error)}],
         ) from None
+    if format == "csv":
+        return _csv(counts, group_by or [])
     return LedgerCountsOut(
         total=counts.total,
         groups=[CountGroupOut(key=key, count=n) for key, n in counts.groups],
         truncated=counts.truncated,
         tz=zone_name,
+    )
+
+
+def _csv(counts: Counts, dimensions: list[str]) -> Response:
+    """One line per group (the total alone when nothing is grouped): its dimensions' values
+    (empty: none) and its count."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    names = list(dict.fromkeys(dimensions))
+    writer.writerow([*names, "count"])
+    if not names:
+        writer.writerow([counts.total])
+    for key, n in counts.groups:
+        writer.writerow([*(key[d] or "" for d in names), n])
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="ledger-counts.csv"'},
     )

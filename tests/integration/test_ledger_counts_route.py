@@ -74,6 +74,11 @@ def test_counts_filters_and_csv(desk: Desk) -> None:
     } == {("complaint", "Postal mail"): 1, ("complaint", "Web"): 1, ("inquiry", "Web"): 1}
     complaints = desk.get("/v1/ledger/counts", classification="complaint").json()
     assert (complaints["total"], complaints["groups"]) == (2, [])
+    table = desk.get(
+        "/v1/ledger/counts", group_by="attribute.state", format="csv"
+    ).text.splitlines()
+    assert table[0] == "attribute.state,count"
+    assert sorted(table[1:]) == [",2", "CA,1"]
 
     page = desk.get(
         "/v1/complaints", classification="complaint", attribute="submitted_via:Web"
