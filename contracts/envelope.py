@@ -93,7 +93,8 @@ class SourceEvent:
     @property
     def attributes(self) -> tuple[tuple[str, str], ...]:
         """The source attributes (validated: declared names, string values), by name."""
-        return tuple(sorted((self.envelope.attributes or {}).items()))
+        given = self.envelope.attributes
+        return tuple(sorted(given.items())) if given else ()
 
     def to_json(self) -> bytes:
         body = self.envelope.model_dump(mode="json", exclude_none=True)
