@@ -26,14 +26,20 @@ class SourceRefAsDict(Transcoding):
     name = "source_ref"
 
     def encode(self, obj: SourceRef) -> dict[str, Any]:
-        return {
+        encoded: dict[str, Any] = {
             "event_id": obj.event_id,
             "topic": obj.topic,
             "partition": obj.partition,
             "offset": obj.offset,
         }
+        if obj.attributes:  # absent when none: such events are stored as before
+            encoded["attributes"] = dict(obj.attributes)
+        return encoded
 
     def decode(self, data: dict[str, Any]) -> SourceRef:
+        attributes = data.pop("attributes", None)
+        if attributes:
+            return SourceRef(**data, attributes=tuple(sorted(attributes.items())))
         return SourceRef(**data)
 
 

@@ -25,6 +25,7 @@ from api.routes import (
     events,
     health,
     kpis,
+    ledger_counts,
     maintenance,
     metrics,
     orders,
@@ -73,6 +74,7 @@ def create_api(
     app.include_router(health.router)
     app.include_router(events.router)
     app.include_router(complaints.router)
+    app.include_router(ledger_counts.router)
     app.include_router(customers.router)
     app.include_router(orders.router)
     app.include_router(kpis.router)

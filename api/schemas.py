@@ -99,7 +99,7 @@ class SatisfactionOut(BaseModel):
 
 
 class ComplaintOut(BaseModel):
-    """One case of the complaint ledger (R-CMP-06); times are UTC, RFC 3339."""
+    """One case of the ledger (R-CMP-06), of any classification; times are UTC, RFC 3339."""
 
     case_id: str
     case_ref: str
@@ -150,6 +150,8 @@ class ComplaintOut(BaseModel):
     major: bool
     policy_version: str
     version: int
+    attributes: dict[str, str] = Field(default_factory=dict)
+    """Source attributes of the case's events, the latest value of each (docs/events.md)."""
 
 
 class ComplaintPageOut(BaseModel):

@@ -3,7 +3,7 @@ and pages of them. Times are UTC, RFC 3339; money is a decimal string."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class ClockOut(BaseModel):
@@ -118,6 +118,9 @@ class OrderOut(BaseModel):
     breach_list: list[ClockBreachOut]
     policy_version: str
     version: int
+    attributes: dict[str, str] = Field(default_factory=dict)
+    """The source's own values of the order (e.g. Olist's ``order_status``), the latest of
+    each (docs/events.md, "Source attributes")."""
 
 
 class OrderPageOut(BaseModel):

@@ -9,6 +9,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from domain.provenance import SourceRef
+
 
 def plain(value: Any) -> Any:
     """A value as JSON can hold it (see the module docstring for times and durations)."""
@@ -26,6 +28,10 @@ def plain(value: Any) -> Any:
         return sorted((plain(v) for v in value), key=str)
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
+    if isinstance(value, SourceRef):  # its attributes shown only when it has some
+        shown = {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        shown["attributes"] = dict(value.attributes)
+        return shown if value.attributes else {k: v for k, v in shown.items() if k != "attributes"}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     return str(value)

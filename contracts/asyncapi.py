@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from contracts.attributes import json_schema as attributes_schema
 from contracts.envelope import Envelope
 from contracts.schemas import EVENT_TYPES
 from contracts.schemas.registry import EventType
@@ -59,6 +60,7 @@ def payload_schema(event_type: EventType, ref_template: str = REF) -> dict[str, 
         "description": f"Latest {event_type.latest}; older versions are upcast.",
     }
     properties["data"] = {"$ref": ref_template.format(model=schema_name(event_type))}
+    properties["attributes"] = attributes_schema(event_type.family)
     return {**envelope, "title": event_type.name, "properties": properties}
 
 

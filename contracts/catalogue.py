@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from contracts.attributes import render as render_attributes
 from contracts.clock_needs import render_clock_needs
 from contracts.schemas import EVENT_TYPES, SECTIONS
 from contracts.schemas.base import Data
@@ -82,5 +83,6 @@ def render() -> str:
                 example_envelope(event_type.name, schema, latest), option=orjson.OPT_INDENT_2
             ).decode()
             lines += ["", "```json", example, "```", ""]
+    lines += render_attributes()
     lines += render_clock_needs(BASELINE)
     return "\n".join(lines)

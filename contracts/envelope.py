@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
+from contracts.attributes import problems as attribute_problems
 from contracts.schemas import EVENT_TYPES
 from contracts.schemas.base import Id, Rfc3339
 from contracts.strict_json import not_json, strict_json
@@ -41,6 +42,11 @@ class Envelope(_Strict):
     data: dict[str, Any]
     correlation_id: Id | None = None
     causation_id: Id | None = None
+    attributes: dict[str, Any] | None = Field(
+        default=None,
+        description="Source attributes: the source's own labels (contracts.attributes), at"
+        " most 16, each a declared name and a short string; never personal data.",
+    )
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,12 @@ class SourceEvent:
     @property
     def occurred_at(self) -> datetime:
         return self.envelope.occurred_at
+
+    @property
+    def attributes(self) -> tuple[tuple[str, str], ...]:
+        """The source attributes (validated: declared names, string values), by name."""
+        given = self.envelope.attributes
+        return tuple(sorted(given.items())) if given else ()
 
     def to_json(self) -> bytes:
         body = self.envelope.model_dump(mode="json", exclude_none=True)
@@ -147,6 +159,10 @@ def validate(body: object, *, now: datetime, max_future: timedelta) -> SourceEve
     if event_type is None:
         known = ", ".join(EVENT_TYPES.names())
         raise InvalidEvent([Problem("type", f"unknown type {envelope.type!r}; known: {known}")])
+    if envelope.attributes is not None:
+        refused = attribute_problems(envelope.attributes, event_type.family)
+        if refused:
+            raise InvalidEvent([Problem(where, reason) for where, reason in refused])
     schema = event_type.versions.get(envelope.schema_version)
     if schema is None:
         raise InvalidEvent(

@@ -1,4 +1,5 @@
-"""The complaint ledger for analysts: filtered, sorted, paged, exported, explained."""
+"""The ledger for analysts — one row per case, complaints and every other classification —:
+filtered, sorted, paged, exported, explained."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from api.auth import ProtectedRoute, Roles
 from api.consistency import Consistent
 from api.deps import ApplicationDep, LedgerDep, WatermarkDep
 from api.errors import ApiError
+from api.ledger_params import LedgerFilterDep
 from api.paging import MAX_ITEMS, After, Limit, explain_page, ledger_cursor, read_ledger_cursor
-from api.params import Instant
 from api.schemas import ComplaintOut, ComplaintPageOut, ErrorOut, ExplainOut
 from application.explain import explanation
 from domain.ids import aggregate_id
@@ -38,31 +39,9 @@ CSV_COLUMNS = (
     "options_offered", "option_chosen",
     "outcome", "refund_amount", "satisfaction_overall", "breaches", "breached_rules",
     "overdue", "awaiting_confirmation", "communications", "contacts", "reopen_count",
-    "repeat_complaint", "policy_version",
+    "repeat_complaint", "policy_version", "attributes",
 )  # fmt: skip
 CSV_PAGE = 1000
-
-
-def _filter(
-    opened_from: datetime | None,
-    opened_to: datetime | None,
-    channel: str | None,
-    store: str | None,
-    agent_group: str | None,
-    status: str | None,
-    priority: str | None,
-    breached: bool | None,
-) -> LedgerFilter:
-    return LedgerFilter(
-        opened_from=opened_from,
-        opened_to=opened_to,
-        channel=channel,
-        store_id=store,
-        agent_group=agent_group,
-        status=status,
-        priority=priority,
-        breached=breached,
-    )
 
 
 def _csv_row(row: dict[str, Any]) -> list[Any]:
@@ -72,6 +51,7 @@ def _csv_row(row: dict[str, Any]) -> list[Any]:
     flat["satisfaction_overall"] = (row["satisfaction"] or {}).get("overall")
     flat["breached_rules"] = " ".join(sorted({b["rule"] for b in row["breach_list"]}))
     flat["communications"] = len(row["communications"])
+    flat["attributes"] = " | ".join(f"{k}={v}" for k, v in sorted(row["attributes"].items()))
     return [flat.get(column) for column in CSV_COLUMNS]
 
 
@@ -98,9 +78,6 @@ def _csv(
         after = ledger.cursor_of(rows[-1], sort)
 
 
-Text = Annotated[str | None, Query(max_length=200)]
-
-
 @router.get(
     "/complaints",
     response_model=ComplaintPageOut,
@@ -114,26 +91,17 @@ Text = Annotated[str | None, Query(max_length=200)]
 async def list_complaints(
     ledger: LedgerDep,
     watermark: WatermarkDep,
-    opened_from: Annotated[Instant | None, Query(description="Opened at or after.")] = None,
-    opened_to: Annotated[Instant | None, Query(description="Opened before.")] = None,
-    channel: Text = None,
-    store: Text = None,
-    agent_group: Text = None,
-    status: Annotated[Literal["open", "resolved", "reopened", "closed"] | None, Query()] = None,
-    priority: Annotated[Literal["urgent", "important", "general"] | None, Query()] = None,
-    breached: Annotated[
-        bool | None, Query(description="Only cases with (true) or without (false) a breach.")
-    ] = None,
+    where: LedgerFilterDep,
     sort: Sort = "opened_at",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
     format: Literal["json", "csv"] = "json",
 ) -> Any:
-    """Cases of the complaint ledger (R-CMP-06), filtered, sorted, a page at a time
+    """Cases of the ledger (R-CMP-06) — every case, whatever its classification:
+    ``classification=complaint`` for complaints — filtered, sorted, a page at a time
     (``next_cursor``), or every matching case as CSV (``format=csv``). Each SLA clock
     shows as it stands at the SLA timer's watermark: ``overdue`` once past due and not
-    breached yet."""
-    where = _filter(opened_from, opened_to, channel, store, agent_group, status, priority, breached)
+    breached yet. Counts, grouped: ``/v1/ledger/counts``."""
     key: SortKey = sort.lstrip("-")  # type: ignore[assignment]
     desc = sort.startswith("-")
     if format == "csv":

@@ -19,6 +19,7 @@ from api.auth import ProtectedRoute, Roles
 from api.consistency import Consistent
 from api.deps import OrdersDep, WatermarkDep
 from api.errors import ApiError
+from api.ledger_params import AttributeQuery, attribute_pairs
 from api.paging import ledger_cursor, read_time_cursor
 from api.params import Instant
 from api.schemas import ErrorOut
@@ -34,7 +35,7 @@ ORDER_CSV = (
     "first_promised_delivery_at", "promised_delivery_at", "delays", "delayed_by_s",
     "shipped_at", "delivered_at", "delivered_late", "late_by_s", "cancelled_at",
     "amount_paid", "refunded_total", "refundable", "currency", "returns", "breaches",
-    "breached_rules", "overdue", "clocks", "policy_version",
+    "breached_rules", "overdue", "clocks", "policy_version", "attributes",
 )  # fmt: skip
 RETURN_CSV = (
     "return_id", "order_id", "customer_id", "status", "reason", "where", "merchant_id",
@@ -82,6 +83,7 @@ def _flat(row: dict[str, Any], columns: tuple[str, ...]) -> list[Any]:
     flat["clocks"] = _clocks(row)
     flat["breached_rules"] = " ".join(row["breached_rules"])
     if "delays" in row:
+        flat["attributes"] = " | ".join(f"{k}={v}" for k, v in sorted(row["attributes"].items()))
         flat["delays"] = len(row["delays"])
         flat["returns"] = " ".join(row["returns"])
     return [flat.get(column) for column in columns]
@@ -178,16 +180,19 @@ async def list_orders(
     ] = None,
     breached: Breached = None,
     rule: Rule = None,
+    attribute: AttributeQuery = None,
     sort: Sort = "asc",
     limit: Limit = 50,
     cursor: CursorParam = None,
     format: Format = "json",
 ) -> Any:
-    """Orders (R-ORD) by placement time, filtered, a page at a time (``next_cursor``), or
-    every matching order as CSV (``format=csv``)."""
+    """Orders (R-ORD) by placement time, filtered (``attribute``: the source's own values,
+    e.g. ``order_status:canceled``), a page at a time (``next_cursor``), or every matching
+    order as CSV (``format=csv``)."""
     where = OrderFilter(
-        placed_from, placed_to, status, customer_id, channel, store, late, breached, rule
-    )
+        placed_from, placed_to, status, customer_id, channel, store, late, breached, rule,
+        attribute_pairs(attribute or []),
+    )  # fmt: skip
     desc = sort == "desc"
     listed = await _listing(
         lambda n, after, at: orders.orders(n, after, where, desc, at),

@@ -49,6 +49,9 @@ class Registration(Generic[D]):
         return data
 
     def __call__(self, unit: UnitOfWork, event: SourceEvent, source: SourceRef) -> None:
+        """Apply ``event``; the facts it causes carry its source attributes with their
+        source reference (also when it was parked: they come from its envelope)."""
+        source = source.with_attributes(event.attributes)
         self.apply(unit, event, self.data_of(event), source)
 
     def new_ids(self, event: SourceEvent) -> list[UUID]:

@@ -25,8 +25,9 @@ from domain.returns import ReturnRequest
 from domain.survey import Survey
 from projections.base import Notified, select_in
 from projections.ledger.rows import HANDLES, REPEAT_CLASSES, REPEAT_WINDOW, RowChange
-from projections.ledger.tables import COLUMNS, loaded, split
+from projections.ledger.tables import COLUMNS, facets, loaded, split
 from projections.sla_rows import utc
+from projections.source_attributes import merge as merge_attributes
 
 LINKING = frozenset({Contact.Opened, Survey.Sent, ReturnRequest.Requested})
 """Creations that name the case their aggregate belongs to (``case_ref``)."""
@@ -63,6 +64,10 @@ class LedgerBatch:
         self.new_links: dict[str, str] = {}
         self.opened: dict[tuple[str, str], list[dict[str, Any]]] = {}
         """This batch's new complaints by (customer, topic), for the repeat check."""
+        self.facets_table = t("ledger_facets")
+        self.stored_facets: dict[str, set[tuple[str, str]]] = {}
+        """The facets of each row as loaded (none for a new row): only changed ones are
+        written back."""
 
     # -- lookups ------------------------------------------------------------------------------
 
@@ -90,6 +95,7 @@ class LedgerBatch:
         for found in select_in(self.cursor, self.ledger, "case_id", missing):
             row = loaded(found)
             self.rows[row["case_id"]] = row
+            self.stored_facets[row["case_id"]] = facets(row)
             self.absent.discard(row["case_id"])
 
     def case_of(self, aggregate: str) -> str | None:
@@ -120,6 +126,7 @@ class LedgerBatch:
             self.absent.add(case_id)
             return None
         row = self.rows[case_id] = loaded(found[0])
+        self.stored_facets[case_id] = facets(row)
         return row
 
     # -- events -------------------------------------------------------------------------------
@@ -144,6 +151,7 @@ class LedgerBatch:
             if row is None:
                 return
         change(row, event)
+        merge_attributes(row, event)
         self.changed.add(case_id)
         row["notifications"].append(nid)
         row["last_notification_id"] = nid
@@ -197,9 +205,31 @@ class LedgerBatch:
                 f" ON CONFLICT (case_id) DO UPDATE SET {updates}",
                 [split(self.rows[case_id]) for case_id in self.changed],
             )
+        self.flush_facets()
         if self.new_links:
             self.cursor.executemany(
                 f"INSERT INTO {self.links_table} (aggregate_id, case_id)"
                 " VALUES (:a, :c) ON CONFLICT (aggregate_id) DO NOTHING",
                 [{"a": a, "c": c} for a, c in self.new_links.items()],
             )
+
+    def flush_facets(self) -> None:
+        """The facets of each changed row whose facets changed, replaced."""
+        renewed = {
+            case_id: now
+            for case_id in self.changed
+            if (now := facets(self.rows[case_id])) != self.stored_facets.get(case_id, set())
+        }
+        if not renewed:
+            return
+        stale = [{"c": c} for c in renewed if self.stored_facets.get(c)]
+        if stale:
+            self.cursor.executemany(f"DELETE FROM {self.facets_table} WHERE case_id = :c", stale)
+        rows = [{"c": c, "f": f, "v": v} for c, pairs in renewed.items() for f, v in sorted(pairs)]
+        if rows:
+            self.cursor.executemany(
+                f"INSERT INTO {self.facets_table} (case_id, facet, value) VALUES (:c, :f, :v)",
+                rows,
+            )
+        for case_id, now in renewed.items():
+            self.stored_facets[case_id] = now

@@ -14,9 +14,11 @@ from projections.ledger.rows import HANDLES
 
 
 class ComplaintLedger(LedgerQueries):
-    """One row per case (R-CMP-06), repeat complaints marked (R-CMP-07)."""
+    """One row per case of every classification (R-CMP-06; complaints are those with
+    ``classification`` complaint), repeat complaints marked (R-CMP-07)."""
 
     name = "complaint_ledger"
+    schema_version = 2  # 2: facets (breached rules, source attributes), satisfaction column
     tables = tables.TABLES
     handles = HANDLES
 

@@ -14,7 +14,7 @@ from adapters.readstore import Row
 from domain.clocks import is_overdue
 from projections.base import Projection
 from projections.ledger.rows import PRIORITY_RANK
-from projections.ledger.tables import SORT_INDEX, expand
+from projections.ledger.tables import ATTRIBUTE, BREACHED_RULE, SORT_INDEX, expand
 from projections.sla_rows import utc
 
 SortKey = Literal["opened_at", "priority", "breaches", "reopen_count"]
@@ -37,6 +37,15 @@ class LedgerFilter:
     priority: str | None = None
     breached: bool | None = None
     customer_id: str | None = None
+    classification: str | None = None
+    topic: str | None = None
+    satisfaction_min: int | None = None
+    satisfaction_max: int | None = None
+    """The survey's overall score (1-5) at least / at most; a case without one never matches."""
+    reopened: bool | None = None
+    breached_rule: str | None = None
+    attributes: tuple[tuple[str, str], ...] = ()
+    """Source attributes (name, value) the case must hold, every one."""
 
 
 class LedgerQueries(Projection):
@@ -61,7 +70,7 @@ class LedgerQueries(Projection):
         """Rows matching ``where``, ordered by ``sort`` then case id, ``limit`` at a time
         after the cursor ``(sort value, case_id)`` of the previous page's last row; their
         clocks judged at ``watermark`` (``judged_at``)."""
-        clauses, params = _where(where or LedgerFilter())
+        clauses, params = where_clauses(where or LedgerFilter(), self.t("ledger_facets"))
         column = SORT_COLUMNS[sort]
         op = "<" if descending else ">"
         if after is not None:
@@ -120,7 +129,9 @@ def judged_at(row: Row, watermark: datetime | None) -> Row:
     return row
 
 
-def _where(where: LedgerFilter) -> tuple[list[str], dict[str, Any]]:
+def where_clauses(where: LedgerFilter, facets: str) -> tuple[list[str], dict[str, Any]]:
+    """SQL conditions on ``complaint_ledger``'s columns (``facets``: the facets table's name)
+    and their parameters."""
     clauses: list[str] = []
     params: dict[str, Any] = {}
     if where.opened_from is not None:
@@ -129,11 +140,30 @@ def _where(where: LedgerFilter) -> tuple[list[str], dict[str, Any]]:
     if where.opened_to is not None:
         clauses.append("opened_at < :opened_to")
         params["opened_to"] = utc(where.opened_to)
-    for column in ("channel", "store_id", "agent_group", "status", "priority", "customer_id"):
+    for column in (
+        "channel", "store_id", "agent_group", "status", "priority", "customer_id",
+        "classification", "topic",
+    ):  # fmt: skip
         value = getattr(where, column)
         if value is not None:
             clauses.append(f"{column} = :{column}")
             params[column] = value
     if where.breached is not None:
         clauses.append("breaches > 0" if where.breached else "breaches = 0")
+    if where.reopened is not None:
+        clauses.append("reopen_count > 0" if where.reopened else "reopen_count = 0")
+    if where.satisfaction_min is not None:
+        clauses.append("satisfaction_overall >= :satisfaction_min")
+        params["satisfaction_min"] = where.satisfaction_min
+    if where.satisfaction_max is not None:
+        clauses.append("satisfaction_overall <= :satisfaction_max")
+        params["satisfaction_max"] = where.satisfaction_max
+    held = [(BREACHED_RULE, where.breached_rule)] if where.breached_rule is not None else []
+    held += [(ATTRIBUTE + name, value) for name, value in where.attributes]
+    for n, (facet, value) in enumerate(held):
+        clauses.append(
+            f"case_id IN (SELECT case_id FROM {facets}"
+            f" WHERE facet = :facet{n} AND value = :value{n})"
+        )
+        params.update({f"facet{n}": facet, f"value{n}": value})
     return clauses, params

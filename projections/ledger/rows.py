@@ -92,6 +92,7 @@ def opened(row: dict[str, Any], event: Case.Opened) -> None:
             "escalation_level": 1,
             "reopen_count": 0,
             "repeat_complaint": 0,
+            "satisfaction_overall": None,
             "policy_version": event.policy_version,
             "last_notification_id": 0,  # the batch notes the notification, as for any event
             # the document
@@ -133,6 +134,7 @@ def opened(row: dict[str, Any], event: Case.Opened) -> None:
             ],
             "notifications": [],
             "repeat_of": None,
+            "attributes": {},  # the batch adds each event's source attributes
         }
     )
 
@@ -339,6 +341,7 @@ def survey_answered(row: dict[str, Any], event: Survey.Answered) -> None:
         "dissatisfied": event.dissatisfied,
         "answered_at": utc(event.occurred_at),
     }
+    row["satisfaction_overall"] = event.overall
 
 
 @HANDLES.on(Survey.FollowedUp)

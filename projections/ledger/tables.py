@@ -1,6 +1,9 @@
-"""The complaint ledger's tables: ``complaint_ledger`` (one row per case: the columns that
-are filtered and sorted on, and a JSON document of the rest) and ``ledger_links`` (each
-aggregate that belongs to a case → the case), their indexes, and how a row is stored."""
+"""The ledger's tables: ``complaint_ledger`` (one row per case, of every classification —
+complaints, inquiries, service requests, urgent cases —: the columns that are filtered,
+sorted and grouped on, and a JSON document of the rest), ``ledger_links`` (each aggregate
+that belongs to a case → the case) and ``ledger_facets`` (a case's values that are many per
+case: each rule it breached, each source attribute; ``facets``), their indexes, and how a
+row is stored."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import orjson
 from adapters.readstore import Row
 from projections.base import Index
 
-TABLES = ("complaint_ledger", "ledger_links")
+TABLES = ("complaint_ledger", "ledger_links", "ledger_facets")
 
 COLUMNS = (
     "case_id",
@@ -32,6 +35,7 @@ COLUMNS = (
     "escalation_level",
     "reopen_count",
     "repeat_complaint",
+    "satisfaction_overall",
     "policy_version",
     "last_notification_id",
 )
@@ -57,10 +61,14 @@ def ddl(t: Callable[[str], str]) -> tuple[str, ...]:
         " priority_rank INTEGER NOT NULL, status TEXT NOT NULL, opened_at TEXT NOT NULL,"
         " resolved_at TEXT, breaches INTEGER NOT NULL, escalation_level INTEGER NOT NULL,"
         " reopen_count INTEGER NOT NULL, repeat_complaint INTEGER NOT NULL,"
+        " satisfaction_overall INTEGER,"
         " policy_version TEXT NOT NULL, last_notification_id BIGINT NOT NULL,"
         " doc TEXT NOT NULL)",
         f"CREATE TABLE IF NOT EXISTS {t('ledger_links')} ("
         " aggregate_id TEXT PRIMARY KEY, case_id TEXT NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS {t('ledger_facets')} ("
+        " case_id TEXT NOT NULL, facet TEXT NOT NULL, value TEXT NOT NULL,"
+        " PRIMARY KEY (case_id, facet, value))",
     )
 
 
@@ -107,7 +115,24 @@ def indexes() -> tuple[Index, ...]:
             query_only=True,
         ),
         Index("complaint_ledger_customer", "complaint_ledger", "customer_id, topic, opened_at"),
+        Index("ledger_facets_by_value", "ledger_facets", "facet, value, case_id", query_only=True),
     )
+
+
+# -- facets: a case's values that are many per case --------------------------------------------
+
+BREACHED_RULE = "breached_rule"
+ATTRIBUTE = "attribute."
+"""Facet names: ``breached_rule`` (a rule the case breached), ``attribute.<name>`` (a source
+attribute of the case's events, the latest value in event time:
+``projections.source_attributes``)."""
+
+
+def facets(row: dict[str, Any]) -> set[tuple[str, str]]:
+    """The ``(facet, value)`` pairs of a row in memory."""
+    found = {(BREACHED_RULE, str(b["rule"])) for b in row.get("breach_list", ())}
+    found.update((ATTRIBUTE + k, str(v)) for k, v in row.get("attributes", {}).items())
+    return found
 
 
 # -- a row as stored ------------------------------------------------------------------------

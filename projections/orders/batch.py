@@ -15,7 +15,8 @@ from typing import Any
 from adapters.readstore import Cursor
 from projections.base import Notified, select_in
 from projections.orders.rows import HANDLES, Route, Target
-from projections.orders.tables import COLUMNS, TABLES, loaded, split
+from projections.orders.tables import COLUMNS, ORDERS, TABLES, attribute_labels, loaded, split
+from projections.source_attributes import merge as merge_attributes
 
 Key = tuple[str, str]
 """A row: its table and id."""
@@ -65,6 +66,8 @@ class OrdersBatch:
         elif row is None:
             return  # a row this read model never started (nothing to change)
         target.change(row, event)
+        if target.table == ORDERS and merge_attributes(row, event):
+            row["attribute_labels"] = attribute_labels(row["attributes"])
         row["last_notification_id"] = nid
         if key[1] == str(event.originator_id):
             row["version"] = event.originator_version

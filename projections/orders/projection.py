@@ -18,6 +18,7 @@ class OrdersAndReturns(OrderQueries):
     actual times, every SLA clock, refunds."""
 
     name = "orders_returns"
+    schema_version = 2  # 2: an order's source attributes (attribute_labels)
     tables = tables.TABLES
     handles = HANDLES
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from domain.clocks import is_overdue
 from projections.base import Projection
-from projections.orders.tables import ORDERS, RETURNS, expand
+from projections.orders.tables import ORDERS, RETURNS, expand, label
 from projections.sla_rows import utc
 
 Row = dict[str, Any]
@@ -33,6 +33,8 @@ class OrderFilter:
     breached: bool | None = None
     rule: str | None = None
     """Only rows with a breach of this rule (``R-ORD-04``)."""
+    attributes: tuple[tuple[str, str], ...] = ()
+    """Source attributes (name, value) the order must hold, every one."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,10 @@ class OrderQueries(Projection):
         _equal(clauses, params, channel=w.channel, store_id=w.store_id)
         if w.late is not None:
             clauses.append(f"delivered_late = {1 if w.late else 0}")
+        find = "instr" if self.store.dialect == "sqlite" else "strpos"
+        for n, (name, value) in enumerate(w.attributes):
+            clauses.append(f"{find}(attribute_labels, :attribute{n}) > 0")
+            params[f"attribute{n}"] = f"|{label(name, value)}|"
         return self._page(ORDERS, "placed_at", clauses, params, limit, after, descending, watermark)
 
     def returns(

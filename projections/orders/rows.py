@@ -163,10 +163,12 @@ def order_placed(row: dict[str, Any], event: Order.Placed) -> None:
             "delivered_late": 0,
             "breaches": 0,
             "breached_rules": "",
+            "attribute_labels": "|",  # the batch adds each event's source attributes
             "last_notification_id": 0,  # the batch notes the notification, as for any event
             # the document
             "version": event.originator_version,
             "placed_by_event_id": event.source.event_id,
+            "attributes": {},
             "items": [
                 {
                     "sku": sku,

@@ -32,6 +32,7 @@ ORDER_COLUMNS = (
     "delivered_late",
     "breaches",
     "breached_rules",
+    "attribute_labels",
     "last_notification_id",
 )
 """Columns of ``order_rows`` kept beside the document, for filtering and sorting."""
@@ -65,8 +66,8 @@ def ddl(t: Callable[[str], str]) -> tuple[str, ...]:
         " channel TEXT NOT NULL, store_id TEXT, status TEXT NOT NULL,"
         " placed_at TEXT NOT NULL, promised_delivery_at TEXT NOT NULL, delivered_at TEXT,"
         " delivered_late INTEGER NOT NULL, breaches INTEGER NOT NULL,"
-        " breached_rules TEXT NOT NULL, last_notification_id BIGINT NOT NULL,"
-        " doc TEXT NOT NULL)",
+        " breached_rules TEXT NOT NULL, attribute_labels TEXT NOT NULL,"
+        " last_notification_id BIGINT NOT NULL, doc TEXT NOT NULL)",
         f"CREATE TABLE IF NOT EXISTS {t(RETURNS)} ("
         " id TEXT PRIMARY KEY, return_id TEXT NOT NULL, order_id TEXT NOT NULL,"
         " customer_id TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL,"
@@ -116,5 +117,16 @@ def expand(found: Row) -> dict[str, Any]:
     for column in BOOLEAN.intersection(row):
         row[column] = bool(row[column])
     row["breached_rules"] = [rule for rule in row["breached_rules"].split("|") if rule]
+    row.pop("attribute_labels", None)
     row.pop("last_notification_id", None)
     return row
+
+
+def attribute_labels(attributes: dict[str, str]) -> str:
+    """An order's source attributes as its ``attribute_labels`` column: ``|name=value|``
+    each, by name, so that a filter finds ``|name=value|`` in it (``label``)."""
+    return "".join(f"|{label(k, v)}" for k, v in sorted(attributes.items())) + "|"
+
+
+def label(name: str, value: str) -> str:
+    return f"{name}={value}"

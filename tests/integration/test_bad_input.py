@@ -64,6 +64,15 @@ def bad_input_beside_good(max_record_bytes: int) -> Scenario:
         "data.responder",
         "required",
     )
+    s.bad(
+        "a source attribute that is not declared (issue 15: never personal data)",
+        {
+            **s.envelope("contact.replied", {"contact_id": s.case, "responder": "agent"}),
+            "attributes": {"zip_code": "90210"},
+        },
+        "attributes.zip_code",
+        "not a declared source attribute",
+    )
     s.good(
         "an owner is assigned",
         s.envelope(

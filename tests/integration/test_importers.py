@@ -13,14 +13,12 @@ repository (``../shared/data``, or ``JOURNEY_TEST_DATA``); without them these te
 
 from __future__ import annotations
 
-import csv
 import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from itertools import islice, pairwise
-from pathlib import Path
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,29 +29,9 @@ from domain.aggregate import JourneyAggregate
 from domain.case import Case
 from domain.order import Order
 from journey.bootstrap import Runtime
-from tests.integration.datasets import data_set, ledger
-from tests.integration.drive import ingest_everything, project_everything
-from tools.importers import ImportSummary, run_import
+from tests.integration.datasets import csv_rows, data_set, imported, incidents, ledger
 
 SLICE = 250
-
-
-def csv_rows(path: Path, limit: int | None = None) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        return list(islice(csv.DictReader(handle), limit))
-
-
-def imported(runtime: Runtime, kind: str, folder: Path, limit: int | None) -> ImportSummary:
-    """Import, then ingest and project everything; nothing may be dead-lettered."""
-    calls: list[tuple[int, int]] = []
-    summary = run_import(
-        runtime.outlet(), kind, folder, limit, lambda done, total: calls.append((done, total))
-    )
-    assert calls[-1] == (summary.events_published, summary.events_published)
-    ingest_everything(runtime)
-    project_everything(runtime)
-    assert runtime.status().dead_letters == 0
-    return summary
 
 
 def domain_events(runtime: Runtime, page: int = 5000) -> Iterator[Any]:
@@ -292,16 +270,6 @@ SN_CHANNELS = {"Phone": "phone", "Email": "email", "Self service": "web"}
 
 def sn_time(text: str) -> datetime:
     return datetime.strptime(text, "%d/%m/%Y %H:%M").replace(tzinfo=UTC)
-
-
-def incidents(path: Path, limit: int) -> dict[str, list[dict[str, str]]]:
-    found: dict[str, list[dict[str, str]]] = {}
-    with path.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            if row["number"] not in found and len(found) == limit:
-                break
-            found.setdefault(row["number"], []).append(row)
-    return found
 
 
 def test_servicenow_incidents(runtime: Runtime) -> None:

@@ -25,6 +25,7 @@ def source(
     event_id: str,
     customer_id: str = "cust-1",
     channel: str = "app",
+    attributes: dict[str, str] | None = None,
 ) -> SourceEvent:
     return validate(
         {
@@ -36,6 +37,7 @@ def source(
             "source": "test",
             "schema_version": 1,
             "data": data,
+            **({"attributes": attributes} if attributes else {}),
         },
         now=NOW,
         max_future=timedelta(minutes=5),

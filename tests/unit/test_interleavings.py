@@ -49,32 +49,39 @@ def at(minutes: int) -> datetime:
     return T0 + minutes * M
 
 
-def event(event_type: str, minutes: int, **data: Any) -> SourceEvent:
+def event(
+    event_type: str, minutes: int, attributes: dict[str, str] | None = None, **data: Any
+) -> SourceEvent:
     channel = "phone" if event_type.startswith("callback.") else "app"
-    return source(event_type, data, at(minutes), f"ev-{event_type}-{minutes}", CUSTOMER, channel)
+    return source(
+        event_type, data, at(minutes), f"ev-{event_type}-{minutes}", CUSTOMER, channel, attributes
+    )
 
 
 def journey() -> list[SourceEvent]:
     """A complaint about a delivered order, its return and refund, the survey after the
-    resolution and the callback after the delivery, in event time."""
+    resolution and the callback after the delivery, in event time. Source attributes on
+    the order and on the case's events, one name given twice (the later value holds)."""
     later = at(3 * 24 * 60).isoformat()
     return [
         event("customer.registered", 0, consents=["service"]),
-        event("order.placed", 1, order_id="o-1", amount_paid="300.00", currency="CNY",
+        event("order.placed", 1, {"order_status": "delivered"}, order_id="o-1",
+              amount_paid="300.00", currency="CNY",
               items=[{"sku": "KT-2209", "quantity": 1, "unit_price": "300.00"}],
               promised_delivery_at=later),
         event("order.shipped", 2, order_id="o-1", carrier="SF"),
         event("order.delivered", 3, order_id="o-1"),
-        event("contact.opened", 4, contact_id="k1", classification="complaint", topic="order"),
+        event("contact.opened", 4, {"submitted_via": "Web", "state": "CA"}, contact_id="k1",
+              classification="complaint", topic="order"),
         event("contact.replied", 5, contact_id="k1", responder="agent", agent_id="ag-1"),
-        event("contact.opened", 6, contact_id="k2", case_id="k1", classification="complaint",
-              topic="order"),
+        event("contact.opened", 6, {"submitted_via": "Phone"}, contact_id="k2", case_id="k1",
+              classification="complaint", topic="order"),
         event("case.owner_assigned", 7, case_id="k1", owner="ag-1", due_at=later,
               acceptance_criteria="a replacement arrives"),
         event("case.options_offered", 8, case_id="k1", options=["replace", "refund"]),
         event("callback.scheduled", 9, callback_id="cb-1", reason="after_delivery",
               order_id="o-1"),
-        event("case.resolved", 10, case_id="k1", option="refund"),
+        event("case.resolved", 10, {"timely_response": "Yes"}, case_id="k1", option="refund"),
         event("return.requested", 11, return_id="r-1", order_id="o-1", reason="quality",
               opened=True, where="online", amount_requested="100.00"),
         event("survey.sent", 12, survey_id="sv-1", case_id="k1"),
@@ -237,6 +244,12 @@ def test_the_journey_is_valid_in_causal_order(
     states, rows = in_causal_order
     assert len(states) == 8  # customer, order, 2 contacts, case, callback, survey, return
     assert all(rows.values()), [table for table, found in rows.items() if not found]
+    # The later of two values of one source attribute holds (k2's opening, after k1's).
+    assert {(f["facet"], f["value"]) for f in rows["ledger_facets"]} == {
+        ("attribute.submitted_via", "Phone"),
+        ("attribute.state", "CA"),
+        ("attribute.timely_response", "Yes"),
+    }
 
 
 @settings(

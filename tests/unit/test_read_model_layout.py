@@ -13,8 +13,8 @@ import pytest
 from adapters.readstore import SQLiteReadStore
 from application.service import JourneyApplication
 from projections.base import Projection
+from projections.customer360 import Customer360
 from projections.kpis import KpiCounters
-from projections.ledger import ComplaintLedger
 from projections.quarantine import Held, Quarantine
 from projections.runner import NotificationReader, ProjectionRunner
 from tests.builders.apps import make_app
@@ -46,12 +46,12 @@ def test_an_older_layout_is_refilled_from_the_log_and_the_others_are_left(
     store = SQLiteReadStore(tmp_path / "read.sqlite")
     quarantine = Quarantine(store)
     quarantine.create_tables()
-    kpis, ledger = KpiCounters(store), ComplaintLedger(store)
-    for projection in (kpis, ledger):
+    kpis, c360 = KpiCounters(store), Customer360(store)
+    for projection in (kpis, c360):
         projection.create_tables()
-    caught_up(app, kpis, ledger)
+    caught_up(app, kpis, c360)
     quarantine.hold(kpis.position_name, Held(1, "x", 1, "t"), ValueError("old bug"))
-    facts, rows = count(store, "kpi_facts"), count(store, "complaint_ledger")
+    facts, rows = count(store, "kpi_facts"), count(store, "c360_customers")
     assert facts > 0
     assert rows > 0
     # A store from before layouts were recorded: it holds layout 1 of both.
@@ -59,15 +59,15 @@ def test_an_older_layout_is_refilled_from_the_log_and_the_others_are_left(
         cursor.execute("DELETE FROM read_model_layouts")
     head = app.process_recorder.max_notification_id()
 
-    restarted: list[Projection] = [KpiCounters(store), ComplaintLedger(store)]
+    restarted: list[Projection] = [KpiCounters(store), Customer360(store)]
     for renewed in restarted:
         renewed.create_tables()
 
     assert KpiCounters.schema_version == 2
-    assert ComplaintLedger.schema_version == 1
+    assert Customer360.schema_version == 1
     assert (restarted[0].position(), count(store, "kpi_facts")) == (0, 0)
     assert quarantine.counts() == {}
-    assert (restarted[1].position(), count(store, "complaint_ledger")) == (head, rows)
+    assert (restarted[1].position(), count(store, "c360_customers")) == (head, rows)
     caught_up(app, *restarted)
     assert count(store, "kpi_facts") == facts
 

@@ -38,8 +38,17 @@ class CaseTrack:
         self.summary.steps_dropped[f"{what}: {why}"] += 1
         return False
 
-    def _case(self, event_type: str, name: str, at: datetime, **data: Any) -> datetime:
-        return self.journey.add(event_type, name, at, {"case_id": self.case_ref, **data})
+    def _case(
+        self,
+        event_type: str,
+        name: str,
+        at: datetime,
+        attributes: dict[str, str | None] | None = None,
+        **data: Any,
+    ) -> datetime:
+        return self.journey.add(
+            event_type, name, at, {"case_id": self.case_ref, **data}, attributes=attributes
+        )
 
     def open(
         self,
@@ -51,8 +60,10 @@ class CaseTrack:
         demand: str | None = None,
         store_id: str | None = None,
         agent_group: str | None = None,
+        attributes: dict[str, str | None] | None = None,
     ) -> None:
-        """``contact.opened`` of the case's first contact (R-PRI-01)."""
+        """``contact.opened`` of the case's first contact (R-PRI-01), with the source's
+        own labels of the case (``attributes``)."""
         data: dict[str, Any] = {
             "contact_id": self.case_ref,
             "classification": classification,
@@ -69,7 +80,9 @@ class CaseTrack:
             # A web submission (CFPB, ServiceNow self-service) is the customer's written
             # message: the contact opens with it, so R-RESP-01 counts from the opening.
             data["first_message_id"] = "submission"
-        self.opened_at = self.journey.add("contact.opened", "opened", at, data)
+        self.opened_at = self.journey.add(
+            "contact.opened", "opened", at, data, attributes=attributes
+        )
         self.opened = True
         self.priority = priority or default_priority(classification)
 
@@ -119,8 +132,16 @@ class CaseTrack:
         self._case("case.progress_update_sent", name, at)
         return True
 
-    def resolve(self, at: datetime, name: str, option: str, summary: str | None) -> bool:
-        """Resolved by its owner (R-CMP-02) on an offered option (R-CMP-01)."""
+    def resolve(
+        self,
+        at: datetime,
+        name: str,
+        option: str,
+        summary: str | None,
+        attributes: dict[str, str | None] | None = None,
+    ) -> bool:
+        """Resolved by its owner (R-CMP-02) on an offered option (R-CMP-01); with the
+        source's own labels of the outcome (``attributes``)."""
         if self.status != "open":
             return self._drop("case.resolved", f"the case is {self.status}")
         if self.owner is None:
@@ -130,7 +151,7 @@ class CaseTrack:
         data: dict[str, Any] = {"option": option}
         if summary:
             data["summary"] = summary
-        self.resolved_at = self._case("case.resolved", name, at, **data)
+        self.resolved_at = self._case("case.resolved", name, at, attributes, **data)
         self.status = "resolved"
         return True
 

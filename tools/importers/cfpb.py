@@ -13,6 +13,11 @@ the channel of "Submitted via" at the date received; the company becomes its own
 date sent (due 15 days later, the CFPB's response window); a closed response resolves it on
 that outcome ("Closed with monetary relief" as ``refund``), with the company response and
 the source's own "Timely response?" verdict in the resolution summary.
+
+The source's own values are kept as source attributes (``contracts.attributes``), not only
+folded into our channels and free text: "Submitted via", State, Product, Sub-product and
+Issue on the opening; "Company response to consumer" and "Timely response?" on the
+resolution.
 """
 
 from __future__ import annotations
@@ -154,6 +159,13 @@ def complaint(row: dict[str, str], layout: Layout, summary: ImportSummary) -> Jo
         topic="other",
         demand=text(row.get("Issue", ""), row.get("Sub-issue", "")),
         agent_group=product or None,
+        attributes={
+            "submitted_via": via,
+            "state": row.get("State"),
+            "product": row.get("Product"),
+            "sub_product": row.get("Sub-product"),
+            "issue": row.get("Issue"),
+        },
     )
     response = row.get("Company response to consumer", "").strip()
     if sent is None and response not in OPEN_RESPONSES:
@@ -175,5 +187,6 @@ def complaint(row: dict[str, str], layout: Layout, summary: ImportSummary) -> Jo
     parts = [response, f"CFPB timely response: {timely}"]
     if public and not public.startswith(BOILERPLATE):
         parts.append(f"public response: {public}")
-    case.resolve(at, "resolved", option, "; ".join(parts)[:4000])
+    verdict = {"company_response": response, "timely_response": row.get("Timely response?")}
+    case.resolve(at, "resolved", option, "; ".join(parts)[:4000], verdict)
     return journey

@@ -205,8 +205,9 @@ def order(
     }
     if store_id:
         placed["store_id"] = store_id
-    journey.add("order.placed", "placed", purchase, placed)
     status = row["order_status"].strip()
+    # The source's status (eight values) as it is, beside the four our events make of it.
+    journey.add("order.placed", "placed", purchase, placed, attributes={"order_status": status})
     if delivered is not None and carrier is None:
         summary.steps_added["shipment at the delivery: delivered with no carrier date"] += 1
         carrier = delivered

@@ -68,7 +68,7 @@ def topic_for(topics: Topics, event_type: str) -> str:
 
 
 def envelope(step: Step, source: str) -> dict[str, object]:
-    return {
+    body: dict[str, object] = {
         "event_id": step.event_id,
         "type": step.type,
         "occurred_at": step.at.isoformat(),
@@ -78,6 +78,9 @@ def envelope(step: Step, source: str) -> dict[str, object]:
         "schema_version": EVENT_TYPES[step.type].latest,
         "data": step.data,
     }
+    if step.attributes:
+        body["attributes"] = step.attributes
+    return body
 
 
 def run_import(

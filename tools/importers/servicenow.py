@@ -8,6 +8,10 @@ on its contact type's channel; each row then adds what changed: a reopening
 (``reassignment_count`` up), the first response (the first row out of "New"), a request for
 the caller's information ("Awaiting User Info": a progress update), the resolution and the
 closure (confirmed when closed within the no-reply period, without reply after it).
+
+The source's own values are kept as source attributes (``contracts.attributes``):
+contact_type, category and the final reassignment_count on the opening, made_sla on the
+resolution.
 """
 
 from __future__ import annotations
@@ -147,6 +151,12 @@ def incident(number: str, group: list[dict[str, str]], summary: ImportSummary) -
         demand=demand or None,
         store_id=_value(first, "location"),
         agent_group=_value(first, "assignment_group"),
+        attributes={
+            "contact_type": contact_type,
+            "category": _value(first, "category"),
+            # The source's own count at the incident's last update (its rows are all known).
+            "reassignment_count": str(_count(group[-1], "reassignment_count")),
+        },
     )
     previous: dict[str, str] | None = None
     at = opened
@@ -208,4 +218,5 @@ def _resolve(
         )
         if value
     )
-    case.resolve(at, f"{name}:resolved", option, summary_text or None)
+    verdict = {"made_sla": _value(row, "made_sla")}
+    case.resolve(at, f"{name}:resolved", option, summary_text or None, verdict)

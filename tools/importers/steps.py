@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from contracts.attributes import CONTACT_LIKE, MAX_VALUE
 from tools.importers.summary import ImportSummary
 
 
@@ -29,6 +30,8 @@ class Step:
     channel: str
     data: dict[str, Any]
     event_id: str
+    attributes: dict[str, str] | None = None
+    """Source attributes: the source's own labels (``contracts.attributes``)."""
 
 
 class Journey:
@@ -49,9 +52,12 @@ class Journey:
         at: datetime,
         data: dict[str, Any],
         channel: str | None = None,
+        attributes: dict[str, str | None] | None = None,
     ) -> datetime:
         """Add a step named ``name`` (unique in the journey); returns its event time,
-        ``at`` or the previous step's time when ``at`` is earlier."""
+        ``at`` or the previous step's time when ``at`` is earlier. ``attributes``: the
+        source's own values (empty ones left out, each cut to the attribute length
+        limit)."""
         at = self.clamp(event_type, at)
         self.last_at = at
         self.steps.append(
@@ -62,6 +68,7 @@ class Journey:
                 channel=channel or self.channel,
                 data=data,
                 event_id=f"{self.prefix}:{name}",
+                attributes=labels(attributes, self.summary),
             )
         )
         return at
@@ -81,3 +88,21 @@ def text(*parts: str, limit: int = 4000) -> str | None:
     """Non-empty parts joined by ": ", cut to the catalog's free-text limit; None if empty."""
     joined = ": ".join(part.strip() for part in parts if part and part.strip())
     return joined[:limit] or None
+
+
+def labels(
+    attributes: dict[str, str | None] | None, summary: ImportSummary
+) -> dict[str, str] | None:
+    """Source attributes as an envelope carries them: empty values left out, each value
+    cut to the limit (``contracts.attributes.MAX_VALUE``), a value that looks like contact
+    data left off (counted), so that the step itself is never refused for one; None when
+    none is left."""
+    kept: dict[str, str] = {}
+    for name, value in (attributes or {}).items():
+        if value is None or not value.strip():
+            continue
+        if CONTACT_LIKE.search(value):
+            summary.attributes_dropped[f"{name}: looks like contact data"] += 1
+            continue
+        kept[name] = value.strip()[:MAX_VALUE]
+    return kept or None

@@ -30,6 +30,9 @@ class ImportSummary:
     """Synthetic source events added so that the domain accepts a journey, by reason."""
     times_adjusted: Counter[str] = field(default_factory=Counter)
     """Event times moved (e.g. a step earlier than the one it must follow), by reason."""
+    attributes_dropped: Counter[str] = field(default_factory=Counter)
+    """Source attributes left off a step (a value the catalogue would refuse as contact
+    data: the step is kept without it), by reason."""
     seconds: float = 0.0
 
     def as_json(self) -> dict[str, Any]:
@@ -46,6 +49,7 @@ class ImportSummary:
             "steps_dropped": dict(self.steps_dropped.most_common()),
             "steps_added": dict(self.steps_added.most_common()),
             "times_adjusted": dict(self.times_adjusted.most_common()),
+            "attributes_dropped": dict(self.attributes_dropped.most_common()),
             "seconds": round(self.seconds, 3),
         }
 
@@ -66,6 +70,7 @@ class ImportSummary:
             ("steps dropped", self.steps_dropped),
             ("synthetic steps added", self.steps_added),
             ("times adjusted", self.times_adjusted),
+            ("source attributes left off", self.attributes_dropped),
         ):
             lines.append(f"  {title}: {sum(counts.values()):,}")
             lines += [f"    {count:>9,}  {reason}" for reason, count in counts.most_common()]
