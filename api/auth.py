@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.datastructures import DefaultPlaceholder
 from fastapi.exceptions import RequestValidationError
 from fastapi.params import Depends as DependsParam
 from fastapi.routing import APIRoute, iter_route_contexts
@@ -28,6 +29,7 @@ from api.deps import AccessLogDep, ApiKeysDep, RateLimiterDep
 from api.errors import ApiError
 from api.routing import StrictQueryRoute
 from api.schemas import ErrorOut
+from api.times import InZone, ZonedJSONResponse
 
 PUBLIC_PATHS = frozenset(
     {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
@@ -146,9 +148,14 @@ def route_roles(app: FastAPI) -> list[tuple[str, str, tuple[Role, ...] | None]]:
 
 
 class ProtectedRoute(StrictQueryRoute):
-    """Shows a route's ``Roles`` in OpenAPI: ``x-roles`` and the 401, 403, 429 answers."""
+    """Shows a route's ``Roles`` in OpenAPI: ``x-roles`` and the 401, 403, 429 answers.
+    Answers in the request's zone (``api.times``: its ``tz`` parameter and every time in
+    the answer rendered with that zone's offset), the same on every route."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        kwargs["dependencies"] = [*(kwargs.get("dependencies") or ()), InZone]
+        if isinstance(kwargs.get("response_class"), DefaultPlaceholder | None):
+            kwargs["response_class"] = ZonedJSONResponse
         roles = roles_of(kwargs.get("dependencies") or ())
         if roles is not None:
             kwargs["openapi_extra"] = {**(kwargs.get("openapi_extra") or {}), "x-roles": roles}

@@ -13,7 +13,7 @@ from adapters.security.apikeys import KeyInfo
 from api.auth import ProtectedRoute, Roles
 from api.deps import AccessLogDep, ApiKeysDep, ParkedDep, QuarantineDep, RateLimiterDep
 from api.errors import ApiError
-from api.params import IdCursor, Instant
+from api.params import IdCursor
 from api.schemas import (
     AccessEntryOut,
     AccessLogPageOut,
@@ -27,6 +27,7 @@ from api.schemas import (
     QuarantinedOut,
     QuarantinePageOut,
 )
+from api.times import DATE_NOTE, From
 
 router = APIRouter(
     prefix="/v1/admin",
@@ -106,7 +107,7 @@ async def access_log(
         str | None, Query(max_length=300, description="customer:<id> or case:<ref>")
     ] = None,
     key_id: Annotated[str | None, Query(max_length=100)] = None,
-    since: Annotated[Instant | None, Query(description="At or after (with a UTC offset).")] = None,
+    since: Annotated[From | None, Query(description="At or after." + DATE_NOTE)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
     cursor: Annotated[IdCursor | None, Query(max_length=19, pattern=r"^[0-9]+$")] = None,
 ) -> AccessLogPageOut:

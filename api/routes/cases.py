@@ -13,8 +13,8 @@ from api.consistency import Consistent
 from api.deps import AuditorDep
 from api.errors import ApiError
 from api.paging import MAX_ITEMS, After, Limit, page_after
-from api.params import Instant
 from api.schemas import ErrorOut, HistoryOut, VerifyOut
+from api.times import DATE_NOTE, From, To, ZoneDep
 from application.audit import parse_as_of, parse_recorded_as_of
 
 router = APIRouter(prefix="/v1", tags=["auditors"], route_class=ProtectedRoute)
@@ -51,13 +51,14 @@ async def case_history(
 )
 async def case_state(
     auditor: AuditorDep,
+    zone: ZoneDep,
     case_ref: str,
     as_of: Annotated[
         str | None,
         Query(
             max_length=64,
             description="An event time with offset, or a date alone (the end of that day in"
-            " the report time zone): the case from what had happened by then. Or a version"
+            " the zone, `tz`): the case from what had happened by then. Or a version"
             " (digits). Default: as stored now.",
         ),
     ] = None,
@@ -78,7 +79,7 @@ async def case_state(
         raise ApiError(422, "invalid_request", "as_of or recorded_as_of: give one")
     point = None
     if as_of is not None:
-        point = parse_as_of(as_of, auditor.report_tz)
+        point = parse_as_of(as_of, zone.tz)
     elif recorded_as_of is not None:
         point = parse_recorded_as_of(recorded_as_of)
     state: dict[str, Any] = await run_in_threadpool(auditor.state, case_ref, point)
@@ -108,8 +109,10 @@ async def what_if(
     auditor: AuditorDep,
     policy_version: Annotated[str, Query(max_length=64, description="e.g. 2027.1-draft")],
     case_ref: Annotated[str | None, Query(max_length=200)] = None,
-    opened_from: Annotated[Instant | None, Query(description="With a UTC offset.")] = None,
-    opened_to: Annotated[Instant | None, Query(description="With a UTC offset.")] = None,
+    opened_from: Annotated[
+        From | None, Query(description="Opened at or after." + DATE_NOTE)
+    ] = None,
+    opened_to: Annotated[To | None, Query(description="Opened before." + DATE_NOTE)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> dict[str, Any]:
     """Replay one case, or the aggregates opened in ``[opened_from, opened_to)``, under

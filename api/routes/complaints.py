@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import StreamingResponse
 
 from api.auth import ProtectedRoute, Roles
 from api.consistency import Consistent
+from api.csv_export import CSV_PAGE, export_pages
 from api.deps import ApplicationDep, LedgerDep, WatermarkDep
 from api.errors import ApiError
 from api.paging import MAX_ITEMS, After, Limit, explain_page, ledger_cursor, read_ledger_cursor
-from api.params import Instant
 from api.schemas import ComplaintOut, ComplaintPageOut, ErrorOut, ExplainOut
+from api.times import DATE_NOTE, From, To
 from application.explain import explanation
 from domain.ids import aggregate_id
 from projections.ledger import ComplaintLedger, LedgerFilter, SortKey
@@ -40,7 +38,6 @@ CSV_COLUMNS = (
     "overdue", "awaiting_confirmation", "communications", "contacts", "reopen_count",
     "repeat_complaint", "policy_version",
 )  # fmt: skip
-CSV_PAGE = 1000
 
 
 def _filter(
@@ -78,26 +75,6 @@ def _csv_row(row: dict[str, Any]) -> list[Any]:
 Watermark = Callable[[], datetime | None]
 
 
-def _csv(
-    ledger: ComplaintLedger, where: LedgerFilter, sort: SortKey, desc: bool, watermark: Watermark
-) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    after = None
-    at = watermark()  # one instant for the whole export
-    while True:
-        rows = ledger.page(CSV_PAGE, after, where, sort, desc, at)
-        for row in rows:
-            writer.writerow(_csv_row(row))
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        if len(rows) < CSV_PAGE:
-            return
-        after = ledger.cursor_of(rows[-1], sort)
-
-
 Text = Annotated[str | None, Query(max_length=200)]
 
 
@@ -114,8 +91,10 @@ Text = Annotated[str | None, Query(max_length=200)]
 async def list_complaints(
     ledger: LedgerDep,
     watermark: WatermarkDep,
-    opened_from: Annotated[Instant | None, Query(description="Opened at or after.")] = None,
-    opened_to: Annotated[Instant | None, Query(description="Opened before.")] = None,
+    opened_from: Annotated[
+        From | None, Query(description="Opened at or after." + DATE_NOTE)
+    ] = None,
+    opened_to: Annotated[To | None, Query(description="Opened before." + DATE_NOTE)] = None,
     channel: Text = None,
     store: Text = None,
     agent_group: Text = None,
@@ -137,10 +116,13 @@ async def list_complaints(
     key: SortKey = sort.lstrip("-")  # type: ignore[assignment]
     desc = sort.startswith("-")
     if format == "csv":
-        return StreamingResponse(
-            _csv(ledger, where, key, desc, watermark),
-            media_type="text/csv",
-            headers={"Content-Disposition": 'attachment; filename="complaints.csv"'},
+        at = watermark()  # one instant for the whole export
+        return export_pages(
+            lambda after: ledger.page(CSV_PAGE, after, where, key, desc, at),
+            lambda row: ledger.cursor_of(row, key),
+            CSV_COLUMNS,
+            _csv_row,
+            "complaints",
         )
     after = read_ledger_cursor(cursor, key) if cursor else None
     rows = await run_in_threadpool(_page, ledger, watermark, limit + 1, after, where, key, desc)

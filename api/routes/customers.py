@@ -14,8 +14,8 @@ from api.consistency import Consistent
 from api.deps import ApplicationDep, CustomersDep, LedgerDep, PersonalDep, WatermarkDep
 from api.errors import ApiError
 from api.paging import MAX_ITEMS, After, Limit, explain_page
-from api.params import Instant
 from api.schemas import ErrorOut, ExplainOut
+from api.times import AsOf
 from application.customer_view import customer_view
 from application.explain import explanation
 
@@ -39,8 +39,11 @@ async def customer_360(
     caller: CallerDep,
     customer_id: str,
     as_of: Annotated[
-        Instant | None,
-        Query(description="Judge segments and time-relative flags at this event time"),
+        AsOf | None,
+        Query(
+            description="Judge segments and time-relative flags at this event time (a date"
+            " alone: the end of that day in the zone, `tz`)."
+        ),
     ] = None,
 ) -> dict[str, Any]:
     """Profile, consents, RFM and lifecycle segments (R-CUS-05), orders, returns and

@@ -18,6 +18,7 @@ from api.deps import DeadLettersDep, PersonalDep
 from api.errors import ApiError
 from api.schemas import ErrorOut
 from api.services import ReadDeadLetters
+from api.times import DATE_NOTE, From, To
 from application.deadletter_query import DeadLetterFilter, InvalidCursor
 
 router = APIRouter(prefix="/v1", tags=["dead letters"], route_class=ProtectedRoute)
@@ -67,8 +68,8 @@ Rule = Annotated[
     ),
 ]
 PublishedBy = Annotated[str | None, _text("The publishing system: the envelope's `source`.")]
-Since = Annotated[datetime | None, Query(description="Dead-lettered at or after.")]
-Until = Annotated[datetime | None, Query(description="Dead-lettered before.")]
+Since = Annotated[From | None, Query(description="Dead-lettered at or after." + DATE_NOTE)]
+Until = Annotated[To | None, Query(description="Dead-lettered before." + DATE_NOTE)]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"At most {MAX_PAGE} per page.")]
 Cursor = Annotated[
     str | None, Query(max_length=2000, description="`next_cursor` of the previous page.")
