@@ -29,6 +29,7 @@ from api.routes import (
     privacy,
     schemas,
 )
+from api.routing import AUDIENCES, operation_id
 from api.services import ApiServices
 from application.status import StallWatch
 
@@ -51,6 +52,8 @@ def create_api(services: ApiServices, workers: Collection[str] | None = None) ->
         version="0.1.0",
         summary="Customer-service journeys as immutable events: publish, query, audit.",
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+        openapi_tags=[{"name": name, "description": text} for name, text in AUDIENCES.items()],
     )
     limits = services.limits
     app.state.services = services

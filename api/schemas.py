@@ -172,8 +172,8 @@ class ExplainOut(BaseModel):
     count: int
     """How many events the figure is made of (all pages)."""
     events: list[ExplainedEventOut]
-    next_after: int | None = None
-    """The ``after`` of the next page (a notification id), None on the last page."""
+    next_cursor: str | None = None
+    """The ``cursor`` of the next page (a notification id), None on the last page."""
 
 
 # -- auditors --------------------------------------------------------------------------------
@@ -195,8 +195,8 @@ class HistoryEntryOut(BaseModel):
 class HistoryOut(BaseModel):
     case_ref: str
     events: list[HistoryEntryOut]
-    next_after: int | None = None
-    """The ``after`` of the next page (a version), None on the last page."""
+    next_cursor: str | None = None
+    """The ``cursor`` of the next page (a version), None on the last page."""
 
 
 class VerifyProblemOut(BaseModel):

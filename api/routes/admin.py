@@ -101,7 +101,7 @@ async def revoke_key(keys: ApiKeysDep, rate_limiter: RateLimiterDep, key_id: str
     response_model=AccessLogPageOut,
     responses={422: {"model": ErrorOut}},
 )
-async def access_log(
+async def list_access_log(
     log: AccessLogDep,
     subject: Annotated[
         str | None, Query(max_length=300, description="customer:<id> or case:<ref>")
@@ -132,7 +132,7 @@ MAX_PARKED_PAGE = 500
 
 
 @router.get("/parked", response_model=ParkedPageOut, responses={422: {"model": ErrorOut}})
-async def parked(
+async def list_parked_events(
     index: ParkedDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PARKED_PAGE)] = 100,
     cursor: Annotated[str | None, Query(max_length=9, pattern=r"^[0-9]+$")] = None,
@@ -161,7 +161,7 @@ QUARANTINE_CURSOR = r"^[a-z0-9_]{1,64}:[0-9]{1,18}$"
 
 
 @router.get("/quarantine", response_model=QuarantinePageOut, responses={422: {"model": ErrorOut}})
-async def quarantine(
+async def list_quarantined_events(
     held: QuarantineDep,
     read_model: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z0-9_]+$")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_QUARANTINE_PAGE)] = 100,

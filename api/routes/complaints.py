@@ -14,7 +14,7 @@ from api.consistency import Consistent
 from api.csv_export import CSV_PAGE, export_pages
 from api.deps import ApplicationDep, LedgerDep, WatermarkDep
 from api.errors import ApiError
-from api.paging import MAX_ITEMS, After, Limit, explain_page, ledger_cursor, read_ledger_cursor
+from api.paging import MAX_ITEMS, Cursor, Limit, explain_page, ledger_cursor, read_ledger_cursor
 from api.schemas import ComplaintOut, ComplaintPageOut, ErrorOut, ExplainOut
 from api.times import DATE_NOTE, From, To
 from application.explain import explanation
@@ -158,13 +158,13 @@ async def explain_complaint(
     application: ApplicationDep,
     case_ref: str,
     limit: Limit = MAX_ITEMS,
-    after: After = None,
+    cursor: Cursor = None,
 ) -> ExplainOut:
     """The stored events a ledger row was built from, in order, a page at a time."""
     row = await run_in_threadpool(_row, ledger, case_ref)
     subject = f"complaint {case_ref}"
     answer = await run_in_threadpool(explanation, application, subject, row["notifications"])
-    return explain_page(answer, after, limit)
+    return explain_page(answer, cursor, limit)
 
 
 def _page(

@@ -21,7 +21,7 @@ from api.services import ReadDeadLetters
 from api.times import DATE_NOTE, From, To
 from application.deadletter_query import DeadLetterFilter, InvalidCursor
 
-router = APIRouter(prefix="/v1", tags=["dead letters"], route_class=ProtectedRoute)
+router = APIRouter(prefix="/v1", route_class=ProtectedRoute)
 MAX_PAGE = 500
 
 
@@ -122,11 +122,12 @@ def _page(
 
 @router.get(
     "/admin/deadletters",
+    tags=["admins"],
     response_model=DeadLetterPageOut,
     responses={422: {"model": ErrorOut}},
     dependencies=[Roles("admin")],
 )
-async def dead_letters(
+async def list_dead_letters(
     read: DeadLettersDep,
     personal: PersonalDep,
     topic: Topic = None,
@@ -162,11 +163,12 @@ class ChannelDeadLetterPageOut(BaseModel):
 
 @router.get(
     "/deadletters",
+    tags=["channels"],
     response_model=ChannelDeadLetterPageOut,
     responses={409: {"model": ErrorOut}, 422: {"model": ErrorOut}},
     dependencies=[Roles("channel")],
 )
-async def own_dead_letters(
+async def list_own_dead_letters(
     caller: CallerDep,
     read: DeadLettersDep,
     personal: PersonalDep,

@@ -18,8 +18,8 @@ from api.auth import ProtectedRoute, Roles
 from api.consistency import Consistent
 from api.deps import KpisDep
 from api.errors import ApiError
-from api.kpi_schemas import AnomaliesOut, ExplainOut, FunnelOut, KpisOut, QaSampleOut
-from api.paging import MAX_ITEMS, After, Limit, page_after
+from api.kpi_schemas import AnomaliesOut, FunnelOut, KpiExplainOut, KpisOut, QaSampleOut
+from api.paging import MAX_ITEMS, Cursor, Limit, page_after
 from api.params import UtcDay
 from api.schemas import ErrorOut
 from api.times import ZoneDep
@@ -62,7 +62,7 @@ def _period(start: date | None, end: date | None, capped: bool = True) -> None:
     " leave `start` or `end` out for all time.\n\nDefinitions (docs/kpis.md):\n\n"
     + definitions.openapi_text(),
 )
-async def kpis(
+async def get_kpis(
     counters: KpisDep,
     zone: ZoneDep,
     start: Annotated[
@@ -108,7 +108,7 @@ async def kpis(
     responses=ERRORS,
     dependencies=[READERS, Consistent],
 )
-async def funnel(counters: KpisDep, zone: ZoneDep, start: Day, end: Day) -> dict[str, Any]:
+async def get_funnel(counters: KpisDep, zone: ZoneDep, start: Day, end: Day) -> dict[str, Any]:
     """R-KPI-08: contacts by journey stage, consultation conversion (a pre-sale contact
     followed by an order within 7 days), after-sales resolution rate."""
     _period(start, end, capped=False)
@@ -118,12 +118,12 @@ async def funnel(counters: KpisDep, zone: ZoneDep, start: Day, end: Day) -> dict
 
 @router.get(
     "/kpis/explain",
-    response_model=ExplainOut,
+    response_model=KpiExplainOut,
     response_model_exclude_unset=True,
     responses=ERRORS,
     dependencies=[READERS, Consistent],
 )
-async def explain_count(
+async def explain_kpi_count(
     counters: KpisDep,
     zone: ZoneDep,
     metric: Annotated[
@@ -138,10 +138,10 @@ async def explain_count(
     store: Place = None,
     agent_group: Place = None,
     limit: Limit = MAX_ITEMS,
-    after: After = None,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
     """The events one daily count is made of (for the dimensions given), a page at a time
-    (``after`` a notification id); ``count`` is their number on all pages: the count.
+    (``cursor``: a notification id); ``count`` is their number on all pages: the count.
     A metric name that is not one is a 422 listing the known ones."""
     if not definitions.known(metric):
         names = ", ".join(definitions.metric_names())
@@ -158,7 +158,7 @@ async def explain_count(
         if v is not None
     }
     events = await run_in_threadpool(lambda: counters.explain(metric, day, zone.tz, **where))
-    shown, next_after = page_after(events, lambda e: e["notification_id"], after, limit)
+    shown, next_cursor = page_after(events, lambda e: e["notification_id"], cursor, limit)
     return {
         "metric": metric,
         "day": day.isoformat(),
@@ -166,7 +166,7 @@ async def explain_count(
         **where,
         "count": len(events),
         "events": shown,
-        "next_after": next_after,
+        "next_cursor": next_cursor,
     }
 
 
@@ -176,7 +176,7 @@ async def explain_count(
     responses=ERRORS,
     dependencies=[READERS, Consistent],
 )
-async def anomalies(counters: KpisDep, zone: ZoneDep, start: Day, end: Day) -> dict[str, Any]:
+async def list_anomalies(counters: KpisDep, zone: ZoneDep, start: Day, end: Day) -> dict[str, Any]:
     """R-KPI-06: stores and agent groups whose complaint rate was above their peers' mean
     for 3 consecutive days (days in the zone)."""
     _period(start, end)
@@ -190,7 +190,7 @@ async def anomalies(counters: KpisDep, zone: ZoneDep, start: Day, end: Day) -> d
     responses=ERRORS,
     dependencies=[READERS, Consistent],
 )
-async def qa_sample(
+async def draw_qa_sample(
     counters: KpisDep,
     zone: ZoneDep,
     start: Day,
