@@ -1,5 +1,6 @@
-"""Bounded pages of histories and explanations, by cursor (the last position shown): every item exactly once, in order, and a
-group of items sharing a position never split across pages."""
+"""Bounded pages of histories and explanations, by cursor (the last position shown):
+every item exactly once, in order, and a group of items sharing a position never split
+across pages."""
 
 from __future__ import annotations
 
