@@ -61,7 +61,7 @@ def ledger_rows(base_url: str, auth: Auth, position: str, tz: str) -> list[dict[
     rows: list[dict[str, Any]] = []
     cursor = None
     while True:
-        params = {"limit": 3, "tz": tz, "consistent_with": position}
+        params: dict[str, str | int] = {"limit": 3, "tz": tz, "consistent_with": position}
         if cursor:
             params["cursor"] = cursor
         page = httpx.get(
