@@ -10,14 +10,14 @@ from unittest.mock import patch
 
 from journey.bootstrap import build
 from journey.settings import Settings
-from tests.services import PostgresServer
-from tests.unit.test_read_model_schema_doc import (
+from tests.builders.schema_doc import (
     DOC,
     NOT_FOR_BI,
     Column,
     comparable,
     documented,
 )
+from tests.services import PostgresServer
 
 COLUMNS = """
 SELECT c.table_name, c.column_name, c.data_type, c.is_nullable, k.ordinal_position AS pk
