@@ -99,7 +99,7 @@ class SatisfactionOut(BaseModel):
 
 
 class ComplaintOut(BaseModel):
-    """One case of the complaint ledger (R-CMP-06); times are UTC, RFC 3339."""
+    """One case of the complaint ledger (R-CMP-06); times are RFC 3339 in the request's zone."""
 
     case_id: str
     case_ref: str
