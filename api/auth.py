@@ -12,22 +12,26 @@ Routers built with ``route_class=ProtectedRoute`` show that declaration in OpenA
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.datastructures import DefaultPlaceholder
 from fastapi.exceptions import RequestValidationError
 from fastapi.params import Depends as DependsParam
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from adapters.security import Principal, Role, sees_clear_personal_data
+from api.csv_export import CSV_TOO, AnswerResponse, table_format, table_of
 from api.deps import AccessLogDep, ApiKeysDep, RateLimiterDep
 from api.errors import ApiError
 from api.routing import StrictQueryRoute
 from api.schemas import ErrorOut
+from api.times import InZone
 
 PUBLIC_PATHS = frozenset(
     {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
@@ -148,9 +152,19 @@ def route_roles(app: FastAPI) -> list[tuple[str, str, tuple[Role, ...] | None]]:
 
 
 class ProtectedRoute(StrictQueryRoute):
-    """Shows a route's ``Roles`` in OpenAPI: ``x-roles`` and the 401, 403, 429 answers."""
+    """Shows a route's ``Roles`` in OpenAPI: ``x-roles`` and the 401, 403, 429 answers.
+    Answers in the request's zone (``api.times``: its ``tz`` parameter and every time in
+    the answer rendered with that zone's offset), the same on every route."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        kwargs["dependencies"] = [*(kwargs.get("dependencies") or ()), InZone]
+        if isinstance(kwargs.get("response_class"), DefaultPlaceholder | None):
+            kwargs["response_class"] = AnswerResponse
+        table = table_of(kwargs.get("response_model"))
+        reads = "GET" in (kwargs.get("methods") or ())
+        if table and reads and "format" not in inspect.signature(endpoint).parameters:
+            kwargs["dependencies"].append(table_format(*table))
+            kwargs["responses"] = {**(kwargs.get("responses") or {}), 200: CSV_TOO}
         roles = roles_of(kwargs.get("dependencies") or ())
         if roles is not None:
             kwargs["openapi_extra"] = {**(kwargs.get("openapi_extra") or {}), "x-roles": roles}

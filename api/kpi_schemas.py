@@ -115,7 +115,7 @@ class FactOut(BaseModel):
     agent_group: str | None
 
 
-class ExplainOut(BaseModel):
+class KpiExplainOut(BaseModel):
     metric: str
     day: str
     tz: str
@@ -124,7 +124,8 @@ class ExplainOut(BaseModel):
     agent_group: str | None = None
     count: int
     events: list[FactOut]
-    next_after: int | None
+    next_cursor: str | None
+    """The ``cursor`` of the next page (a notification id), None on the last page."""
 
 
 class FunnelOut(BaseModel):

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import Depends, Query
 
 from api.errors import ApiError
-from api.params import Instant
+from api.times import DATE_NOTE, From, To
 from contracts.attributes import ATTRIBUTES
 from projections.ledger import LedgerFilter
 
@@ -41,8 +41,10 @@ def attribute_pairs(given: list[str]) -> tuple[tuple[str, str], ...]:
 
 
 def ledger_filter(
-    opened_from: Annotated[Instant | None, Query(description="Opened at or after.")] = None,
-    opened_to: Annotated[Instant | None, Query(description="Opened before.")] = None,
+    opened_from: Annotated[
+        From | None, Query(description="Opened at or after." + DATE_NOTE)
+    ] = None,
+    opened_to: Annotated[To | None, Query(description="Opened before." + DATE_NOTE)] = None,
     channel: Text = None,
     store: Text = None,
     agent_group: Text = None,

@@ -33,6 +33,7 @@ from api.routes import (
     schemas,
     session,
 )
+from api.routing import AUDIENCES, operation_id
 from api.services import ApiServices
 from application.status import StallWatch
 
@@ -60,6 +61,8 @@ def create_api(
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        generate_unique_id_function=operation_id,
+        openapi_tags=[{"name": name, "description": text} for name, text in AUDIENCES.items()],
     )
     limits = services.limits
     app.state.services = services

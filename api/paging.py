@@ -1,7 +1,8 @@
-"""Bounded pages: ``limit`` is capped everywhere. Lists that are not read-model pages (a case
-history, the events behind a figure) page by ``after``, the last position of the previous
-page; the complaint ledger pages by an opaque cursor, checked here before any store sees
-it."""
+"""Bounded pages, one style everywhere (issue 15, item 6): ``limit`` is capped, and the next
+page is asked with ``cursor``, the ``next_cursor`` of the previous page (None on the last).
+Lists that are not read-model pages (a case history, the events behind a figure) have the
+last position of the page as their cursor; the ledger's, orders' and returns' cursors are
+opaque (a row's sort value and id), checked here before any store sees them."""
 
 from __future__ import annotations
 
@@ -15,32 +16,31 @@ import orjson
 from fastapi import Query
 
 from api.errors import ApiError
-from api.params import INT64_MAX
+from api.params import INT64_MAX, IdCursor
 from api.schemas import ExplainOut
 from projections.ledger import SortKey
 
 MAX_ITEMS = 1000
 
 Limit = Annotated[int, Query(ge=1, le=MAX_ITEMS, description=f"At most {MAX_ITEMS} per page.")]
-After = Annotated[
-    int | None,
-    Query(
-        ge=0,
-        le=INT64_MAX,
-        description="Continue after this position: `next_after` of the previous page.",
-    ),
+Cursor = Annotated[
+    IdCursor | None,
+    Query(max_length=19, description="`next_cursor` of the previous page."),
 ]
+"""The cursor of a list paged by position: the last position of the previous page."""
 
 T = TypeVar("T")
 
 
 def page_after(
-    items: Sequence[T], position: Any, after: int | None, limit: int
-) -> tuple[list[T], int | None]:
-    """The items (ordered by ``position(item)``) after ``after``, at most ``limit``; and the
-    ``next_after`` of the following page, None when this is the last. Items sharing a
+    items: Sequence[T], position: Any, cursor: str | None, limit: int
+) -> tuple[list[T], str | None]:
+    """The items (ordered by ``position(item)``) after the position ``cursor``, at most
+    ``limit``; and the ``next_cursor`` of the following page, None when this is the last.
+    Items sharing a
     position stay on one page (a page ends before a group it cannot hold whole, unless the
     group alone is longer than ``limit``: then the page holds that whole group)."""
+    after = None if cursor is None else int(cursor)
     rest = [item for item in items if after is None or position(item) > after]
     if len(rest) <= limit:
         return rest, None
@@ -52,14 +52,14 @@ def page_after(
         while end < len(rest) and position(rest[end]) == position(rest[end - 1]):
             end += 1
     shown = rest[:end]
-    return shown, (position(shown[-1]) if end < len(rest) else None)
+    return shown, (str(position(shown[-1])) if end < len(rest) else None)
 
 
-def explain_page(answer: dict[str, Any], after: int | None, limit: int) -> ExplainOut:
+def explain_page(answer: dict[str, Any], cursor: str | None, limit: int) -> ExplainOut:
     """An explanation (``application.explain.explanation``) as one bounded page of its events,
     by notification id; ``count`` stays the whole count."""
-    events, next_after = page_after(answer["events"], _notification, after, limit)
-    return ExplainOut.model_validate({**answer, "events": events, "next_after": next_after})
+    events, next_cursor = page_after(answer["events"], _notification, cursor, limit)
+    return ExplainOut.model_validate({**answer, "events": events, "next_cursor": next_cursor})
 
 
 def _notification(event: dict[str, Any]) -> int:

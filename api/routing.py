@@ -56,3 +56,20 @@ def query_names(dependant: Dependant) -> frozenset[str]:
         names.update(param.alias for param in current.query_params)
         pending.extend(current.dependencies)
     return frozenset(names)
+
+
+AUDIENCES = {
+    "channels": "Systems that publish events, and read their contracts and dead letters.",
+    "analysts": "Reports: the ledger, KPIs, orders and returns, the customer 360.",
+    "auditors": "A case's history, state as of a time, verification, what-if.",
+    "admins": "Keys, the access log, dead letters, parked and quarantined events, rebuilds,"
+    " erasure.",
+    "operations": "Liveness, readiness and metrics, without a key.",
+}
+"""The OpenAPI tags, one per audience; each route is under exactly one."""
+
+
+def operation_id(route: APIRoute) -> str:
+    """A route's OpenAPI ``operationId``: its endpoint's name, which says what it does
+    (``list_complaints``, ``get_case_history``); checked unique and snake_case by a test."""
+    return route.name

@@ -99,7 +99,8 @@ class SatisfactionOut(BaseModel):
 
 
 class ComplaintOut(BaseModel):
-    """One case of the ledger (R-CMP-06), of any classification; times are UTC, RFC 3339."""
+    """One case of the ledger (R-CMP-06), of any classification; times are RFC 3339 in the
+    request's zone."""
 
     case_id: str
     case_ref: str
@@ -174,8 +175,8 @@ class ExplainOut(BaseModel):
     count: int
     """How many events the figure is made of (all pages)."""
     events: list[ExplainedEventOut]
-    next_after: int | None = None
-    """The ``after`` of the next page (a notification id), None on the last page."""
+    next_cursor: str | None = None
+    """The ``cursor`` of the next page (a notification id), None on the last page."""
 
 
 # -- auditors --------------------------------------------------------------------------------
@@ -197,8 +198,8 @@ class HistoryEntryOut(BaseModel):
 class HistoryOut(BaseModel):
     case_ref: str
     events: list[HistoryEntryOut]
-    next_after: int | None = None
-    """The ``after`` of the next page (a version), None on the last page."""
+    next_cursor: str | None = None
+    """The ``cursor`` of the next page (a version), None on the last page."""
 
 
 class VerifyProblemOut(BaseModel):

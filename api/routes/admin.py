@@ -13,7 +13,7 @@ from adapters.security.apikeys import KeyInfo
 from api.auth import ProtectedRoute, Roles
 from api.deps import AccessLogDep, ApiKeysDep, ParkedDep, QuarantineDep, RateLimiterDep
 from api.errors import ApiError
-from api.params import IdCursor, Instant
+from api.params import IdCursor
 from api.schemas import (
     AccessEntryOut,
     AccessLogPageOut,
@@ -27,6 +27,7 @@ from api.schemas import (
     QuarantinedOut,
     QuarantinePageOut,
 )
+from api.times import DATE_NOTE, From
 
 router = APIRouter(
     prefix="/v1/admin",
@@ -100,13 +101,13 @@ async def revoke_key(keys: ApiKeysDep, rate_limiter: RateLimiterDep, key_id: str
     response_model=AccessLogPageOut,
     responses={422: {"model": ErrorOut}},
 )
-async def access_log(
+async def list_access_log(
     log: AccessLogDep,
     subject: Annotated[
         str | None, Query(max_length=300, description="customer:<id> or case:<ref>")
     ] = None,
     key_id: Annotated[str | None, Query(max_length=100)] = None,
-    since: Annotated[Instant | None, Query(description="At or after (with a UTC offset).")] = None,
+    since: Annotated[From | None, Query(description="At or after." + DATE_NOTE)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
     cursor: Annotated[IdCursor | None, Query(max_length=19, pattern=r"^[0-9]+$")] = None,
 ) -> AccessLogPageOut:
@@ -131,7 +132,7 @@ MAX_PARKED_PAGE = 500
 
 
 @router.get("/parked", response_model=ParkedPageOut, responses={422: {"model": ErrorOut}})
-async def parked(
+async def list_parked_events(
     index: ParkedDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PARKED_PAGE)] = 100,
     cursor: Annotated[str | None, Query(max_length=9, pattern=r"^[0-9]+$")] = None,
@@ -160,7 +161,7 @@ QUARANTINE_CURSOR = r"^[a-z0-9_]{1,64}:[0-9]{1,18}$"
 
 
 @router.get("/quarantine", response_model=QuarantinePageOut, responses={422: {"model": ErrorOut}})
-async def quarantine(
+async def list_quarantined_events(
     held: QuarantineDep,
     read_model: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z0-9_]+$")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_QUARANTINE_PAGE)] = 100,

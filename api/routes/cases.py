@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
 from api.auth import ProtectedRoute, RecordsAccess, Roles
 from api.consistency import Consistent
+from api.csv_export import Format, answers, cells, export_rows
 from api.deps import AuditorDep
 from api.errors import ApiError
-from api.paging import MAX_ITEMS, After, Limit, page_after
-from api.params import Instant
+from api.paging import MAX_ITEMS, Cursor, Limit, page_after
 from api.schemas import ErrorOut, HistoryOut, VerifyOut
+from api.schemas_views import CaseStateOut, WhatIfOut
+from api.times import DATE_NOTE, From, To, ZoneDep
 from application.audit import parse_as_of, parse_recorded_as_of
 
 router = APIRouter(prefix="/v1", tags=["auditors"], route_class=ProtectedRoute)
@@ -24,40 +27,74 @@ CASE_READ = RecordsAccess("case", "case_ref")
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut}, 503: {"model": ErrorOut}}
 
 
+HISTORY_CSV = (
+    "version", "type", "kind", "occurred_at", "recorded_at", "event_id", "position",
+    "caused_by", "data",
+)  # fmt: skip
+WHAT_IF_CSV = (
+    "aggregate_id", "kind", "ref", "recorded_policy_version", "key", "rule", "change",
+)  # fmt: skip
+
+
+def _history_cells(entry: dict[str, Any]) -> list[Any]:
+    source = entry.get("source") or {}
+    position = f"{source['topic']}:{source['partition']}:{source['offset']}" if source else None
+    caused_by = entry.get("caused_by")
+    return [
+        entry["version"],
+        entry["type"],
+        entry["kind"],
+        entry.get("occurred_at"),
+        entry.get("recorded_at"),
+        source.get("event_id"),
+        position,
+        orjson.dumps(caused_by).decode() if caused_by else None,
+        orjson.dumps(entry["data"]).decode(),
+    ]
+
+
 @router.get(
     "/cases/{case_ref}/history",
     response_model=HistoryOut,
-    responses=NOT_FOUND,
+    responses=answers(NOT_FOUND),
     dependencies=[AUDITORS, CASE_READ, Consistent],
 )
-async def case_history(
-    auditor: AuditorDep, case_ref: str, limit: Limit = MAX_ITEMS, after: After = None
-) -> HistoryOut:
-    """Every stored event of the case in order, a page at a time (``after`` a version):
-    version, event time, recorded time, the source record (event_id, topic, partition,
-    offset) and, for clock decisions, the fact or watermark that caused them."""
+async def get_case_history(
+    auditor: AuditorDep,
+    case_ref: str,
+    limit: Limit = MAX_ITEMS,
+    cursor: Cursor = None,
+    format: Format = "json",
+) -> Any:
+    """Every stored event of the case in order, a page at a time (``cursor``: a version),
+    or all of them as CSV (``format=csv``; the event's data as JSON in one cell): version,
+    event time, recorded time, the source record (event_id, topic, partition, offset) and,
+    for clock decisions, the fact or watermark that caused them."""
     events = await run_in_threadpool(auditor.history, case_ref)
-    shown, next_after = page_after(events, lambda e: e["version"], after, limit)
+    if format == "csv":
+        return export_rows(events, HISTORY_CSV, _history_cells, "case-history")
+    shown, next_cursor = page_after(events, lambda e: e["version"], cursor, limit)
     return HistoryOut.model_validate(
-        {"case_ref": case_ref, "events": shown, "next_after": next_after}
+        {"case_ref": case_ref, "events": shown, "next_cursor": next_cursor}
     )
 
 
 @router.get(
     "/cases/{case_ref}",
-    response_model=dict[str, Any],
+    response_model=CaseStateOut,
     responses={**NOT_FOUND, 422: {"model": ErrorOut}},
     dependencies=[AUDITORS, CASE_READ, Consistent],
 )
-async def case_state(
+async def get_case_state(
     auditor: AuditorDep,
+    zone: ZoneDep,
     case_ref: str,
     as_of: Annotated[
         str | None,
         Query(
             max_length=64,
             description="An event time with offset, or a date alone (the end of that day in"
-            " the report time zone): the case from what had happened by then. Or a version"
+            " the zone, `tz`): the case from what had happened by then. Or a version"
             " (digits). Default: as stored now.",
         ),
     ] = None,
@@ -78,7 +115,7 @@ async def case_state(
         raise ApiError(422, "invalid_request", "as_of or recorded_as_of: give one")
     point = None
     if as_of is not None:
-        point = parse_as_of(as_of, auditor.report_tz)
+        point = parse_as_of(as_of, zone.tz)
     elif recorded_as_of is not None:
         point = parse_recorded_as_of(recorded_as_of)
     state: dict[str, Any] = await run_in_threadpool(auditor.state, case_ref, point)
@@ -100,20 +137,24 @@ async def verify_case(auditor: AuditorDep, case_ref: str) -> VerifyOut:
 
 @router.get(
     "/what-if",
-    response_model=dict[str, Any],
-    responses={**NOT_FOUND, 422: {"model": ErrorOut}},
+    response_model=WhatIfOut,
+    responses=answers(NOT_FOUND),
     dependencies=[AUDITORS],
 )
-async def what_if(
+async def replay_what_if(
     auditor: AuditorDep,
     policy_version: Annotated[str, Query(max_length=64, description="e.g. 2027.1-draft")],
     case_ref: Annotated[str | None, Query(max_length=200)] = None,
-    opened_from: Annotated[Instant | None, Query(description="With a UTC offset.")] = None,
-    opened_to: Annotated[Instant | None, Query(description="With a UTC offset.")] = None,
+    opened_from: Annotated[
+        From | None, Query(description="Opened at or after." + DATE_NOTE)
+    ] = None,
+    opened_to: Annotated[To | None, Query(description="Opened before." + DATE_NOTE)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
-) -> dict[str, Any]:
+    format: Format = "json",
+) -> Any:
     """Replay one case, or the aggregates opened in ``[opened_from, opened_to)``, under
-    another policy version; the SLA outcomes that would differ."""
+    another policy version; the SLA outcomes that would differ. As CSV (``format=csv``):
+    one row per outcome that differs."""
     period = None
     if opened_from is not None or opened_to is not None:
         if opened_from is None or opened_to is None:
@@ -125,4 +166,12 @@ async def what_if(
         result: dict[str, Any] = report.as_json()
         return result
 
-    return await run_in_threadpool(run)
+    report = await run_in_threadpool(run)
+    if format == "csv":
+        rows = [
+            {**aggregate, **difference}
+            for aggregate in report["aggregates"]
+            for difference in aggregate["differences"]
+        ]
+        return export_rows(rows, WHAT_IF_CSV, cells(WHAT_IF_CSV), "what-if")
+    return report

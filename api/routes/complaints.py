@@ -3,22 +3,20 @@ filtered, sorted, paged, exported, explained."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import StreamingResponse
 
 from api.auth import ProtectedRoute, Roles
 from api.consistency import Consistent
+from api.csv_export import CSV_PAGE, export_pages
 from api.deps import ApplicationDep, LedgerDep, WatermarkDep
 from api.errors import ApiError
 from api.ledger_params import LedgerFilterDep
-from api.paging import MAX_ITEMS, After, Limit, explain_page, ledger_cursor, read_ledger_cursor
+from api.paging import MAX_ITEMS, Cursor, Limit, explain_page, ledger_cursor, read_ledger_cursor
 from api.schemas import ComplaintOut, ComplaintPageOut, ErrorOut, ExplainOut
 from application.explain import explanation
 from domain.ids import aggregate_id
@@ -41,7 +39,6 @@ CSV_COLUMNS = (
     "overdue", "awaiting_confirmation", "communications", "contacts", "reopen_count",
     "repeat_complaint", "policy_version", "attributes",
 )  # fmt: skip
-CSV_PAGE = 1000
 
 
 def _csv_row(row: dict[str, Any]) -> list[Any]:
@@ -58,24 +55,7 @@ def _csv_row(row: dict[str, Any]) -> list[Any]:
 Watermark = Callable[[], datetime | None]
 
 
-def _csv(
-    ledger: ComplaintLedger, where: LedgerFilter, sort: SortKey, desc: bool, watermark: Watermark
-) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    after = None
-    at = watermark()  # one instant for the whole export
-    while True:
-        rows = ledger.page(CSV_PAGE, after, where, sort, desc, at)
-        for row in rows:
-            writer.writerow(_csv_row(row))
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        if len(rows) < CSV_PAGE:
-            return
-        after = ledger.cursor_of(rows[-1], sort)
+Text = Annotated[str | None, Query(max_length=200)]
 
 
 @router.get(
@@ -105,10 +85,13 @@ async def list_complaints(
     key: SortKey = sort.lstrip("-")  # type: ignore[assignment]
     desc = sort.startswith("-")
     if format == "csv":
-        return StreamingResponse(
-            _csv(ledger, where, key, desc, watermark),
-            media_type="text/csv",
-            headers={"Content-Disposition": 'attachment; filename="complaints.csv"'},
+        at = watermark()  # one instant for the whole export
+        return export_pages(
+            lambda after: ledger.page(CSV_PAGE, after, where, key, desc, at),
+            lambda row: ledger.cursor_of(row, key),
+            CSV_COLUMNS,
+            _csv_row,
+            "complaints",
         )
     after = read_ledger_cursor(cursor, key) if cursor else None
     rows = await run_in_threadpool(_page, ledger, watermark, limit + 1, after, where, key, desc)
@@ -144,13 +127,13 @@ async def explain_complaint(
     application: ApplicationDep,
     case_ref: str,
     limit: Limit = MAX_ITEMS,
-    after: After = None,
+    cursor: Cursor = None,
 ) -> ExplainOut:
     """The stored events a ledger row was built from, in order, a page at a time."""
     row = await run_in_threadpool(_row, ledger, case_ref)
     subject = f"complaint {case_ref}"
     answer = await run_in_threadpool(explanation, application, subject, row["notifications"])
-    return explain_page(answer, after, limit)
+    return explain_page(answer, cursor, limit)
 
 
 def _page(

@@ -13,9 +13,10 @@ from api.auth import CallerDep, ProtectedRoute, RecordsAccess, Roles
 from api.consistency import Consistent
 from api.deps import ApplicationDep, CustomersDep, LedgerDep, PersonalDep, WatermarkDep
 from api.errors import ApiError
-from api.paging import MAX_ITEMS, After, Limit, explain_page
-from api.params import Instant
+from api.paging import MAX_ITEMS, Cursor, Limit, explain_page
 from api.schemas import ErrorOut, ExplainOut
+from api.schemas_views import Customer360Out
+from api.times import AsOf
 from application.customer_view import customer_view
 from application.explain import explanation
 
@@ -27,11 +28,11 @@ CUSTOMER_READ = RecordsAccess("customer", "customer_id")
 
 @router.get(
     "/customers/{customer_id}",
-    response_model=dict[str, Any],
+    response_model=Customer360Out,
     responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}, 503: {"model": ErrorOut}},
     dependencies=[READERS, CUSTOMER_READ, Consistent],
 )
-async def customer_360(
+async def get_customer_360(
     customers: CustomersDep,
     ledger: LedgerDep,
     watermark: WatermarkDep,
@@ -39,8 +40,11 @@ async def customer_360(
     caller: CallerDep,
     customer_id: str,
     as_of: Annotated[
-        Instant | None,
-        Query(description="Judge segments and time-relative flags at this event time"),
+        AsOf | None,
+        Query(
+            description="Judge segments and time-relative flags at this event time (a date"
+            " alone: the end of that day in the zone, `tz`)."
+        ),
     ] = None,
 ) -> dict[str, Any]:
     """Profile, consents, RFM and lifecycle segments (R-CUS-05), orders, returns and
@@ -72,7 +76,7 @@ async def explain_customer(
     application: ApplicationDep,
     customer_id: str,
     limit: Limit = MAX_ITEMS,
-    after: After = None,
+    cursor: Cursor = None,
 ) -> ExplainOut:
     """The stored events the customer's 360 view was built from, a page at a time."""
     ids = await run_in_threadpool(customers.events_behind, customer_id)
@@ -80,4 +84,4 @@ async def explain_customer(
         raise ApiError(404, "not_found", f"customer_id: no customer {customer_id!r}")
     subject = f"customer {customer_id}"
     answer = await run_in_threadpool(explanation, application, subject, ids)
-    return explain_page(answer, after, limit)
+    return explain_page(answer, cursor, limit)

@@ -19,9 +19,10 @@ from api.deps import DeadLettersDep, PersonalDep, ReplayDeadLettersDep
 from api.errors import ApiError
 from api.schemas import ErrorOut
 from api.services import ReadDeadLetters
+from api.times import DATE_NOTE, From, To
 from application.deadletter_query import DeadLetterFilter, InvalidCursor
 
-router = APIRouter(prefix="/v1", tags=["dead letters"], route_class=ProtectedRoute)
+router = APIRouter(prefix="/v1", route_class=ProtectedRoute)
 MAX_PAGE = 500
 
 
@@ -68,8 +69,8 @@ Rule = Annotated[
     ),
 ]
 PublishedBy = Annotated[str | None, _text("The publishing system: the envelope's `source`.")]
-Since = Annotated[datetime | None, Query(description="Dead-lettered at or after.")]
-Until = Annotated[datetime | None, Query(description="Dead-lettered before.")]
+Since = Annotated[From | None, Query(description="Dead-lettered at or after." + DATE_NOTE)]
+Until = Annotated[To | None, Query(description="Dead-lettered before." + DATE_NOTE)]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"At most {MAX_PAGE} per page.")]
 Cursor = Annotated[
     str | None, Query(max_length=2000, description="`next_cursor` of the previous page.")
@@ -122,11 +123,12 @@ def _page(
 
 @router.get(
     "/admin/deadletters",
+    tags=["admins"],
     response_model=DeadLetterPageOut,
     responses={422: {"model": ErrorOut}},
     dependencies=[Roles("admin")],
 )
-async def dead_letters(
+async def list_dead_letters(
     read: DeadLettersDep,
     personal: PersonalDep,
     topic: Topic = None,
@@ -206,11 +208,12 @@ class ChannelDeadLetterPageOut(BaseModel):
 
 @router.get(
     "/deadletters",
+    tags=["channels"],
     response_model=ChannelDeadLetterPageOut,
     responses={409: {"model": ErrorOut}, 422: {"model": ErrorOut}},
     dependencies=[Roles("channel")],
 )
-async def own_dead_letters(
+async def list_own_dead_letters(
     caller: CallerDep,
     read: DeadLettersDep,
     personal: PersonalDep,

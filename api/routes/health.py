@@ -50,7 +50,7 @@ class ReadyOut(BaseModel):
 
 
 @router.get("/healthz", response_model=HealthOut)
-def healthz() -> HealthOut:
+def check_liveness() -> HealthOut:
     """The process is up and answers (no I/O: a slow store does not make it restart)."""
     return HealthOut(status="up")
 
@@ -114,7 +114,7 @@ def _log(log: Log, topics: Topics) -> dict[str, str]:
     response_model=ReadyOut,
     responses={503: {"model": ReadyOut, "description": "a check failed: see checks"}},
 )
-def readyz(
+def check_readiness(
     request: Request,
     application: ApplicationDep,
     projections: ProjectionsDep,

@@ -8,21 +8,21 @@ zone's offset, and the answer names the zone (``tz``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
 from api.auth import ProtectedRoute, Roles
 from api.consistency import Consistent
-from api.deps import KpisDep, ReportZoneDep
+from api.deps import KpisDep
 from api.errors import ApiError
-from api.kpi_schemas import AnomaliesOut, ExplainOut, FunnelOut, KpisOut, QaSampleOut
-from api.paging import MAX_ITEMS, After, Limit, page_after
+from api.kpi_schemas import AnomaliesOut, FunnelOut, KpiExplainOut, KpisOut, QaSampleOut
+from api.paging import MAX_ITEMS, Cursor, Limit, page_after
 from api.params import UtcDay
 from api.schemas import ErrorOut
+from api.times import ZoneDep
 from domain.policy import BASELINE, policy_in_force
 from projections.kpis import definitions
 
@@ -40,30 +40,6 @@ Day = Annotated[
     ),
 ]
 Place = Annotated[str | None, Query(max_length=200)]
-Tz = Annotated[
-    str | None,
-    Query(
-        max_length=64,
-        description="An IANA time zone (`Asia/Shanghai`, `UTC`, `Europe/Paris`): the zone of"
-        " the dates asked and answered, and the offset of every time in the answer."
-        " Default: the report zone (`JOURNEY_REPORT_TZ`).",
-    ),
-]
-
-
-def _zone(tz: str | None, report_zone: tzinfo) -> tuple[tzinfo, str]:
-    if tz is None:
-        return report_zone, str(report_zone)
-    try:
-        return ZoneInfo(tz), tz
-    except (ZoneInfoNotFoundError, ValueError):
-        reason = "not an IANA time zone name (e.g. Asia/Shanghai, UTC)"
-        raise ApiError(
-            422,
-            "invalid_request",
-            f"tz: {reason}",
-            problems=[{"field": "query.tz", "reason": reason}],
-        ) from None
 
 
 def _period(start: date | None, end: date | None, capped: bool = True) -> None:
@@ -86,9 +62,9 @@ def _period(start: date | None, end: date | None, capped: bool = True) -> None:
     " leave `start` or `end` out for all time.\n\nDefinitions (docs/kpis.md):\n\n"
     + definitions.openapi_text(),
 )
-async def kpis(
+async def get_kpis(
     counters: KpisDep,
-    report_zone: ReportZoneDep,
+    zone: ZoneDep,
     start: Annotated[
         Day | None, Query(description="First date (default: the first fact's).")
     ] = None,
@@ -103,17 +79,15 @@ async def kpis(
             " (ISO, `2026-W10`), month (`2026-03`): in the zone.",
         ),
     ] = None,
-    tz: Tz = None,
 ) -> dict[str, Any]:
     """R-KPI-01..05 and R-KPI-08 over the period, one row per group, R-KPI-01..03 judged
     against their targets (the OpenAPI text is the ``description`` above)."""
     _period(start, end, capped=False)
-    zone, zone_name = _zone(tz, report_zone)
     groups = list(dict.fromkeys(group_by or []))
     if len([g for g in groups if g in ("day", "week", "month")]) > 1:
         raise ApiError(422, "invalid_request", "group_by: at most one of day, week, month")
-    span = await run_in_threadpool(counters.interval, start, end, zone)
-    rows = await run_in_threadpool(counters.kpis, start, end, groups, zone)
+    span = await run_in_threadpool(counters.interval, start, end, zone.tz)
+    rows = await run_in_threadpool(counters.kpis, start, end, groups, zone.tz)
     # The targets of the policy in force at the period's end (its last fact's, if open).
     policy = policy_in_force(datetime.fromtimestamp(span[1] - 1, UTC)) if span else BASELINE
     for row in rows:
@@ -121,7 +95,7 @@ async def kpis(
     return {
         "start": start.isoformat() if start else None,
         "end": end.isoformat() if end else None,
-        "tz": zone_name,
+        "tz": zone.name,
         "group_by": groups,
         "policy_version": policy.version,
         "rows": rows,
@@ -134,27 +108,24 @@ async def kpis(
     responses=ERRORS,
     dependencies=[READERS, Consistent],
 )
-async def funnel(
-    counters: KpisDep, report_zone: ReportZoneDep, start: Day, end: Day, tz: Tz = None
-) -> dict[str, Any]:
+async def get_funnel(counters: KpisDep, zone: ZoneDep, start: Day, end: Day) -> dict[str, Any]:
     """R-KPI-08: contacts by journey stage, consultation conversion (a pre-sale contact
     followed by an order within 7 days), after-sales resolution rate."""
     _period(start, end, capped=False)
-    zone, zone_name = _zone(tz, report_zone)
-    result: dict[str, Any] = await run_in_threadpool(counters.funnel, start, end, zone)
-    return {**result, "tz": zone_name}
+    result: dict[str, Any] = await run_in_threadpool(counters.funnel, start, end, zone.tz)
+    return {**result, "tz": zone.name}
 
 
 @router.get(
     "/kpis/explain",
-    response_model=ExplainOut,
+    response_model=KpiExplainOut,
     response_model_exclude_unset=True,
     responses=ERRORS,
     dependencies=[READERS, Consistent],
 )
-async def explain_count(
+async def explain_kpi_count(
     counters: KpisDep,
-    report_zone: ReportZoneDep,
+    zone: ZoneDep,
     metric: Annotated[
         str,
         Query(
@@ -167,11 +138,10 @@ async def explain_count(
     store: Place = None,
     agent_group: Place = None,
     limit: Limit = MAX_ITEMS,
-    after: After = None,
-    tz: Tz = None,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
     """The events one daily count is made of (for the dimensions given), a page at a time
-    (``after`` a notification id); ``count`` is their number on all pages: the count.
+    (``cursor``: a notification id); ``count`` is their number on all pages: the count.
     A metric name that is not one is a 422 listing the known ones."""
     if not definitions.known(metric):
         names = ", ".join(definitions.metric_names())
@@ -182,22 +152,21 @@ async def explain_count(
             f"metric: {reason}",
             problems=[{"field": "query.metric", "reason": reason}],
         )
-    zone, zone_name = _zone(tz, report_zone)
     where = {
         k: v
         for k, v in (("channel", channel), ("store", store), ("agent_group", agent_group))
         if v is not None
     }
-    events = await run_in_threadpool(lambda: counters.explain(metric, day, zone, **where))
-    shown, next_after = page_after(events, lambda e: e["notification_id"], after, limit)
+    events = await run_in_threadpool(lambda: counters.explain(metric, day, zone.tz, **where))
+    shown, next_cursor = page_after(events, lambda e: e["notification_id"], cursor, limit)
     return {
         "metric": metric,
         "day": day.isoformat(),
-        "tz": zone_name,
+        "tz": zone.name,
         **where,
         "count": len(events),
         "events": shown,
-        "next_after": next_after,
+        "next_cursor": next_cursor,
     }
 
 
@@ -207,15 +176,12 @@ async def explain_count(
     responses=ERRORS,
     dependencies=[READERS, Consistent],
 )
-async def anomalies(
-    counters: KpisDep, report_zone: ReportZoneDep, start: Day, end: Day, tz: Tz = None
-) -> dict[str, Any]:
+async def list_anomalies(counters: KpisDep, zone: ZoneDep, start: Day, end: Day) -> dict[str, Any]:
     """R-KPI-06: stores and agent groups whose complaint rate was above their peers' mean
     for 3 consecutive days (days in the zone)."""
     _period(start, end)
-    zone, zone_name = _zone(tz, report_zone)
-    found = await run_in_threadpool(counters.anomalies, start, end, zone)
-    return {"start": start.isoformat(), "end": end.isoformat(), "tz": zone_name, "anomalies": found}
+    found = await run_in_threadpool(counters.anomalies, start, end, zone.tz)
+    return {"start": start.isoformat(), "end": end.isoformat(), "tz": zone.name, "anomalies": found}
 
 
 @router.get(
@@ -224,24 +190,22 @@ async def anomalies(
     responses=ERRORS,
     dependencies=[READERS, Consistent],
 )
-async def qa_sample(
+async def draw_qa_sample(
     counters: KpisDep,
-    report_zone: ReportZoneDep,
+    zone: ZoneDep,
     start: Day,
     end: Day,
     seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     agent_group: Place = None,
-    tz: Tz = None,
 ) -> dict[str, Any]:
     """R-KPI-07: a reproducible 10 % sample of conversations per agent group (the same
     seed gives the same sample)."""
     _period(start, end)
-    zone, zone_name = _zone(tz, report_zone)
-    sample = await run_in_threadpool(counters.qa_sample, agent_group, start, end, seed, zone)
+    sample = await run_in_threadpool(counters.qa_sample, agent_group, start, end, seed, zone.tz)
     return {
         "start": start.isoformat(),
         "end": end.isoformat(),
-        "tz": zone_name,
+        "tz": zone.name,
         "seed": seed,
         "sample": sample,
     }

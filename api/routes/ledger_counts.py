@@ -13,11 +13,11 @@ from pydantic import BaseModel
 
 from api.auth import ProtectedRoute, Roles
 from api.consistency import Consistent
-from api.deps import LedgerDep, ReportZoneDep
+from api.deps import LedgerDep
 from api.errors import ApiError
 from api.ledger_params import LedgerFilterDep
-from api.routes.kpis import Tz, _zone
 from api.schemas import ErrorOut
+from api.times import ZoneDep
 from projections.ledger.counts import DIMENSIONS, Counts, LedgerCounts, UnknownDimension
 
 router = APIRouter(prefix="/v1", tags=["analysts"], route_class=ProtectedRoute)
@@ -58,20 +58,20 @@ class LedgerCountsOut(BaseModel):
     " value (and in the `null` group when it has none). `opened_day`, `opened_month`,"
     " `opened_year`: the opening's local date in `tz`.",
 )
-async def ledger_counts(
+async def count_ledger_cases(
     ledger: LedgerDep,
-    report_zone: ReportZoneDep,
+    zone: ZoneDep,
     where: LedgerFilterDep,
     group_by: Annotated[
         list[str] | None,
         Query(max_length=4, description="Dimensions to group by (see the description)."),
     ] = None,
-    tz: Tz = None,
     format: Literal["json", "csv"] = "json",
 ) -> Any:
-    zone, zone_name = _zone(tz, report_zone)
     try:
-        counts = await run_in_threadpool(LedgerCounts(ledger).counts, where, group_by or [], zone)
+        counts = await run_in_threadpool(
+            LedgerCounts(ledger).counts, where, group_by or [], zone.tz
+        )
     except UnknownDimension as error:
         raise ApiError(
             422,
@@ -85,7 +85,7 @@ async def ledger_counts(
         total=counts.total,
         groups=[CountGroupOut(key=key, count=n) for key, n in counts.groups],
         truncated=counts.truncated,
-        tz=zone_name,
+        tz=zone.name,
     )
 
 

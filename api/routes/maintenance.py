@@ -13,7 +13,7 @@ from api.errors import ApiError
 from api.schemas import ErrorOut
 from application.rebuilds import AlreadyRebuilding, RebuildJob, UnknownReadModel
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=ProtectedRoute)
+router = APIRouter(prefix="/v1/admin", tags=["admins"], route_class=ProtectedRoute)
 ADMIN = Roles("admin")
 
 
@@ -82,7 +82,7 @@ async def list_rebuilds(rebuilds: RebuildsDep) -> RebuildListOut:
     responses={404: {"model": ErrorOut}},
     dependencies=[ADMIN],
 )
-async def rebuild_status(
+async def get_rebuild(
     rebuilds: RebuildsDep, job_id: Annotated[str, Path(max_length=64)]
 ) -> RebuildOut:
     job = rebuilds.get(job_id)

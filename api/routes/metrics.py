@@ -16,7 +16,7 @@ router = APIRouter(tags=["operations"], route_class=StrictQueryRoute)
     response_class=Response,
     responses={200: {"content": {CONTENT_TYPE: {}}, "description": "Prometheus text format"}},
 )
-def metrics(registry: RegistryDep) -> Response:
+def get_metrics(registry: RegistryDep) -> Response:
     """Ingest counters of this process; lag of every ingress partition and read model."""
     # A plain ``def``: the scrape reads the log and the store, in FastAPI's thread pool.
     return Response(render(registry), media_type=CONTENT_TYPE)

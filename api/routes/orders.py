@@ -5,9 +5,7 @@ and not breached yet), as the complaint ledger's do."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -17,13 +15,14 @@ from fastapi.responses import StreamingResponse
 
 from api.auth import ProtectedRoute, Roles
 from api.consistency import Consistent
+from api.csv_export import CSV_PAGE, Format, answers, export_pages
 from api.deps import OrdersDep, WatermarkDep
 from api.errors import ApiError
 from api.ledger_params import AttributeQuery, attribute_pairs
 from api.paging import ledger_cursor, read_time_cursor
-from api.params import Instant
 from api.schemas import ErrorOut
 from api.schemas_orders import OrderOut, OrderPageOut, ReturnOut, ReturnPageOut
+from api.times import DATE_NOTE, From, To
 from domain.ids import aggregate_id
 from projections.orders import OrderFilter, ReturnFilter
 
@@ -43,7 +42,6 @@ RETURN_CSV = (
     "exchanged_for", "merchant_refused_valid_return", "breaches", "breached_rules",
     "overdue", "clocks", "case_ref", "policy_version",
 )  # fmt: skip
-CSV_PAGE = 1000
 
 Watermark = Callable[[], datetime | None]
 Text = Annotated[str | None, Query(max_length=200)]
@@ -60,12 +58,7 @@ Breached = Annotated[
 Sort = Literal["asc", "desc"]
 Limit = Annotated[int, Query(ge=1, le=500)]
 CursorParam = Annotated[str | None, Query(max_length=1000)]
-Format = Literal["json", "csv"]
-ANSWERS: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {}}, "description": "JSON page, or CSV with format=csv"},
-    422: {"model": ErrorOut},
-    503: {"model": ErrorOut},
-}
+ANSWERS = answers()
 ONE: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut}, 503: {"model": ErrorOut}}
 
 
@@ -87,41 +80,6 @@ def _flat(row: dict[str, Any], columns: tuple[str, ...]) -> list[Any]:
         flat["delays"] = len(row["delays"])
         flat["returns"] = " ".join(row["returns"])
     return [flat.get(column) for column in columns]
-
-
-def _csv(
-    pages: Callable[[tuple[str, str] | None], list[dict[str, Any]]],
-    columns: tuple[str, ...],
-    time_column: str,
-) -> Iterator[str]:
-    """Every matching row, a page at a time (``pages(after)``)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(columns)
-    after = None
-    while True:
-        rows = pages(after)
-        for row in rows:
-            writer.writerow(_flat(row, columns))
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        if len(rows) < CSV_PAGE:
-            return
-        after = (rows[-1][time_column], rows[-1]["id"])
-
-
-def _export(
-    pages: Callable[[tuple[str, str] | None], list[dict[str, Any]]],
-    columns: tuple[str, ...],
-    time_column: str,
-    name: str,
-) -> StreamingResponse:
-    return StreamingResponse(
-        _csv(pages, columns, time_column),
-        media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-    )
 
 
 def _next(rows: list[dict[str, Any]], limit: int, time_column: str) -> str | None:
@@ -151,7 +109,13 @@ async def _listing(
     a page of them (one more read, to tell whether there is a next page) and its cursor."""
     if format == "csv":
         at = watermark()
-        return _export(lambda after: read(CSV_PAGE, after, at), columns, time_column, name)
+        return export_pages(
+            lambda after: read(CSV_PAGE, after, at),
+            lambda row: (row[time_column], row["id"]),
+            columns,
+            lambda row: _flat(row, columns),
+            name,
+        )
     after = read_time_cursor(cursor, time_column) if cursor else None
     rows = await run_in_threadpool(lambda: read(limit + 1, after, watermark()))
     return rows[:limit], _next(rows, limit, time_column)
@@ -166,8 +130,10 @@ async def _listing(
 async def list_orders(
     orders: OrdersDep,
     watermark: WatermarkDep,
-    placed_from: Annotated[Instant | None, Query(description="Placed at or after.")] = None,
-    placed_to: Annotated[Instant | None, Query(description="Placed before.")] = None,
+    placed_from: Annotated[
+        From | None, Query(description="Placed at or after." + DATE_NOTE)
+    ] = None,
+    placed_to: Annotated[To | None, Query(description="Placed before." + DATE_NOTE)] = None,
     status: Annotated[
         Literal["placed", "shipped", "delivered", "cancelled"] | None, Query()
     ] = None,
@@ -230,8 +196,10 @@ async def get_order(orders: OrdersDep, watermark: WatermarkDep, order_id: str) -
 async def list_returns(
     orders: OrdersDep,
     watermark: WatermarkDep,
-    requested_from: Annotated[Instant | None, Query(description="Requested at or after.")] = None,
-    requested_to: Annotated[Instant | None, Query(description="Requested before.")] = None,
+    requested_from: Annotated[
+        From | None, Query(description="Requested at or after." + DATE_NOTE)
+    ] = None,
+    requested_to: Annotated[To | None, Query(description="Requested before." + DATE_NOTE)] = None,
     status: Annotated[
         Literal["requested", "approved", "rejected", "refunded", "exchanged"] | None, Query()
     ] = None,

@@ -12,7 +12,7 @@ from api.auth import CallerDep, ProtectedRoute, Roles
 from api.deps import EraseCustomerDep
 from api.schemas import ErrorOut
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=ProtectedRoute)
+router = APIRouter(prefix="/v1/admin", tags=["admins"], route_class=ProtectedRoute)
 
 
 class ErasureIn(BaseModel):
@@ -34,7 +34,7 @@ class ErasureOut(BaseModel):
     responses={404: {"model": ErrorOut}, 503: {"model": ErrorOut}},
     dependencies=[Roles("admin")],
 )
-async def erase(
+async def erase_customer(
     erase_customer: EraseCustomerDep,
     caller: CallerDep,
     customer_id: Annotated[str, Path(min_length=1, max_length=200)],

@@ -12,6 +12,7 @@ from api.auth import ProtectedRoute, Roles
 from api.deps import TopicsDep
 from api.errors import ApiError
 from api.schemas import ErrorOut
+from api.schemas_views import AsyncApiOut, JsonSchemaOut
 from contracts.asyncapi import document, event_json_schema
 from contracts.schemas import EVENT_TYPES
 
@@ -38,8 +39,8 @@ class EventTypesOut(BaseModel):
     items: list[EventTypeOut]
 
 
-@router.get("/asyncapi", response_model=dict[str, Any])
-async def asyncapi(topics: TopicsDep) -> dict[str, Any]:
+@router.get("/asyncapi", response_model=AsyncApiOut)
+async def get_asyncapi_document(topics: TopicsDep) -> dict[str, Any]:
     """The AsyncAPI 3.0 document of the ingress topics (one message per event type: key,
     headers, payload) and the dead-letter topic (the refusal reasons), generated from the
     event registry: what a channel publishing over Kafka needs."""
@@ -48,7 +49,7 @@ async def asyncapi(topics: TopicsDep) -> dict[str, Any]:
 
 
 @router.get("/events", response_model=EventTypesOut)
-async def event_types(topics: TopicsDep) -> EventTypesOut:
+async def list_event_types(topics: TopicsDep) -> EventTypesOut:
     """Every source event type, its topic and the versions accepted."""
     return EventTypesOut(
         items=[
@@ -67,10 +68,10 @@ async def event_types(topics: TopicsDep) -> EventTypesOut:
 
 @router.get(
     "/events/{event_type}",
-    response_model=dict[str, Any],
+    response_model=JsonSchemaOut,
     responses={404: {"model": ErrorOut}},
 )
-async def event_schema(event_type: str) -> dict[str, Any]:
+async def get_event_schema(event_type: str) -> dict[str, Any]:
     """The JSON Schema (2020-12) of one event type's record value: the envelope with its
     ``data`` (latest version)."""
     known = EVENT_TYPES.get(event_type) if len(event_type) <= 100 else None

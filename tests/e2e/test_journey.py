@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -15,10 +16,17 @@ from tests.e2e.journey_script import GROUP, STORE, Journey, script
 from tests.e2e.journey_service import Auth
 
 pytestmark = pytest.mark.e2e
+REPORT_ZONE = ZoneInfo("Asia/Shanghai")
+"""The report zone by default (``JOURNEY_REPORT_TZ``)."""
 
 
 def utc(text: str) -> str:
     return datetime.fromisoformat(text).astimezone(UTC).isoformat()
+
+
+def shown(text: str) -> str:
+    """A time as every answer shows it: with the report zone's offset (issue 15)."""
+    return datetime.fromisoformat(text).astimezone(REPORT_ZONE).isoformat()
 
 
 def publish(base_url: str, auth: Auth, journey: Journey) -> str:
@@ -78,14 +86,14 @@ def test_the_ledger_row_is_exactly_what_the_journey_says(
         "priority": "important",
         "status": "closed",
         "demand": "a refund for a cracked kettle",
-        "opened_at": utc(opened["occurred_at"]),
-        "first_response_at": utc(app_reply["occurred_at"]),
-        "supervisor_at": utc(by_type(j, "case.escalated")[0]["occurred_at"]),
+        "opened_at": shown(opened["occurred_at"]),
+        "first_response_at": shown(app_reply["occurred_at"]),
+        "supervisor_at": shown(by_type(j, "case.escalated")[0]["occurred_at"]),
         "supervisor_id": "sup-3",
-        "solution_at": utc(offered["occurred_at"]),
-        "resolved_at": utc(resolved["occurred_at"]),
-        "confirmed_at": utc(confirmed["occurred_at"]),
-        "closed_at": utc(confirmed["occurred_at"]),
+        "solution_at": shown(offered["occurred_at"]),
+        "resolved_at": shown(resolved["occurred_at"]),
+        "confirmed_at": shown(confirmed["occurred_at"]),
+        "closed_at": shown(confirmed["occurred_at"]),
         "owner": "ag-17",
         "acceptance_criteria": "refund received",
         "escalation_level": 2,
@@ -111,7 +119,9 @@ def test_the_ledger_row_is_exactly_what_the_journey_says(
         7200.0,
         "fact",
     )
-    assert utc(follow_up["occurred_at"]) > breach["due_at"]
+    assert datetime.fromisoformat(follow_up["occurred_at"]) > datetime.fromisoformat(
+        breach["due_at"]
+    )
     outcomes = {key: (c["rule"], c["outcome"]) for key, c in row["sla"].items()}
     assert sorted(set(outcomes.values())) == [
         ("R-CMP-02", "met"),

@@ -46,7 +46,7 @@ def test_a_published_contact_appears_in_the_complaint_ledger(base_url: str, auth
     assert row["channels"] == ["app", "phone"]
     assert row["contacts"] == 2
     assert row["classification"] == "complaint"
-    assert row["opened_at"] == "2026-03-02T01:30:00+00:00"
+    assert row["opened_at"] == "2026-03-02T09:30:00+08:00"  # in the report zone (issue 15)
     assert row["status"] == "open"
 
 

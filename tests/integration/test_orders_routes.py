@@ -10,8 +10,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -111,8 +112,10 @@ def test_orders_and_returns_rows_clocks_filters_pages_and_csv(shop: Shop) -> Non
         shop.customer,
         "SF Express",
     )
-    assert late["first_promised_delivery_at"] == (T0 + 3 * D).astimezone(UTC).isoformat()
-    assert late["promised_delivery_at"] == (T0 + 4 * D).astimezone(UTC).isoformat()
+    # Times in the report zone (Asia/Shanghai by default: issue 15).
+    shanghai = ZoneInfo("Asia/Shanghai")
+    assert late["first_promised_delivery_at"] == (T0 + 3 * D).astimezone(shanghai).isoformat()
+    assert late["promised_delivery_at"] == (T0 + 4 * D).astimezone(shanghai).isoformat()
     assert (late["delivered_late"], late["late_by_s"], late["delayed_by_s"]) == (
         True,
         D.total_seconds(),

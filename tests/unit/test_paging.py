@@ -1,5 +1,6 @@
-"""Bounded pages of histories and explanations: every item exactly once, in order, and a
-group of items sharing a position never split across pages."""
+"""Bounded pages of histories and explanations, by cursor (the last position shown):
+every item exactly once, in order, and a group of items sharing a position never split
+across pages."""
 
 from __future__ import annotations
 
@@ -34,6 +35,6 @@ def test_paging_through_yields_every_item_once_in_order(positions: list[int], li
 
 def test_a_page_holds_at_most_limit_unless_one_group_is_longer() -> None:
     items = [1, 2, 2, 2, 3]
-    assert page_after(items, int, None, 2) == ([1], 1)
-    assert page_after(items, int, 1, 2) == ([2, 2, 2], 2)
-    assert page_after(items, int, 2, 2) == ([3], None)
+    assert page_after(items, int, None, 2) == ([1], "1")
+    assert page_after(items, int, "1", 2) == ([2, 2, 2], "2")
+    assert page_after(items, int, "2", 2) == ([3], None)
