@@ -181,6 +181,7 @@ class ReplayOut(BaseModel):
     response_model=ReplayOut,
     responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}},
     dependencies=[Roles("admin")],
+    tags=["admins"],
 )
 async def replay_dead_letters(replay: ReplayDeadLettersDep, body: ReplayIn) -> ReplayOut:
     """Publish the original bytes of the letters of ``sources`` back to their ingress

@@ -36,7 +36,7 @@ class PolicyListOut(BaseModel):
     response_model=SessionOut,
     dependencies=[Roles("channel", "analyst", "auditor", "admin")],
 )
-async def session(caller: CallerDep) -> SessionOut:
+async def get_session(caller: CallerDep) -> SessionOut:
     """The calling key's id and role (as ``journey keys list`` shows them)."""
     return SessionOut(
         key_id=caller.key_id,
@@ -51,7 +51,7 @@ async def session(caller: CallerDep) -> SessionOut:
     response_model=PolicyListOut,
     dependencies=[Roles("analyst", "auditor", "admin")],
 )
-async def policies() -> PolicyListOut:
+async def list_policies() -> PolicyListOut:
     """The policy versions (R-CH-02): those aggregates record, and drafts for a what-if."""
     ordered = sorted(POLICIES.values(), key=lambda p: p.effective_from)
     return PolicyListOut(

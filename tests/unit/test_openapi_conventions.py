@@ -21,7 +21,7 @@ from journey.settings import Settings
 SNAKE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
 VERBS = (
     "get", "list", "explain", "verify", "replay", "draw", "create", "revoke", "erase",
-    "start", "publish", "check",
+    "start", "publish", "check", "count",
 )  # fmt: skip
 NOT_JSON = {"/metrics"}
 """Answers that are not JSON by their nature (the Prometheus text format)."""

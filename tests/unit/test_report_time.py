@@ -116,8 +116,13 @@ REQUIRED = {
 
 
 def api_routes(app: FastAPI) -> list[RouteContext]:
-    """Every route of the API (included routers walked), as served (prefix and all)."""
-    return [c for c in iter_route_contexts(app.routes) if isinstance(c.original_route, APIRoute)]
+    """Every route of the API (included routers walked), as served (prefix and all); the
+    console's and the docs' HTML pages (outside the OpenAPI) are not answers."""
+    return [
+        c
+        for c in iter_route_contexts(app.routes)
+        if isinstance(c.original_route, APIRoute) and c.original_route.include_in_schema
+    ]
 
 
 def get_routes(app: FastAPI) -> list[RouteContext]:
