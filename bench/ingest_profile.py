@@ -77,10 +77,10 @@ def ingest_timed(bench: Bench, store: str, name: str) -> tuple[int, int, float, 
     try:
         worker = runtime.ingest_worker()
         app = runtime.app
-        consumer = worker._consumer  # noqa: SLF001 (instrumenting on purpose)
+        consumer = worker._consumer
         consumer.poll = clocks.wrap("poll", consumer.poll)  # type: ignore[method-assign]
         consumer.commit = clocks.wrap("commit offsets", consumer.commit)  # type: ignore[method-assign]
-        worker._decode = clocks.wrap("decode + validate", worker._decode)  # type: ignore[method-assign]  # noqa: SLF001
+        worker._decode = clocks.wrap("decode + validate", worker._decode)  # type: ignore[method-assign]
         app.prepare_batch = clocks.wrap("decide", app.prepare_batch)  # type: ignore[method-assign]
         mapper = app.events.mapper
         mapper.to_stored_event = clocks.wrap("encode", mapper.to_stored_event)  # type: ignore[method-assign]
@@ -165,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             records_n, stored, seconds, clocks = ingest_timed(bench, store, "budget")
             print(
                 f"\ningest → {store}: {records_n / seconds:,.0f} records/s"
-                f" ({records_n / seconds / raw.rate:.3f}× raw)"
+                f" ({records_n / seconds / raw.rate:.3f}x raw)"
             )
             for line in budget_lines(records_n, stored, seconds, clocks):
                 print("  " + line)
