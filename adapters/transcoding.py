@@ -69,12 +69,17 @@ class FastJSONTranscoder(JSONTranscoder):
     parent: the stored format does not change (``tests/unit/test_fast_encoding.py``)."""
 
     def __init__(self) -> None:
-        super().__init__()
         self._decoders: dict[str, Callable[[Any], Any]] = {}
+        self._datetime_name: str | None = None
+        super().__init__()
 
     def register(self, transcoding: Transcoding) -> None:
         super().register(transcoding)
         self._decoders[transcoding.name] = _C_DECODERS.get(type(transcoding), transcoding.decode)
+        if transcoding.type is datetime:
+            # eventsourcing's own writes ``isoformat()``: inlined (two a stored event).
+            is_iso = type(transcoding) is DatetimeAsISO
+            self._datetime_name = transcoding.name if is_iso else None
 
     def encode(self, obj: Any) -> bytes:
         try:
@@ -89,18 +94,28 @@ class FastJSONTranscoder(JSONTranscoder):
         if kind is str or kind is int or kind is bool or obj is None:
             return obj
         if kind is dict:
-            plain = {}
-            for key, value in obj.items():
-                if type(key) is not str:
-                    raise _NotPlain
-                plain[key] = self._plain(value)
-            return plain
+            return self._plain_dict(obj)
         if kind is list or kind is tuple:
             return [self._plain(value) for value in obj]
         transcoding = self.types.get(kind)
         if transcoding is None:  # a float, a subclass, an unknown type: the parent decides
             raise _NotPlain
         return {"_type_": transcoding.name, "_data_": self._plain(transcoding.encode(obj))}
+
+    def _plain_dict(self, obj: dict[Any, Any]) -> dict[str, Any]:
+        """``_plain`` of a dict, its flat values inline (most of a stored event's)."""
+        plain = {}
+        for key, value in obj.items():
+            if type(key) is not str:
+                raise _NotPlain
+            kind = type(value)
+            if kind is str or value is None or kind is bool or kind is int:
+                plain[key] = value
+            elif kind is datetime and self._datetime_name is not None:
+                plain[key] = {"_type_": self._datetime_name, "_data_": value.isoformat()}
+            else:
+                plain[key] = self._plain(value)
+        return plain
 
     def decode(self, data: bytes) -> Any:
         try:
