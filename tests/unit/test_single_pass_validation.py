@@ -40,8 +40,9 @@ def json_texts(draw: st.DrawFn, depth: int = 0) -> str:
     if kind == "list":
         items = draw(st.lists(json_texts(depth + 1), max_size=3))
         return "[" + ",".join(items) + "]"
-    keys = draw(st.lists(texts, max_size=4))
-    if keys and draw(st.booleans()):
+    keys: list[str] = draw(st.lists(texts, max_size=4))
+    twice: bool = draw(st.booleans())
+    if keys and twice:
         keys.append(draw(st.sampled_from(keys)))  # a key written twice
     members = [f"{string(k)}:{draw(json_texts(depth + 1))}" for k in keys]
     return "{" + ",".join(members) + "}"
