@@ -26,6 +26,7 @@ import cProfile
 import logging
 import os
 import pstats
+import shutil
 import sys
 import tempfile
 import time
@@ -34,9 +35,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import orjson
+
+from application.service import JourneyApplication
 from bench import streamfile
 from bench.ingest import Bench, Postgres, publish, raw_consume, settings_of
 from bench.report import profile_summary
+from consumers.ingest import IngestWorker
 from journey.bootstrap import build
 
 STEPS = ("poll", "decode + validate", "decide", "encode", "store", "commit offsets")
@@ -69,40 +74,90 @@ class Clocks:
         self.calls.clear()
 
 
+def _timed_loop(
+    worker: IngestWorker, app: JourneyApplication, clocks: Clocks, count: int
+) -> tuple[int, int, float]:
+    """Drive ``worker`` until ``count`` records were read, each step on its clock; the
+    records and stored events after the first batch, and their wall seconds."""
+    consumer = worker._consumer
+    consumer.poll = clocks.wrap("poll", consumer.poll)  # type: ignore[method-assign]
+    consumer.commit = clocks.wrap("commit offsets", consumer.commit)  # type: ignore[method-assign]
+    worker._decode = clocks.wrap("decode + validate", worker._decode)  # type: ignore[method-assign]
+    app.prepare_batch = clocks.wrap("decide", app.prepare_batch)  # type: ignore[method-assign]
+    mapper = app.events.mapper
+    mapper.to_stored_event = clocks.wrap("encode", mapper.to_stored_event)  # type: ignore[method-assign]
+    recorder = app.events.recorder
+    recorder.insert_events = clocks.wrap("store", recorder.insert_events)  # type: ignore[method-assign]
+    worker.start()
+    read, first, started = 0, 0, 0.0
+    limit = time.monotonic() + 600
+    while read < count:
+        got = worker.run_once(0.5)
+        read += got
+        if not first and got:
+            first, started = got, time.perf_counter()
+            clocks.reset()
+        if time.monotonic() > limit:
+            raise RuntimeError(f"ingest: {read} of {count} records after 600 s")
+    seconds = time.perf_counter() - started
+    worker.close()
+    return read - first, clocks.calls["encode"], seconds
+
+
 def ingest_timed(bench: Bench, store: str, name: str) -> tuple[int, int, float, Clocks]:
     """Records and stored events after the first batch, wall seconds, the steps' clocks
     (``name``: the run's own store and consumer group)."""
     runtime = build(settings_of(bench.env(store, f"{store}-{name}")))
     clocks = Clocks()
     try:
-        worker = runtime.ingest_worker()
-        app = runtime.app
-        consumer = worker._consumer
-        consumer.poll = clocks.wrap("poll", consumer.poll)  # type: ignore[method-assign]
-        consumer.commit = clocks.wrap("commit offsets", consumer.commit)  # type: ignore[method-assign]
-        worker._decode = clocks.wrap("decode + validate", worker._decode)  # type: ignore[method-assign]
-        app.prepare_batch = clocks.wrap("decide", app.prepare_batch)  # type: ignore[method-assign]
-        mapper = app.events.mapper
-        mapper.to_stored_event = clocks.wrap("encode", mapper.to_stored_event)  # type: ignore[method-assign]
-        recorder = app.events.recorder
-        recorder.insert_events = clocks.wrap("store", recorder.insert_events)  # type: ignore[method-assign]
-        worker.start()
-        read, first, started = 0, 0, 0.0
-        check = bench.deadline("ingest")
-        while read < bench.count:
-            got = worker.run_once(0.5)
-            read += got
-            if not first and got:
-                first, started = got, time.perf_counter()
-                clocks.reset()
-            check()
-        seconds = time.perf_counter() - started
-        worker.close()
-        stored = clocks.calls["encode"]
-        bench.check_store(app, "ingest")
+        records, stored, seconds = _timed_loop(
+            runtime.ingest_worker(), runtime.app, clocks, bench.count
+        )
+        bench.check_store(runtime.app, "ingest")
     finally:
         runtime.close()
-    return read - first, stored, seconds, clocks
+    return records, stored, seconds, clocks
+
+
+def embedded_run(
+    count: int, seed: int, workdir: Path
+) -> tuple[float, tuple[int, int, float, Clocks]]:
+    """Without Kafka: the same stream on the embedded log (``--log embedded``). Returns the
+    raw consume's records/s (the embedded consumer's poll and ``orjson.loads`` only) and
+    the timed ingest into SQLite."""
+    from adapters.sourcelog.base import OutgoingRecord
+    from journey.bootstrap import build_log
+    from journey.settings import Settings
+
+    settings = Settings(log_backend="embedded", store_backend="sqlite", data_dir=workdir / "data")
+    runtime = build(settings)
+    topic = runtime.topics.for_type("contact.opened")
+    records = streamfile.generated(count, seed, workdir)
+    runtime.publisher.publish_many(
+        [OutgoingRecord(topic, r.key.encode(), r.value) for r in records]
+    )
+    del records
+    raw = build_log(settings).consumer("raw")
+    raw.subscribe([topic], lambda _: None, lambda _: None)
+    read, first, started = 0, 0, 0.0
+    while read < count:
+        got = 0
+        for batch in raw.poll(0.5, settings.poll_max_records).values():
+            for record in batch:
+                orjson.loads(record.value)
+            got += len(batch)
+        read += got
+        if not first and got:
+            first, started = got, time.perf_counter()
+    raw_rate = (read - first) / (time.perf_counter() - started)
+    raw.close()
+    clocks = Clocks()
+    try:
+        worker = runtime.ingest_worker()
+        done = _timed_loop(worker, runtime.app, clocks, count)
+    finally:
+        runtime.close()
+    return raw_rate, (*done, clocks)
 
 
 def budget_lines(records: int, stored: int, seconds: float, clocks: Clocks) -> list[str]:
@@ -135,6 +190,12 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument("--stores", default="sqlite", help="sqlite and/or postgres, comma-separated")
     root.add_argument("--kafka", default=os.environ.get("JOURNEY_TEST_KAFKA", "127.0.0.1:19092"))
     root.add_argument("--profile", type=Path, help="also write a cProfile of the SQLite ingest")
+    root.add_argument(
+        "--log",
+        choices=("kafka", "embedded"),
+        default="kafka",
+        help="embedded: the embedded log and SQLite, no services (not the goals' baseline)",
+    )
     return root
 
 
@@ -142,6 +203,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("kafka").setLevel(logging.ERROR)
+    if args.log == "embedded":
+        workdir = Path(tempfile.mkdtemp(prefix="journey-budget-"))
+        try:
+            raw_rate, (n, stored, seconds, clocks) = embedded_run(args.events, args.seed, workdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        print(
+            f"{args.events:,} events, embedded log; raw embedded consume: {raw_rate:,.0f}"
+            f" records/s, {1e6 / raw_rate:.1f} µs/record"
+        )
+        print(
+            f"\ningest → sqlite: {n / seconds:,.0f} records/s ({n / seconds / raw_rate:.3f}x raw)"
+        )
+        for line in budget_lines(n, stored, seconds, clocks):
+            print("  " + line)
+        return 0
     bench = Bench(
         kafka=args.kafka,
         postgres=Postgres.from_env(),
