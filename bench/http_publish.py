@@ -412,7 +412,8 @@ def http_post(
     """A fresh API-only server; the load generator posts ``records`` (from the
     ``size``-event stream), ``batch`` a request, from ``clients`` (``run.clients``) clients."""
     clients = clients or run.clients
-    shape = f"http{batch}"
+    # Topics and data folder of its own per concurrency (a run measures single events twice).
+    shape = f"http{batch}" + ("" if clients == run.clients else f"c{clients}")
     first = len(records)
     values = run.workdir / f"{shape}-{size}.jsonl"
     write_values(values, [r.value for r in records])
