@@ -47,12 +47,13 @@ clean: services-down
 # PostgreSQL if they are not running, stops only what it started. INGEST_ARGS (or
 # BENCH_ARGS) go to bench.ingest, HTTP_ARGS to bench.http_publish, READSIDE_ARGS to
 # bench.readside, QUERIES_ARGS to bench.http_queries (GET through the API beside in
-# process), SUITE_ARGS to bench.suite (e.g. SUITE_ARGS="--only http"). `make bench-long`:
+# process), CFPB_ARGS to bench.cfpb_import (journey import cfpb until caught up), SUITE_ARGS to bench.suite (e.g. SUITE_ARGS="--only http"). `make bench-long`:
 # ingest and HTTP publish at 1M events too (≈ 1.5 hours).
 INGEST_ARGS ?= --sizes 100000
 HTTP_ARGS ?= --sizes 100000
 READSIDE_ARGS ?=
 QUERIES_ARGS ?=
+CFPB_ARGS ?=
 SUITE_ARGS ?=
 .PHONY: bench bench-long
 bench:
@@ -67,7 +68,8 @@ bench:
 	JOURNEY_TEST_KAFKA="$$(bash scripts/kafka.sh status)" \
 	  .venv/bin/python -m bench.suite $(SUITE_ARGS) \
 	    --ingest-args "$(INGEST_ARGS) $(BENCH_ARGS)" --http-args "$(HTTP_ARGS)" \
-	    --readside-args "$(READSIDE_ARGS)" --queries-args "$(QUERIES_ARGS)"
+	    --readside-args "$(READSIDE_ARGS)" --queries-args "$(QUERIES_ARGS)" \
+	    --cfpb-args "$(CFPB_ARGS)"
 
 bench-long:
 	@$(MAKE) --no-print-directory bench INGEST_ARGS="--sizes 100000,1000000 --timeout 3600" \

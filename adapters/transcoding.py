@@ -55,22 +55,73 @@ _BEYOND_64_BITS = 2.0**63
 large is left to the stdlib decoder (which reads such an integer exactly)."""
 
 
+class _NotPlain(Exception):
+    """A value the fast encoder leaves to the stdlib encoder."""
+
+
 class FastJSONTranscoder(JSONTranscoder):
     """eventsourcing's JSON transcoder, decoding faster. The stdlib decoder calls the
     ``object_hook`` once per JSON object (about five per stored event); here orjson parses
     the whole document and one walk turns each ``{"_type_", "_data_"}`` object into its
     value, innermost first, as the hook does. Whatever orjson would read differently (NaN,
     an integer beyond 64 bits) or the walk cannot decode goes to the stdlib decoder, so
-    what decodes, to what, and what fails is exactly as before. Encoding is the parent's:
-    the stored format does not change."""
+    what decodes, to what, and what fails is exactly as before.
+
+    Encoding gives the parent's bytes, faster: one walk turns each value of a registered
+    type into its ``{"_type_", "_data_"}`` object, as the parent's ``default`` hook does,
+    then orjson writes the document (compact, UTF-8, as the parent's encoder is set up).
+    A value orjson might write differently from the stdlib (a float, a subclass of a
+    JSON type, a non-string key, an integer beyond 64 bits) sends the whole event to the
+    parent: the stored format does not change (``tests/unit/test_fast_encoding.py``)."""
 
     def __init__(self) -> None:
-        super().__init__()
         self._decoders: dict[str, Callable[[Any], Any]] = {}
+        self._datetime_name: str | None = None
+        super().__init__()
 
     def register(self, transcoding: Transcoding) -> None:
         super().register(transcoding)
         self._decoders[transcoding.name] = _C_DECODERS.get(type(transcoding), transcoding.decode)
+        if transcoding.type is datetime:
+            # eventsourcing's own writes ``isoformat()``: inlined (two a stored event).
+            is_iso = type(transcoding) is DatetimeAsISO
+            self._datetime_name = transcoding.name if is_iso else None
+
+    def encode(self, obj: Any) -> bytes:
+        try:
+            return orjson.dumps(self._plain(obj))
+        except (_NotPlain, orjson.JSONEncodeError, RecursionError):
+            return super().encode(obj)
+
+    def _plain(self, obj: Any) -> Any:
+        """``obj`` with every value of a registered type replaced as the parent's hook
+        replaces it; raises ``_NotPlain`` where orjson could write other bytes."""
+        kind = type(obj)
+        if kind is str or kind is int or kind is bool or obj is None:
+            return obj
+        if kind is dict:
+            return self._plain_dict(obj)
+        if kind is list or kind is tuple:
+            return [self._plain(value) for value in obj]
+        transcoding = self.types.get(kind)
+        if transcoding is None:  # a float, a subclass, an unknown type: the parent decides
+            raise _NotPlain
+        return {"_type_": transcoding.name, "_data_": self._plain(transcoding.encode(obj))}
+
+    def _plain_dict(self, obj: dict[Any, Any]) -> dict[str, Any]:
+        """``_plain`` of a dict, its flat values inline (most of a stored event's)."""
+        plain = {}
+        for key, value in obj.items():
+            if type(key) is not str:
+                raise _NotPlain
+            kind = type(value)
+            if kind is str or value is None or kind is bool or kind is int:
+                plain[key] = value
+            elif kind is datetime and self._datetime_name is not None:
+                plain[key] = {"_type_": self._datetime_name, "_data_": value.isoformat()}
+            else:
+                plain[key] = self._plain(value)
+        return plain
 
     def decode(self, data: bytes) -> Any:
         try:

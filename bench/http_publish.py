@@ -30,6 +30,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import uuid
@@ -51,6 +52,7 @@ from bench.cpu import Snapshot, Usage
 from bench.events import SourceRecord
 from bench.http_load import API_KEY_ENV, percentile, write_values
 from bench.ingest import BenchError, settings_of
+from bench.report import goal_entry
 from journey.bootstrap import build, build_log
 from journey.settings import Settings
 
@@ -200,6 +202,67 @@ def raw_send(run: Run, records: Sequence[SourceRecord], every: int, label: str) 
     )
 
 
+def raw_concurrent(run: Run, records: Sequence[SourceRecord], clients: int, label: str) -> Row:
+    """One producer shared by ``clients`` threads, each sending one record at a time and
+    waiting for its own acknowledgement (what a request of one event waits for): the raw
+    producer at the HTTP clients' concurrency. Each send-to-ack is timed."""
+    topics = run.topics(f"rawc{clients}", len(records))
+    run.create(topics)
+    memory.reset_own_peak()
+    producer = _producer(run.kafka)
+    placed: Counter[str] = Counter()
+    waits: list[float] = []
+    failures: list[BaseException] = []
+    todo = iter(records[1:])
+    lock = threading.Lock()
+
+    def client() -> None:
+        while True:
+            with lock:
+                r = next(todo, None)
+            if r is None:
+                return
+            began = time.perf_counter_ns()
+            try:
+                meta = _send(producer, topics, r).get(timeout=60)
+            except BaseException as error:  # reported below, after the threads end
+                failures.append(error)
+                return
+            with lock:
+                waits.append((time.perf_counter_ns() - began) / 1e6)
+                placed[f"{meta.topic}/{meta.partition}"] += 1
+
+    try:
+        meta = _send(producer, topics, records[0]).get(timeout=60)  # before the clock
+        placed[f"{meta.topic}/{meta.partition}"] += 1
+        threads = [threading.Thread(target=client) for _ in range(clients)]
+        before, started = Snapshot.take(), time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        seconds = time.perf_counter() - started
+        usage = Usage.between(before, Snapshot.take(), {os.getpid()})
+    finally:
+        producer.close(timeout=30)
+    if failures:
+        raise BenchError(f"{label}: {failures[0]!r}")
+    run.check_placed(label, topics, placed)
+    waits.sort()
+    return Row(
+        label,
+        len(records),
+        len(records) - 1,
+        len(waits),
+        seconds,
+        percentile(waits, 0.5),
+        percentile(waits, 0.99),
+        usage,
+        peaks={"bench": memory.peak(os.getpid())},
+        note=f"{clients} threads, each waiting for its own ack",
+    )
+
+
 # -- the API -------------------------------------------------------------------------------------
 
 
@@ -338,10 +401,19 @@ def _answer(process: subprocess.Popen[bytes]) -> None:
     process.stdin.flush()
 
 
-def http_post(run: Run, size: int, records: Sequence[SourceRecord], batch: int, label: str) -> Row:
+def http_post(
+    run: Run,
+    size: int,
+    records: Sequence[SourceRecord],
+    batch: int,
+    label: str,
+    clients: int | None = None,
+) -> Row:
     """A fresh API-only server; the load generator posts ``records`` (from the
-    ``size``-event stream), ``batch`` a request, from ``run.clients`` clients."""
-    shape = f"http{batch}"
+    ``size``-event stream), ``batch`` a request, from ``clients`` (``run.clients``) clients."""
+    clients = clients or run.clients
+    # Topics and data folder of its own per concurrency (a run measures single events twice).
+    shape = f"http{batch}" + ("" if clients == run.clients else f"c{clients}")
     first = len(records)
     values = run.workdir / f"{shape}-{size}.jsonl"
     write_values(values, [r.value for r in records])
@@ -360,7 +432,7 @@ def http_post(run: Run, size: int, records: Sequence[SourceRecord], batch: int, 
                 f"--url={server.url}/v1/events",
                 f"--values={values}",
                 f"--batch={batch}",
-                f"--clients={run.clients}",
+                f"--clients={clients}",
             ],
             env=dict(os.environ) | ({API_KEY_ENV: key} if key else {}),
             stdin=subprocess.PIPE,
@@ -398,7 +470,7 @@ def http_post(run: Run, size: int, records: Sequence[SourceRecord], batch: int, 
         result["p99_ms"],
         usage,
         peaks={"server": server_peak or stopped_peak, "load": load_peak},
-        note=f"{run.clients} clients" + (", API key" if key else ""),
+        note=f"{clients} clients" + (", API key" if key else ""),
         load_cpu=load_usage.ingest,
     )
 
@@ -474,6 +546,46 @@ def comparisons(batch: int) -> list[Comparison]:
         Comparison(
             "HTTP single event p99 / raw flush of 1 p99", "http-single", "raw-single", "p99"
         ),
+        Comparison(
+            "HTTP single events / raw producer at the same concurrency",
+            "http-single-c",
+            "raw-single-c",
+            "rate",
+        ),
+        Comparison(
+            "HTTP single event p99 / raw send-to-ack p99, same concurrency",
+            "http-single-c",
+            "raw-single-c",
+            "p99",
+        ),
+    ]
+
+
+SINGLE_GOAL = 0.8
+SINGLE_P99_MS = 50.0
+
+
+def goals(found: dict[str, Row]) -> list[dict[str, object]]:
+    """Issue 18's goal of HTTP publish: single events from C concurrent clients at ≥ 0.8x
+    the raw producer at the same concurrency, p99 < 50 ms."""
+    http, raw = found.get("http-single-c"), found.get("raw-single-c")
+    clients = http.note.split(" ")[0] if http else "16"
+    goal = (
+        f"HTTP publish, single events, {clients} clients ≥ {SINGLE_GOAL}x raw producer,"
+        f" p99 < {SINGLE_P99_MS:.0f} ms"
+    )
+    if http is None or raw is None or not raw.rate:
+        return [goal_entry(goal, "not measured", "", None, None)]
+    value = http.rate / raw.rate
+    p99 = http.p99_ms if http.p99_ms is not None else float("inf")
+    return [
+        goal_entry(
+            goal,
+            f"{http.rate:,.0f} events/s, p99 {p99:.1f} ms",
+            f"raw producer, {raw.note}: {raw.rate:,.0f}/s, p99 {_ms(raw.p99_ms)} ms",
+            value,
+            value >= SINGLE_GOAL and p99 < SINGLE_P99_MS,
+        )
     ]
 
 
@@ -525,6 +637,7 @@ def summary_rows(by_size: dict[int, dict[str, Row]], batch: int) -> list[dict[st
         baseline = {
             "http-batch": (f"raw producer, flush every {batch}", "raw-batch"),
             "http-single": ("raw producer, flush every record", "raw-single"),
+            "http-single-c": ("raw producer at the same concurrency", "raw-single-c"),
         }
         for key, row in found.items():
             entry: dict[str, Any] = {
@@ -544,6 +657,8 @@ def summary_rows(by_size: dict[int, dict[str, Row]], batch: int) -> list[dict[st
                     entry["ratio"] = row.rate / found[other].rate if found[other].rate else None
             rows.append(entry)
         rows.append({"phase": "http publish", "size": size, "ratios": ratios})
+        if "http-single-c" in found or "raw-single-c" in found:
+            rows.extend(goals(found))
     return rows
 
 
@@ -565,6 +680,13 @@ def parser() -> argparse.ArgumentParser:
     )
     root.add_argument("--batch", type=int, default=100, help="events per batch request")
     root.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
+    root.add_argument(
+        "--single-clients",
+        type=int,
+        default=16,
+        help="concurrent clients of the single-event goal, HTTP and raw alike (default 16;"
+        " 0: not measured)",
+    )
     root.add_argument("--seed", type=int, default=4)
     root.add_argument("--partitions", type=int, default=6)
     root.add_argument(
@@ -617,6 +739,15 @@ def measure(args: argparse.Namespace, run: Run, by_size: dict[int, dict[str, Row
                 "http-single",
                 http_post(run, size, records[:single], 1, "HTTP POST, single events"),
             )
+            if args.single_clients:
+                c = args.single_clients
+                measured(
+                    size,
+                    "raw-single-c",
+                    raw_concurrent(run, records[:single], c, f"raw producer, {c} threads"),
+                )
+                label = f"HTTP POST, single events, {c} clients"
+                measured(size, "http-single-c", http_post(run, size, records[:single], 1, label, c))
         del records  # the 1M stream holds ≈ 0.4 GB
 
 

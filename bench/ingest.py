@@ -58,7 +58,7 @@ from application.service import JourneyApplication
 from bench import machine, memory, streamfile
 from bench.cpu import Snapshot, Usage
 from bench.events import SourceRecord, mix
-from bench.report import Figure, Ratio, ceiling, profile_summary, ratio, table
+from bench.report import Figure, Ratio, ceiling, goal_entry, profile_summary, ratio, table
 from journey.bootstrap import build, build_log
 from journey.settings import Settings
 
@@ -530,11 +530,12 @@ class Results:
         say(f"  {figure.label}: {figure.rate:,.0f} events/s ({figure.seconds:.2f} s)")
 
     def ratios(self, members: int) -> list[Ratio]:
+        """Issue 18's goals, each against its baseline of the same run."""
         found = self.found
         return [
-            ratio("ingest → SQLite / raw consume", found.get("sqlite"), found.get("raw"), 0.5),
+            ratio("ingest → SQLite / raw consume", found.get("sqlite"), found.get("raw"), 0.25),
             ratio(
-                "ingest → PostgreSQL / raw consume", found.get("postgres"), found.get("raw"), 0.4
+                "ingest → PostgreSQL / raw consume", found.get("postgres"), found.get("raw"), 0.15
             ),
             ratio(
                 f"journey ingest x{members} / x1, PostgreSQL",
@@ -651,6 +652,30 @@ def summary_rows(by_size: dict[int, Results], members: int) -> list[dict[str, An
                 entry |= {"baseline": base.label, "baseline_rate": base.rate}
                 entry["ratio"] = figure.rate / base.rate
             rows.append(entry)
+        rows.extend(goal_rows(results, members))
+    return rows
+
+
+GOAL_KEYS = {
+    "ingest → SQLite / raw consume": ("sqlite", "raw"),
+    "ingest → PostgreSQL / raw consume": ("postgres", "raw"),
+}
+
+
+def goal_rows(results: Results, members: int) -> list[dict[str, Any]]:
+    """Each of issue 18's ingest goals with its figure, baseline, ratio and verdict."""
+    rows: list[dict[str, Any]] = []
+    for r in results.ratios(members):
+        top_key, base_key = GOAL_KEYS.get(r.label) or (
+            ("postgres-xN", "postgres-x1")
+            if "PostgreSQL" in r.label
+            else ("sqlite-xN", "sqlite-x1")
+        )
+        top, base = results.found.get(top_key), results.found.get(base_key)
+        figure = f"{top.rate:,.0f} events/s" if top else "not measured"
+        baseline = f"{base.label} {base.rate:,.0f} events/s" if base else ""
+        met = None if r.value is None or r.goal is None else r.value >= r.goal
+        rows.append(goal_entry(f"{r.label} ≥ {r.goal}x", figure, baseline, r.value, met))
     return rows
 
 

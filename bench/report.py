@@ -136,3 +136,18 @@ def profile_summary(stats: pstats.Stats, top: int = 20) -> list[str]:
             f"  {_where(key)}"
         )
     return lines
+
+
+def goal_entry(
+    goal: str, figure: str, baseline: str, ratio: float | None, met: bool | None
+) -> dict[str, object]:
+    """One goal of issue 18 as a benchmark's summary carries it to ``bench.suite``:
+    what is asked, the figure, its baseline in the same run, the ratio, the verdict."""
+    verdict = "not measured" if met is None else ("met" if met else "MISSED")
+    return {
+        "goal": goal,
+        "figure": figure,
+        "baseline": baseline,
+        "ratio": ratio,
+        "verdict": verdict,
+    }

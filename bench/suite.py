@@ -8,7 +8,12 @@ Each benchmark runs in a process of its own, its output passed through as it com
 3. ``bench.readside``: read-model rebuilds against a raw batched insert, and query
    latencies, at 100k and 1M stored events;
 4. ``bench.http_queries``: some of those queries through ``GET`` on a real ``journey serve``
-   beside the same calls in process, on a copy of the read side's cached store.
+   beside the same calls in process, on a copy of the read side's cached store;
+5. ``bench.cfpb_import``: ``journey import cfpb`` into embedded mode until every read
+   model has caught up, against the import alone.
+
+The summary ends with issue 18's goals, each with its figure, baseline, ratio and verdict,
+as the benchmarks that measured them reported them.
 
 The summary gives each benchmark's wall time and the peak resident set of its process
 (``os.wait4``: the process that measured in-process phases and generated the data; the
@@ -40,12 +45,14 @@ BENCHMARKS = {
     "http": "bench.http_publish",
     "readside": "bench.readside",
     "queries": "bench.http_queries",
+    "cfpb": "bench.cfpb_import",
 }
 TITLES = {
     "ingest": "ingest",
     "http": "HTTP publish",
     "readside": "read side",
     "queries": "HTTP queries",
+    "cfpb": "CFPB import",
 }
 REPORT_START = "load average after"
 """The read side prints its report after this line."""
@@ -122,6 +129,22 @@ def figures(outcome: Outcome) -> list[str]:
     return lines
 
 
+def goal_lines(outcomes: Sequence[Outcome]) -> list[str]:
+    """Every goal the benchmarks reported (``bench.report.goal_entry``), one line each."""
+    goals = [e for o in outcomes for e in o.summary if "goal" in e]
+    if not goals:
+        return []
+    width = max(len(g["goal"]) for g in goals)
+    lines = [f"{'goal':<{width}}  {'verdict':<12}  {'ratio':>7}  figure; baseline (same run)"]
+    for g in goals:
+        shown = "" if g.get("ratio") is None else f"{g['ratio']:.3f}x"
+        lines.append(
+            f"{g['goal']:<{width}}  {g['verdict']:<12}  {shown:>7}  {g['figure']};"
+            f" {g.get('baseline') or '-'}"
+        )
+    return lines
+
+
 def tail_report(outcome: Outcome) -> list[str]:
     """What a benchmark printed after its last "load average after" line: its report."""
     starts = [n for n, line in enumerate(outcome.output) if line.startswith(REPORT_START)]
@@ -154,6 +177,7 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument(
         "--queries-args", default="", help="arguments of bench.http_queries (after readside)"
     )
+    root.add_argument("--cfpb-args", default="", help="arguments of bench.cfpb_import")
     root.add_argument(
         "--budget", type=float, default=30.0, help="minutes the whole may take (default 30)"
     )
@@ -172,6 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "http": args.http_args,
         "readside": args.readside_args,
         "queries": args.queries_args,
+        "cfpb": args.cfpb_args,
     }
     load_before = machine.load()
     began = time.perf_counter()
@@ -203,6 +228,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             say(f"-- {TITLES[o.name]} --")
             for line in lines:
                 say(line)
+    goals = goal_lines(outcomes)
+    if goals:
+        say()
+        say("-- goals (issue 18; the read side's are in its report above) --")
+        for line in goals:
+            say(line)
     failed = any(o.status for o in outcomes)
     return 1 if failed or over else 0
 

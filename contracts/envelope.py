@@ -145,11 +145,22 @@ def control_characters(body: object) -> list[Problem]:
     return sorted(problems, key=lambda p: p.field)
 
 
-def validate(body: object, *, now: datetime, max_future: timedelta) -> SourceEvent:
-    """Validate an already parsed JSON value against the envelope and its type's schema."""
+def may_hold_controls(raw: bytes) -> bool:
+    """False only if no string parsed from the strict JSON ``raw`` can hold a
+    :data:`CONTROL` character: JSON writes C0 controls inside strings only as escapes
+    (a raw one is not JSON), so without a backslash there is none but DEL, raw."""
+    return b"\\" in raw or b"\x7f" in raw
+
+
+def validate(
+    body: object, *, now: datetime, max_future: timedelta, controls_ruled_out: bool = False
+) -> SourceEvent:
+    """Validate an already parsed JSON value against the envelope and its type's schema.
+    ``controls_ruled_out``: the caller knows no string of ``body`` holds a control
+    character (``may_hold_controls`` of its bytes), so they are not looked for again."""
     if not isinstance(body, dict):
         raise InvalidEvent([Problem("body", "expected a JSON object")])
-    if problems := control_characters(body):
+    if not controls_ruled_out and (problems := control_characters(body)):
         raise InvalidEvent(problems)
     try:
         envelope = Envelope.model_validate(body)
@@ -206,4 +217,7 @@ def decode(raw: bytes, *, now: datetime, max_future: timedelta, max_bytes: int) 
         body = strict_json(raw)
     except ValueError as error:
         raise InvalidEvent([Problem("body", not_json(error))]) from None
-    return replace(validate(body, now=now, max_future=max_future), raw=raw)
+    clean = not may_hold_controls(raw)
+    return replace(
+        validate(body, now=now, max_future=max_future, controls_ruled_out=clean), raw=raw
+    )

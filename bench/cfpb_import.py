@@ -1,0 +1,177 @@
+"""``python -m bench.cfpb_import``: ``journey import cfpb`` into embedded mode, until every
+read model has caught up (issue 18: ≤ 60 s for the whole Bank of America file).
+
+In a fresh data folder (embedded log, SQLite store): the clock starts, ``journey import
+cfpb --data FILE [--limit N] --new-store`` publishes the data set to the embedded log, then
+``journey serve`` (its workers: ingest, projections, timer) applies it; ``journey status
+--json`` is asked every ``--poll`` seconds until the ingest lag and every read model's lag
+are 0. The clock stops at the first answer saying so (so the figure is at most one poll
+late). Baseline, in the same run: the import alone (the log's write side), so the ratio
+says what the ingest and the read models add. No records may be dead-lettered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from bench import machine
+from bench.http_publish import _free_port, _journey_command
+
+DEFAULT_DATA = Path("/work/shared/data/cfpb-complaints-bank-of-america")
+GOAL_S = 60.0
+
+
+class BenchError(Exception):
+    pass
+
+
+def say(line: str = "") -> None:
+    print(line, flush=True)
+
+
+def _env(workdir: Path) -> dict[str, str]:
+    return dict(os.environ) | {
+        "JOURNEY_LOG_BACKEND": "embedded",
+        "JOURNEY_STORE_BACKEND": "sqlite",
+        "JOURNEY_DATA_DIR": str(workdir / "data"),
+    }
+
+
+def _status(env: dict[str, str]) -> dict[str, Any]:
+    done = subprocess.run(
+        [*_journey_command(), "status", "--json"], env=env, capture_output=True, check=False
+    )
+    if done.returncode != 0:
+        raise BenchError(f"journey status failed: {done.stderr.decode(errors='replace')[-500:]}")
+    answer: dict[str, Any] = orjson.loads(done.stdout)
+    return answer
+
+
+def caught_up(status: dict[str, Any]) -> bool:
+    projections = status.get("projections") or []
+    return status["ingest_lag"] == 0 and all(p["lag"] == 0 for p in projections)
+
+
+def measure(data: Path, limit: int | None, poll_s: float, timeout_s: float) -> dict[str, Any]:
+    workdir = Path(tempfile.mkdtemp(prefix="journey-bench-cfpb-"))
+    env = _env(workdir)
+    command = [*_journey_command(), "import", "cfpb", "--data", str(data), "--new-store", "--json"]
+    if limit is not None:
+        command += ["--limit", str(limit)]
+    started = time.perf_counter()
+    imported = subprocess.run(command, env=env, capture_output=True, check=False)
+    import_s = time.perf_counter() - started
+    if imported.returncode != 0:
+        raise BenchError(
+            f"journey import failed: {imported.stderr.decode(errors='replace')[-800:]}"
+        )
+    summary = orjson.loads(imported.stdout)
+    published = int(summary.get("published") or summary.get("events_published") or 0)
+    log_path = workdir / "serve.log"
+    with log_path.open("wb") as log:
+        serve = subprocess.Popen(
+            [*_journey_command(), "serve", "--port", str(_free_port())],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + timeout_s
+            while True:
+                if serve.poll() is not None:
+                    raise BenchError(f"journey serve exited:\n{log_path.read_text()[-2000:]}")
+                try:
+                    status = _status(env)
+                except BenchError:
+                    status = {}
+                if status and caught_up(status):
+                    break
+                if time.monotonic() > deadline:
+                    raise BenchError(f"not caught up after {timeout_s:.0f} s: {status}")
+                time.sleep(poll_s)
+            total_s = time.perf_counter() - started
+        finally:
+            serve.terminate()
+            try:
+                serve.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                serve.kill()
+                serve.wait()
+    if status.get("dead_letters"):
+        raise BenchError(f"{status['dead_letters']} records were dead-lettered")
+    return {
+        "published": published,
+        "import_s": import_s,
+        "total_s": total_s,
+        "projections": [p["name"] for p in status.get("projections") or []],
+        "summary": summary,
+    }
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python -m bench.cfpb_import", description=__doc__)
+    root.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the CFPB data folder or CSV")
+    root.add_argument("--limit", type=int, help="the first N complaints (default: all)")
+    root.add_argument("--poll", type=float, default=1.0, help="seconds between status checks")
+    root.add_argument("--timeout", type=float, default=1800)
+    root.add_argument("--summary", type=Path, help="also write the figures here as JSON")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    say(f"journey import cfpb benchmark: {args.data}, limit {args.limit or 'none'}")
+    for line in machine.describe("not used (embedded log)", "not used (embedded SQLite store)"):
+        say(line)
+    say(f"load average before: {machine.load()}")
+    try:
+        found = measure(args.data, args.limit, args.poll, args.timeout)
+    except BenchError as error:
+        say(f"bench: error: {error}")
+        return 1
+    say(f"load average after: {machine.load()}")
+    n, total, alone = found["published"], found["total_s"], found["import_s"]
+    full = args.limit is None
+    verdict = ("met" if total <= GOAL_S else "MISSED") if full else "not judged (--limit)"
+    say(
+        f"published {n:,} source events; import alone {alone:.1f} s ({n / alone:,.0f} events/s);"
+        f" until {len(found['projections'])} read models caught up {total:.1f} s"
+        f" ({n / total:,.0f} events/s); ratio {alone / total:.3f}x the import alone"
+    )
+    say(f"goal: the whole file ≤ {GOAL_S:.0f} s: {verdict}")
+    if args.summary is not None:
+        goal = {
+            "goal": f"journey import cfpb, embedded, until read models caught up ≤ {GOAL_S:.0f} s",
+            "figure": f"{total:.1f} s for {n:,} events ({n / total:,.0f}/s)",
+            "baseline": f"import alone {alone:.1f} s",
+            "ratio": alone / total,
+            "verdict": verdict,
+        }
+        rows = [
+            {
+                "phase": "cfpb import",
+                "size": n,
+                "label": "journey import cfpb → read models caught up",
+                "rate": n / total,
+                "baseline": "journey import alone",
+                "baseline_rate": n / alone,
+                "ratio": alone / total,
+            },
+            goal,
+        ]
+        args.summary.write_bytes(orjson.dumps(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
