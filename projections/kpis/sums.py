@@ -4,6 +4,12 @@ and by places (``projections.kpis.zones`` says how a store groups instants by lo
 Grouped by at most one place (channel, store or agent group), a segment whose offset and
 ends are whole hours reads that place's hourly counter table; otherwise, and by two places
 or more, it sums the facts (slower, the same figures).
+
+A period's totals by place over more than ``LONG_S`` (all time, a year: the console's
+overview) are read in group order from the table's place index (``{table}_by_place``:
+place, metric, hour, n, total), not by its hours then sorted: the unary ``+`` on ``hour``
+keeps the planner off the hour index, which it would pick without statistics; on SQLite at
+1M events, all time by store 800 -> 100 ms. A shorter period reads its hours.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ Counts = dict[str, tuple[int, int]]
 """metric → (count, sum of values)."""
 Groups = dict[tuple[str, ...], Counts]
 HOUR_S = 3600
+LONG_S = 31 * 24 * HOUR_S
 _LABEL_COLUMNS = (*(column for _, column in m.LABELS), "detected_by")
 
 
@@ -57,7 +64,9 @@ def count(
             params.update({f"m{i}": metric for i, metric in enumerate(metrics)})
         if hourly and table is not None:
             params.update(low=start // HOUR_S, high=end // HOUR_S)
-            rows = _select(store, t(table), "hour * 3600", "hour", grain, places, only, params)
+            by_place = bool(places) and grain is None and end - start > LONG_S
+            column = "+hour" if by_place else "hour"
+            rows = _select(store, t(table), "hour * 3600", column, grain, places, only, params)
         else:
             params.update(low=start, high=end)
             rows = _select(store, t("kpi_facts"), "at", "at", grain, places, only, params, True)
