@@ -16,6 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.auth import ProtectedRoute, Roles
 from api.consistency import Consistent
+from api.counts import counted
 from api.deps import KpisDep
 from api.errors import ApiError
 from api.kpi_schemas import AnomaliesOut, FunnelOut, KpiExplainOut, KpisOut, QaSampleOut
@@ -26,7 +27,6 @@ from api.schemas import ErrorOut
 from api.times import ZoneDep
 from domain.policy import BASELINE, policy_in_force
 from projections.kpis import definitions
-from projections.kpis.queries import UnknownGroup
 
 router = APIRouter(prefix="/v1", tags=["analysts"], route_class=ProtectedRoute)
 READERS = Roles("analyst", "auditor", "admin")
@@ -95,15 +95,7 @@ async def get_kpis(
         raise ApiError(422, "invalid_request", "group_by: at most one of day, week, month")
     held = attribute_pairs(attribute or [])
     span = await run_in_threadpool(counters.interval, start, end, zone.tz)
-    try:
-        rows = await run_in_threadpool(counters.kpis, start, end, groups, zone.tz, held)
-    except UnknownGroup as error:
-        raise ApiError(
-            422,
-            "invalid_request",
-            f"group_by: {error}",
-            problems=[{"field": "query.group_by", "reason": str(error)}],
-        ) from None
+    rows = await counted(run_in_threadpool(counters.kpis, start, end, groups, zone.tz, held))
     # The targets of the policy in force at the period's end (its last fact's, if open).
     policy = policy_in_force(datetime.fromtimestamp(span[1] - 1, UTC)) if span else BASELINE
     for row in rows:

@@ -11,10 +11,11 @@ from typing import Any, Literal
 from contracts.attributes import ATTRIBUTES
 from contracts.clock_needs import CLOCK_NEEDS
 from projections.base import Projection
+from projections.group_counts import ATTRIBUTE, UnknownDimension
 from projections.kpis import metrics as m
 from projections.kpis.anomalies import CONSECUTIVE_DAYS, Daily, anomalies
 from projections.kpis.sample import sample
-from projections.kpis.sums import ATTRIBUTE, HOUR_S, Counts, Held, count
+from projections.kpis.sums import HOUR_S, Counts, Held, count
 from projections.kpis.zones import GRAINS, local_day, local_iso, second_iso, start_of
 
 GroupBy = Literal["day", "week", "month", "channel", "store", "agent_group"]
@@ -27,7 +28,7 @@ def _shown(value: str) -> str | None:
     return value or None
 
 
-class UnknownGroup(ValueError):
+class UnknownGroup(UnknownDimension):
     """A group or filter that is none of ``GROUPS`` nor a declared source attribute."""
 
 

@@ -23,6 +23,7 @@ from datetime import tzinfo
 from typing import Any
 
 from adapters.readstore import ReadStore, Row
+from projections.group_counts import ATTRIBUTE
 from projections.kpis import metrics as m
 from projections.kpis.tables import COUNTER_TABLES
 from projections.kpis.zones import DAY_S, GRAINS, SHIFT_S, Grain, day_number, label, segments
@@ -33,8 +34,6 @@ Groups = dict[tuple[str, ...], Counts]
 HOUR_S = 3600
 LONG_S = 31 * 24 * HOUR_S
 _LABEL_COLUMNS = (*(column for _, column in m.LABELS), "detected_by")
-ATTRIBUTE = "attribute."
-"""The prefix of a group that is a source attribute: ``attribute.submitted_via``."""
 Held = Sequence[tuple[str, str]]
 """Source attributes (name, value) a fact's subject must hold, every one."""
 

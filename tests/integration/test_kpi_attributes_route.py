@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from api.main import create_api
 from journey.bootstrap import Runtime
+from tests.builders.desk import Desk
 from tests.integration.drive import ingest_everything, project_everything
-from tests.integration.test_ledger_counts_route import Desk
 
 
 @pytest.fixture
