@@ -37,6 +37,8 @@ class KpiRowOut(BaseModel):
     channel: str | None = None
     store: str | None = None
     agent_group: str | None = None
+    attributes: dict[str, str | None] | None = None
+    """The group's value of each source attribute grouped by (``null``: none)."""
     contacts: int
     responses: int
     responses_in_target: int
@@ -87,6 +89,8 @@ class KpisOut(BaseModel):
     """The last day, inclusive (``None``: until the last fact)."""
     tz: str
     group_by: list[str]
+    attributes: dict[str, str] | None = None
+    """The source attributes filtered on (``attribute``), when given."""
     policy_version: str
     """The policy whose targets judge the rows: the one in force at the period's end."""
     rows: list[KpiRowOut]

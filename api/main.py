@@ -28,6 +28,7 @@ from api.routes import (
     ledger_counts,
     maintenance,
     metrics,
+    order_counts,
     orders,
     privacy,
     schemas,
@@ -78,6 +79,7 @@ def create_api(
     app.include_router(events.router)
     app.include_router(complaints.router)
     app.include_router(ledger_counts.router)
+    app.include_router(order_counts.router)
     app.include_router(customers.router)
     app.include_router(orders.router)
     app.include_router(kpis.router)

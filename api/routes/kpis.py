@@ -9,16 +9,18 @@ zone's offset, and the answer names the zone (``tz``)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
 from api.auth import ProtectedRoute, Roles
 from api.consistency import Consistent
+from api.counts import counted
 from api.deps import KpisDep
 from api.errors import ApiError
 from api.kpi_schemas import AnomaliesOut, FunnelOut, KpiExplainOut, KpisOut, QaSampleOut
+from api.ledger_params import AttributeQuery, attribute_pairs
 from api.paging import MAX_ITEMS, Cursor, Limit, page_after
 from api.params import UtcDay
 from api.schemas import ErrorOut
@@ -72,22 +74,28 @@ async def get_kpis(
         Day | None, Query(description="Last date, inclusive (default: the last fact's).")
     ] = None,
     group_by: Annotated[
-        list[Literal["day", "week", "month", "channel", "store", "agent_group"]] | None,
+        list[str] | None,
         Query(
             max_length=4,
-            description="Any of channel, store, agent_group, and at most one of day, week"
-            " (ISO, `2026-W10`), month (`2026-03`): in the zone.",
+            description="Any of channel, store, agent_group, a source attribute"
+            " `attribute.<name>` (its value in the row's `attributes`; `null`: the subject"
+            " has none), and at most one of day, week (ISO, `2026-W10`), month (`2026-03`):"
+            " in the zone.",
         ),
     ] = None,
+    attribute: AttributeQuery = None,
 ) -> dict[str, Any]:
     """R-KPI-01..05 and R-KPI-08 over the period, one row per group, R-KPI-01..03 judged
-    against their targets (the OpenAPI text is the ``description`` above)."""
+    against their targets (the OpenAPI text is the ``description`` above). Filtered or
+    grouped by source attributes, each thing counted is counted under its subject's (the
+    case, contact, order or survey it is about)."""
     _period(start, end, capped=False)
     groups = list(dict.fromkeys(group_by or []))
     if len([g for g in groups if g in ("day", "week", "month")]) > 1:
         raise ApiError(422, "invalid_request", "group_by: at most one of day, week, month")
+    held = attribute_pairs(attribute or [])
     span = await run_in_threadpool(counters.interval, start, end, zone.tz)
-    rows = await run_in_threadpool(counters.kpis, start, end, groups, zone.tz)
+    rows = await counted(run_in_threadpool(counters.kpis, start, end, groups, zone.tz, held))
     # The targets of the policy in force at the period's end (its last fact's, if open).
     policy = policy_in_force(datetime.fromtimestamp(span[1] - 1, UTC)) if span else BASELINE
     for row in rows:
@@ -97,6 +105,7 @@ async def get_kpis(
         "end": end.isoformat() if end else None,
         "tz": zone.name,
         "group_by": groups,
+        **({"attributes": dict(held)} if held else {}),
         "policy_version": policy.version,
         "rows": rows,
     }

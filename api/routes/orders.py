@@ -18,13 +18,13 @@ from api.consistency import Consistent
 from api.csv_export import CSV_PAGE, Format, answers, export_pages
 from api.deps import OrdersDep, WatermarkDep
 from api.errors import ApiError
-from api.ledger_params import AttributeQuery, attribute_pairs
+from api.order_params import Breached, OrderFilterDep, Rule, Text
 from api.paging import ledger_cursor, read_time_cursor
 from api.schemas import ErrorOut
 from api.schemas_orders import OrderOut, OrderPageOut, ReturnOut, ReturnPageOut
 from api.times import DATE_NOTE, From, To
 from domain.ids import aggregate_id
-from projections.orders import OrderFilter, ReturnFilter
+from projections.orders import ReturnFilter
 
 router = APIRouter(prefix="/v1", tags=["analysts"], route_class=ProtectedRoute)
 READERS = Roles("analyst", "auditor", "admin")
@@ -44,17 +44,6 @@ RETURN_CSV = (
 )  # fmt: skip
 
 Watermark = Callable[[], datetime | None]
-Text = Annotated[str | None, Query(max_length=200)]
-Rule = Annotated[
-    str | None,
-    Query(
-        pattern=r"^R-[A-Z]{2,4}-[0-9]{2}$",
-        description="Only rows with a breach of this rule (e.g. `R-ORD-04`).",
-    ),
-]
-Breached = Annotated[
-    bool | None, Query(description="Only rows with (true) or without (false) a breach.")
-]
 Sort = Literal["asc", "desc"]
 Limit = Annotated[int, Query(ge=1, le=500)]
 CursorParam = Annotated[str | None, Query(max_length=1000)]
@@ -130,23 +119,7 @@ async def _listing(
 async def list_orders(
     orders: OrdersDep,
     watermark: WatermarkDep,
-    placed_from: Annotated[
-        From | None, Query(description="Placed at or after." + DATE_NOTE)
-    ] = None,
-    placed_to: Annotated[To | None, Query(description="Placed before." + DATE_NOTE)] = None,
-    status: Annotated[
-        Literal["placed", "shipped", "delivered", "cancelled"] | None, Query()
-    ] = None,
-    customer_id: Text = None,
-    channel: Text = None,
-    store: Text = None,
-    late: Annotated[
-        bool | None,
-        Query(description="Only orders delivered after the promise in force (true), or not."),
-    ] = None,
-    breached: Breached = None,
-    rule: Rule = None,
-    attribute: AttributeQuery = None,
+    where: OrderFilterDep,
     sort: Sort = "asc",
     limit: Limit = 50,
     cursor: CursorParam = None,
@@ -155,10 +128,6 @@ async def list_orders(
     """Orders (R-ORD) by placement time, filtered (``attribute``: the source's own values,
     e.g. ``order_status:canceled``), a page at a time (``next_cursor``), or every matching
     order as CSV (``format=csv``)."""
-    where = OrderFilter(
-        placed_from, placed_to, status, customer_id, channel, store, late, breached, rule,
-        attribute_pairs(attribute or []),
-    )  # fmt: skip
     desc = sort == "desc"
     listed = await _listing(
         lambda n, after, at: orders.orders(n, after, where, desc, at),

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from adapters.readstore import Cursor
 from projections.base import Index, Notified
 from projections.kpis import tables
+from projections.kpis.attributes import Attributes
 from projections.kpis.handlers import HANDLES, RELATED
 from projections.kpis.queries import KpiQueries
 from projections.kpis.work import Work
@@ -20,7 +21,8 @@ class KpiCounters(KpiQueries):
     name = "kpi_counters"
     tables = tables.TABLES
     handles = HANDLES
-    schema_version = 2  # 2: facts dated to the second, counters by UTC hour (report zones)
+    schema_version = 3  # 2: facts dated to the second, counters by UTC hour (report zones)
+    # 3: source attributes of each aggregate (kpi_attributes), to filter and group by
 
     def ddl(self) -> Sequence[str]:
         return tables.ddl(self.t)
@@ -30,7 +32,11 @@ class KpiCounters(KpiQueries):
 
     def apply_batch(self, cursor: Cursor, batch: Sequence[Notified]) -> None:
         """Load the rows the batch touches (two queries per 500 aggregates), apply every
-        event in memory, write the changes with ``executemany``."""
+        event in memory, write the changes with ``executemany``. Every event's source
+        attributes are kept, whether or not it moves a count (``attributes``)."""
+        Attributes(cursor, self.t).apply(
+            (str(event.originator_id), event) for _, event in batch if event is not None
+        )
         work_list = [
             (nid, event, handler)
             for nid, event in batch

@@ -8,12 +8,14 @@ from collections.abc import Sequence
 from datetime import UTC, date, timedelta, tzinfo
 from typing import Any, Literal
 
+from contracts.attributes import ATTRIBUTES
 from contracts.clock_needs import CLOCK_NEEDS
 from projections.base import Projection
+from projections.group_counts import ATTRIBUTE, UnknownDimension
 from projections.kpis import metrics as m
 from projections.kpis.anomalies import CONSECUTIVE_DAYS, Daily, anomalies
 from projections.kpis.sample import sample
-from projections.kpis.sums import HOUR_S, count
+from projections.kpis.sums import HOUR_S, Counts, Held, count
 from projections.kpis.zones import GRAINS, local_day, local_iso, second_iso, start_of
 
 GroupBy = Literal["day", "week", "month", "channel", "store", "agent_group"]
@@ -24,6 +26,25 @@ PLACES = ("channel", "store", "agent_group")
 def _shown(value: str) -> str | None:
     """Dimensions are stored as text, ``''`` for none; shown as ``None``."""
     return value or None
+
+
+class UnknownGroup(UnknownDimension):
+    """A group or filter that is none of ``GROUPS`` nor a declared source attribute."""
+
+
+def _declared(group: str) -> bool:
+    return group.startswith(ATTRIBUTE) and group.removeprefix(ATTRIBUTE) in ATTRIBUTES
+
+
+def _row(by: Sequence[str], key: tuple[str, ...], counts: Counts) -> dict[str, Any]:
+    """One group's row: its keys (a source attribute's under ``attributes``), its figures."""
+    row: dict[str, Any] = {}
+    for group, value in zip(by, key, strict=True):
+        if group.startswith(ATTRIBUTE):
+            row.setdefault("attributes", {})[group.removeprefix(ATTRIBUTE)] = _shown(value)
+        else:
+            row[group] = value if group in GRAINS else _shown(value)
+    return {**row, **m.figures(counts)}
 
 
 class KpiQueries(Projection):
@@ -78,27 +99,27 @@ class KpiQueries(Projection):
         end: date | None,
         group_by: Sequence[str] = (),
         zone: tzinfo = UTC,
+        held: Held = (),
     ) -> list[dict[str, Any]]:
         """R-KPI-01..05, R-KPI-08 over the days ``start``..``end`` (inclusive, in
         ``zone``; a bound left out: since the first fact, until the last), one row per
-        group (``group_by``: any of channel, store, agent_group and at most one of day,
-        week, month; none: one row for the period) that has anything counted: the counts
-        and the derived rates (see ``metrics.figures``)."""
+        group (``group_by``: any of channel, store, agent_group, source attributes
+        ``attribute.<name>``, and at most one of day, week, month; none: one row for the
+        period) that has anything counted: the counts and the derived rates (see
+        ``metrics.figures``); a source attribute's value is in the row's ``attributes``.
+        ``held``: only the facts whose subject holds these source attributes (name, value)
+        (``projections.kpis.attributes``)."""
         by = list(dict.fromkeys(group_by))
-        unknown = [g for g in by if g not in GROUPS]
+        unknown = [g for g in by if g not in GROUPS and not _declared(g)]
+        unknown += [f"{ATTRIBUTE}{name}" for name, _ in held if name not in ATTRIBUTES]
         if unknown:
-            raise ValueError(f"cannot group by {unknown}; choose from {list(GROUPS)}")
+            known = [*GROUPS, *(ATTRIBUTE + name for name in ATTRIBUTES)]
+            raise UnknownGroup(f"cannot group or filter by {unknown}; choose from {known}")
         span = self.interval(start, end, zone)
         if span is None:
             return []
-        groups = count(self.store, self.t, *span, by, zone)
-        return [
-            {
-                **{g: v if g in GRAINS else _shown(v) for g, v in zip(by, key, strict=True)},
-                **m.figures(groups[key]),
-            }
-            for key in sorted(groups)
-        ]
+        groups = count(self.store, self.t, *span, by, zone, held=held)
+        return [_row(by, key, groups[key]) for key in sorted(groups)]
 
     def funnel(self, start: date, end: date, zone: tzinfo = UTC) -> dict[str, Any]:
         """R-KPI-08: contacts by journey stage, consultation conversion, after-sales

@@ -1,6 +1,8 @@
 """The KPI counters' tables: ``kpi_facts`` (one row per thing counted), ``kpi_owners``
-(what the counters need to know of each aggregate) and the counter tables, each summing
-the facts by UTC hour and one place (see ``projections.kpis.work``).
+(what the counters need to know of each aggregate), ``kpi_attributes`` (the source
+attributes of each aggregate, ``contracts.attributes``: the latest value of each name in
+event time, with its stamp) and the counter tables, each summing the facts by UTC hour and
+one place (see ``projections.kpis.work``).
 
 Time is kept as an instant, never as a day: a fact's ``at`` is the second (Unix time) it
 is dated by, a counter's ``hour`` the Unix hour (``at // 3600``). Which day, ISO week or
@@ -17,6 +19,7 @@ from projections.base import Index
 TABLES = (
     "kpi_facts",
     "kpi_owners",
+    "kpi_attributes",
     "kpi_counters_channel",
     "kpi_counters_store",
     "kpi_counters_group",
@@ -70,6 +73,10 @@ OWNER_COLUMNS = (
     "converted_by",
 )
 
+ATTRIBUTE_COLUMNS = ("owner_id", "attribute", "attribute_value", "stamped_at", "stamped_event")
+"""``kpi_attributes``: named apart from the facts' columns, so that a join needs no alias."""
+ATTRIBUTE_KEY = ("owner_id", "attribute")
+
 DIMENSIONS = ("hour", "channel", "store", "agent_group")
 
 
@@ -112,6 +119,9 @@ def ddl(t: Callable[[str], str]) -> tuple[str, ...]:
         f" notification_id BIGINT NOT NULL, version BIGINT NOT NULL, event_type {text},"
         f" event_id {text}, contacts INTEGER NOT NULL, resolutions INTEGER NOT NULL,"
         f" reopens INTEGER NOT NULL, attributed INTEGER NOT NULL, converted_by {text})",
+        f"CREATE TABLE IF NOT EXISTS {t('kpi_attributes')} ("
+        f" owner_id {text}, attribute {text}, attribute_value {text}, stamped_at {text},"
+        f" stamped_event {text}, PRIMARY KEY (owner_id, attribute))",
         *counters,
     )
 

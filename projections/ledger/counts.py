@@ -16,16 +16,25 @@ minute into the zone's local day, month or year here: exact whatever the zone's 
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from typing import Any
 
 from contracts.attributes import ATTRIBUTES
 from projections.base import Projection
+from projections.group_counts import (
+    MINUTE,
+    Counts,
+    UnknownDimension,
+    Value,
+    fold,
+    local_date,
+)
+from projections.group_counts import PERIODS as SUFFIXES
 from projections.ledger.queries import LedgerFilter, where_clauses
 from projections.ledger.tables import ATTRIBUTE, BREACHED_RULE
+
+__all__ = ["DIMENSIONS", "Counts", "LedgerCounts", "UnknownDimension", "check"]
 
 COLUMNS: dict[str, str] = {
     "channel": "channel",
@@ -39,23 +48,9 @@ COLUMNS: dict[str, str] = {
 """Dimensions that are a column of the row, by name."""
 FACETS = (BREACHED_RULE,)
 """Dimensions that are a facet; ``attribute.<name>`` too, for any declared name."""
-PERIODS: dict[str, int] = {"opened_day": 10, "opened_month": 7, "opened_year": 4}
-"""Time dimensions: the local date's ISO prefix each keeps (2026-03-02, 2026-03, 2026)."""
+PERIODS: dict[str, int] = {f"opened_{suffix}": keep for suffix, keep in SUFFIXES.items()}
+"""Time dimensions: the opening's local date, month, year."""
 DIMENSIONS = (*COLUMNS, *FACETS, *PERIODS, f"{ATTRIBUTE}<name>")
-MAX_GROUPS = 10_000
-
-
-class UnknownDimension(ValueError):
-    """A group-by name that is none of ``DIMENSIONS``."""
-
-
-@dataclass(frozen=True)
-class Counts:
-    total: int
-    groups: list[tuple[dict[str, str | None], int]] = field(default_factory=list)
-    """Each group's values by dimension and its count, largest first."""
-    truncated: bool = False
-    """More than ``MAX_GROUPS`` groups: the smallest were left out."""
 
 
 def check(dimensions: Sequence[str]) -> None:
@@ -94,8 +89,7 @@ class LedgerCounts:
             if name in COLUMNS:
                 selects.append(f"c.{COLUMNS[name]} AS d{n}")
             elif name in PERIODS:
-                # UTC minute: folded into the zone's local date below.
-                selects.append(f"substr(c.opened_at, 1, 16) AS d{n}")
+                selects.append(MINUTE.format(column="c.opened_at") + f" AS d{n}")
             else:
                 joins.append(
                     f" LEFT JOIN {t('ledger_facets')} f{n}"
@@ -109,21 +103,8 @@ class LedgerCounts:
             f"SELECT {', '.join(selects)}, COUNT(*) AS n FROM ({matching}) c{''.join(joins)}"
             f" GROUP BY {keys}"
         )
-        folded: Counter[tuple[str | None, ...]] = Counter()
-        for found in store.query(sql, params):
-            values = tuple(
-                _local(found[f"d{n}"], PERIODS[name], zone) if name in PERIODS else found[f"d{n}"]
-                for n, name in enumerate(names)
-            )
-            folded[values] += int(found["n"])
-        ordered = sorted(folded.items(), key=lambda kv: (-kv[1], [str(v) for v in kv[0]]))
-        groups = [(dict(zip(names, values, strict=True)), n) for values, n in ordered]
-        return Counts(total, groups[:MAX_GROUPS], truncated=len(groups) > MAX_GROUPS)
 
+        def values(name: str, raw: Any) -> list[Value]:
+            return [local_date(raw, PERIODS[name], zone) if name in PERIODS else raw]
 
-def _local(minute: Any, keep: int, zone: tzinfo | None) -> str | None:
-    """A UTC minute (``2026-03-02T01:30``) → its local date in ``zone``, cut to ``keep``."""
-    if minute is None:
-        return None
-    instant = datetime.fromisoformat(f"{minute}:00+00:00")
-    return (instant.astimezone(zone) if zone is not None else instant).date().isoformat()[:keep]
+        return fold(total, names, store.query(sql, params), values)

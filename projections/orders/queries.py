@@ -69,17 +69,7 @@ class OrderQueries(Projection):
         watermark: datetime | None = None,
     ) -> list[Row]:
         """Orders matching ``where`` by placement time then id, ``limit`` at a time."""
-        w = where or OrderFilter()
-        clauses, params = _common(w.breached, w.rule)
-        _range(clauses, params, "placed_at", w.placed_from, w.placed_to)
-        _equal(clauses, params, status=w.status, customer_id=w.customer_id)
-        _equal(clauses, params, channel=w.channel, store_id=w.store_id)
-        if w.late is not None:
-            clauses.append(f"delivered_late = {1 if w.late else 0}")
-        find = "instr" if self.store.dialect == "sqlite" else "strpos"
-        for n, (name, value) in enumerate(w.attributes):
-            clauses.append(f"{find}(attribute_labels, :attribute{n}) > 0")
-            params[f"attribute{n}"] = f"|{label(name, value)}|"
+        clauses, params = order_clauses(where or OrderFilter(), self.store.dialect)
         return self._page(ORDERS, "placed_at", clauses, params, limit, after, descending, watermark)
 
     def returns(
@@ -128,6 +118,22 @@ class OrderQueries(Projection):
         )
         params["limit"] = limit
         return [judged_at(expand(row), watermark) for row in self.store.query(sql, params)]
+
+
+def order_clauses(w: OrderFilter, dialect: str) -> tuple[list[str], dict[str, Any]]:
+    """SQL conditions on ``order_rows``' columns for the filter ``w`` (``dialect``: the
+    store's, ``sqlite`` or ``postgres``), and their parameters."""
+    clauses, params = _common(w.breached, w.rule)
+    _range(clauses, params, "placed_at", w.placed_from, w.placed_to)
+    _equal(clauses, params, status=w.status, customer_id=w.customer_id)
+    _equal(clauses, params, channel=w.channel, store_id=w.store_id)
+    if w.late is not None:
+        clauses.append(f"delivered_late = {1 if w.late else 0}")
+    find = "instr" if dialect == "sqlite" else "strpos"
+    for n, (name, value) in enumerate(w.attributes):
+        clauses.append(f"{find}(attribute_labels, :attribute{n}) > 0")
+        params[f"attribute{n}"] = f"|{label(name, value)}|"
+    return clauses, params
 
 
 def judged_at(row: Row, watermark: datetime | None) -> Row:

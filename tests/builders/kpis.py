@@ -275,6 +275,7 @@ def play(app: JourneyApplication, steps: Sequence[Step], after: Any = None) -> N
 ORDER_BY = {
     "kpi_facts": "subject_id, metric, subkey",
     "kpi_owners": "aggregate_id",
+    "kpi_attributes": "owner_id, attribute",
     "kpi_counters_channel": "hour, channel, metric",
     "kpi_counters_store": "hour, store, metric",
     "kpi_counters_group": "hour, agent_group, metric",

@@ -16,6 +16,7 @@ from application.service import JourneyApplication
 from projections.ledger import ComplaintLedger, LedgerFilter
 from projections.ledger.counts import LedgerCounts
 from projections.orders import OrdersAndReturns
+from projections.orders.counts import OrderCounts
 from projections.orders.queries import OrderFilter
 from tests.builders.orders import notifications
 from tests.builders.source_attributes import ORDER_STATUSES, cases, orders
@@ -29,6 +30,14 @@ QUERIES: list[tuple[LedgerFilter, list[str]]] = [
     (LedgerFilter(attributes=(("submitted_via", "Web"),)), ["channel", "opened_year"]),
     (LedgerFilter(reopened=False, breached=False), ["opened_month", "breached_rule", "topic"]),
     (LedgerFilter(satisfaction_min=4), ["status"]),
+]
+
+
+ORDER_QUERIES: list[tuple[OrderFilter, list[str]]] = [
+    (OrderFilter(), []),
+    (OrderFilter(), ["attribute.order_status", "placed_day"]),
+    (OrderFilter(late=False), ["status", "channel", "store", "late"]),
+    (OrderFilter(attributes=(("order_status", "delivered"),)), ["breached_rule", "placed_year"]),
 ]
 
 
@@ -82,6 +91,7 @@ def test_postgres_counts_and_filters_as_sqlite_does(
                         )
                         for s in sorted(set(ORDER_STATUSES))
                     ],
+                    [OrderCounts(orders_rm).counts(w, dims, zone) for w, dims in ORDER_QUERIES],
                 )
             )
     finally:
@@ -90,3 +100,4 @@ def test_postgres_counts_and_filters_as_sqlite_does(
     assert on_postgres == on_sqlite
     assert on_sqlite[0][0].total == len(cases())
     assert sum(on_sqlite[1]) == len(ORDER_STATUSES)
+    assert on_sqlite[2][0].total == len(ORDER_STATUSES)

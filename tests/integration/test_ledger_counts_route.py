@@ -9,42 +9,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_api
 from journey.bootstrap import Runtime
-from tests.factories import source_event, unique
+from tests.builders.desk import Desk
 from tests.integration.drive import ingest_everything, project_everything
-
-
-class Desk:
-    def __init__(self, runtime: Runtime, client: TestClient) -> None:
-        self.client = client
-        self.tag = unique("")
-        self.channel = self.key(runtime, "channel")
-        self.analyst = self.key(runtime, "analyst")
-
-    @staticmethod
-    def key(runtime: Runtime, role: str) -> dict[str, str]:
-        secret = runtime.api_keys.create(role).secret_text  # type: ignore[arg-type]
-        return {"Authorization": f"Bearer {secret}"}
-
-    def opened(self, n: int, classification: str, attributes: dict[str, str]) -> dict[str, Any]:
-        data = {
-            "contact_id": f"c{n}-{self.tag}",
-            "classification": classification,
-            "topic": "other",
-        }
-        body = source_event("contact.opened", data, customer_id=f"cust-{n}-{self.tag}")
-        return {**body, "attributes": attributes}
-
-    def get(self, path: str, status: int = 200, **query: Any) -> Any:
-        answer = self.client.get(path, params=query, headers=self.analyst)
-        assert answer.status_code == status, answer.text
-        return answer
 
 
 @pytest.fixture

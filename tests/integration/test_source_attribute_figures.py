@@ -5,9 +5,10 @@ importer's) and compares it with what the API answers from the source attributes
 importers keep (issue 15, item 4) and the ledger's counts (item 5):
 
 - CFPB: complaints per original submission channel ("Submitted via"), and the source's
-  share of timely responses ("Timely response?") per year of the date received;
+  share of timely responses ("Timely response?") per year of the date received (the
+  ledger's counts) and per submission channel (the KPIs by source attribute);
 - Olist: orders per original status (``order_status``, eight values where our orders have
-  four) and late deliveries, from the orders route;
+  four) and late deliveries, from the orders route and from the orders' counts;
 - ServiceNow: incidents per contact type and their mean reassignment count.
 
 A record whose attributes the catalogue refuses is dead-lettered with a reason naming the
@@ -54,9 +55,10 @@ class Analyst:
         assert answer.status_code == 200, answer.text
         return answer.json()
 
-    def groups(self, **query: Any) -> dict[tuple[Any, ...], int]:
-        """``/v1/ledger/counts``' groups, by the values of the dimensions asked."""
-        answer = self.get("/v1/ledger/counts", **query)
+    def groups(self, path: str = "/v1/ledger/counts", **query: Any) -> dict[tuple[Any, ...], int]:
+        """A counts route's groups (the ledger's unless ``path``), by the values of the
+        dimensions asked."""
+        answer = self.get(path, **query)
         assert not answer["truncated"]
         dims = query["group_by"] if isinstance(query["group_by"], list) else [query["group_by"]]
         return {tuple(g["key"][d] for d in dims): g["count"] for g in answer["groups"]}
@@ -109,7 +111,30 @@ def test_cfpb_complaints_per_submission_channel_and_timely_share_per_year(
     # Still open: no verdict yet (the null group), as many as the CSV's open complaints.
     still_open = sum(n for k, n in by_year.items() if k[1] is None)
     assert still_open == len(source) - len(closed)
-    assert analyst.calls <= 3
+    # The timely share per submission channel, from the KPIs (cases counted under their
+    # source attributes, issue 15 item 4): one call, every channel's verdicts.
+    kpis = analyst.get(
+        "/v1/kpis",
+        group_by=["attribute.submitted_via", "attribute.timely_response"],
+        tz="UTC",
+    )
+    cases = Counter(
+        {
+            (row["attributes"]["submitted_via"], row["attributes"]["timely_response"]): row["cases"]
+            for row in kpis["rows"]
+        }
+    )
+    vias = {s["Submitted via"] for s in source}
+    for channel in vias:
+        ours = {t: n for (v, t), n in cases.items() if v == channel and t is not None}
+        theirs = Counter(s["Timely response?"] for s in closed if s["Submitted via"] == channel)
+        assert ours == dict(theirs), channel
+        if theirs:
+            assert ours.get("Yes", 0) / sum(ours.values()) == pytest.approx(
+                theirs["Yes"] / theirs.total()
+            )
+    assert sum(n for (_, t), n in cases.items() if t is None) == len(source) - len(closed)
+    assert analyst.calls <= 4
 
 
 def olist_late(order: dict[str, str]) -> bool:
@@ -130,7 +155,16 @@ def test_olist_orders_per_original_status_and_late_deliveries(
     for status, expected in statuses.items():
         assert analyst.orders(attribute=f"order_status:{status}") == expected, status
     assert analyst.orders(late="true") == sum(map(olist_late, orders))
-    assert analyst.calls <= len(statuses) + 1
+    # All of them in one call: the orders' counts by original status and lateness.
+    counts = analyst.groups(path="/v1/orders/counts", group_by=["attribute.order_status", "late"])
+    per_status: Counter[str] = Counter()
+    for (status, _), n in counts.items():
+        per_status[status] += n
+    assert per_status == statuses
+    assert sum(n for (_, late), n in counts.items() if late == "true") == sum(
+        map(olist_late, orders)
+    )
+    assert analyst.calls <= len(statuses) + 2
 
 
 def test_servicenow_incidents_per_contact_type_and_mean_reassignments(

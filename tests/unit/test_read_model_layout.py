@@ -63,7 +63,7 @@ def test_an_older_layout_is_refilled_from_the_log_and_the_others_are_left(
     for renewed in restarted:
         renewed.create_tables()
 
-    assert KpiCounters.schema_version == 2
+    assert KpiCounters.schema_version == 3  # 3: kpi_attributes
     assert Customer360.schema_version == 1
     assert (restarted[0].position(), count(store, "kpi_facts")) == (0, 0)
     assert quarantine.counts() == {}

@@ -1,0 +1,55 @@
+"""``/v1/kpis`` by source attribute over HTTP (issue 15, item 4), on every pairing of log and
+store: cases published with source attributes through ``/v1/events``; the KPIs grouped by
+``attribute.<name>`` and filtered by ``attribute=name:value`` in one call each; problems for
+an undeclared name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.main import create_api
+from journey.bootstrap import Runtime
+from tests.builders.desk import Desk
+from tests.integration.drive import ingest_everything, project_everything
+
+
+@pytest.fixture
+def desk(runtime: Runtime) -> Iterator[Desk]:
+    with TestClient(create_api(runtime, workers=set())) as client:
+        d = Desk(runtime, client)
+        bodies = [
+            d.opened(0, "complaint", {"submitted_via": "Postal mail", "state": "CA"}),
+            d.opened(1, "complaint", {"submitted_via": "Web"}),
+            d.opened(2, "inquiry", {"submitted_via": "Web"}),
+            d.opened(3, "inquiry", {"state": "NY"}),
+        ]
+        answer = client.post("/v1/events", json=bodies, headers=d.channel)
+        assert answer.status_code == 202, answer.text
+        ingest_everything(runtime)
+        project_everything(runtime)
+        yield d
+
+
+def test_kpis_grouped_and_filtered_by_a_source_attribute(desk: Desk) -> None:
+    grouped = desk.get("/v1/kpis", group_by="attribute.submitted_via", tz="UTC").json()
+    by_via = {row["attributes"]["submitted_via"]: row for row in grouped["rows"]}
+    assert {via: row["cases"] for via, row in by_via.items()} == {
+        "Postal mail": 1,
+        "Web": 2,
+        None: 1,
+    }
+    assert by_via["Web"]["complaint_cases"] == 1
+    [web] = desk.get("/v1/kpis", attribute="submitted_via:Web").json()["rows"]
+    assert (web["cases"], web["contacts"]) == (2, 2)
+    both = desk.get(
+        "/v1/kpis", attribute=["submitted_via:Web"], group_by=["channel", "attribute.state"]
+    ).json()
+    assert both["attributes"] == {"submitted_via": "Web"}
+    assert [row["attributes"] for row in both["rows"]] == [{"state": None}]
+    problem = desk.get("/v1/kpis", 422, group_by="attribute.zip_code").json()
+    assert "attribute.zip_code" in problem["detail"]
+    problem = desk.get("/v1/kpis", 422, attribute="zip_code:90210").json()
+    assert [p["field"] for p in problem["problems"]] == ["query.attribute"]
