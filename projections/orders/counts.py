@@ -30,7 +30,7 @@ from projections.group_counts import (
     local_date,
 )
 from projections.orders.queries import OrderFilter, order_clauses
-from projections.orders.tables import ORDERS
+from projections.orders.tables import ORDERS, labelled_value
 
 BREACHED_RULE = "breached_rule"
 COLUMNS: dict[str, str] = {
@@ -67,7 +67,11 @@ def values(name: str, raw: Any, zone: tzinfo | None) -> list[Value]:
         return held or [None]
     if name.startswith(ATTRIBUTE):
         prefix = name.removeprefix(ATTRIBUTE) + "="
-        held = [label[len(prefix) :] for label in str(raw).split("|") if label.startswith(prefix)]
+        held = [
+            labelled_value(label[len(prefix) :])
+            for label in str(raw).split("|")
+            if label.startswith(prefix)
+        ]
         return held or [None]
     return [raw]
 

@@ -18,7 +18,7 @@ class OrdersAndReturns(OrderQueries):
     actual times, every SLA clock, refunds."""
 
     name = "orders_returns"
-    schema_version = 2  # 2: an order's source attributes (attribute_labels)
+    schema_version = 3  # 2: an order's source attributes (attribute_labels); 3: escaped
     tables = tables.TABLES
     handles = HANDLES
 

@@ -129,4 +129,11 @@ def attribute_labels(attributes: dict[str, str]) -> str:
 
 
 def label(name: str, value: str) -> str:
-    return f"{name}={value}"
+    """``name=value``, the value's ``%`` and ``|`` escaped (``%25``, ``%7C``): a value may
+    hold any character, and the bars must only ever separate labels."""
+    return f"{name}={value.replace('%', '%25').replace('|', '%7C')}"
+
+
+def labelled_value(text: str) -> str:
+    """The value a :func:`label`'s value part stands for."""
+    return text.replace("%7C", "|").replace("%25", "%")

@@ -79,7 +79,8 @@ def expected(row: dict[str, Any], name: str, zone: ZoneInfo) -> list[str | None]
 @given(
     orders=st.lists(
         st.tuples(
-            st.sampled_from(["delivered", "canceled", "invoiced", None]),
+            # Any characters: a bar, a percent sign, what an escape looks like (labels escape them)
+            st.sampled_from(["delivered", "canceled", "a|b", "100%", "x%7Cy", "k=v", None]),
             st.integers(0, 24 * 400),
         ),
         min_size=1,
