@@ -188,12 +188,13 @@ async def _status_of(request: Request, error: Exception) -> int:
     return 500
 
 
-def RecordsAccess(kind: str, param: str) -> Any:
+def RecordsAccess(kind: str, param: str, kind_param: str | None = None) -> Any:
     """``dependencies=[Roles(...), RecordsAccess("case", "case_ref")]``: the route shows
     personal data or a case history; a read by a role that sees it in clear (auditor,
     admin) is written to the access log with its subject ``<kind>:<path param>``, route,
     method and status. Analysts' reads are masked and not recorded. List it after
-    ``Roles``, so a refused call is not recorded as a read."""
+    ``Roles``, so a refused call is not recorded as a read. ``kind_param``: the kind is
+    that path parameter's value (``/v1/audit/{kind}/{ref}``), ``kind`` when it is absent."""
 
     async def record(
         request: Request, access_log: AccessLogDep, caller: CallerDep
@@ -209,7 +210,8 @@ def RecordsAccess(kind: str, param: str) -> Any:
             status = await _status_of(request, error)
             raise
         finally:
-            subject = f"{kind}:{request.path_params.get(param, '')}"
+            named = request.path_params.get(kind_param, kind) if kind_param else kind
+            subject = f"{named}:{request.path_params.get(param, '')}"
             await run_in_threadpool(
                 access_log.record,
                 caller,

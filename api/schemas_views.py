@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas import HistoryEntryOut
+
 
 class _Open(BaseModel):
     model_config = ConfigDict(extra="allow")
@@ -169,6 +171,26 @@ class AsOfOut(BaseModel):
     basis: str
     """event_time, recorded_time or version"""
     value: str | int
+
+
+class AggregateStateOut(_Open):
+    """Any aggregate rebuilt from its stored events; every field of its state is there."""
+
+    aggregate_id: str
+    kind: str
+    """The aggregate's class (``Order``, ``Callback``…)."""
+    version: int
+    recorded_at: str | None = None
+    as_of: AsOfOut | None = None
+    """What the state is as of; None: as stored now."""
+
+
+class AggregateHistoryOut(BaseModel):
+    kind: str
+    ref: str
+    events: list[HistoryEntryOut]
+    next_cursor: str | None = None
+    """The ``cursor`` of the next page (a version), None on the last page."""
 
 
 class CaseStateOut(_Open):

@@ -32,10 +32,10 @@ zone.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import OriginatorVersionError
@@ -50,7 +50,10 @@ from domain.aggregate import JourneyAggregate, is_fact, outcomes_under, replay_f
 from domain.case import Case
 from domain.errors import DomainError, NotFound
 from domain.policy import policy_named
+from domain.registry import kind_named
 from projections.audit_chain import AuditChain, VerifyReport
+
+_T = TypeVar("_T")
 
 __all__ = [
     "AsOf",
@@ -224,6 +227,12 @@ class Auditor:
     def history_of(self, aggregate_id: UUID) -> list[dict[str, Any]]:
         return history_entries(self._events(aggregate_id))
 
+    def history_by(self, kind: str, ref: str) -> list[dict[str, Any]]:
+        """``history`` for any kind of aggregate (``orders``: ``domain.registry``) by the id
+        its channel sent; ``UnknownKind`` for another kind, ``NotFound`` when none is
+        stored under the id."""
+        return self._named(kind, ref, self.history_of)
+
     # -- state at a point ---------------------------------------------------------------
 
     def state(self, case_ref: str, at: AsOf | None = None) -> dict[str, Any]:
@@ -231,6 +240,17 @@ class Auditor:
         as stored now (``None``). Adds ``as_of`` (``{"basis", "value"}``, or ``None``) to
         the aggregate's state (see ``aggregate_state``)."""
         return self.state_of(Case.create_id(case_ref), at)
+
+    def state_by(self, kind: str, ref: str, at: AsOf | None = None) -> dict[str, Any]:
+        """``state`` for any kind of aggregate by the id its channel sent."""
+        return self._named(kind, ref, lambda aggregate_id: self.state_of(aggregate_id, at))
+
+    @staticmethod
+    def _named(kind: str, ref: str, read: Callable[[UUID], _T]) -> _T:
+        try:
+            return read(kind_named(kind).id_of(ref))
+        except NotFound:
+            raise NotFound(f"ref: no {kind} {ref!r} is stored") from None
 
     def state_of(self, aggregate_id: UUID, at: AsOf | None = None) -> dict[str, Any]:
         events = self._events(aggregate_id)

@@ -1,6 +1,7 @@
-"""Auditors: proof that the stored events of any aggregate — case, contact, customer, order,
-return, callback, survey — were not altered, looked up by the id its channel sent (issue
-13, item 11). A case's history, state and what-if are in ``api.routes.cases``."""
+"""Auditors: any aggregate — case, contact, customer, order, return, callback, survey —
+looked up by the id its channel sent: its history, its state now or at a past point, and
+proof that its stored events were not altered (issues 13 item 11, 15 item 3). A case's own
+routes, and what-if, are in ``api.routes.cases``."""
 
 from __future__ import annotations
 
@@ -9,13 +10,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 from fastapi.concurrency import run_in_threadpool
 
-from api.auth import ProtectedRoute, Roles
+from api.as_of_params import AsOfQuery, RecordedAsOfQuery, point_in_time
+from api.auth import ProtectedRoute, RecordsAccess, Roles
+from api.consistency import Consistent
+from api.csv_export import Format, answers, export_rows
 from api.deps import AuditorDep
+from api.history_csv import HISTORY_CSV, history_cells
+from api.paging import MAX_ITEMS, Cursor, Limit, page_after
 from api.schemas import AggregateVerifyOut, ErrorOut
+from api.schemas_views import AggregateHistoryOut, AggregateStateOut
+from api.times import ZoneDep
 from domain.registry import KINDS
 
 router = APIRouter(prefix="/v1/audit", tags=["auditors"], route_class=ProtectedRoute)
 AUDITORS = Roles("auditor", "admin")
+READ = RecordsAccess("aggregate", "ref", kind_param="kind")
 
 Kind = Annotated[
     str,
@@ -47,3 +56,50 @@ async def verify_aggregate(auditor: AuditorDep, kind: Kind, ref: Ref) -> Aggrega
     logged and counted in ``/metrics`` (``journey_audit_verification_failures_total``)."""
     report = await run_in_threadpool(auditor.verify_aggregate, kind, ref)
     return AggregateVerifyOut.model_validate({**report.as_json(), "kind": kind, "ref": ref})
+
+
+@router.get(
+    "/{kind}/{ref}/history",
+    response_model=AggregateHistoryOut,
+    responses=answers(ANSWERS),
+    dependencies=[AUDITORS, READ, Consistent],
+)
+async def get_aggregate_history(
+    auditor: AuditorDep,
+    kind: Kind,
+    ref: Ref,
+    limit: Limit = MAX_ITEMS,
+    cursor: Cursor = None,
+    format: Format = "json",
+) -> Any:
+    """Every stored event of the aggregate in order, a page at a time (``cursor``: a
+    version), or all as CSV (``format=csv``), as a case's history shows them: version,
+    event time, recorded time, the source record and, for clock decisions, their cause."""
+    events = await run_in_threadpool(auditor.history_by, kind, ref)
+    if format == "csv":
+        return export_rows(events, HISTORY_CSV, history_cells, f"{kind}-history")
+    shown, next_cursor = page_after(events, lambda e: e["version"], cursor, limit)
+    return AggregateHistoryOut.model_validate(
+        {"kind": kind, "ref": ref, "events": shown, "next_cursor": next_cursor}
+    )
+
+
+@router.get(
+    "/{kind}/{ref}",
+    response_model=AggregateStateOut,
+    responses=ANSWERS,
+    dependencies=[AUDITORS, READ, Consistent],
+)
+async def get_aggregate_state(
+    auditor: AuditorDep,
+    zone: ZoneDep,
+    kind: Kind,
+    ref: Ref,
+    as_of: AsOfQuery = None,
+    recorded_as_of: RecordedAsOfQuery = None,
+) -> dict[str, Any]:
+    """The aggregate rebuilt from its stored events, as a case's state is: as stored now,
+    or as of an event time, a recorded time or a version (``as_of`` in the answer)."""
+    point = point_in_time(as_of, recorded_as_of, zone)
+    state: dict[str, Any] = await run_in_threadpool(auditor.state_by, kind, ref, point)
+    return state

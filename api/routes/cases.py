@@ -5,20 +5,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
+from api.as_of_params import AsOfQuery, RecordedAsOfQuery, point_in_time
 from api.auth import ProtectedRoute, RecordsAccess, Roles
 from api.consistency import Consistent
 from api.csv_export import Format, answers, cells, export_rows
 from api.deps import AuditorDep
 from api.errors import ApiError
+from api.history_csv import HISTORY_CSV, history_cells
 from api.paging import MAX_ITEMS, Cursor, Limit, page_after
 from api.schemas import ErrorOut, HistoryOut, VerifyOut
 from api.schemas_views import CaseStateOut, WhatIfOut
 from api.times import DATE_NOTE, From, To, ZoneDep
-from application.audit import parse_as_of, parse_recorded_as_of
 
 router = APIRouter(prefix="/v1", tags=["auditors"], route_class=ProtectedRoute)
 AUDITORS = Roles("auditor", "admin")
@@ -27,30 +27,9 @@ CASE_READ = RecordsAccess("case", "case_ref")
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut}, 503: {"model": ErrorOut}}
 
 
-HISTORY_CSV = (
-    "version", "type", "kind", "occurred_at", "recorded_at", "event_id", "position",
-    "caused_by", "data",
-)  # fmt: skip
 WHAT_IF_CSV = (
     "aggregate_id", "kind", "ref", "recorded_policy_version", "key", "rule", "change",
 )  # fmt: skip
-
-
-def _history_cells(entry: dict[str, Any]) -> list[Any]:
-    source = entry.get("source") or {}
-    position = f"{source['topic']}:{source['partition']}:{source['offset']}" if source else None
-    caused_by = entry.get("caused_by")
-    return [
-        entry["version"],
-        entry["type"],
-        entry["kind"],
-        entry.get("occurred_at"),
-        entry.get("recorded_at"),
-        source.get("event_id"),
-        position,
-        orjson.dumps(caused_by).decode() if caused_by else None,
-        orjson.dumps(entry["data"]).decode(),
-    ]
 
 
 @router.get(
@@ -72,7 +51,7 @@ async def get_case_history(
     for clock decisions, the fact or watermark that caused them."""
     events = await run_in_threadpool(auditor.history, case_ref)
     if format == "csv":
-        return export_rows(events, HISTORY_CSV, _history_cells, "case-history")
+        return export_rows(events, HISTORY_CSV, history_cells, "case-history")
     shown, next_cursor = page_after(events, lambda e: e["version"], cursor, limit)
     return HistoryOut.model_validate(
         {"case_ref": case_ref, "events": shown, "next_cursor": next_cursor}
@@ -89,35 +68,14 @@ async def get_case_state(
     auditor: AuditorDep,
     zone: ZoneDep,
     case_ref: str,
-    as_of: Annotated[
-        str | None,
-        Query(
-            max_length=64,
-            description="An event time with offset, or a date alone (the end of that day in"
-            " the zone, `tz`): the case from what had happened by then. Or a version"
-            " (digits). Default: as stored now.",
-        ),
-    ] = None,
-    recorded_as_of: Annotated[
-        str | None,
-        Query(
-            max_length=64,
-            description="A recorded time with offset: the case as the system held it then"
-            " (the events recorded by then). Not with as_of.",
-        ),
-    ] = None,
+    as_of: AsOfQuery = None,
+    recorded_as_of: RecordedAsOfQuery = None,
 ) -> dict[str, Any]:
     """The case rebuilt from its stored events: as of an event time (what had happened by
     then, its SLA clocks decided again and judged at that time), a recorded time (what
     the system held then) or a version. ``as_of`` in the answer says which
     (``{"basis": "event_time" | "recorded_time" | "version", "value"}``)."""
-    if as_of is not None and recorded_as_of is not None:
-        raise ApiError(422, "invalid_request", "as_of or recorded_as_of: give one")
-    point = None
-    if as_of is not None:
-        point = parse_as_of(as_of, zone.tz)
-    elif recorded_as_of is not None:
-        point = parse_recorded_as_of(recorded_as_of)
+    point = point_in_time(as_of, recorded_as_of, zone)
     state: dict[str, Any] = await run_in_threadpool(auditor.state, case_ref, point)
     return state
 

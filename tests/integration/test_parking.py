@@ -184,7 +184,9 @@ def test_what_waits_is_shown_and_dead_lettered_once_its_window_passed(
     body = listed.json()
     (item,) = body["items"]
     assert (body["total"], body["next_cursor"]) == (1, None)
-    occurred = datetime.fromisoformat(orphan["occurred_at"])
+    # Times answer in the report zone (api.times), the same instants.
+    sent = datetime.fromisoformat(orphan["occurred_at"])
+    occurred = sent.astimezone(runtime.settings.report_zone)
     assert item == {
         "event_id": orphan["event_id"],
         "type": "callback.scheduled",
@@ -211,7 +213,7 @@ def test_what_waits_is_shown_and_dead_lettered_once_its_window_passed(
     assert source_coordinates(letter) == at
     assert (letter.key, letter.value) == (c.id.encode(), orjson.dumps(orphan))
     assert (letter.header("reason") or b"").decode() == (
-        f"unknown order '{c.id}-o-never'; not arrived within 24h (parked at {occurred.isoformat()})"
+        f"unknown order '{c.id}-o-never'; not arrived within 24h (parked at {sent.isoformat()})"
     )
     assert run_cli(runtime, capsys, "status", "--json")["parked"] == 0
     assert waiting(runtime, Order.create_id(f"{c.id}-o-never")) == []

@@ -183,3 +183,54 @@ def test_an_altered_order_is_found_by_the_route_by_journey_verify_and_in_metrics
         journey.order,
         2,
     )
+
+
+def test_every_kind_answers_its_history_and_state_by_the_id_its_channel_sent(
+    served: Served,
+) -> None:
+    """Issue 15, item 3: history and as-of for every aggregate kind by the id its channel
+    sent (an order id no longer answers 404 naming an internal uuid); each read by an
+    auditor is in the access log under ``<kind>:<ref>``."""
+    client, auditor = served.client, served.auditor
+    for kind, ref in references(served.journey):
+        base = f"/v1/audit/{q(kind)}/{q(ref)}"
+        history = client.get(f"{base}/history", headers=auditor)
+        assert history.status_code == 200, (kind, ref, history.text)
+        body = history.json()
+        versions = [e["version"] for e in body["events"]]
+        assert (body["kind"], body["ref"], body["next_cursor"]) == (kind, ref, None)
+        assert versions, kind
+        assert versions == list(range(1, len(versions) + 1)), (kind, versions)
+        state = client.get(base, headers=auditor)
+        assert state.status_code == 200, (kind, ref, state.text)
+        assert state.json()["aggregate_id"] == str(kind_named(kind).id_of(ref))
+        assert (state.json()["version"], state.json()["as_of"]) == (versions[-1], None)
+        first = client.get(base, params={"as_of": "1"}, headers=auditor).json()
+        assert (first["version"], first["as_of"]) == (1, {"basis": "version", "value": 1})
+        then = body["events"][0]["occurred_at"]
+        by_then = client.get(base, params={"as_of": then}, headers=auditor)
+        assert by_then.status_code == 200, (kind, ref, by_then.text)
+        assert by_then.json()["as_of"]["basis"] == "event_time"
+        recorded = body["events"][-1]["recorded_at"]
+        held = client.get(base, params={"recorded_as_of": recorded}, headers=auditor)
+        assert (held.status_code, held.json()["version"]) == (200, versions[-1]), held.text
+        csv_rows = client.get(f"{base}/history", params={"format": "csv"}, headers=auditor)
+        assert csv_rows.status_code == 200
+        assert len(csv_rows.text.strip().splitlines()) == len(versions) + 1
+    case = served.journey.case
+    own = client.get(f"/v1/cases/{case}/history", headers=auditor).json()
+    generic = client.get(f"/v1/audit/cases/{case}/history", headers=auditor).json()
+    assert own["events"] == generic["events"]
+
+    for path in ("/v1/audit/order/o-1", "/v1/audit/orders/never-sent/history"):
+        refused = client.get(path, headers=auditor)
+        assert refused.status_code == 404, refused.text
+    analyst = bearer(served.runtime, "analyst")
+    order = f"/v1/audit/orders/{q(served.journey.order)}"
+    assert client.get(order, headers=analyst).status_code == 403
+    log = client.get(
+        "/v1/admin/access-log", params={"limit": 500}, headers=bearer(served.runtime, "admin")
+    )
+    assert log.status_code == 200, log.text
+    subjects = {item["subject"] for item in log.json()["items"]}
+    assert f"orders:{served.journey.order}" in subjects
