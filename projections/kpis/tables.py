@@ -133,6 +133,14 @@ def indexes() -> tuple[Index, ...]:
         # /metrics reads the breaches in force by rule on every scrape: one index range per
         # rule, the counts read from the index alone (``KpiQueries.breaches_by_rule``).
         Index("kpi_counters_metric", "kpi_counters_channel", "metric, n", query_only=True),
+        # A period's figures by day, week or month with no place (the console's trends)
+        # read the hours from the index alone: at 1M events 105 -> 68 ms on SQLite.
+        Index(
+            "kpi_counters_by_hour",
+            "kpi_counters_channel",
+            "hour, metric, n, total",
+            query_only=True,
+        ),
         # A period's totals by place (the console's overview: all time by store) read from
         # the index alone, in group order: at 1M events 480 -> 90 ms by store on SQLite.
         *(

@@ -49,3 +49,21 @@ def test_a_week_by_place_reads_its_hours(kpi: KpiCounters, monkeypatch: pytest.M
     [(sql, params)] = [(q, p) for q, p in asked if "kpi_counters_store" in q]
     plan = " ".join(str(row["detail"]) for row in query("EXPLAIN QUERY PLAN " + sql, params))
     assert "(hour>? AND hour<?)" in plan, plan
+
+
+def test_a_period_by_day_reads_its_hours_from_the_index_alone(
+    kpi: KpiCounters, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The console's trends: no place, by day; the hours' counts without the table."""
+    asked: list[tuple[str, Params | None]] = []
+    query = kpi.store.query
+
+    def recorded(sql: str, params: Params | None = None) -> list[Row]:
+        asked.append((sql, params))
+        return query(sql, params)
+
+    monkeypatch.setattr(kpi.store, "query", recorded)
+    kpi.kpis(date(2026, 1, 1), date(2026, 12, 31), ["day"])
+    [(sql, params)] = [(q, p) for q, p in asked if "kpi_counters_channel" in q]
+    plan = " ".join(str(row["detail"]) for row in query("EXPLAIN QUERY PLAN " + sql, params))
+    assert "USING COVERING INDEX kpi_counters_by_hour" in plan, plan
