@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domain.aggregate import JourneyAggregate
+from domain.clocks import is_overdue
 
 
 def utc(at: datetime) -> str:
@@ -40,3 +41,22 @@ def breach_entry(event: JourneyAggregate.DeadlineBreached) -> dict[str, Any]:
         "actual_s": seconds(event.actual),
         "detected_by": event.detected_by,
     }
+
+
+def judged_clocks(row: dict[str, Any], watermark: datetime | None) -> dict[str, Any]:
+    """``row`` with its SLA clocks (``sla``) as they stand at ``watermark`` (the SLA
+    timer's: the latest event time, or now in wall-clock mode): a clock still ``open``
+    whose due time the watermark is past shows ``overdue`` — past due, not breached yet:
+    inside the allowed lateness of its policy version, or waiting for the timer's next
+    round (``domain.clocks.is_overdue``) — and ``overdue`` counts them. Judged when asked,
+    never stored: the stored row stays what its events made it, so a rebuild equals the
+    live copy; without a watermark nothing is overdue."""
+    overdue = 0
+    for clock in row["sla"].values():
+        if clock.get("outcome") == "open" and is_overdue(
+            datetime.fromisoformat(clock["due_at"]), watermark
+        ):
+            clock["outcome"] = "overdue"
+            overdue += 1
+    row["overdue"] = overdue
+    return row

@@ -11,11 +11,10 @@ from datetime import datetime
 from typing import Any, Literal
 
 from adapters.readstore import Row
-from domain.clocks import is_overdue
 from projections.base import Projection
 from projections.ledger.rows import PRIORITY_RANK
 from projections.ledger.tables import ATTRIBUTE, BREACHED_RULE, SORT_INDEX, expand
-from projections.sla_rows import utc
+from projections.sla_rows import judged_clocks, utc
 
 SortKey = Literal["opened_at", "priority", "breaches", "reopen_count"]
 SORT_COLUMNS: dict[str, str] = {
@@ -108,22 +107,10 @@ class LedgerQueries(Projection):
 
 
 def judged_at(row: Row, watermark: datetime | None) -> Row:
-    """``row`` with its SLA clocks as they stand at ``watermark`` (the SLA timer's: the
-    latest event time, or now in wall-clock mode): a clock still ``open`` whose due time
-    the watermark is past shows ``overdue`` — past due, not breached yet: inside the
-    allowed lateness of its policy version, or waiting for the timer's next round
-    (``domain.clocks.is_overdue``) — and ``overdue`` counts them. Judged when asked,
-    never stored: the stored row stays what its events made it, so a rebuild equals the
-    live copy; without a watermark nothing is overdue. ``awaiting_confirmation``: the case
+    """``row`` with its SLA clocks as they stand at ``watermark`` (``judged_clocks``:
+    ``overdue`` judged when asked, never stored) and ``awaiting_confirmation``: the case
     is resolved and waits for the customer's confirmation (R-CMP-04)."""
-    overdue = 0
-    for clock in row["sla"].values():
-        if clock.get("outcome") == "open" and is_overdue(
-            datetime.fromisoformat(clock["due_at"]), watermark
-        ):
-            clock["outcome"] = "overdue"
-            overdue += 1
-    row["overdue"] = overdue
+    judged_clocks(row, watermark)
     # R-CMP-04: resolved, not yet confirmed by the customer nor closed without a reply.
     row["awaiting_confirmation"] = row["status"] == "resolved"
     return row

@@ -3,7 +3,7 @@ pages of them filtered and ordered by placement (request) time then id, a page a
 cursor ``(time, id)`` of the previous page's last row.
 
 Given the SLA timer's watermark, an answer shows each clock as it stands then: a clock
-still ``open`` whose due time the watermark is past is ``overdue`` (``judged_at``), as in
+still ``open`` whose due time the watermark is past is ``overdue`` (``judged_clocks``), as in
 the complaint ledger; the stored row keeps ``open``."""
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from domain.clocks import is_overdue
 from projections.base import Projection
 from projections.orders.tables import ORDERS, RETURNS, expand, label
-from projections.sla_rows import utc
+from projections.sla_rows import judged_clocks, utc
 
 Row = dict[str, Any]
 
@@ -92,7 +91,7 @@ class OrderQueries(Projection):
 
     def _one(self, table: str, row_id: str, watermark: datetime | None) -> Row | None:
         found = self.store.query(f"SELECT * FROM {self.t(table)} WHERE id = :id", {"id": row_id})
-        return judged_at(expand(found[0]), watermark) if found else None
+        return judged_clocks(expand(found[0]), watermark) if found else None
 
     def _page(
         self,
@@ -117,7 +116,7 @@ class OrderQueries(Projection):
             f" ORDER BY {column} {order}, id {order} LIMIT :limit"
         )
         params["limit"] = limit
-        return [judged_at(expand(row), watermark) for row in self.store.query(sql, params)]
+        return [judged_clocks(expand(row), watermark) for row in self.store.query(sql, params)]
 
 
 def order_clauses(w: OrderFilter, dialect: str) -> tuple[list[str], dict[str, Any]]:
@@ -134,21 +133,6 @@ def order_clauses(w: OrderFilter, dialect: str) -> tuple[list[str], dict[str, An
         clauses.append(f"{find}(attribute_labels, :attribute{n}) > 0")
         params[f"attribute{n}"] = f"|{label(name, value)}|"
     return clauses, params
-
-
-def judged_at(row: Row, watermark: datetime | None) -> Row:
-    """``row`` with its SLA clocks as they stand at ``watermark``: a clock still ``open``
-    whose due time the watermark is past shows ``overdue`` (past due, not breached yet:
-    ``domain.clocks.is_overdue``), and ``overdue`` counts them. Never stored."""
-    overdue = 0
-    for clock in row["sla"].values():
-        if clock.get("outcome") == "open" and is_overdue(
-            datetime.fromisoformat(clock["due_at"]), watermark
-        ):
-            clock["outcome"] = "overdue"
-            overdue += 1
-    row["overdue"] = overdue
-    return row
 
 
 def _common(breached: bool | None, rule: str | None) -> tuple[list[str], dict[str, Any]]:
