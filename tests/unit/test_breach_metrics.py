@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
 
 from adapters.metrics import render
-from adapters.readstore import Params, Row, SQLiteReadStore
+from adapters.readstore import SQLiteReadStore
 from adapters.status_metrics import StatusCollector
 from application.service import JourneyApplication
 from application.status import Status
@@ -35,6 +35,7 @@ from tests.builders.kpis import (
     notifications,
     play,
 )
+from tests.builders.query_plans import plans, recording
 from tests.integration.metrics_text import samples
 
 RULES = {need.rule.partition(" ")[0] for need in CLOCK_NEEDS}
@@ -91,17 +92,9 @@ def test_a_scrape_reads_the_breaches_from_an_index_alone(
     kpi: KpiCounters, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """SQLite's plan for the scrape's query: a covering index, no scan of the table."""
-    asked: list[tuple[str, Params | None]] = []
-    query = kpi.store.query
-
-    def recorded(sql: str, params: Params | None = None) -> list[Row]:
-        asked.append((sql, params))
-        return query(sql, params)
-
-    monkeypatch.setattr(kpi.store, "query", recorded)
+    asked = recording(kpi.store, monkeypatch)
     kpi.breaches_by_rule()
-    [(sql, params)] = asked
-    plan = " ".join(str(row["detail"]) for row in query("EXPLAIN QUERY PLAN " + sql, params))
+    [plan] = plans(kpi.store, asked, "")  # one query, whatever it reads
     assert "USING COVERING INDEX kpi_counters_metric" in plan, plan
 
 
