@@ -9,14 +9,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 
 from api.as_of_params import AsOfQuery, RecordedAsOfQuery, point_in_time
 from api.auth import ProtectedRoute, RecordsAccess, Roles
 from api.consistency import Consistent
-from api.csv_export import Format, answers, export_rows
+from api.csv_export import Format, answers
 from api.deps import AuditorDep
-from api.history_csv import HISTORY_CSV, history_cells
-from api.paging import MAX_ITEMS, Cursor, Limit, page_after
+from api.history_csv import history_answer
+from api.paging import MAX_ITEMS, Cursor, Limit
 from api.schemas import AggregateVerifyOut, ErrorOut
 from api.schemas_views import AggregateHistoryOut, AggregateStateOut
 from api.times import ZoneDep
@@ -76,12 +77,10 @@ async def get_aggregate_history(
     version), or all as CSV (``format=csv``), as a case's history shows them: version,
     event time, recorded time, the source record and, for clock decisions, their cause."""
     events = await run_in_threadpool(auditor.history_by, kind, ref)
-    if format == "csv":
-        return export_rows(events, HISTORY_CSV, history_cells, f"{kind}-history")
-    shown, next_cursor = page_after(events, lambda e: e["version"], cursor, limit)
-    return AggregateHistoryOut.model_validate(
-        {"kind": kind, "ref": ref, "events": shown, "next_cursor": next_cursor}
-    )
+    page = history_answer(events, format, cursor, limit, f"{kind}-history")
+    if isinstance(page, StreamingResponse):
+        return page
+    return AggregateHistoryOut.model_validate({"kind": kind, "ref": ref, **page})
 
 
 @router.get(

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 
 from api.as_of_params import AsOfQuery, RecordedAsOfQuery, point_in_time
 from api.auth import ProtectedRoute, RecordsAccess, Roles
@@ -14,8 +15,8 @@ from api.consistency import Consistent
 from api.csv_export import Format, answers, cells, export_rows
 from api.deps import AuditorDep
 from api.errors import ApiError
-from api.history_csv import HISTORY_CSV, history_cells
-from api.paging import MAX_ITEMS, Cursor, Limit, page_after
+from api.history_csv import history_answer
+from api.paging import MAX_ITEMS, Cursor, Limit
 from api.schemas import ErrorOut, HistoryOut, VerifyOut
 from api.schemas_views import CaseStateOut, WhatIfOut
 from api.times import DATE_NOTE, From, To, ZoneDep
@@ -50,12 +51,10 @@ async def get_case_history(
     event time, recorded time, the source record (event_id, topic, partition, offset) and,
     for clock decisions, the fact or watermark that caused them."""
     events = await run_in_threadpool(auditor.history, case_ref)
-    if format == "csv":
-        return export_rows(events, HISTORY_CSV, history_cells, "case-history")
-    shown, next_cursor = page_after(events, lambda e: e["version"], cursor, limit)
-    return HistoryOut.model_validate(
-        {"case_ref": case_ref, "events": shown, "next_cursor": next_cursor}
-    )
+    page = history_answer(events, format, cursor, limit, "case-history")
+    if isinstance(page, StreamingResponse):
+        return page
+    return HistoryOut.model_validate({"case_ref": case_ref, **page})
 
 
 @router.get(
