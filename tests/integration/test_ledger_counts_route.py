@@ -16,7 +16,6 @@ from fastapi.testclient import TestClient
 from api.main import create_api
 from journey.bootstrap import Runtime
 from tests.builders.desk import Desk
-from tests.integration.drive import ingest_everything, project_everything
 
 
 @pytest.fixture
@@ -28,10 +27,7 @@ def desk(runtime: Runtime) -> Iterator[Desk]:
             d.opened(1, "complaint", {"submitted_via": "Web"}),
             d.opened(2, "inquiry", {"submitted_via": "Web"}),
         ]
-        answer = client.post("/v1/events", json=bodies, headers=d.channel)
-        assert answer.status_code == 202, answer.text
-        ingest_everything(runtime)
-        project_everything(runtime)
+        d.publish(bodies)
         yield d
 
 

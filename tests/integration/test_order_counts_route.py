@@ -15,7 +15,6 @@ from api.main import create_api
 from journey.bootstrap import Runtime
 from tests.builders.desk import Desk
 from tests.factories import source_event
-from tests.integration.drive import ingest_everything, project_everything
 
 STATUSES = ("delivered", "canceled", "delivered")
 
@@ -35,10 +34,7 @@ def desk(runtime: Runtime) -> Iterator[Desk]:
             }
             body = source_event("order.placed", data, customer_id=f"cust-o{n}-{d.tag}")
             bodies.append({**body, "attributes": {"order_status": status}})
-        answer = client.post("/v1/events", json=bodies, headers=d.channel)
-        assert answer.status_code == 202, answer.text
-        ingest_everything(runtime)
-        project_everything(runtime)
+        d.publish(bodies)
         yield d
 
 
