@@ -19,8 +19,6 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from eventsourcing.persistence import IntegrityError
-
 from application.service import JourneyApplication
 from consumers.parked import LotKeeper
 from domain.policy import POLICIES
@@ -32,6 +30,8 @@ MIN_LATENESS = min(p.allowed_lateness for p in POLICIES.values())
 """On event time, the aggregates worth loading have a deadline due before the watermark
 minus the least allowed lateness of any version; each then breaches with its own."""
 NO_LATENESS = timedelta(0)
+ADVANCE_BATCH = 100
+"""Aggregates whose clocks are advanced and stored in one transaction."""
 
 
 class ClockTimer:
@@ -68,10 +68,13 @@ class ClockTimer:
         # policy's allowed lateness (None), and loads those due before the least of them.
         lateness = NO_LATENESS if self._wall_clock is not None else None
         cutoff = watermark - (MIN_LATENESS if lateness is None else lateness)
-        for aggregate_id in self._index.due_before(cutoff):
-            try:
-                decided += self._app.advance_clock(aggregate_id, watermark, lateness)
-            except IntegrityError:
+        due = self._index.due_before(cutoff)
+        for start in range(0, len(due), ADVANCE_BATCH):
+            stored, raced = self._app.advance_clocks(
+                due[start : start + ADVANCE_BATCH], watermark, lateness
+            )
+            decided += stored
+            for aggregate_id in raced:
                 # The ingest wrote to this aggregate meanwhile; the next round retries.
                 logger.info("clock advance of %s raced a write; retrying later", aggregate_id)
         self.breached += decided

@@ -1,0 +1,115 @@
+"""Issue 18: the clock timer stores the watermark's decisions (R-RESP-01 breaches and every
+other clock) for a batch of aggregates in one transaction, where one each made a catch-up
+of history wait on the disk once per aggregate. Batched or one by one, the same events are
+stored; a write that races one aggregate holds back only that one."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from application.service import JourneyApplication
+from domain.contact import Contact
+from tests.builders.apps import make_app
+from tests.builders.kpis import T0, Journey
+
+S = timedelta(seconds=1)
+TARGET = timedelta(seconds=30)  # R-RESP-01 on a chat
+LATENESS = timedelta(minutes=5)
+
+
+def stored(app: JourneyApplication, aggregate_id: UUID) -> list[tuple[str, dict[str, Any]]]:
+    """Every stored event of the aggregate: its type and its state but the stamps."""
+    return [
+        (
+            type(event).__qualname__,
+            {k: v for k, v in vars(event).items() if k not in ("timestamp", "originator_id")},
+        )
+        for event in app.events.get(aggregate_id)
+    ]
+
+
+def opened(journey: Journey, starts: list[int], replied: set[int]) -> list[UUID]:
+    """Chats opened ``starts[i]`` seconds after T0; those in ``replied`` answered in 10 s."""
+    for index, start in enumerate(starts):
+        journey.contact(f"k-{index}", T0 + start * S, customer=f"c-{index}")
+        if index in replied:
+            journey.reply(f"k-{index}", T0 + (start + 10) * S, customer=f"c-{index}")
+    return [Contact.create_id(f"k-{index}") for index in range(len(starts))]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    starts=st.lists(st.integers(0, 600), min_size=1, max_size=8),
+    replied=st.sets(st.integers(0, 7)),
+    watermark_s=st.integers(0, 1200),
+)
+def test_batched_advances_store_what_one_by_one_stores(
+    starts: list[int], replied: set[int], watermark_s: int
+) -> None:
+    """R-RESP-01: the same breaches (or none), whatever the watermark and the chats."""
+    watermark = T0 + watermark_s * S
+    with tempfile.TemporaryDirectory() as one_dir, tempfile.TemporaryDirectory() as many_dir:
+        one, many = make_app(Path(one_dir)), make_app(Path(many_dir))
+        ids = opened(Journey(one), starts, replied)
+        assert opened(Journey(many), starts, replied) == ids
+
+        alone = sum(one.advance_clock(aggregate_id, watermark) for aggregate_id in ids)
+        together, raced = many.advance_clocks(ids, watermark)
+
+        assert (together, raced) == (alone, [])
+        assert [stored(many, i) for i in ids] == [stored(one, i) for i in ids]
+        expected = sum(
+            1
+            for index, start in enumerate(starts)
+            if index not in replied and watermark > T0 + (start * S) + TARGET + LATENESS
+        )
+        assert together == expected
+
+
+def test_a_batch_is_one_write_to_the_store(tmp_path: Path) -> None:
+    """Three chats past R-RESP-01's due time plus the lateness: one insert, three breaches."""
+    app = make_app(tmp_path)
+    ids = opened(Journey(app), [0, 1, 2], set())
+    inserts: list[int] = []
+    insert = app.recorder.insert_events
+
+    def counted(stored_events: Any, **kwargs: Any) -> Any:
+        inserts.append(len(stored_events))
+        return insert(stored_events, **kwargs)
+
+    app.recorder.insert_events = counted  # type: ignore[method-assign]
+    assert app.advance_clocks(ids, T0 + TARGET + LATENESS + 3 * S) == (3, [])
+    assert inserts == [3]
+
+
+def test_a_write_racing_one_aggregate_holds_back_only_that_one(tmp_path: Path) -> None:
+    """While the timer holds chat k-1 loaded, its answer is stored (the ingest): the batch
+    cannot be stored as one, so each is advanced alone, k-1 from its new state: answered in
+    time (R-RESP-01 met, never breached), the two others breached."""
+    app = make_app(tmp_path)
+    journey = Journey(app)
+    ids = opened(journey, [0, 0, 0], set())
+    get = app.repository.get
+
+    def racing(aggregate_id: UUID, **kwargs: Any) -> Any:
+        aggregate = get(aggregate_id, **kwargs)
+        if aggregate_id == ids[1] and not racing.done:  # type: ignore[attr-defined]
+            racing.done = True  # type: ignore[attr-defined]
+            journey.reply("k-1", T0 + 10 * S, customer="c-1")
+        return aggregate
+
+    racing.done = False  # type: ignore[attr-defined]
+    app.repository.get = racing  # type: ignore[method-assign]
+    watermark = T0 + TARGET + LATENESS + S
+
+    assert app.advance_clocks(ids, watermark) == (2, [])
+    assert racing.done  # type: ignore[attr-defined]
+    outcomes = {i: app.repository.get(i).outcomes()["R-RESP-01"].met for i in ids}
+    assert outcomes == {ids[0]: False, ids[1]: True, ids[2]: False}
