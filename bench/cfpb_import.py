@@ -57,6 +57,12 @@ def _status(env: dict[str, str]) -> dict[str, Any]:
     return answer
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds a live process has used (``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def caught_up(status: dict[str, Any]) -> bool:
     projections = status.get("projections") or []
     return status["ingest_lag"] == 0 and all(p["lag"] == 0 for p in projections)
@@ -100,6 +106,7 @@ def measure(data: Path, limit: int | None, poll_s: float, timeout_s: float) -> d
                     raise BenchError(f"not caught up after {timeout_s:.0f} s: {status}")
                 time.sleep(poll_s)
             total_s = time.perf_counter() - started
+            serve_cpu_s = cpu_seconds(serve.pid)
         finally:
             serve.terminate()
             try:
@@ -113,6 +120,7 @@ def measure(data: Path, limit: int | None, poll_s: float, timeout_s: float) -> d
         "published": published,
         "import_s": import_s,
         "total_s": total_s,
+        "serve_cpu_s": serve_cpu_s,
         "projections": [p["name"] for p in status.get("projections") or []],
         "summary": summary,
     }
@@ -147,6 +155,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"published {n:,} source events; import alone {alone:.1f} s ({n / alone:,.0f} events/s);"
         f" until {len(found['projections'])} read models caught up {total:.1f} s"
         f" ({n / total:,.0f} events/s); ratio {alone / total:.3f}x the import alone"
+    )
+    cpu = found["serve_cpu_s"]
+    say(
+        f"journey serve (ingest, read models, timer) used {cpu:.1f} CPU s until caught up:"
+        f" {cpu / n * 1e6:,.0f} µs per source event, {cpu / total:.2f} cores"
     )
     say(f"goal: the whole file ≤ {GOAL_S:.0f} s: {verdict}")
     if args.summary is not None:
