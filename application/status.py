@@ -83,14 +83,17 @@ class Status:
     verifications: Sequence[VerificationCount] = ()
     """Per kind, aggregates verified against the audit chain and those that failed."""
     overdue: int = 0
+    """Open SLA deadlines past due at the clock timer's watermark, not breached yet (the
+    deadline index)."""
+    timer_backlog: int = 0
+    """Of those, the ones past due by more than the allowed lateness: the timer has yet to
+    breach them (0 once it has caught up with the watermark)."""
     event_time: datetime | None = None
     """The event-time watermark: the latest ``occurred_at`` of a journey fact applied."""
     deadlines: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Per rule: open SLA deadlines, and how many of them are overdue."""
     breaches: dict[str, int] = field(default_factory=dict)
     """Per rule with a clock: deadlines whose outcome in force is a breach."""
-    """Open SLA deadlines past due at the clock timer's watermark, not breached yet (the
-    deadline index)."""
 
     @property
     def ingest_lag(self) -> int:
@@ -115,6 +118,7 @@ class Status:
             "quarantined": self.quarantined,
             "audit_verifications": [vars(v) for v in self.verifications],
             "overdue": self.overdue,
+            "timer_backlog": self.timer_backlog,
             "event_time": None if self.event_time is None else self.event_time.isoformat(),
             "deadlines": {
                 rule: {"open": n, "overdue": late} for rule, (n, late) in self.deadlines.items()
@@ -141,6 +145,7 @@ def read_status(
     quarantined: Callable[[], dict[str, int]] | None = None,
     verifications: Callable[[], Sequence[VerificationCount]] | None = None,
     overdue: Callable[[], int] | None = None,
+    timer_backlog: Callable[[], int] | None = None,
     event_time: Callable[[], datetime | None] | None = None,
     deadlines: Callable[[], dict[str, tuple[int, int]]] | None = None,
     breaches: Callable[[], dict[str, int]] | None = None,
@@ -149,7 +154,7 @@ def read_status(
     overstated by what arrived in between but is never understated. ``parked`` counts
     the parked source events, ``quarantined`` the events each read model holds in
     quarantine, ``verifications`` the audit verifications, ``overdue`` the deadlines
-    past due and not breached yet."""
+    past due and not breached yet, ``timer_backlog`` those the timer has yet to breach."""
     ingress_partitions = _partitions(admin, ingress)
     dead_letter_partitions = _partitions(admin, [dead_letter_topic])
     stored = {tp: app.next_offset(tp) for tp in ingress_partitions}
@@ -165,6 +170,7 @@ def read_status(
         quarantined={} if quarantined is None else quarantined(),
         verifications=() if verifications is None else verifications(),
         overdue=0 if overdue is None else overdue(),
+        timer_backlog=0 if timer_backlog is None else timer_backlog(),
         event_time=None if event_time is None else event_time(),
         deadlines={} if deadlines is None else deadlines(),
         breaches={} if breaches is None else breaches(),

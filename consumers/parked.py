@@ -22,7 +22,6 @@ from application.batches import release_arrived
 from application.parking import opened
 from application.service import JourneyApplication
 from consumers.deadletters import DeadLetter, DeadLetterSink
-from consumers.expiry_gate import CaughtUpWatermark
 from domain.parking import ParkingLot, Waiting
 from projections.parking import ParkedIndex
 
@@ -74,8 +73,8 @@ class LotKeeper:
       it waited for, then recorded as expired in the lot. A racing write to the lot makes
       the record fail: the next round tries again (its letter may then be published twice:
       dead letters are at least once).
-    - **Only by a watermark the ingest caught up behind** (with a ``gate``,
-      ``consumers.expiry_gate``): a topic read ahead of another must not expire events
+    - **Only by a watermark the ingest caught up behind**: the timer's (its ``gate``,
+      ``consumers.watermark_gate``): a topic read ahead of another must not expire events
       whose prerequisite is still unread on the other.
     - **Arrivals the ingest could not see.** Two members may race: one stores the order
       while the other parks a callback for it, each before the other's commit; the
@@ -91,10 +90,8 @@ class LotKeeper:
         dead_letters: DeadLetterSink,
         clock: Callable[[], float] = time.monotonic,
         limit: int = 500,
-        gate: CaughtUpWatermark | None = None,
     ) -> None:
         self._app = app
-        self._gate = gate
         self._index = index
         self._dead_letters = dead_letters
         self._clock = clock
@@ -108,15 +105,9 @@ class LotKeeper:
         """Try the lots whose prerequisite exists, then expire what the watermark passed;
         returns how many parked events were let in or dead-lettered."""
         done = self._retry_arrived()
-        if self._gate is not None:
-            watermark = self._gate.trusted(watermark)
         if watermark is not None:
             done += self._expire(watermark)
         return done
-
-    def close(self) -> None:
-        if self._gate is not None:
-            self._gate.close()
 
     def _exists(self, ids: list[UUID]) -> set[UUID]:
         existing = self._app.existing_ids

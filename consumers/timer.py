@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 from application.service import JourneyApplication
 from consumers.parked import LotKeeper
+from consumers.watermark_gate import CaughtUpWatermark
 from domain.policy import POLICIES
 from projections.deadlines import DeadlineIndex
 
@@ -32,6 +34,14 @@ minus the least allowed lateness of any version; each then breaches with its own
 NO_LATENESS = timedelta(0)
 ADVANCE_BATCH = 100
 """Aggregates whose clocks are advanced and stored in one transaction."""
+DUE_LIMIT = 500
+"""Aggregates loaded in one round at most."""
+
+
+def breach_lateness(wall_clock: bool) -> timedelta:
+    """The least time past a deadline's due time the timer waits before breaching it:
+    none on the wall clock, the least allowed lateness of any policy on event time."""
+    return NO_LATENESS if wall_clock else MIN_LATENESS
 
 
 class ClockTimer:
@@ -42,18 +52,26 @@ class ClockTimer:
         wall_clock: Callable[[], datetime] | None = None,
         beat: Callable[[], None] | None = None,
         keeper: LotKeeper | None = None,
+        gate: CaughtUpWatermark | None = None,
     ) -> None:
+        """``gate``: judge only by a watermark the ingest has caught up behind
+        (``consumers.watermark_gate``); without one, by the watermark as it is."""
         self._app = app
+        self._gate = gate
         self._index = index
         self._wall_clock = wall_clock
         self.breached = 0
         self._beat = beat
         self._keeper = keeper
+        self._advanced: dict[UUID, int] = {}
+        """Aggregates whose clocks this timer advanced, each with the store's last
+        notification id once it had: until the index has read that far, their open rows
+        there may be decisions already stored (or facts that stopped them), not news."""
 
     def watermark(self) -> datetime | None:
-        if self._wall_clock is not None:
-            return self._wall_clock()
-        return self._index.watermark()
+        """Now (wall clock) or the index's event-time watermark; through the gate, if any."""
+        watermark = self._wall_clock() if self._wall_clock is not None else self._index.watermark()
+        return watermark if self._gate is None else self._gate.trusted(watermark)
 
     def run_once(self) -> int:
         """Advance the clocks of every aggregate with a deadline the watermark passed, and
@@ -67,18 +85,34 @@ class ClockTimer:
         # The wall clock breaches at the deadline; event time waits each aggregate's
         # policy's allowed lateness (None), and loads those due before the least of them.
         lateness = NO_LATENESS if self._wall_clock is not None else None
-        cutoff = watermark - (MIN_LATENESS if lateness is None else lateness)
-        due = self._index.due_before(cutoff)
-        for start in range(0, len(due), ADVANCE_BATCH):
-            stored, raced = self._app.advance_clocks(
-                due[start : start + ADVANCE_BATCH], watermark, lateness
-            )
+        cutoff = watermark - breach_lateness(self._wall_clock is not None)
+        for chunk in self._due(cutoff):
+            stored, raced = self._app.advance_clocks(chunk, watermark, lateness)
             decided += stored
+            head = self._app.recorder.max_notification_id() or 0
+            for aggregate_id in chunk:
+                self._advanced[aggregate_id] = head
             for aggregate_id in raced:
                 # The ingest wrote to this aggregate meanwhile; the next round retries.
+                del self._advanced[aggregate_id]
                 logger.info("clock advance of %s raced a write; retrying later", aggregate_id)
         self.breached += decided
         return decided + kept
+
+    def _due(self, cutoff: datetime) -> Iterator[list[UUID]]:
+        """The aggregates with a deadline due before ``cutoff`` by the index, soonest
+        first, in batches of ``ADVANCE_BATCH``; but not those advanced since the index's
+        position: a catch-up of history (the index far behind the store) would otherwise
+        load each many times over to find it already decided."""
+        position = self._index.position()
+        self._advanced = {a: head for a, head in self._advanced.items() if head > position}
+        due = [
+            aggregate_id
+            for aggregate_id in self._index.due_before(cutoff, DUE_LIMIT + len(self._advanced))
+            if aggregate_id not in self._advanced
+        ][:DUE_LIMIT]
+        for start in range(0, len(due), ADVANCE_BATCH):
+            yield due[start : start + ADVANCE_BATCH]
 
     def run(self, stop: threading.Event, interval_s: float = 1.0) -> None:
         try:
@@ -89,8 +123,8 @@ class ClockTimer:
                 if decided == 0:
                     stop.wait(interval_s)
         finally:
-            if self._keeper is not None:
-                self._keeper.close()
+            if self._gate is not None:
+                self._gate.close()
 
 
 def wall_clock() -> datetime:

@@ -17,6 +17,7 @@ from adapters.privacy.keys import StoredCustomerKeys
 from adapters.privacy.master import load_master_key
 from adapters.privacy.personal import PersonalData
 from adapters.readstore import PostgresReadStore, ReadStore, SQLiteReadStore
+from adapters.schema_setup import one_setup_at_a_time
 from adapters.security.access_log import AccessLog
 from adapters.security.apikeys import ApiKeys
 from adapters.security.ratelimit import RateLimiter
@@ -33,11 +34,11 @@ from application.service import JourneyApplication
 from application.status import Status, read_status
 from consumers.deadletter_reading import DeadLetterPage, read_dead_letters, read_page
 from consumers.deadletters import DeadLetterSink, StoredDeadLetter, replay, replayed, select
-from consumers.expiry_gate import CaughtUpWatermark, IngressEnds
 from consumers.ingest import IngestWorker
 from consumers.parked import LotKeeper
 from consumers.supervision import Beat, Loop, Supervised, Workers
-from consumers.timer import ClockTimer, wall_clock
+from consumers.timer import ClockTimer, breach_lateness, wall_clock
+from consumers.watermark_gate import CaughtUpWatermark, IngressEnds
 from journey.settings import Settings
 from projections.audit_chain import AuditChain
 from projections.base import Projection
@@ -69,31 +70,14 @@ def _topics(settings: Settings) -> Topics:
     return Topics(settings.topic_prefix, settings.topic_partitions, settings.log_retention_days)
 
 
-_SETUP_LOCK = 7_451_020_626  # any constant; names our schema-setup advisory lock
-
-
 @contextmanager
 def _setup_guard(settings: Settings) -> Iterator[None]:
-    """Processes starting together (e.g. several ``journey ingest``) create the schema,
-    tables and functions one at a time: PostgreSQL refuses concurrent ``CREATE OR REPLACE
-    FUNCTION`` ("tuple concurrently updated")."""
+    """PostgreSQL's schema set up by one starting process at a time."""
     if settings.store_backend != "postgres":
         yield
         return
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(settings.postgres_conninfo(), autocommit=True) as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (_SETUP_LOCK,))
-        try:
-            conn.execute(
-                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
-                    sql.Identifier(settings.postgres_schema)
-                )
-            )
-            yield
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK,))
+    with one_setup_at_a_time(settings.postgres_conninfo(), settings.postgres_schema):
+        yield
 
 
 def event_store_env(settings: Settings) -> dict[str, str]:
@@ -283,6 +267,9 @@ class Runtime:
                 quarantined=self.read_models.quarantined,
                 verifications=self.audit_chain.verification_counts,
                 overdue=lambda: self.deadlines.overdue_count(self.watermark()),
+                timer_backlog=lambda: self.deadlines.timer_backlog(
+                    self.watermark(), breach_lateness(self.settings.clock == "wall_clock")
+                ),
                 event_time=self.deadlines.watermark,
                 deadlines=lambda: self.deadlines.by_rule(self.watermark()),
                 breaches=self.kpis.breaches_by_rule,
@@ -307,10 +294,13 @@ class Runtime:
             self.log.publisher(), self.topics.dead_letters, self.ingest_metrics.dead_lettered
         )
         ends = IngressEnds(self.log.admin, self.topics.ingress)
-        gate = CaughtUpWatermark(ends, self.app.next_offset)
-        keeper = LotKeeper(self.app, self.parked, letters, gate=gate)
         return ClockTimer(
-            self.app, self.deadlines, wall_clock if live else None, beat=beat, keeper=keeper
+            self.app,
+            self.deadlines,
+            wall_clock if live else None,
+            beat=beat,
+            keeper=LotKeeper(self.app, self.parked, letters),
+            gate=CaughtUpWatermark(ends, self.app.next_offset),
         )
 
     def supervised(self, name: str, failing: dict[str, str]) -> Supervised:

@@ -169,7 +169,10 @@ def status(runtime: Runtime, args: argparse.Namespace) -> int:
     verified = sum(v.verified for v in status.verifications)
     failed = sum(v.failed for v in status.verifications)
     print(f"audit verifications: {verified}, {failed} failed (journey verify checks all)")
-    print(f"overdue deadlines: {status.overdue} (past due, not breached yet)")
+    print(
+        f"overdue deadlines: {status.overdue} (past due, not breached yet;"
+        f" {status.timer_backlog} past the allowed lateness, for the timer to breach)"
+    )
     breached = ", ".join(f"{rule} {n}" for rule, n in status.breaches.items() if n)
     total = sum(status.breaches.values())
     print(f"breached deadlines: {total}" + (f" ({breached})" if breached else "") + "\n")

@@ -4,7 +4,7 @@ aggregates with a deadline due before an instant; and, for ``journey status`` an
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from projections.base import Projection
@@ -54,6 +54,11 @@ class DeadlineQueries(Projection):
             {"at": utc(watermark)},
         )
         return int(rows[0]["n"])
+
+    def timer_backlog(self, watermark: datetime | None, lateness: timedelta) -> int:
+        """How many open deadlines are past due by more than ``lateness`` at ``watermark``:
+        the clock timer has yet to breach them (0 once it has caught up)."""
+        return 0 if watermark is None else self.overdue_count(watermark - lateness)
 
     def by_rule(self, watermark: datetime | None) -> dict[str, tuple[int, int]]:
         """Per rule: its open deadlines, and how many of them are overdue at ``watermark``

@@ -223,7 +223,7 @@ def test_a_topic_read_ahead_of_another_expires_nothing_still_on_the_log(runtime:
     """The watermark is the latest event time of any partition; a parked callback must not
     expire by it while the order it waits for is on the log, unread because the ingest read
     another topic further (DESIGN.md: per-partition watermarks combined;
-    ``consumers.expiry_gate``). Once the ingest caught up, it is let in, not dead-lettered."""
+    ``consumers.watermark_gate``). Once the ingest caught up, it is let in, not dead-lettered."""
     c = Customer(runtime)
     order_id = f"{c.id}-o1"
     callback = c.callback(f"{c.id}-cb", order_id, minute=10)

@@ -14,14 +14,19 @@ from uuid import UUID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adapters.readstore import SQLiteReadStore
 from application.service import JourneyApplication
+from consumers.timer import ClockTimer
 from domain.contact import Contact
+from projections.deadlines import DeadlineIndex
+from projections.runner import NotificationReader
 from tests.builders.apps import make_app
 from tests.builders.kpis import T0, Journey
 
 S = timedelta(seconds=1)
 TARGET = timedelta(seconds=30)  # R-RESP-01 on a chat
 LATENESS = timedelta(minutes=5)
+M = timedelta(minutes=1)
 
 
 def stored(app: JourneyApplication, aggregate_id: UUID) -> list[tuple[str, dict[str, Any]]]:
@@ -113,3 +118,45 @@ def test_a_write_racing_one_aggregate_holds_back_only_that_one(tmp_path: Path) -
     assert racing.done  # type: ignore[attr-defined]
     outcomes = {i: app.repository.get(i).outcomes()["R-RESP-01"].met for i in ids}
     assert outcomes == {ids[0]: False, ids[1]: True, ids[2]: False}
+
+
+def test_the_timer_waits_for_the_index_before_loading_an_aggregate_again(
+    tmp_path: Path,
+) -> None:
+    """R-RESP-01 during a catch-up: the timer breached two chats, the index has not read
+    the breaches yet and still shows them open. The next rounds load neither again until
+    the index has read past them; a chat whose deadline the index learns of later, due
+    long ago, is breached once it does."""
+    app = make_app(tmp_path)
+    index = DeadlineIndex(SQLiteReadStore(tmp_path / "deadlines.sqlite"))
+    index.create_tables()
+    reader = NotificationReader(app.process_recorder, app.mapper)
+
+    def project() -> None:
+        index.process(reader.read(index.position(), 10_000))
+
+    journey = Journey(app)
+    ids = opened(journey, [0, 1], set())
+    journey.contact("k-late-clock", T0 + 20 * M, customer="c-9")  # moves the watermark
+    project()
+    loads: list[UUID] = []
+    get = app.repository.get
+
+    def counted(aggregate_id: UUID, **kwargs: Any) -> Any:
+        loads.append(aggregate_id)
+        return get(aggregate_id, **kwargs)
+
+    app.repository.get = counted  # type: ignore[method-assign]
+    timer = ClockTimer(app, index)
+
+    assert timer.run_once() == 2
+    assert sorted(loads) == sorted(ids)
+    assert timer.run_once() == 0  # the index still shows both open
+    assert sorted(loads) == sorted(ids)
+
+    journey.contact("k-new", T0 + 30 * S, customer="c-8")  # due long ago
+    project()
+    loads.clear()  # the ingest loads aggregates too
+    assert timer.run_once() == 1  # k-new, read by the index after both breaches
+    assert loads == [Contact.create_id("k-new")]
+    assert app.repository.get(Contact.create_id("k-new")).outcomes()["R-RESP-01"].met is False

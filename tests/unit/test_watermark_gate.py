@@ -1,4 +1,4 @@
-"""``consumers.expiry_gate``: parked events expire only by a watermark the ingest has read
+"""``consumers.watermark_gate``: parked events expire only by a watermark the ingest has read
 every partition behind (DESIGN.md: per-partition watermarks combined)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.sourcelog.base import TopicPartition
-from consumers.expiry_gate import CaughtUpWatermark
+from consumers.watermark_gate import CaughtUpWatermark
 
 A = TopicPartition("orders", 0)
 B = TopicPartition("engagement", 0)

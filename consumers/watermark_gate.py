@@ -1,19 +1,23 @@
-"""The watermark a parked event may expire by: one the ingest has read every source
-partition behind (DESIGN.md: "per-partition watermarks combined").
+"""The watermark the clock timer judges by: one the ingest has read every source partition
+behind (DESIGN.md: "per-partition watermarks combined").
 
 The event-time watermark is the latest ``occurred_at`` applied from any partition. When the
 ingest has read one topic further than another (a backlog, a restart, an import published
 topic by topic), that watermark is past the event times still waiting on the other
 topic's unread records — among them the order or the case a parked callback, return or
-survey waits for. Expiring by it dead-letters good events whose prerequisite is on the log.
+survey waits for, and the replies and resolutions that stop SLA clocks. Expiring by it
+dead-letters good events whose prerequisite is on the log; breaching by it breaches
+deadlines whose stopping fact is on the log (a breach a late fact then settles: the same
+outcome, but two needless decisions, and a catch-up of history made of them).
 
-So the keeper expires by a watermark only once the ingest has caught up behind it: the gate
+So the timer judges by a watermark only once the ingest has caught up behind it: the gate
 reads the watermark, then every ingress partition's end offset; once the store has applied
 each partition up to that end, every record published before the watermark was read has
-been ingested, and what still waits past its window by that watermark truly did not
-arrive in time. A partition with nothing to read holds nothing back (idle partitions do not
-stall expiry), and a steady stream does not either: the ends read a moment ago are passed
-soon. Until the first watermark is trusted nothing expires.
+been ingested, and what still waits past its window, or its deadline, by that watermark
+truly did not arrive in time. A partition with nothing to read holds nothing back (idle
+partitions do not stall the timer), and a steady stream does not either: the ends read a
+moment ago are passed soon. Until the first watermark is trusted nothing expires and
+nothing is breached.
 """
 
 from __future__ import annotations
