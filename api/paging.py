@@ -2,7 +2,10 @@
 page is asked with ``cursor``, the ``next_cursor`` of the previous page (None on the last).
 Lists that are not read-model pages (a case history, the events behind a figure) have the
 last position of the page as their cursor; the ledger's, orders', returns' and what-if's
-cursors are opaque (a row's sort value and id), checked here before any store sees them."""
+cursors are opaque (a row's sort value and id), checked here before any store sees them.
+Asked for CSV (``format=csv``), a paged list answers every row of every page
+(``api.paged_csv``, ``api.csv_export``): an export is the whole list, ``cursor`` and
+``limit`` ignored."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from uuid import UUID
 import orjson
 from fastapi import Query
 
+from api.csv_export import csv_asked
 from api.errors import ApiError
 from api.params import INT64_MAX, IdCursor, utc_instant
 from api.schemas import ExplainOut
@@ -39,10 +43,12 @@ def page_after(
     ``limit``; and the ``next_cursor`` of the following page, None when this is the last.
     Items sharing a
     position stay on one page (a page ends before a group it cannot hold whole, unless the
-    group alone is longer than ``limit``: then the page holds that whole group)."""
+    group alone is longer than ``limit``: then the page holds that whole group). When the
+    request asked for the list as CSV (``api.paged_csv``), the page holds the rest whole:
+    the list is in memory already."""
     after = None if cursor is None else int(cursor)
     rest = [item for item in items if after is None or position(item) > after]
-    if len(rest) <= limit:
+    if len(rest) <= limit or csv_asked():
         return rest, None
     end = limit
     while end > 0 and position(rest[end - 1]) == position(rest[end]):
