@@ -60,7 +60,10 @@ def largest_limit(endpoint: Endpoint) -> int:
 
 
 def every_page(endpoint: Endpoint, table: PagedTable) -> Endpoint:
-    """``endpoint``, which answers every row of every page as CSV when CSV was asked."""
+    """``endpoint``, which answers every row of every page as CSV when CSV was asked
+    (TypeError for an endpoint that is not ``async``: it is called again for each page)."""
+    if not inspect.iscoroutinefunction(endpoint):
+        raise TypeError(f"{endpoint.__qualname__}: a paged list's endpoint is async")
     largest = largest_limit(endpoint)
     model, field, columns = table.model, table.field, table.columns
 
