@@ -29,6 +29,7 @@ from adapters.security import Principal, Role, sees_clear_personal_data
 from api.csv_export import CSV_TOO, AnswerResponse, table_format, table_of
 from api.deps import AccessLogDep, ApiKeysDep, RateLimiterDep
 from api.errors import ApiError
+from api.paged_csv import every_page, paged_table
 from api.routing import StrictQueryRoute
 from api.schemas import ErrorOut
 from api.times import InZone
@@ -154,17 +155,23 @@ def route_roles(app: FastAPI) -> list[tuple[str, str, tuple[Role, ...] | None]]:
 class ProtectedRoute(StrictQueryRoute):
     """Shows a route's ``Roles`` in OpenAPI: ``x-roles`` and the 401, 403, 429 answers.
     Answers in the request's zone (``api.times``: its ``tz`` parameter and every time in
-    the answer rendered with that zone's offset), the same on every route."""
+    the answer rendered with that zone's offset), the same on every route. A GET whose
+    answer is a table answers it as CSV too (``format=csv``, ``api.csv_export``), every
+    page of it when it is paged (``api.paged_csv``)."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         kwargs["dependencies"] = [*(kwargs.get("dependencies") or ()), InZone]
         if isinstance(kwargs.get("response_class"), DefaultPlaceholder | None):
             kwargs["response_class"] = AnswerResponse
-        table = table_of(kwargs.get("response_model"))
+        model = kwargs.get("response_model")
+        table = table_of(model)
         reads = "GET" in (kwargs.get("methods") or ())
         if table and reads and "format" not in inspect.signature(endpoint).parameters:
-            kwargs["dependencies"].append(table_format(*table))
+            paged = paged_table(model)
+            kwargs["dependencies"].append(table_format(*table, paged=paged is not None))
             kwargs["responses"] = {**(kwargs.get("responses") or {}), 200: CSV_TOO}
+            if paged is not None:  # every row of every page as CSV
+                endpoint = every_page(endpoint, paged)
         roles = roles_of(kwargs.get("dependencies") or ())
         if roles is not None:
             kwargs["openapi_extra"] = {**(kwargs.get("openapi_extra") or {}), "x-roles": roles}

@@ -6,14 +6,24 @@ times rendered in the request's zone as in JSON (``api.times``):
   differences) is written whole (:func:`export_rows`), with columns chosen for it;
 - any other answer that holds one list of rows (KPI rows, explanations, anomalies, the QA
   sample, admin lists...) gets ``format`` from ``api.auth.ProtectedRoute``
-  (:func:`table_format`) and is written by :class:`AnswerResponse`: the rows of that list
-  (the page asked), one column per field of a row."""
+  (:func:`table_format`) and is written by :class:`AnswerResponse`: the rows of that list,
+  one column per field of a row; a list answered a page at a time (with ``next_cursor``:
+  dead letters, the access log, explanations...) is written whole, every row of every
+  page, by ``api.paged_csv``."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextvars import ContextVar
 from typing import Annotated, Any, Literal, get_args, get_origin
 
@@ -90,28 +100,64 @@ def export_pages(
 
 
 def export_rows(
-    rows: Iterable[dict[str, Any]], columns: Sequence[str], flatten: Flatten, name: str
+    rows: Iterable[dict[str, Any]] | AsyncIterable[dict[str, Any]],
+    columns: Sequence[str],
+    flatten: Flatten,
+    name: str,
 ) -> StreamingResponse:
-    """``rows`` as a CSV attachment ``<name>.csv``, a header line first."""
-    zone = current_zone()
+    """``rows`` as a CSV attachment ``<name>.csv``, a header line first, written a batch of
+    :data:`CSV_PAGE` rows at a time as they come (from a generator, or an asynchronous
+    one that reads pages as the client takes the lines)."""
+    sheet = _Sheet(columns, flatten)
+    lines: Iterator[str] | AsyncIterator[str]
+    if isinstance(rows, AsyncIterable):
 
-    def lines() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(columns)
-        for count, row in enumerate(rows, 1):
-            writer.writerow(flatten(row if zone is None else in_zone(row, zone.tz)))
-            if count % CSV_PAGE == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
+        async def read_async() -> AsyncIterator[str]:
+            async for row in rows:
+                if sheet.add(row):
+                    yield sheet.taken()
+            yield sheet.taken()
 
+        lines = read_async()
+    else:
+
+        def read() -> Iterator[str]:
+            for row in rows:
+                if sheet.add(row):
+                    yield sheet.taken()
+            yield sheet.taken()
+
+        lines = read()
     return StreamingResponse(
-        lines(),
+        lines,
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )
+
+
+class _Sheet:
+    """CSV lines: the header, then each row added (its times in the request's zone)."""
+
+    def __init__(self, columns: Sequence[str], flatten: Flatten) -> None:
+        self.zone = current_zone()
+        self.flatten = flatten
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer)
+        self.writer.writerow(columns)
+        self.count = 0
+
+    def add(self, row: dict[str, Any]) -> bool:
+        """Write ``row``; True when a batch of :data:`CSV_PAGE` rows is ready to send."""
+        self.writer.writerow(self.flatten(row if self.zone is None else in_zone(row, self.zone.tz)))
+        self.count += 1
+        return self.count % CSV_PAGE == 0
+
+    def taken(self) -> str:
+        """The lines written since the last call."""
+        text = self.buffer.getvalue()
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        return text
 
 
 # -- any other list: the answer's one list of rows, as CSV -------------------------------------
@@ -137,15 +183,31 @@ def table_of(model: Any) -> tuple[str, tuple[str, ...]] | None:
     return tables[0] if len(tables) == 1 else None
 
 
-def table_format(field: str, columns: tuple[str, ...]) -> Any:
-    """The dependency that adds ``format`` to a route whose answer is a table."""
+def table_format(field: str, columns: tuple[str, ...], paged: bool = False) -> Any:
+    """The dependency that adds ``format`` to a route whose answer is a table (``paged``:
+    a page of it, ``api.paged_csv``)."""
 
     async def asked(format: Format = "json") -> None:
         _TABLE.set((field, columns) if format == "csv" else None)
 
-    described = Query(description=f"`csv`: the answer's `{field}` as CSV, one row each.")
+    whole = " of every page, from the first (`cursor` and `limit` ignored)" if paged else ""
+    described = Query(description=f"`csv`: the answer's `{field}`{whole} as CSV, one row each.")
     asked.__annotations__ = {"format": Annotated[Format, described], "return": None}
     return Depends(asked)
+
+
+def csv_asked() -> bool:
+    """Whether the request being answered asked for its table as CSV (``format=csv``)."""
+    return _TABLE.get() is not None
+
+
+def table_cells(columns: Sequence[str]) -> Flatten:
+    """The cells of an answer's row: one per column, a nested value as JSON."""
+
+    def flatten(row: dict[str, Any]) -> list[Any]:
+        return [_cell(row.get(column)) for column in columns]
+
+    return flatten
 
 
 def _cell(value: Any) -> Any:
@@ -177,12 +239,7 @@ class AnswerResponse(ZonedJSONResponse):
         if self.table is None:
             return super().render(content)
         field, columns = self.table
-        zone = current_zone()
-        rows = content[field] if isinstance(content, dict) else []
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(columns)
-        for row in rows:
-            shown = row if zone is None else in_zone(row, zone.tz)
-            writer.writerow([_cell(shown.get(column)) for column in columns])
-        return buffer.getvalue().encode()
+        sheet = _Sheet(columns, table_cells(columns))
+        for row in content[field] if isinstance(content, dict) else []:
+            sheet.add(row)
+        return sheet.taken().encode()

@@ -1,8 +1,11 @@
 """Bounded pages, one style everywhere (issue 15, item 6): ``limit`` is capped, and the next
 page is asked with ``cursor``, the ``next_cursor`` of the previous page (None on the last).
 Lists that are not read-model pages (a case history, the events behind a figure) have the
-last position of the page as their cursor; the ledger's, orders' and returns' cursors are
-opaque (a row's sort value and id), checked here before any store sees them."""
+last position of the page as their cursor; the ledger's, orders', returns' and what-if's
+cursors are opaque (a row's sort value and id), checked here before any store sees them.
+Asked for CSV (``format=csv``), a paged list answers every row of every page
+(``api.paged_csv``, ``api.csv_export``): an export is the whole list, ``cursor`` and
+``limit`` ignored."""
 
 from __future__ import annotations
 
@@ -15,8 +18,9 @@ from uuid import UUID
 import orjson
 from fastapi import Query
 
+from api.csv_export import csv_asked
 from api.errors import ApiError
-from api.params import INT64_MAX, IdCursor
+from api.params import INT64_MAX, IdCursor, utc_instant
 from api.schemas import ExplainOut
 from projections.ledger import SortKey
 
@@ -39,10 +43,12 @@ def page_after(
     ``limit``; and the ``next_cursor`` of the following page, None when this is the last.
     Items sharing a
     position stay on one page (a page ends before a group it cannot hold whole, unless the
-    group alone is longer than ``limit``: then the page holds that whole group)."""
+    group alone is longer than ``limit``: then the page holds that whole group). When the
+    request asked for the list as CSV (``api.paged_csv``), the page holds the rest whole:
+    the list is in memory already."""
     after = None if cursor is None else int(cursor)
     rest = [item for item in items if after is None or position(item) > after]
-    if len(rest) <= limit:
+    if len(rest) <= limit or csv_asked():
         return rest, None
     end = limit
     while end > 0 and position(rest[end - 1]) == position(rest[end]):
@@ -83,9 +89,7 @@ def read_ledger_cursor(cursor: str, sort: SortKey) -> tuple[str | int, str]:
         elif type(value) is not int or not 0 <= value <= INT64_MAX:
             raise ValueError
     except ValueError:
-        raise ApiError(
-            422, "invalid_cursor", f"cursor: not a cursor of a previous page sorted by {sort}"
-        ) from None
+        raise _not_a_cursor(sort) from None
     return value, case_id
 
 
@@ -97,9 +101,24 @@ def read_time_cursor(cursor: str, sort: str) -> tuple[str, str]:
         value, row_id = _pair(cursor)
         return _time(value), row_id
     except ValueError:
-        raise ApiError(
-            422, "invalid_cursor", f"cursor: not a cursor of a previous page sorted by {sort}"
-        ) from None
+        raise _not_a_cursor(sort) from None
+
+
+def read_instant_cursor(cursor: str, sort: str) -> tuple[datetime, UUID]:
+    """:func:`read_time_cursor`'s position as a UTC instant and a UUID, for a store that
+    compares it as a time (a what-if's page, ``Auditor.what_if``); 422 for a time with no
+    UTC instant too."""
+    value, row_id = read_time_cursor(cursor, sort)
+    try:
+        return utc_instant(datetime.fromisoformat(value)), UUID(row_id)
+    except ValueError:
+        raise _not_a_cursor(sort) from None
+
+
+def _not_a_cursor(sort: str) -> ApiError:
+    return ApiError(
+        422, "invalid_cursor", f"cursor: not a cursor of a previous page sorted by {sort}"
+    )
 
 
 def _pair(cursor: str) -> tuple[Any, str]:

@@ -231,13 +231,20 @@ class AggregateDifferenceOut(BaseModel):
 
 
 class WhatIfOut(BaseModel):
+    """One case, or one page of the aggregates opened in a period: the figures are this
+    page's."""
+
     policy_version: str
     replayed: int
+    """Aggregates replayed on this page."""
     differing: int
     newly_breached: int
     no_longer_breached: int
     aggregates: list[AggregateDifferenceOut]
     """Only the aggregates whose SLA outcomes differ."""
+    next_cursor: str | None = None
+    """The ``cursor`` of the next page of the period, None on the last page (and for one
+    case)."""
 
 
 # -- the channels' contract documents ---------------------------------------------------------

@@ -45,7 +45,12 @@ from application.as_of import AsOf, AsOfOutOfRange, parse_as_of, parse_recorded_
 from application.json_ready import plain
 from application.service import JourneyApplication
 from application.verification import Verifier
-from application.what_if import AggregateDifference, WhatIfReport, outcome_differences
+from application.what_if import (
+    AggregateDifference,
+    Position,
+    WhatIfReport,
+    outcome_differences,
+)
 from domain.aggregate import JourneyAggregate, is_fact, outcomes_under, replay_facts
 from domain.case import Case
 from domain.errors import DomainError, NotFound
@@ -343,24 +348,32 @@ class Auditor:
         kinds: Collection[str] | None = None,
         as_of: datetime | None = None,
         limit: int = 1000,
+        after: Position | None = None,
     ) -> WhatIfReport:
-        """Replay one case, or every aggregate opened (by event time) in ``period`` =
-        ``[start, end)`` (of ``kinds``, default all; at most ``limit``), under
-        ``policy_version`` and under the version each recorded, as of the same time
-        (``as_of``, default each one's latest fact). Stored events are only read. Reports
-        the aggregates whose SLA outcomes differ. Raises ``UnknownPolicy`` for an unknown
-        version."""
+        """Replay one case, or the aggregates opened (by event time) in ``period`` =
+        ``[start, end)`` (of ``kinds``, default all) a page at a time: at most ``limit``, in
+        the order they opened then by id, after the position ``after`` (the report's
+        ``next_after`` of the page before), under ``policy_version`` and under the version
+        each recorded, as of the same time (``as_of``, default each one's latest fact).
+        Stored events are only read. Reports the aggregates whose SLA outcomes differ.
+        Raises ``UnknownPolicy`` for an unknown version."""
         alternative_policy = policy_named(policy_version)
         targets: list[tuple[UUID, str | None]]
-        if case_ref is not None and period is None:
+        next_after = None
+        if case_ref is not None and period is None and after is None:
             targets = [(Case.create_id(case_ref), case_ref)]
         elif period is not None and case_ref is None:
             start, end = period
-            targets = [
-                (s.aggregate_id, s.ref) for s in self.chain.opened_between(start, end, kinds, limit)
-            ]
+            subjects = self.chain.opened_between(start, end, kinds, limit + 1, after)
+            targets = [(s.aggregate_id, s.ref) for s in subjects[:limit]]
+            last = subjects[limit - 1] if len(subjects) > limit else None
+            if last is not None and last.opened_at is not None:
+                next_after = (last.opened_at, last.aggregate_id)
         else:
-            raise WhatIfScope("a what-if replays one case or one period: give exactly one")
+            raise WhatIfScope(
+                "a what-if replays one case or one period (a page of it after a cursor):"
+                " give exactly one"
+            )
         differences = []
         for aggregate_id, ref in targets:
             events = self._decoded(aggregate_id, ref)
@@ -375,4 +388,4 @@ class Auditor:
                 differences.append(
                     AggregateDifference(aggregate_id, kind, ref, recorded_version, changed)
                 )
-        return WhatIfReport(policy_version, len(targets), differences)
+        return WhatIfReport(policy_version, len(targets), differences, next_after)

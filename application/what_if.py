@@ -1,10 +1,12 @@
 """What-if under another policy version (R-CH-02): which SLA outcomes of an aggregate
-would differ, as a JSON-ready report."""
+would differ, as a JSON-ready report; over a period, a page of the aggregates opened in it
+at a time."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -12,6 +14,10 @@ from application.json_ready import plain
 from domain.clocks import Outcome
 
 OutcomeState = Literal["met", "breached", "undecided"]
+
+Position = tuple[datetime, UUID]
+"""Where a page of a what-if over a period ends: its last aggregate's opening (event) time
+and id, the order of the pages."""
 
 
 def _state(outcome: Outcome | None) -> OutcomeState:
@@ -66,6 +72,9 @@ class WhatIfReport:
     replayed: int
     differences: list[AggregateDifference]
     """Only the aggregates whose SLA outcomes differ."""
+    next_after: Position | None = None
+    """Where the next page of the period starts after; None on the last page (and for one
+    case). The figures of ``as_json`` are this page's."""
 
     def as_json(self) -> dict[str, Any]:
         changes = [o.change for d in self.differences for o in d.outcomes]

@@ -3,6 +3,7 @@ events, and what-if under another policy version."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -12,14 +13,15 @@ from fastapi.responses import StreamingResponse
 from api.as_of_params import AsOfQuery, RecordedAsOfQuery, point_in_time
 from api.auth import ProtectedRoute, RecordsAccess, Roles
 from api.consistency import Consistent
-from api.csv_export import Format, answers, cells, export_rows
+from api.csv_export import CSV_PAGE, Format, answers, cells, export_rows
 from api.deps import AuditorDep
 from api.errors import ApiError
 from api.history_csv import history_answer
-from api.paging import MAX_ITEMS, Cursor, Limit
+from api.paging import MAX_ITEMS, Cursor, Limit, ledger_cursor, read_instant_cursor
 from api.schemas import ErrorOut, HistoryOut, VerifyOut
 from api.schemas_views import CaseStateOut, WhatIfOut
 from api.times import DATE_NOTE, From, To, ZoneDep
+from application.what_if import Position, WhatIfReport
 
 router = APIRouter(prefix="/v1", tags=["auditors"], route_class=ProtectedRoute)
 AUDITORS = Roles("auditor", "admin")
@@ -28,6 +30,7 @@ CASE_READ = RecordsAccess("case", "case_ref")
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut}, 503: {"model": ErrorOut}}
 
 
+MAX_WHAT_IF = 5000
 WHAT_IF_CSV = (
     "aggregate_id", "kind", "ref", "recorded_policy_version", "key", "rule", "change",
 )  # fmt: skip
@@ -92,6 +95,16 @@ async def verify_case(auditor: AuditorDep, case_ref: str) -> VerifyOut:
     return VerifyOut.model_validate(report.as_json())
 
 
+WhatIfLimit = Annotated[
+    int,
+    Query(ge=1, le=MAX_WHAT_IF, description=f"At most {MAX_WHAT_IF} aggregates per page."),
+]
+WhatIfCursor = Annotated[
+    str | None,
+    Query(max_length=200, description="`next_cursor` of the previous page of the period."),
+]
+
+
 @router.get(
     "/what-if",
     response_model=WhatIfOut,
@@ -106,29 +119,50 @@ async def replay_what_if(
         From | None, Query(description="Opened at or after." + DATE_NOTE)
     ] = None,
     opened_to: Annotated[To | None, Query(description="Opened before." + DATE_NOTE)] = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+    limit: WhatIfLimit = 1000,
+    cursor: WhatIfCursor = None,
     format: Format = "json",
 ) -> Any:
-    """Replay one case, or the aggregates opened in ``[opened_from, opened_to)``, under
-    another policy version; the SLA outcomes that would differ. As CSV (``format=csv``):
-    one row per outcome that differs."""
+    """Replay one case, or the aggregates opened in ``[opened_from, opened_to)`` a page at
+    a time (``limit`` aggregates, in the order they opened then by id; ``next_cursor``),
+    under another policy version; the SLA outcomes that would differ. As CSV
+    (``format=csv``): one row per outcome that differs, over every page of the period
+    (``cursor`` and ``limit`` are then ignored)."""
     period = None
     if opened_from is not None or opened_to is not None:
         if opened_from is None or opened_to is None:
             raise ApiError(422, "invalid_request", "opened_from, opened_to: give both or neither")
         period = (opened_from, opened_to)
+    after = read_instant_cursor(cursor, "opened_at") if cursor else None
 
-    def run() -> dict[str, Any]:
-        report = auditor.what_if(policy_version, case_ref=case_ref, period=period, limit=limit)
-        result: dict[str, Any] = report.as_json()
-        return result
+    def page(after: Position | None, size: int) -> WhatIfReport:
+        return auditor.what_if(
+            policy_version, case_ref=case_ref, period=period, limit=size, after=after
+        )
 
-    report = await run_in_threadpool(run)
     if format == "csv":
-        rows = [
-            {**aggregate, **difference}
-            for aggregate in report["aggregates"]
-            for difference in aggregate["differences"]
-        ]
-        return export_rows(rows, WHAT_IF_CSV, cells(WHAT_IF_CSV), "what-if")
-    return report
+        first = await run_in_threadpool(page, None, CSV_PAGE)  # its errors answered as such
+        return export_rows(_differences(first, page), WHAT_IF_CSV, cells(WHAT_IF_CSV), "what-if")
+    report = await run_in_threadpool(page, after, limit)
+    last = report.next_after
+    return WhatIfOut.model_validate(
+        {
+            **report.as_json(),
+            "next_cursor": None
+            if last is None
+            else ledger_cursor(last[0].isoformat(), str(last[1])),
+        }
+    )
+
+
+def _differences(
+    report: WhatIfReport, page: Callable[[Position | None, int], WhatIfReport]
+) -> Iterator[dict[str, Any]]:
+    """Every outcome that differs, of ``report`` and of each page after it."""
+    while True:
+        for aggregate in report.as_json()["aggregates"]:
+            for difference in aggregate["differences"]:
+                yield {**aggregate, **difference}
+        if report.next_after is None:
+            return
+        report = page(report.next_after, CSV_PAGE)

@@ -140,8 +140,11 @@ class AuditQueries:
         end: datetime,
         kinds: Collection[str] | None = None,
         limit: int = 1000,
+        after: tuple[datetime, UUID] | None = None,
     ) -> list[Subject]:
-        """Aggregates whose creation event happened in ``[start, end)``, in that order."""
+        """Up to ``limit`` aggregates whose creation event happened in ``[start, end)``, in
+        that order then by id, after the position ``after`` (the opening time and id of the
+        previous page's last one): walking the pages sees each aggregate once."""
         params: dict[str, Any] = {
             "start": utc_text(start),
             "end": utc_text(end),
@@ -151,6 +154,12 @@ class AuditQueries:
             return []
         where, names = self._kinds(kinds)
         params |= names
+        if after is not None:
+            where += (
+                " AND (opened_at > :after_at"
+                " OR (opened_at = :after_at AND aggregate_id > :after_id))"
+            )
+            params |= {"after_at": utc_text(after[0]), "after_id": str(after[1])}
         rows = self.store.query(
             "SELECT aggregate_id, kind, ref, customer_id, opened_at FROM audit_subjects"
             f" WHERE opened_at >= :start AND opened_at < :end{where}"

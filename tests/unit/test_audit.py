@@ -6,7 +6,7 @@ live), the hash chain over its stored events, and what-if under another policy v
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from eventsourcing.persistence import StoredEvent
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.readstore import SQLiteReadStore
@@ -31,13 +31,10 @@ from application.service import JourneyApplication
 from domain.case import Case
 from domain.contact import Contact
 from domain.errors import NotFound
-from domain.policy import BASELINE, POLICIES, UnknownPolicy
+from domain.policy import BASELINE, UnknownPolicy
 from projections.audit_chain import GENESIS, AuditChain, Link, VerifyReport, compare, link
+from tests.builders.what_if import DRAFT, HOUR, T0, complaint
 from tests.unit.feeding import PARTITION, Feed, source
-
-T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
-HOUR = timedelta(hours=1)
-DRAFT = POLICIES["2027.1-draft"]
 
 
 @pytest.fixture
@@ -58,39 +55,6 @@ def catch_up(chain: AuditChain, app: JourneyApplication) -> None:
     head = app.process_recorder.max_notification_id() or 0
     while chain.position() < head:
         assert chain.run_once() > 0
-
-
-def complaint(feed: Feed, ref: str, update_after: timedelta, at: datetime = T0) -> None:
-    """A complaint case (R-CMP-03: progress updates every 24 h under the baseline, 12 h
-    under the draft) with an owner, options, and one progress update ``update_after`` it
-    opened."""
-    refused = feed(
-        source(
-            "contact.opened",
-            {"contact_id": ref, "classification": "complaint", "topic": "order"},
-            at,
-            f"{ref}-opened",
-        ),
-        source(
-            "case.owner_assigned",
-            {
-                "case_id": ref,
-                "owner": "ag-17",
-                "due_at": (at + 72 * HOUR).isoformat(),
-                "acceptance_criteria": "replacement delivered",
-            },
-            at + timedelta(minutes=5),
-            f"{ref}-owner",
-        ),
-        source(
-            "case.options_offered",
-            {"case_id": ref, "options": ["replace", "refund"]},
-            at + timedelta(minutes=10),
-            f"{ref}-options",
-        ),
-        source("case.progress_update_sent", {"case_id": ref}, at + update_after, f"{ref}-p1"),
-    )
-    assert refused == []
 
 
 # -- history ------------------------------------------------------------------------------
@@ -379,6 +343,55 @@ def test_what_if_over_a_period_replays_every_aggregate_opened_in_it(
     assert Contact.create_id("prompt") in {d.aggregate_id for d in report.differences}
 
 
+OPENINGS = (0, 0, 0, 1, 1, 2, 3, 3, 3)
+"""Hours after T0 the complaints of ``opened`` open: several at once (an order of the
+pages that rests on the opening time alone would split or repeat them)."""
+
+
+@pytest.fixture
+def opened(app: JourneyApplication, chain: AuditChain, auditor: Auditor) -> Auditor:
+    """Nine complaints (a contact and a case each), late ones (met -> breached under the
+    draft) between prompt ones."""
+    feed = Feed(app)
+    for n, hours in enumerate(OPENINGS):
+        late = 18 * HOUR if n % 3 else 6 * HOUR
+        complaint(feed, f"p{n}", update_after=late, at=T0 + hours * HOUR)
+    catch_up(chain, app)
+    return auditor
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    limit=st.integers(1, 2 * len(OPENINGS) + 1),
+    start=st.integers(0, 4),
+    length=st.integers(0, 5),
+)
+def test_what_if_pages_of_a_period_are_one_run_cut_anywhere(
+    opened: Auditor, limit: int, start: int, length: int
+) -> None:
+    """R-CH-02 over a period, a page at a time: walking the pages of any size replays each
+    aggregate opened in the period once, in the same order and with the same result as one
+    run over the whole period."""
+    period = (T0 + start * HOUR, T0 + (start + length) * HOUR)
+    whole = opened.what_if(DRAFT.version, period=period, limit=10_000)
+    assert whole.next_after is None
+    pages = []
+    after = None
+    while True:
+        page = opened.what_if(DRAFT.version, period=period, limit=limit, after=after)
+        pages.append(page)
+        assert page.replayed == limit or page.next_after is None
+        after = page.next_after
+        if after is None:
+            break
+        assert len(pages) <= whole.replayed
+    assert sum(p.replayed for p in pages) == whole.replayed
+    assert [d.as_json() for p in pages for d in p.differences] == [
+        d.as_json() for d in whole.differences
+    ]
+    assert whole.replayed == 2 * sum(start <= h < start + length for h in OPENINGS)
+
+
 def test_what_if_needs_a_known_version_and_one_scope(
     app: JourneyApplication, auditor: Auditor
 ) -> None:
@@ -389,6 +402,8 @@ def test_what_if_needs_a_known_version_and_one_scope(
         auditor.what_if(DRAFT.version)
     with pytest.raises(WhatIfScope):
         auditor.what_if(DRAFT.version, case_ref="k1", period=(T0, T0 + HOUR))
+    with pytest.raises(WhatIfScope):  # a cursor pages a period
+        auditor.what_if(DRAFT.version, case_ref="k1", after=(T0, Case.create_id("k1")))
     with pytest.raises(NotFound):
         auditor.what_if(DRAFT.version, case_ref="nobody")
 
