@@ -15,8 +15,8 @@ class ScopedOut(BaseModel):
     tz: str
     """The zone of its days and times."""
     attributes: dict[str, str] | None = None
-    """The source attributes filtered on (``attribute``), when given: every fact counted,
-    listed or sampled is of a subject holding them."""
+    """The source attributes filtered on (``attribute``), only when given: every fact
+    counted, listed or sampled is of a subject holding them."""
 
 
 class TargetOut(BaseModel):

@@ -114,6 +114,7 @@ async def get_kpis(
 @router.get(
     "/kpis/funnel",
     response_model=FunnelOut,
+    response_model_exclude_unset=True,
     responses=ERRORS,
     dependencies=[READERS, Consistent],
 )
@@ -186,6 +187,7 @@ async def explain_kpi_count(
 @router.get(
     "/anomalies",
     response_model=AnomaliesOut,
+    response_model_exclude_unset=True,
     responses=ERRORS,
     dependencies=[READERS, Consistent],
 )
@@ -206,6 +208,7 @@ async def list_anomalies(scope: KpiScopeDep, start: Day, end: Day) -> dict[str, 
 @router.get(
     "/qa-sample",
     response_model=QaSampleOut,
+    response_model_exclude_unset=True,
     responses=ERRORS,
     dependencies=[READERS, Consistent],
 )

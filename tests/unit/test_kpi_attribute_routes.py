@@ -105,6 +105,9 @@ def test_every_kpi_route_refuses_a_bad_filter_naming_attribute_and_names_a_good_
         answer = analyst.get(path, params={**required, "attribute": good})
         assert answer.status_code == 200, (path, answer.text)
         assert answer.json()["attributes"] == {"submitted_via": "Postal mail", "state": "CA"}
+        unfiltered = analyst.get(path, params=required)
+        assert unfiltered.status_code == 200, (path, unfiltered.text)
+        assert "attributes" not in unfiltered.json(), path
 
 
 @pytest.fixture
