@@ -9,6 +9,16 @@ from typing import Literal
 from pydantic import BaseModel
 
 
+class ScopedOut(BaseModel):
+    """What every KPI answer says it was asked in (``api.kpi_scope``)."""
+
+    tz: str
+    """The zone of its days and times."""
+    attributes: dict[str, str] | None = None
+    """The source attributes filtered on (``attribute``), only when given: every fact
+    counted, listed or sampled is of a subject holding them."""
+
+
 class TargetOut(BaseModel):
     rule: str
     value: float | None
@@ -82,15 +92,12 @@ class KpiRowOut(BaseModel):
     """Each KPI with a target (R-KPI-01..03), judged."""
 
 
-class KpisOut(BaseModel):
+class KpisOut(ScopedOut):
     start: str | None
     """The first day of the period, in ``tz`` (``None``: since the first fact)."""
     end: str | None
     """The last day, inclusive (``None``: until the last fact)."""
-    tz: str
     group_by: list[str]
-    attributes: dict[str, str] | None = None
-    """The source attributes filtered on (``attribute``), when given."""
     policy_version: str
     """The policy whose targets judge the rows: the one in force at the period's end."""
     rows: list[KpiRowOut]
@@ -119,10 +126,9 @@ class FactOut(BaseModel):
     agent_group: str | None
 
 
-class KpiExplainOut(BaseModel):
+class KpiExplainOut(ScopedOut):
     metric: str
     day: str
-    tz: str
     channel: str | None = None
     store: str | None = None
     agent_group: str | None = None
@@ -132,10 +138,9 @@ class KpiExplainOut(BaseModel):
     """The ``cursor`` of the next page (a notification id), None on the last page."""
 
 
-class FunnelOut(BaseModel):
+class FunnelOut(ScopedOut):
     start: str
     end: str
-    tz: str
     stages: dict[str, int]
     contacts: int
     pre_sale_contacts: int
@@ -164,10 +169,9 @@ class AnomalyOut(BaseModel):
     rates: list[RateOut]
 
 
-class AnomaliesOut(BaseModel):
+class AnomaliesOut(ScopedOut):
     start: str
     end: str
-    tz: str
     anomalies: list[AnomalyOut]
 
 
@@ -186,9 +190,8 @@ class SampledOut(BaseModel):
     population: int
 
 
-class QaSampleOut(BaseModel):
+class QaSampleOut(ScopedOut):
     start: str
     end: str
-    tz: str
     seed: int
     sample: list[SampledOut]

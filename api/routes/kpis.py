@@ -4,7 +4,12 @@
 Time, the same on every route here: a date (``start``, ``end``, ``day``) is a date in the
 report time zone (``JOURNEY_REPORT_TZ``, default Asia/Shanghai) or in the request's
 ``tz``; days, ISO weeks and months are that zone's; every time in an answer carries that
-zone's offset, and the answer names the zone (``tz``)."""
+zone's offset, and the answer names the zone (``tz``).
+
+Source attributes, the same on every route here: ``attribute=name:value`` (repeatable:
+every one) keeps only the facts whose subject holds them, and the answer names them
+(``attributes``); every route reads the counters through ``api.kpi_scope``, which declares
+the parameter once."""
 
 from __future__ import annotations
 
@@ -17,14 +22,12 @@ from fastapi.concurrency import run_in_threadpool
 from api.auth import ProtectedRoute, Roles
 from api.consistency import Consistent
 from api.counts import counted
-from api.deps import KpisDep
 from api.errors import ApiError
 from api.kpi_schemas import AnomaliesOut, FunnelOut, KpiExplainOut, KpisOut, QaSampleOut
-from api.ledger_params import AttributeQuery, attribute_pairs
+from api.kpi_scope import KpiScopeDep
 from api.paging import MAX_ITEMS, Cursor, Limit, page_after
 from api.params import UtcDay
 from api.schemas import ErrorOut
-from api.times import ZoneDep
 from domain.policy import BASELINE, policy_in_force
 from projections.kpis import definitions
 
@@ -65,8 +68,7 @@ def _period(start: date | None, end: date | None, capped: bool = True) -> None:
     + definitions.openapi_text(),
 )
 async def get_kpis(
-    counters: KpisDep,
-    zone: ZoneDep,
+    scope: KpiScopeDep,
     start: Annotated[
         Day | None, Query(description="First date (default: the first fact's).")
     ] = None,
@@ -83,7 +85,6 @@ async def get_kpis(
             " in the zone.",
         ),
     ] = None,
-    attribute: AttributeQuery = None,
 ) -> dict[str, Any]:
     """R-KPI-01..05 and R-KPI-08 over the period, one row per group, R-KPI-01..03 judged
     against their targets (the OpenAPI text is the ``description`` above). Filtered or
@@ -93,9 +94,9 @@ async def get_kpis(
     groups = list(dict.fromkeys(group_by or []))
     if len([g for g in groups if g in ("day", "week", "month")]) > 1:
         raise ApiError(422, "invalid_request", "group_by: at most one of day, week, month")
-    held = attribute_pairs(attribute or [])
-    span = await run_in_threadpool(counters.interval, start, end, zone.tz)
-    rows = await counted(run_in_threadpool(counters.kpis, start, end, groups, zone.tz, held))
+    counters, tz = scope.counters, scope.zone.tz
+    span = await run_in_threadpool(counters.interval, start, end, tz)
+    rows = await counted(run_in_threadpool(counters.kpis, start, end, groups, tz, scope.held))
     # The targets of the policy in force at the period's end (its last fact's, if open).
     policy = policy_in_force(datetime.fromtimestamp(span[1] - 1, UTC)) if span else BASELINE
     for row in rows:
@@ -103,9 +104,8 @@ async def get_kpis(
     return {
         "start": start.isoformat() if start else None,
         "end": end.isoformat() if end else None,
-        "tz": zone.name,
+        **scope.named(),
         "group_by": groups,
-        **({"attributes": dict(held)} if held else {}),
         "policy_version": policy.version,
         "rows": rows,
     }
@@ -114,15 +114,18 @@ async def get_kpis(
 @router.get(
     "/kpis/funnel",
     response_model=FunnelOut,
+    response_model_exclude_unset=True,
     responses=ERRORS,
     dependencies=[READERS, Consistent],
 )
-async def get_funnel(counters: KpisDep, zone: ZoneDep, start: Day, end: Day) -> dict[str, Any]:
+async def get_funnel(scope: KpiScopeDep, start: Day, end: Day) -> dict[str, Any]:
     """R-KPI-08: contacts by journey stage, consultation conversion (a pre-sale contact
     followed by an order within 7 days), after-sales resolution rate."""
     _period(start, end, capped=False)
-    result: dict[str, Any] = await run_in_threadpool(counters.funnel, start, end, zone.tz)
-    return {**result, "tz": zone.name}
+    result: dict[str, Any] = await run_in_threadpool(
+        scope.counters.funnel, start, end, scope.zone.tz, scope.held
+    )
+    return {**result, **scope.named()}
 
 
 @router.get(
@@ -133,8 +136,7 @@ async def get_funnel(counters: KpisDep, zone: ZoneDep, start: Day, end: Day) -> 
     dependencies=[READERS, Consistent],
 )
 async def explain_kpi_count(
-    counters: KpisDep,
-    zone: ZoneDep,
+    scope: KpiScopeDep,
     metric: Annotated[
         str,
         Query(
@@ -149,7 +151,8 @@ async def explain_kpi_count(
     limit: Limit = MAX_ITEMS,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    """The events one daily count is made of (for the dimensions given), a page at a time
+    """The events one daily count is made of (for the dimensions and source attributes
+    given: exactly those ``/v1/kpis`` counts under the same filter), a page at a time
     (``cursor``: a notification id); ``count`` is their number on all pages: the count.
     A metric name that is not one is a 422 listing the known ones."""
     if not definitions.known(metric):
@@ -166,12 +169,14 @@ async def explain_kpi_count(
         for k, v in (("channel", channel), ("store", store), ("agent_group", agent_group))
         if v is not None
     }
-    events = await run_in_threadpool(lambda: counters.explain(metric, day, zone.tz, **where))
+    events = await run_in_threadpool(
+        lambda: scope.counters.explain(metric, day, scope.zone.tz, scope.held, **where)
+    )
     shown, next_cursor = page_after(events, lambda e: e["notification_id"], cursor, limit)
     return {
         "metric": metric,
         "day": day.isoformat(),
-        "tz": zone.name,
+        **scope.named(),
         **where,
         "count": len(events),
         "events": shown,
@@ -182,39 +187,48 @@ async def explain_kpi_count(
 @router.get(
     "/anomalies",
     response_model=AnomaliesOut,
+    response_model_exclude_unset=True,
     responses=ERRORS,
     dependencies=[READERS, Consistent],
 )
-async def list_anomalies(counters: KpisDep, zone: ZoneDep, start: Day, end: Day) -> dict[str, Any]:
+async def list_anomalies(scope: KpiScopeDep, start: Day, end: Day) -> dict[str, Any]:
     """R-KPI-06: stores and agent groups whose complaint rate was above their peers' mean
-    for 3 consecutive days (days in the zone)."""
+    for 3 consecutive days (days in the zone); under ``attribute``, the rates of the
+    subjects holding it, against their peers' of the same."""
     _period(start, end)
-    found = await run_in_threadpool(counters.anomalies, start, end, zone.tz)
-    return {"start": start.isoformat(), "end": end.isoformat(), "tz": zone.name, "anomalies": found}
+    found = await run_in_threadpool(scope.counters.anomalies, start, end, scope.zone.tz, scope.held)
+    return {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        **scope.named(),
+        "anomalies": found,
+    }
 
 
 @router.get(
     "/qa-sample",
     response_model=QaSampleOut,
+    response_model_exclude_unset=True,
     responses=ERRORS,
     dependencies=[READERS, Consistent],
 )
 async def draw_qa_sample(
-    counters: KpisDep,
-    zone: ZoneDep,
+    scope: KpiScopeDep,
     start: Day,
     end: Day,
     seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     agent_group: Place = None,
 ) -> dict[str, Any]:
     """R-KPI-07: a reproducible 10 % sample of conversations per agent group (the same
-    seed gives the same sample)."""
+    seed gives the same sample); under ``attribute``, 10 % of the contacts holding it."""
     _period(start, end)
-    sample = await run_in_threadpool(counters.qa_sample, agent_group, start, end, seed, zone.tz)
+    sample = await run_in_threadpool(
+        scope.counters.qa_sample, agent_group, start, end, seed, scope.zone.tz, scope.held
+    )
     return {
         "start": start.isoformat(),
         "end": end.isoformat(),
-        "tz": zone.name,
+        **scope.named(),
         "seed": seed,
         "sample": sample,
     }

@@ -5,9 +5,10 @@ of a journey's events keeps the same values, as the ledger's and the orders' row
 (``projections.source_attributes``).
 
 A fact is counted under the attributes of its subject (the aggregate it is about: a case,
-a contact, an order, a survey; a clock decision's aggregate): ``projections.kpis.sums``
+a contact, an order, a survey; a clock decision's aggregate): ``projections.kpis.sums.joins``
 joins ``kpi_facts.subject_id`` to ``kpi_attributes.owner_id`` to filter and group the
-facts by them, in any report zone."""
+facts by them, in any report zone; the figures, their explanation, the funnel, the
+anomalies and the QA sample all read the facts through that one join."""
 
 from __future__ import annotations
 

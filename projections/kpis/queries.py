@@ -15,7 +15,7 @@ from projections.group_counts import ATTRIBUTE, UnknownDimension
 from projections.kpis import metrics as m
 from projections.kpis.anomalies import CONSECUTIVE_DAYS, Daily, anomalies
 from projections.kpis.sample import sample
-from projections.kpis.sums import HOUR_S, Counts, Held, count
+from projections.kpis.sums import HOUR_S, Counts, Held, count, joins
 from projections.kpis.zones import GRAINS, local_day, local_iso, second_iso, start_of
 
 GroupBy = Literal["day", "week", "month", "channel", "store", "agent_group"]
@@ -34,6 +34,16 @@ class UnknownGroup(UnknownDimension):
 
 def _declared(group: str) -> bool:
     return group.startswith(ATTRIBUTE) and group.removeprefix(ATTRIBUTE) in ATTRIBUTES
+
+
+def _checked(by: Sequence[str], held: Held) -> None:
+    """UnknownGroup unless every group is one of ``GROUPS`` or a declared source attribute
+    and every attribute held is declared."""
+    unknown = [g for g in by if g not in GROUPS and not _declared(g)]
+    unknown += [f"{ATTRIBUTE}{name}" for name, _ in held if name not in ATTRIBUTES]
+    if unknown:
+        known = [*GROUPS, *(ATTRIBUTE + name for name in ATTRIBUTES)]
+        raise UnknownGroup(f"cannot group or filter by {unknown}; choose from {known}")
 
 
 def _row(by: Sequence[str], key: tuple[str, ...], counts: Counts) -> dict[str, Any]:
@@ -110,29 +120,31 @@ class KpiQueries(Projection):
         ``held``: only the facts whose subject holds these source attributes (name, value)
         (``projections.kpis.attributes``)."""
         by = list(dict.fromkeys(group_by))
-        unknown = [g for g in by if g not in GROUPS and not _declared(g)]
-        unknown += [f"{ATTRIBUTE}{name}" for name, _ in held if name not in ATTRIBUTES]
-        if unknown:
-            known = [*GROUPS, *(ATTRIBUTE + name for name in ATTRIBUTES)]
-            raise UnknownGroup(f"cannot group or filter by {unknown}; choose from {known}")
+        _checked(by, held)
         span = self.interval(start, end, zone)
         if span is None:
             return []
         groups = count(self.store, self.t, *span, by, zone, held=held)
         return [_row(by, key, groups[key]) for key in sorted(groups)]
 
-    def funnel(self, start: date, end: date, zone: tzinfo = UTC) -> dict[str, Any]:
+    def funnel(self, start: date, end: date, zone: tzinfo = UTC, held: Held = ()) -> dict[str, Any]:
         """R-KPI-08: contacts by journey stage, consultation conversion, after-sales
-        resolution rate over the days ``start``..``end`` in ``zone``."""
+        resolution rate over the days ``start``..``end`` in ``zone``; ``held``: of the
+        facts whose subject holds these source attributes only (as ``kpis``)."""
+        _checked((), held)
         span = self.interval(start, end, zone)
-        counts = count(self.store, self.t, *span, (), zone).get((), {}) if span else {}
+        counts = count(self.store, self.t, *span, (), zone, held=held).get((), {}) if span else {}
         return {"start": start.isoformat(), "end": end.isoformat(), **m.funnel(counts)}
 
-    def anomalies(self, start: date, end: date, zone: tzinfo = UTC) -> list[dict[str, Any]]:
+    def anomalies(
+        self, start: date, end: date, zone: tzinfo = UTC, held: Held = ()
+    ) -> list[dict[str, Any]]:
         """R-KPI-06: stores and agent groups whose daily complaint rate (days in ``zone``)
         was above their peers' mean for 3 or more consecutive days, with a run reaching
         into the period (the two days before ``start`` are read so that a run can be
-        flagged on it)."""
+        flagged on it). ``held``: rates, and peers, of the facts whose subject holds these
+        source attributes only (the complaint rate of CFPB's postal complaints by store)."""
+        _checked((), held)
         lookback = start - timedelta(days=CONSECUTIVE_DAYS - 1)
         span = self.interval(lookback, end, zone)
         found: list[dict[str, Any]] = []
@@ -146,6 +158,7 @@ class KpiQueries(Projection):
                 ("day", dimension),
                 zone,
                 (m.CONTACTS, m.COMPLAINT_CASES),
+                held,
             )
             daily: list[Daily] = [
                 (
@@ -160,11 +173,19 @@ class KpiQueries(Projection):
         return found
 
     def qa_sample(
-        self, agent_group: str | None, start: date, end: date, seed: int, zone: tzinfo = UTC
+        self,
+        agent_group: str | None,
+        start: date,
+        end: date,
+        seed: int,
+        zone: tzinfo = UTC,
+        held: Held = (),
     ) -> list[dict[str, Any]]:
         """R-KPI-07: 10 % (rounded up) of the conversations (contacts opened on the days
         ``start``..``end`` in ``zone``) of each agent group — or of ``agent_group`` only —
-        chosen by a hash of the contact keyed by ``seed``: the same seed, the same sample."""
+        chosen by a hash of the contact keyed by ``seed``: the same seed, the same sample.
+        ``held``: of the contacts holding these source attributes only (10 % of those)."""
+        _checked((), held)
         span = self.interval(start, end, zone)
         if span is None:
             return []
@@ -172,9 +193,10 @@ class KpiQueries(Projection):
         only = ""
         if agent_group is not None:
             only, params["group"] = " AND agent_group = :group", agent_group
+        facts = self.t("kpi_facts") + joins(self.t, (), held, params)
         rows = self.store.query(
             "SELECT subject_id, ref, at, channel, store, agent_group, notification_id,"
-            f" aggregate_id, event_id, occurred_at FROM {self.t('kpi_facts')}"
+            f" aggregate_id, event_id, occurred_at FROM {facts}"
             f" WHERE metric = :metric AND at >= :low AND at < :high{only}",
             params,
         )
@@ -197,15 +219,17 @@ class KpiQueries(Projection):
         ]
 
     def explain(
-        self, metric: str, day: date, zone: tzinfo = UTC, /, **where: str | None
+        self, metric: str, day: date, zone: tzinfo = UTC, held: Held = (), /, **where: str | None
     ) -> list[dict[str, Any]]:
         """The events a count is made of: the facts of ``metric`` dated on ``day`` (in
         ``zone``) whose dimensions (channel, store, agent_group: those given; ``None`` =
-        without one) match, by notification id. Their number is the count. Times are
+        without one) match and whose subject holds the source attributes ``held`` (the
+        same join as ``kpis``), by notification id. Their number is the count. Times are
         shown with the zone's offset."""
         unknown = sorted(set(where) - set(PLACES))
         if unknown:
             raise ValueError(f"cannot explain by {unknown}; choose from {list(PLACES)}")
+        _checked((), held)
         low = start_of(day, zone)
         params: dict[str, Any] = {
             "metric": metric,
@@ -225,9 +249,10 @@ class KpiQueries(Projection):
             if place in where:
                 filters += f" AND {place} = :{place}"
                 params[place] = where[place] or ""
+        facts = self.t("kpi_facts")
         rows = self.store.query(
-            f"SELECT * FROM {self.t('kpi_facts')} WHERE metric = :metric"
-            f" AND at >= :low AND at < :high{filters}"
+            f"SELECT {facts}.* FROM {facts}{joins(self.t, (), held, params)}"
+            f" WHERE metric = :metric AND at >= :low AND at < :high{filters}"
             " ORDER BY notification_id, subject_id, subkey",
             params,
         )
@@ -255,9 +280,9 @@ class KpiQueries(Projection):
         ]
 
     def count(
-        self, metric: str, day: date, zone: tzinfo = UTC, /, **where: str | None
+        self, metric: str, day: date, zone: tzinfo = UTC, held: Held = (), /, **where: str | None
     ) -> tuple[int, int]:
-        """(count, sum of values) of one metric on one day, for the dimensions given (as in
-        ``explain``)."""
-        rows = self.explain(metric, day, zone, **where)
+        """(count, sum of values) of one metric on one day, for the dimensions and source
+        attributes given (as in ``explain``)."""
+        rows = self.explain(metric, day, zone, held, **where)
         return len(rows), sum(int(row["value"]) for row in rows)

@@ -43,9 +43,10 @@ def _column(group: str, n: int) -> str:
     return f"a{n}.attribute_value" if group.startswith(ATTRIBUTE) else group
 
 
-def _joins(t: Callable[[str], str], by: Sequence[str], held: Held, params: dict[str, Any]) -> str:
+def joins(t: Callable[[str], str], by: Sequence[str], held: Held, params: dict[str, Any]) -> str:
     """The joins of the facts to their subjects' attributes: one per attribute grouped by
-    (kept when absent) and one per attribute held (which must match)."""
+    (kept when absent) and one per attribute held (which must match). Every query that
+    reads the facts under a filter (the figures, explain, the QA sample) joins them so."""
     table = t("kpi_attributes")
     joins = []
     for n, group in enumerate(by):
@@ -105,7 +106,7 @@ def count(
             rows = _select(store, t(table), "hour * 3600", column, grain, places, only, params)
         else:
             params.update(low=start, high=end)
-            facts = t("kpi_facts") + _joins(t, by, held, params)
+            facts = t("kpi_facts") + joins(t, by, held, params)
             rows = _select(store, facts, "at", "at", grain, places, only, params, True)
         for row in rows:
             key = tuple(

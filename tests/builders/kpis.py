@@ -6,13 +6,16 @@ tests/integration/test_kpis_postgres.py)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from hypothesis import strategies as st
 
 from adapters.readstore import ReadStore, Row
 from application.service import JourneyApplication
 from contracts.envelope import SourceEvent, validate
+from contracts.schemas.registry import EVENT_TYPES
 from domain.ids import aggregate_id
 from projections.base import Notified
 from projections.kpis import KpiCounters
@@ -34,8 +37,37 @@ def new_kpis(store: ReadStore) -> KpiCounters:
     return projection
 
 
+Labels = Callable[[str, int], dict[str, str] | None]
+"""The source attributes of a journey's ``n``-th event, of a type (None: it carries none)."""
+NAMES_OF_FAMILY = {
+    "contacts": ("submitted_via", "state"),
+    "engagement": ("submitted_via",),
+    "orders": ("order_status",),
+}
+"""The source attributes a test journey labels each family's events with (returns: none)."""
+
+
+def in_turn(values: Sequence[str | None]) -> Labels:
+    """Labels each event with its family's attributes (``NAMES_OF_FAMILY``), the values in
+    turn, the ``i``-th name one turn on (None: not that one): a case's or an order's
+    events may disagree, and the latest in event time is kept."""
+
+    def labels(event_type: str, n: int) -> dict[str, str] | None:
+        names = NAMES_OF_FAMILY.get(EVENT_TYPES[event_type].family, ())
+        given = {name: values[(n + i) % len(values)] for i, name in enumerate(names)}
+        return {name: value for name, value in given.items() if value} or None
+
+    return labels
+
+
 def source(
-    event_type: str, data: dict[str, Any], at: datetime, event_id: str, customer: str, channel: str
+    event_type: str,
+    data: dict[str, Any],
+    at: datetime,
+    event_id: str,
+    customer: str,
+    channel: str,
+    attributes: dict[str, str] | None = None,
 ) -> SourceEvent:
     """A validated source event (``contact.opened`` in its latest version)."""
     return validate(
@@ -48,6 +80,7 @@ def source(
             "source": "test",
             "schema_version": 3 if event_type == "contact.opened" else 1,
             "data": data,
+            **({"attributes": attributes} if attributes else {}),
         },
         now=NOW,
         max_future=timedelta(minutes=5),
@@ -57,18 +90,22 @@ def source(
 class Journey:
     """Source events fed one at a time; in the rule tests every one must be accepted."""
 
-    def __init__(self, app: JourneyApplication, strict: bool = True) -> None:
+    def __init__(
+        self, app: JourneyApplication, strict: bool = True, labels: Labels | None = None
+    ) -> None:
         self.app = app
         self.feed = Feed(app)
         self.count = 0
         self.strict = strict
+        self.labels = labels
 
     def __call__(
         self, event_type: str, at: datetime, customer: str = "c1", channel: str = "app", **data: Any
     ) -> bool:
         self.count += 1
+        attributes = self.labels(event_type, self.count) if self.labels else None
         pending = self.feed.batch(
-            source(event_type, data, at, f"e-{self.count}", customer, channel)
+            source(event_type, data, at, f"e-{self.count}", customer, channel, attributes)
         )
         if self.strict:
             assert (pending.refusals, pending.parked) == ([], [])
@@ -203,12 +240,29 @@ SCRIPT = (
 are accepted (FCR then a reopening, a survey after a resolution, a return of a delivered
 order, a pre-sale contact followed by an order...)."""
 Step = tuple[str, bool, str, timedelta, int]
+STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(("c1", "c2")),
+        st.booleans(),
+        st.sampled_from(ACTIONS),
+        st.sampled_from(GAPS),
+        st.integers(0, 11),
+    ),
+    min_size=10,
+    max_size=40,
+)
+"""Which customer moves next — by its script's next step or by any action — after how
+long, with which variant (channel, topic, store, score...). Steps the domain refuses (a
+reply with no contact yet, a return of an undelivered order...) leave nothing behind."""
 
 
-def play(app: JourneyApplication, steps: Sequence[Step], after: Any = None) -> None:
+def play(
+    app: JourneyApplication, steps: Sequence[Step], after: Any = None, labels: Labels | None = None
+) -> None:
     """Feed a random journey, after a first contact so that the log is never empty;
-    ``after()`` is called after each step (a live follower)."""
-    journey = Journey(app, strict=False)
+    ``after()`` is called after each step (a live follower); ``labels``: the source
+    attributes of each event."""
+    journey = Journey(app, strict=False, labels=labels)
     at = T0
     seen: dict[str, dict[str, list[str]]] = {}
     first: Step = ("c1", False, "contact", S, 0)

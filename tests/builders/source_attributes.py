@@ -48,8 +48,11 @@ def opened(
     at: datetime = T0,
     classification: str = "complaint",
     customer: str = "cust-1",
+    store: str | None = None,
 ) -> SourceEvent:
     data = {"contact_id": contact, "classification": classification, "topic": "other"}
+    if store is not None:
+        data["store_id"] = store
     return envelope(
         "contact.opened",
         data,
@@ -94,4 +97,35 @@ def orders() -> list[SourceEvent]:
             attributes={"order_status": status},
         )
         for n, status in enumerate(ORDER_STATUSES)
+    ]
+
+
+STORES_APART = (
+    ("s1", "complaint", "Postal mail"),
+    ("s1", "inquiry", "Web"),
+    ("s1", "inquiry", "Web"),
+    ("s1", "inquiry", "Web"),
+    ("s2", "inquiry", "Postal mail"),
+    ("s2", "complaint", "Web"),
+)
+"""A day's contacts (store, classification, 'Submitted via') whose complaint rates rank the
+stores one way over all and the other way over postal mail (R-KPI-06): all, s1 1/4 and s2
+1/2; postal mail, s1 1/1 and s2 0/1; web, s1 0/3 and s2 1/1."""
+
+
+def stores_apart(days: int = 3) -> list[SourceEvent]:
+    """``STORES_APART`` on ``days`` consecutive days, each contact its own customer's (so no
+    complaint repeats another): over all and over web s2 is flagged on the third day, over
+    postal mail s1."""
+    return [
+        opened(
+            f"apart-{day}-{n}",
+            {"submitted_via": via},
+            at=T0 + timedelta(days=day, minutes=n),
+            classification=classification,
+            customer=f"cust-apart-{day}-{n}",
+            store=store,
+        )
+        for day in range(days)
+        for n, (store, classification, via) in enumerate(STORES_APART)
     ]

@@ -49,3 +49,32 @@ def test_kpis_grouped_and_filtered_by_a_source_attribute(desk: Desk) -> None:
     assert "attribute.zip_code" in problem["detail"]
     problem = desk.get("/v1/kpis", 422, attribute="zip_code:90210").json()
     assert [p["field"] for p in problem["problems"]] == ["query.attribute"]
+
+
+def test_explain_funnel_anomalies_and_sample_take_the_same_filter(desk: Desk) -> None:
+    """Every KPI route under ``attribute=submitted_via:Web`` (two of the four cases): the
+    events explain lists are what ``/v1/kpis`` counts, the funnel and the QA sample are of
+    those two contacts, and each answer names the filter; a bad one is a 422 on each."""
+    web, day = "submitted_via:Web", "2026-03-02"
+    [row] = desk.get("/v1/kpis", start=day, end=day, attribute=web, tz="UTC").json()["rows"]
+    for metric, figure in (("contacts", 2), ("cases", 2), ("complaint_cases", 1)):
+        explained = desk.get(
+            "/v1/kpis/explain", metric=metric, day=day, attribute=web, tz="UTC"
+        ).json()
+        assert explained["count"] == row[metric] == figure, metric
+        assert explained["attributes"] == {"submitted_via": "Web"}
+    period = {"start": day, "end": day, "attribute": web, "tz": "UTC"}
+    funnel = desk.get("/v1/kpis/funnel", 200, **period).json()
+    assert (funnel["contacts"], funnel["stages"]) == (2, row["stages"])
+    drawn = desk.get("/v1/qa-sample", 200, **period).json()
+    assert [s["population"] for s in drawn["sample"]] == [2]
+    anomalies = desk.get("/v1/anomalies", 200, **period).json()
+    assert (anomalies["anomalies"], anomalies["attributes"]) == ([], {"submitted_via": "Web"})
+    for path, more in (
+        ("/v1/kpis/explain", {"metric": "contacts", "day": day}),
+        ("/v1/kpis/funnel", {"start": day, "end": day}),
+        ("/v1/anomalies", {"start": day, "end": day}),
+        ("/v1/qa-sample", {"start": day, "end": day}),
+    ):
+        problem = desk.get(path, 422, attribute="zip_code:90210", **more).json()
+        assert [p["field"] for p in problem["problems"]] == ["query.attribute"], path

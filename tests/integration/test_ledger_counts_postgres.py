@@ -5,13 +5,12 @@ SQLite): the same notifications, fed in batches of 3, queried alike on both stor
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from adapters.readstore import PostgresReadStore, ReadStore, SQLiteReadStore
+from adapters.readstore import ReadStore, SQLiteReadStore
 from application.service import JourneyApplication
 from projections.ledger import ComplaintLedger, LedgerFilter
 from projections.ledger.counts import LedgerCounts
@@ -20,7 +19,6 @@ from projections.orders.counts import OrderCounts
 from projections.orders.queries import OrderFilter
 from tests.builders.orders import notifications
 from tests.builders.source_attributes import ORDER_STATUSES, cases, orders
-from tests.services import PostgresServer
 from tests.unit.feeding import Feed
 
 QUERIES: list[tuple[LedgerFilter, list[str]]] = [
@@ -43,24 +41,6 @@ ORDER_QUERIES: list[tuple[OrderFilter, list[str]]] = [
 
 def with_status(status: str) -> OrderFilter:
     return OrderFilter(attributes=(("order_status", status),))
-
-
-@pytest.fixture
-def postgres_store(postgres_server: PostgresServer, postgres_schema: str) -> Iterator[ReadStore]:
-    import psycopg
-
-    conninfo = psycopg.conninfo.make_conninfo(
-        host=postgres_server.host,
-        port=postgres_server.port,
-        dbname=postgres_server.db,
-        user=postgres_server.user,
-        password=postgres_server.password,
-    )
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {postgres_schema}")
-    store = PostgresReadStore(conninfo, postgres_schema, max_size=2)
-    yield store
-    store.close()
 
 
 @pytest.mark.postgres

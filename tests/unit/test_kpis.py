@@ -33,10 +33,9 @@ from projections.rebuild import rebuild
 from projections.runner import NotificationReader
 from tests.builders.apps import make_app
 from tests.builders.kpis import (
-    ACTIONS,
     DAY0,
     FIXED,
-    GAPS,
+    STEPS,
     T0,
     D,
     H,
@@ -544,21 +543,6 @@ def test_r_cmp_07_a_repeat_complaint_on_the_same_topic_within_30_days(
 
 
 # -- explain, rebuild, batches: properties -------------------------------------------------------
-
-STEPS = st.lists(
-    st.tuples(
-        st.sampled_from(("c1", "c2")),
-        st.booleans(),
-        st.sampled_from(ACTIONS),
-        st.sampled_from(GAPS),
-        st.integers(0, 11),
-    ),
-    min_size=10,
-    max_size=40,
-)
-"""Which customer moves next — by its script's next step or by any action — after how
-long, with which variant (channel, topic, store, score...). Steps the domain refuses (a
-reply with no contact yet, a return of an undelivered order...) leave nothing behind."""
 
 
 def recorded(folder: Path, steps: Sequence[Step]) -> tuple[list[Notified], dict[str, Any]]:
