@@ -58,9 +58,17 @@ def _status(env: dict[str, str]) -> dict[str, Any]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User and system CPU seconds a live process has used (``/proc/<pid>/stat``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User and system CPU seconds a live process and its live children (the workers
+    ``journey serve`` runs in processes of their own) have used (``/proc/<pid>/stat``)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:  # ended meanwhile
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def caught_up(status: dict[str, Any]) -> bool:
@@ -164,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     cpu = found["serve_cpu_s"]
     say(
-        f"journey serve (ingest, read models, timer) used {cpu:.1f} CPU s until caught up:"
+        f"journey serve and its workers used {cpu:.1f} CPU s until caught up:"
         f" {cpu / n * 1e6:,.0f} µs per source event, {cpu / total:.2f} cores"
     )
     say(f"goal: the whole file ≤ {GOAL_S:.0f} s: {verdict}")

@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     workers: Annotated[set[WorkerName], NoDecode] = {"ingest", "projections", "timer"}
     """Background workers that ``journey serve`` runs in its own process: a comma-separated
     list, empty for the API alone."""
+    worker_processes: Annotated[set[WorkerName], NoDecode] = {"projections"}
+    """Of those workers, the ones ``journey serve`` runs each in a child process of its own
+    (``journey project``, ``ingest``, ``timer``), restarted if it exits and ended with
+    ``serve``, instead of a thread: a Python process computes on one core at a time, so on
+    a machine with more than one the read models keep up with the ingest instead of sharing
+    its core. Empty: every worker in ``serve``'s own process."""
 
     clock: Literal["event_time", "wall_clock"] = "event_time"
     """What drives the SLA timer: the latest event time seen (replays decide the same; a
@@ -108,7 +114,7 @@ class Settings(BaseSettings):
     def report_zone(self) -> ZoneInfo:
         return ZoneInfo(self.report_tz)
 
-    @field_validator("workers", mode="before")
+    @field_validator("workers", "worker_processes", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):

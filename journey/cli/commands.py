@@ -20,6 +20,7 @@ from consumers.deadletters import (
 )
 from journey.bootstrap import Runtime
 from journey.cli import target
+from journey.cli.children import child_workers
 from journey.cli.metrics_server import serve_metrics
 from journey.cli.progress import progress
 
@@ -42,12 +43,14 @@ def serve(runtime: Runtime, args: argparse.Namespace) -> int:
             print(f"journey:   {key.role:<8} {key.secret_text}")
     if settings.log_backend == "kafka":
         runtime.create_topics()
-    api = create_api(runtime, workers=set(settings.workers))
+    children = settings.workers & settings.worker_processes
+    api = create_api(runtime, workers=settings.workers - children)
     host = args.host or settings.host
     port = settings.port if args.port is None else args.port
     print(f"journey: serving on http://{host}:{port} (console at /, API docs at /docs)", flush=True)
-    # Our logging setup writes uvicorn's lines too; the access lines are our middleware's.
-    uvicorn.run(api, host=host, port=port, log_config=None, access_log=False)
+    with child_workers(children):
+        # Our logging setup writes uvicorn's lines too; the access lines are our middleware's.
+        uvicorn.run(api, host=host, port=port, log_config=None, access_log=False)
     return 0
 
 

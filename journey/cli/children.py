@@ -1,0 +1,105 @@
+"""Workers ``journey serve`` runs in child processes (``JOURNEY_WORKER_PROCESSES``).
+
+A Python process computes on one core at a time (the GIL): with the ingest, six read models
+and the timer as threads of one process, a catch-up of history runs on one core however
+many the machine has. A worker named here runs instead as its own ``journey <command>``
+(the same program, the same ``JOURNEY_*`` settings from the environment), which resumes
+from the positions stored with the events like any worker, so nothing is skipped or applied
+twice whichever process applies it.
+
+Each child is watched by a thread of ``serve``: one that exits is started again after a
+backoff that doubles up to 30 s (and logged); when ``serve`` stops, the children are asked
+to stop (SIGTERM) and waited for. Should ``serve`` die without stopping them (kill -9), the
+kernel ends them too (``PR_SET_PDEATHSIG``, Linux), so no orphan keeps writing.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager, suppress
+
+from consumers.supervision import Backoff
+
+logger = logging.getLogger(__name__)
+
+COMMANDS = {"ingest": "ingest", "projections": "project", "timer": "timer"}
+"""Worker name (``journey.settings.WorkerName``) → the command that runs it alone."""
+POLL_S = 0.5
+STOP_TIMEOUT_S = 30.0
+_PR_SET_PDEATHSIG = 1
+
+
+def _end_with_parent() -> None:
+    """In the child, before it runs: the kernel sends it SIGTERM when its parent dies."""
+    with suppress(OSError, AttributeError):  # not Linux: serve's own stop still ends it
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class ChildWorker:
+    """One worker as a child process, started again whenever it exits until ``stop``."""
+
+    def __init__(self, name: str, backoff: Backoff | None = None) -> None:
+        self.name = name
+        self.command = [sys.executable, "-m", "journey.cli", COMMANDS[name]]
+        self._backoff = backoff or Backoff()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def run(self, stop: threading.Event) -> None:
+        delay = self._backoff.initial_s
+        while not stop.is_set():
+            # The child serves no /metrics port of its own: serve's /metrics reads the store.
+            env = {k: v for k, v in os.environ.items() if k != "JOURNEY_METRICS_PORT"}
+            self.process = subprocess.Popen(self.command, env=env, preexec_fn=_end_with_parent)
+            self.starts += 1
+            logger.info("worker %s runs in process %d", self.name, self.process.pid)
+            while self.process.poll() is None:
+                if stop.wait(POLL_S):
+                    self._stop(self.process)
+                    return
+            logger.error(
+                "worker %s (process %d) exited with %s; starting it again in %g s",
+                self.name,
+                self.process.pid,
+                self.process.returncode,
+                delay,
+            )
+            if stop.wait(delay):
+                return
+            delay = min(delay * 2, self._backoff.max_s)
+
+    @staticmethod
+    def _stop(process: subprocess.Popen[bytes]) -> None:
+        process.terminate()
+        try:
+            process.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def child_workers(names: Collection[str]) -> Iterator[list[ChildWorker]]:
+    """The named workers, each in a child process watched by a thread, while the block
+    runs; stopped and waited for when it ends."""
+    stop = threading.Event()
+    children = [ChildWorker(name) for name in sorted(names)]
+    threads = [
+        threading.Thread(target=child.run, args=(stop,), name=f"child-{child.name}", daemon=True)
+        for child in children
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        yield children
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(STOP_TIMEOUT_S + POLL_S)
