@@ -23,6 +23,7 @@ from api.errors import ApiError
 from api.params import INT64_MAX, IdCursor, utc_instant
 from api.schemas import ExplainOut
 from projections.ledger import SortKey
+from projections.parking import ParkedPosition
 
 MAX_ITEMS = 1000
 
@@ -134,3 +135,28 @@ def _time(value: Any) -> str:
     if not isinstance(value, str) or datetime.fromisoformat(value).tzinfo is None:
         raise ValueError
     return value
+
+
+def parked_cursor(position: ParkedPosition) -> str:
+    """The cursor after a parked event (``ParkedEvent.position``)."""
+    at, event_id, lot_id = position
+    return base64.urlsafe_b64encode(orjson.dumps([at.isoformat(), event_id, str(lot_id)])).decode()
+
+
+def read_parked_cursor(cursor: str) -> ParkedPosition:
+    """The position in a cursor made by :func:`parked_cursor`; 422 for anything else (a
+    time with an offset and a UTC instant, an event id of 1 to 200 characters, a UUID)."""
+    try:
+        decoded = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not (isinstance(decoded, list) and len(decoded) == 3):
+            raise ValueError
+        at, event_id, lot_id = decoded
+        if not isinstance(event_id, str) or not 1 <= len(event_id) <= 200:
+            raise ValueError
+        if not isinstance(lot_id, str) or str(UUID(lot_id)) != lot_id:
+            raise ValueError
+        return utc_instant(datetime.fromisoformat(_time(at))), event_id, UUID(lot_id)
+    except ValueError:
+        raise ApiError(
+            422, "invalid_cursor", "cursor: not a cursor of a previous page of parked events"
+        ) from None

@@ -31,6 +31,10 @@ def _utc(at: datetime) -> str:
     return at.astimezone(UTC).isoformat()
 
 
+ParkedPosition = tuple[datetime, str, UUID]
+"""A parked event's place in the listing: expiry, event id, lot."""
+
+
 @dataclass(frozen=True)
 class ParkedEvent:
     lot_id: UUID
@@ -44,6 +48,11 @@ class ParkedEvent:
     source_topic: str
     source_partition: int
     source_offset: int
+
+    @property
+    def position(self) -> ParkedPosition:
+        """Where it stands in ``ParkedIndex.listing``'s order."""
+        return self.expires_at, self.event_id, self.lot_id
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -92,13 +101,24 @@ class ParkedIndex(Projection):
         rows = self.store.query(f"SELECT COUNT(*) AS n FROM {self.t('parked_events')}")
         return int(rows[0]["n"])
 
-    def listing(self, limit: int = 100, offset: int = 0) -> list[ParkedEvent]:
-        """Parked events, the soonest to expire first."""
+    def listing(self, limit: int = 100, after: ParkedPosition | None = None) -> list[ParkedEvent]:
+        """Parked events, the soonest to expire first (then by event id and lot); those
+        after the position ``after`` (a listed event's ``position``) only: a keyset, so
+        that events parked or let in meanwhile neither repeat nor skip one of the rest."""
+        params: dict[str, object] = {"limit": limit}
+        where = ""
+        if after is not None:
+            at, event_id, lot_id = after
+            where = (
+                " WHERE e.expires_at > :at OR (e.expires_at = :at AND (e.event_id > :event_id"
+                " OR (e.event_id = :event_id AND e.lot_id > :lot_id)))"
+            )
+            params |= {"at": _utc(at), "event_id": event_id, "lot_id": str(lot_id)}
         rows = self.store.query(
             f"SELECT e.*, l.prerequisite_id FROM {self.t('parked_events')} e"
-            f" JOIN {self.t('parking_lots')} l ON l.lot_id = e.lot_id"
-            " ORDER BY e.expires_at, e.event_id LIMIT :limit OFFSET :offset",
-            {"limit": limit, "offset": offset},
+            f" JOIN {self.t('parking_lots')} l ON l.lot_id = e.lot_id{where}"
+            " ORDER BY e.expires_at, e.event_id, e.lot_id LIMIT :limit",
+            params,
         )
         return [
             ParkedEvent(

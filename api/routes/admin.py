@@ -13,6 +13,7 @@ from adapters.security.apikeys import KeyInfo
 from api.auth import ProtectedRoute, Roles
 from api.deps import AccessLogDep, ApiKeysDep, ParkedDep, QuarantineDep, RateLimiterDep
 from api.errors import ApiError
+from api.paging import parked_cursor, read_parked_cursor
 from api.params import IdCursor
 from api.schemas import (
     AccessEntryOut,
@@ -28,6 +29,7 @@ from api.schemas import (
     QuarantinePageOut,
 )
 from api.times import DATE_NOTE, From
+from projections.parking import ParkedEvent
 
 router = APIRouter(
     prefix="/v1/admin",
@@ -135,23 +137,24 @@ MAX_PARKED_PAGE = 500
 async def list_parked_events(
     index: ParkedDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PARKED_PAGE)] = 100,
-    cursor: Annotated[str | None, Query(max_length=9, pattern=r"^[0-9]+$")] = None,
+    cursor: Annotated[str | None, Query(max_length=600, description="`next_cursor`.")] = None,
 ) -> ParkedPageOut:
     """Source events parked, waiting for the order, case, return, callback, contact, survey
     or customer they refer to (or its delivery, its resolution), the soonest to expire
     first, a page at a time (``next_cursor``): event id, type, customer, why it waits, its
     event time, when it expires (then it is dead-lettered), its source coordinates. Never
     its contents. As of the parked index (a read model: it may lag the store a little)."""
-    offset = int(cursor) if cursor else 0
+    after = None if cursor is None else read_parked_cursor(cursor)
 
-    def read() -> tuple[int, list[ParkedEventOut]]:
-        rows = index.listing(limit + 1, offset)
-        return index.count(), [ParkedEventOut(**row.as_json()) for row in rows]
+    def read() -> tuple[int, list[ParkedEvent]]:
+        return index.count(), index.listing(limit + 1, after)
 
     total, rows = await run_in_threadpool(read)
-    more = len(rows) > limit
+    shown = rows[:limit]
     return ParkedPageOut(
-        total=total, items=rows[:limit], next_cursor=str(offset + limit) if more else None
+        total=total,
+        items=[ParkedEventOut(**row.as_json()) for row in shown],
+        next_cursor=parked_cursor(shown[-1].position) if len(rows) > limit else None,
     )
 
 
