@@ -81,6 +81,8 @@ class StatusView(Protocol):
     @property
     def overdue(self) -> int: ...
     @property
+    def timer_backlog(self) -> int: ...
+    @property
     def breaches(self) -> Mapping[str, int]: ...
 
 
@@ -151,6 +153,12 @@ def _families(status: StatusView | None) -> Iterator[Metric]:
         " rule.",
         labels=["rule"],
     )
+    backlog = GaugeMetricFamily(
+        "journey_timer_backlog_deadlines",
+        "Open SLA deadlines past due by more than the allowed lateness at the timer's"
+        " watermark, not breached yet: the clock timer's backlog (0 once it has caught up;"
+        " growing while it is stopped or behind).",
+    )
     open_deadlines = GaugeMetricFamily(
         "journey_open_deadlines",
         "SLA deadlines started and not decided yet (met, breached or cancelled), by rule.",
@@ -198,6 +206,7 @@ def _families(status: StatusView | None) -> Iterator[Metric]:
             positions.add_metric([projection.name], projection.position)
             projection_lags.add_metric([projection.name], projection.lag)
         parked.add_metric([], status.parked)
+        backlog.add_metric([], status.timer_backlog)
     yield from (
         ends,
         stored,
@@ -209,6 +218,7 @@ def _families(status: StatusView | None) -> Iterator[Metric]:
         parked,
         quarantined,
         overdue,
+        backlog,
         open_deadlines,
         breached,
         event_time,

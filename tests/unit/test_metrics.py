@@ -88,6 +88,7 @@ def _status() -> Status:
         notifications=40,
         projections=[ProjectionLag("complaint_ledger", 31, 40), ProjectionLag("deadlines", 40, 40)],
         parked=2,
+        timer_backlog=6,
     )
 
 
@@ -96,6 +97,7 @@ def test_status_sums_the_lag_of_every_partition_for_json() -> None:
     assert status.ingest_lag == 0 + 7 + 3
     as_json = status.as_json()
     assert as_json["ingest_lag"] == 10
+    assert as_json["timer_backlog"] == 6
     assert as_json["partitions"][1] == {
         "topic": "t.contacts",
         "partition": 1,
@@ -221,6 +223,7 @@ def test_the_status_collector_renders_lag_per_partition_and_per_projection() -> 
     assert got[key("journey_projection_lag", projection="complaint_ledger")] == 9
     assert got[key("journey_projection_lag", projection="deadlines")] == 0
     assert got[key("journey_parked_events")] == 2
+    assert got[key("journey_timer_backlog_deadlines")] == 6
 
 
 def test_audit_verifications_and_their_failures_are_counters_per_kind() -> None:
