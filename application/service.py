@@ -28,6 +28,7 @@ from adapters.transcoding import FastJSONTranscoder, register_transcodings
 from application.aggregate_cache import AggregateCache
 from application.batches import PendingBatch, decide, ingest_tracking_name
 from application.existing_ids import ExistingIds, existing_ids_of
+from application.projector import mutate_in_order
 from contracts.envelope import SourceEvent
 from domain.aggregate import JourneyAggregate, outcomes_under
 from domain.clocks import Outcome
@@ -71,6 +72,13 @@ class JourneyApplication(Application[UUID]):
         super().register_transcodings(transcoder)
         register_transcodings(transcoder)
 
+    def journey(self, aggregate_id: UUID) -> JourneyAggregate:
+        """The journey aggregate with that id, from its stored events."""
+        aggregate: JourneyAggregate = self.repository.get(
+            aggregate_id, projector_func=mutate_in_order
+        )
+        return aggregate
+
     def advance_clock(
         self, aggregate_id: UUID, watermark: datetime, lateness: timedelta | None = None
     ) -> int:
@@ -78,7 +86,9 @@ class JourneyApplication(Application[UUID]):
         allowed lateness (the aggregate's policy's, unless ``lateness`` is given); returns
         how many decisions were stored (optimistic concurrency: a racing write raises
         ``IntegrityError`` and nothing is stored)."""
-        aggregate: JourneyAggregate = self.repository.get(aggregate_id)
+        aggregate: JourneyAggregate = self.repository.get(
+            aggregate_id, projector_func=mutate_in_order
+        )
         aggregate.advance_clock(watermark, lateness)
         return len(self.save(aggregate))
 
@@ -95,7 +105,9 @@ class JourneyApplication(Application[UUID]):
         batch is stored and each is advanced alone, so the race holds back only itself."""
         aggregates: list[JourneyAggregate] = []
         for aggregate_id in aggregate_ids:
-            aggregate: JourneyAggregate = self.repository.get(aggregate_id)
+            aggregate: JourneyAggregate = self.repository.get(
+                aggregate_id, projector_func=mutate_in_order
+            )
             aggregate.advance_clock(watermark, lateness)
             aggregates.append(aggregate)
         try:

@@ -20,6 +20,7 @@ from eventsourcing.persistence import IntegrityError
 from adapters.sourcelog.base import Record
 from application.batches import release_arrived
 from application.parking import opened
+from application.projector import mutate_in_order
 from application.service import JourneyApplication
 from consumers.deadletters import DeadLetter, DeadLetterSink
 from domain.parking import ParkingLot, Waiting
@@ -167,7 +168,7 @@ class LotKeeper:
                     continue  # a racing write: nothing expires before it is tried again
                 done += moved
             try:
-                lot: ParkingLot = self._app.repository.get(lot_id)
+                lot: ParkingLot = self._app.repository.get(lot_id, projector_func=mutate_in_order)
             except AggregateNotFoundError:
                 continue
             expired = lot.expire(watermark)

@@ -25,6 +25,7 @@ from consumers.parked import LotKeeper
 from consumers.watermark_gate import CaughtUpWatermark
 from domain.policy import POLICIES
 from projections.deadlines import DeadlineIndex
+from projections.deadlines.queries import Due
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,8 @@ class ClockTimer:
         """Aggregates whose clocks this timer advanced, each with the store's last
         notification id once it had: until the index has read that far, their open rows
         there may be decisions already stored (or facts that stopped them), not news."""
+        self._pass: Due | None = None
+        """The last due deadline of the pass so far (``_due``); None: from the soonest."""
 
     def watermark(self) -> datetime | None:
         """Now (wall clock) or the index's event-time watermark; through the gate, if any."""
@@ -100,19 +103,28 @@ class ClockTimer:
         return decided + kept
 
     def _due(self, cutoff: datetime) -> Iterator[list[UUID]]:
-        """The aggregates with a deadline due before ``cutoff`` by the index, soonest
-        first, in batches of ``ADVANCE_BATCH``; but not those advanced since the index's
-        position: a catch-up of history (the index far behind the store) would otherwise
-        load each many times over to find it already decided."""
+        """Up to ``DUE_LIMIT`` aggregates with a deadline due before ``cutoff`` by the
+        index, in batches of ``ADVANCE_BATCH``: the next ones of a pass over the index's
+        due deadlines, soonest first, which starts again from the soonest once it reached
+        the end. Not those advanced since the index's position: during a catch-up of
+        history (the index far behind the store) their rows there are decisions already
+        stored, and loading each again and again to find that out was most of the timer's
+        work."""
         position = self._index.position()
         self._advanced = {a: head for a, head in self._advanced.items() if head > position}
-        due = [
-            aggregate_id
-            for aggregate_id in self._index.due_before(cutoff, DUE_LIMIT + len(self._advanced))
-            if aggregate_id not in self._advanced
-        ][:DUE_LIMIT]
-        for start in range(0, len(due), ADVANCE_BATCH):
-            yield due[start : start + ADVANCE_BATCH]
+        due: dict[UUID, None] = {}
+        while len(due) < DUE_LIMIT:
+            page = self._index.due_before(cutoff, DUE_LIMIT, after=self._pass)
+            due |= dict.fromkeys(
+                d.aggregate_id for d in page if d.aggregate_id not in self._advanced
+            )
+            if len(page) < DUE_LIMIT:
+                self._pass = None  # the end: the next round starts from the soonest
+                break
+            self._pass = page[-1]
+        ids = list(due)
+        for start in range(0, len(ids), ADVANCE_BATCH):
+            yield ids[start : start + ADVANCE_BATCH]
 
     def run(self, stop: threading.Event, interval_s: float = 1.0) -> None:
         try:

@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate
 from adapters.privacy.personal import PersonalData
 from application.aggregate_cache import AggregateCache
 from application.existing_ids import ExistingIds
+from application.projector import mutate_in_order
 from domain.errors import NotFound
 from domain.order import Order
 
@@ -81,7 +82,7 @@ class UnitOfWork:
                     self._absent.add(aggregate_id)
                 return cached
         try:
-            return self._repository.get(aggregate_id)
+            return self._repository.get(aggregate_id, projector_func=mutate_in_order)
         except AggregateNotFoundError:
             self._absent.add(aggregate_id)
             return None

@@ -5,10 +5,18 @@ aggregates with a deadline due before an instant; and, for ``journey status`` an
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NamedTuple
 from uuid import UUID
 
 from projections.base import Projection
 from projections.deadlines.rows import utc
+
+
+class Due(NamedTuple):
+    """An aggregate with a deadline due, and its soonest due time (as the index keeps it)."""
+
+    aggregate_id: UUID
+    due: str
 
 
 class DeadlineQueries(Projection):
@@ -21,15 +29,22 @@ class DeadlineQueries(Projection):
         )
         return datetime.fromisoformat(rows[0]["latest"]) if rows else None
 
-    def due_before(self, at: datetime, limit: int = 500) -> list[UUID]:
-        """Aggregates with a deadline due before ``at``, soonest first."""
+    def due_before(self, at: datetime, limit: int = 500, after: Due | None = None) -> list[Due]:
+        """Open deadlines due before ``at``, soonest first (then by aggregate id), each as
+        its aggregate and due time; only those after ``after`` (a row of a previous call),
+        so that the timer walks them all a page at a time along the ``due_at`` index. An
+        aggregate with several due deadlines appears once for each."""
+        params: dict[str, object] = {"at": utc(at), "limit": limit}
+        after_row = ""
+        if after is not None:
+            after_row = " AND (due_at > :due OR (due_at = :due AND aggregate_id > :aggregate_id))"
+            params |= {"due": after.due, "aggregate_id": str(after.aggregate_id)}
         rows = self.store.query(
-            f"SELECT aggregate_id, MIN(due_at) AS due FROM {self.t('open_deadlines')}"
-            " WHERE due_at < :at"
-            " GROUP BY aggregate_id ORDER BY due LIMIT :limit",
-            {"at": utc(at), "limit": limit},
+            f"SELECT aggregate_id, due_at FROM {self.t('open_deadlines')}"
+            f" WHERE due_at < :at{after_row} ORDER BY due_at, aggregate_id LIMIT :limit",
+            params,
         )
-        return [UUID(row["aggregate_id"]) for row in rows]
+        return [Due(UUID(row["aggregate_id"]), str(row["due_at"])) for row in rows]
 
     def overdue(self, watermark: datetime | None, limit: int = 500) -> list[dict[str, str]]:
         """Open deadlines whose due time ``watermark`` (the timer's) is past: overdue, not

@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import consumers.timer
 from adapters.readstore import SQLiteReadStore
 from application.service import JourneyApplication
 from consumers.timer import ClockTimer
@@ -160,3 +162,31 @@ def test_the_timer_waits_for_the_index_before_loading_an_aggregate_again(
     assert timer.run_once() == 1  # k-new, read by the index after both breaches
     assert loads == [Contact.create_id("k-new")]
     assert app.repository.get(Contact.create_id("k-new")).outcomes()["R-RESP-01"].met is False
+
+
+def test_the_timer_walks_past_a_page_of_decisions_the_index_has_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """R-RESP-01, rounds of two aggregates: the index never reads the timer's breaches
+    here, so the first page stays stale; the next round goes on past it to the third chat,
+    and a round that finds only stale rows loads nothing."""
+    monkeypatch.setattr(consumers.timer, "DUE_LIMIT", 2)
+    app = make_app(tmp_path)
+    index = DeadlineIndex(SQLiteReadStore(tmp_path / "deadlines.sqlite"))
+    index.create_tables()
+    journey = Journey(app)
+    ids = opened(journey, [0, 1, 2], set())
+    journey.contact("k-late-clock", T0 + 20 * M, customer="c-9")
+    index.process(NotificationReader(app.process_recorder, app.mapper).read(0, 10_000))
+    loads: list[UUID] = []
+    get = app.repository.get
+
+    def counted(aggregate_id: UUID, **kwargs: Any) -> Any:
+        loads.append(aggregate_id)
+        return get(aggregate_id, **kwargs)
+
+    app.repository.get = counted  # type: ignore[method-assign]
+    timer = ClockTimer(app, index)
+
+    assert [timer.run_once(), timer.run_once(), timer.run_once()] == [2, 1, 0]
+    assert loads == ids
