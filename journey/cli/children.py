@@ -10,7 +10,8 @@ twice whichever process applies it.
 Each child is watched by a thread of ``serve``: one that exits is started again after a
 backoff that doubles up to 30 s (and logged); when ``serve`` stops, the children are asked
 to stop (SIGTERM) and waited for. Should ``serve`` die without stopping them (kill -9), the
-kernel ends them too (``PR_SET_PDEATHSIG``, Linux), so no orphan keeps writing.
+kernel ends them too (``PR_SET_PDEATHSIG``, Linux, asked by the child itself as it starts:
+:func:`end_with_parent`), so no orphan keeps writing.
 """
 
 from __future__ import annotations
@@ -36,10 +37,22 @@ STOP_TIMEOUT_S = 30.0
 _PR_SET_PDEATHSIG = 1
 
 
-def _end_with_parent() -> None:
-    """In the child, before it runs: the kernel sends it SIGTERM when its parent dies."""
+PARENT_ENV = "JOURNEY_CHILD_OF"
+"""Set by ``serve`` for a worker it starts: its own process id."""
+
+
+def end_with_parent() -> None:
+    """In a worker ``serve`` started (``PARENT_ENV`` set): the kernel sends it SIGTERM when
+    ``serve`` dies; and if ``serve`` died before it asked, it ends now. Asked here rather
+    than between fork and exec (``preexec_fn``), which is unsafe in a process with
+    threads, as ``serve`` is."""
+    parent = os.environ.get(PARENT_ENV)
+    if parent is None:
+        return
     with suppress(OSError, AttributeError):  # not Linux: serve's own stop still ends it
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != int(parent):
+        raise SystemExit(0)
 
 
 class ChildWorker:
@@ -57,7 +70,8 @@ class ChildWorker:
         while not stop.is_set():
             # The child serves no /metrics port of its own: serve's /metrics reads the store.
             env = {k: v for k, v in os.environ.items() if k != "JOURNEY_METRICS_PORT"}
-            self.process = subprocess.Popen(self.command, env=env, preexec_fn=_end_with_parent)
+            env[PARENT_ENV] = str(os.getpid())
+            self.process = subprocess.Popen(self.command, env=env)
             self.starts += 1
             logger.info("worker %s runs in process %d", self.name, self.process.pid)
             while self.process.poll() is None:

@@ -20,7 +20,7 @@ from consumers.deadletters import (
 )
 from journey.bootstrap import Runtime
 from journey.cli import target
-from journey.cli.children import child_workers
+from journey.cli.children import child_workers, end_with_parent
 from journey.cli.metrics_server import serve_metrics
 from journey.cli.progress import progress
 
@@ -109,6 +109,7 @@ def _until_signalled() -> threading.Event:
 
 def _worker(runtime: Runtime, name: str) -> int:
     """Run one supervised worker until signalled, with ``/metrics`` if a port is set."""
+    end_with_parent()
     stop_metrics = serve_metrics(runtime)
     try:
         runtime.supervised(name, {}).run(_until_signalled())
