@@ -213,7 +213,7 @@ class ProjectionRunner:
         self,
         reader: NotificationReader,
         projections: Sequence[Projection],
-        batch_size: int = 1000,
+        batch_size: int = 5000,  # a catch-up commits each read model once per 5,000
         followers: Sequence[Follower] = (),
         quarantine: Quarantine | None = None,
     ) -> None:
