@@ -158,7 +158,9 @@ class Chaos:
                 self.passed(target),
                 f"the store's positions add up to {target} (seed {seed})",
             )
-            self.processes.hold(rng.uniform(0, 0.2))
+            # A moment within a few polls (each of POLL_MAX_RECORDS): an ingest at 3,000+
+            # records/s passed the whole rest of a phase within 0.2 s.
+            self.processes.hold(rng.uniform(0, 0.05))
             self.processes.kill("ingest")
             for name in others:
                 self.processes.kill(name)
