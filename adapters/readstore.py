@@ -7,6 +7,7 @@ store's notification log in one transaction (see ``projections.base``).
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 import threading
@@ -54,6 +55,11 @@ class ReadStore(ABC):
         """Release connections."""
 
 
+logger = logging.getLogger(__name__)
+
+CLOSE_WAIT_S = 10.0
+"""How long closing waits for statements still running on other threads."""
+
 SQLITE_PRAGMAS: tuple[str, ...] = (
     "journal_mode=WAL",
     "synchronous=NORMAL",
@@ -79,6 +85,9 @@ class SQLiteReadStore(ReadStore):
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._busy = 0
+        """Transactions and reads running now, on any thread (``close`` waits for them)."""
 
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -99,29 +108,47 @@ class SQLiteReadStore(ReadStore):
         return conn
 
     @contextmanager
-    def transaction(self) -> Iterator[Cursor]:
-        conn = self._connection()
-        cursor = conn.cursor()
-        cursor.execute("BEGIN IMMEDIATE")
+    def _in_use(self) -> Iterator[None]:
+        with self._lock:
+            self._busy += 1
         try:
-            yield cursor
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+            yield
+        finally:
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        with self._in_use():
+            conn = self._connection()
+            cursor = conn.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                yield cursor
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     @contextmanager
     def reading(self) -> Iterator[Cursor]:
-        conn = self._connection()
-        cursor = conn.cursor()
-        cursor.execute("BEGIN DEFERRED")  # a read transaction: WAL readers never wait
-        try:
-            yield cursor
-        finally:
-            conn.execute("ROLLBACK")  # nothing to keep: it only read
+        with self._in_use():
+            conn = self._connection()
+            cursor = conn.cursor()
+            cursor.execute("BEGIN DEFERRED")  # a read transaction: WAL readers never wait
+            try:
+                yield cursor
+            finally:
+                conn.execute("ROLLBACK")  # nothing to keep: it only read
 
-    def close(self) -> None:
-        with self._lock:
+    def close(self, wait_s: float = CLOSE_WAIT_S) -> None:
+        """Close every thread's connection, once no statement runs on any (at most
+        ``wait_s``): CPython's sqlite3 closing a connection another thread is executing on
+        crashes the process (a request's thread still reading while the service stops)."""
+        with self._idle:
+            if not self._idle.wait_for(lambda: self._busy == 0, wait_s):
+                logger.warning("closing the read store with %d reads still running", self._busy)
             for conn in self._connections:
                 conn.close()
             self._connections.clear()

@@ -9,6 +9,7 @@ crash between the store commit and the log commit never applies a record twice.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -36,6 +37,9 @@ from domain.errors import NotFound
 from domain.policy import policy_named
 from domain.provenance import SourceRef
 
+CLOSE_WAIT_S = 10.0
+"""How long closing waits for statements still running on other threads."""
+
 
 class JourneyApplication(Application[UUID]):
     name = "journey"
@@ -49,6 +53,18 @@ class JourneyApplication(Application[UUID]):
         self.personal = personal or PersonalData(InMemoryCustomerKeys())
         self.existing_ids: ExistingIds | None = existing_ids_of(self.recorder)
         """Asks the store which of many aggregate ids exist, in one query (None: one by one)."""
+
+    def close(self, wait_s: float = CLOSE_WAIT_S) -> None:
+        """Close the store's connections once none is in use by another thread (at most
+        ``wait_s``): eventsourcing's pool closes connections in use too, and CPython's
+        sqlite3 closing one another thread is executing on crashes the process."""
+        pool = getattr(getattr(self.recorder, "datastore", None), "pool", None)
+        in_use = getattr(pool, "num_in_use", None)
+        if isinstance(in_use, int):
+            deadline = time.monotonic() + wait_s
+            while getattr(pool, "num_in_use", 0) and time.monotonic() < deadline:
+                time.sleep(0.01)  # the pool signals returns to its own waiters only
+        super().close()
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()
