@@ -7,6 +7,7 @@ import getpass
 import signal
 import sys
 import threading
+from collections.abc import Callable
 
 import orjson
 
@@ -100,11 +101,37 @@ def keys_revoke(runtime: Runtime, args: argparse.Namespace) -> int:
     return 1
 
 
-def _until_signalled() -> threading.Event:
+SIGNAL_CHECK_S = 0.1
+"""How often the main thread of a worker looks whether it was signalled."""
+
+
+def _until_signalled(loop: Callable[[threading.Event], None]) -> None:
+    """Run ``loop`` in a thread until it ends, or until SIGTERM or SIGINT stops it.
+
+    The signal handler only notes the signal; the main thread sets the stop event. A
+    handler that set the event itself could run while the main thread held that event's
+    lock (inside ``Event.wait``) and wait for it forever: a worker hung so on SIGTERM,
+    and one ``journey serve`` had started lived on as an orphan after serve died."""
     stop = threading.Event()
+    signalled: list[int] = []
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    return stop
+        signal.signal(signum, lambda number, _: signalled.append(number))
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            loop(stop)
+        except BaseException as error:  # raised again in the main thread, as before
+            failed.append(error)
+
+    worker = threading.Thread(target=run, name="worker")
+    worker.start()
+    while worker.is_alive():
+        if signalled:
+            stop.set()
+        worker.join(SIGNAL_CHECK_S)
+    if failed:
+        raise failed[0]
 
 
 def _worker(runtime: Runtime, name: str) -> int:
@@ -112,7 +139,7 @@ def _worker(runtime: Runtime, name: str) -> int:
     end_with_parent()
     stop_metrics = serve_metrics(runtime)
     try:
-        runtime.supervised(name, {}).run(_until_signalled())
+        _until_signalled(runtime.supervised(name, {}).run)
     finally:
         stop_metrics()
     return 0

@@ -150,3 +150,24 @@ def test_with_no_worker_processes_serve_runs_every_worker_in_its_own_process(
         assert children_of(serve.pid) == {}
     finally:
         service.stop()
+
+
+def test_a_worker_ends_on_sigterm_whenever_and_however_often_it_comes(tmp_path: Path) -> None:
+    """A burst of SIGTERMs at a running ``journey project``: it ends, exit 0. The handler
+    once set the stop event itself and could wait forever on the lock the main thread held
+    in ``Event.wait``: the worker hung, and a child of serve outlived it."""
+    service = Service({"JOURNEY_DATA_DIR": str(tmp_path / "data")}, tmp_path)
+    service.start("project")
+    [(_, worker)] = service.processes
+    try:
+        until(
+            lambda: "projecting" in (tmp_path / "project.log").read_text(errors="replace"),
+            "journey project running",
+        )
+        for _ in range(200):
+            if worker.poll() is not None:
+                break
+            worker.send_signal(signal.SIGTERM)
+        assert worker.wait(30) == 0, service.output()
+    finally:
+        service.stop()
