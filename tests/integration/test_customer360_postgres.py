@@ -8,12 +8,11 @@ from typing import cast
 
 import pytest
 
-from adapters.readstore import PostgresReadStore
+from adapters.readstore import ReadStore
 from application.service import JourneyApplication
 from projections.base import Notified
 from projections.customer360 import Customer360
 from tests.builders.customer360 import T0, D, expected_view, new_projection, opened, snapshot
-from tests.services import PostgresServer
 
 L = T0 + 20 * D
 """A moment after the whole journey (the unit tests' latest purchase of the R-CUS-05 buyer)."""
@@ -21,32 +20,17 @@ L = T0 + 20 * D
 
 @pytest.mark.postgres
 def test_postgres_gives_the_same_view(
-    postgres_server: PostgresServer,
-    postgres_schema: str,
+    postgres_store: ReadStore,
     journey_log: list[Notified],
     app: JourneyApplication,
 ) -> None:
-    import psycopg
+    projection = new_projection(postgres_store)
+    for start in range(0, len(journey_log), 7):
+        projection.process(journey_log[start : start + 7])
 
-    conninfo = psycopg.conninfo.make_conninfo(
-        host=postgres_server.host,
-        port=postgres_server.port,
-        dbname=postgres_server.db,
-        user=postgres_server.user,
-        password=postgres_server.password,
-    )
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {postgres_schema}")
-    projection = new_projection(PostgresReadStore(conninfo, postgres_schema, max_size=2))
-    try:
-        for start in range(0, len(journey_log), 7):
-            projection.process(journey_log[start : start + 7])
-
-        assert opened(projection.view("c-360"), app) == expected_view(journey_log)
-        assert projection.segments("c-360", L) == projection.view("c-360", L)["segments"]  # type: ignore[index]
-        rebuild = cast(Customer360, projection.fresh_copy("__rebuild"))
-        rebuild.create_tables()
-        rebuild.process(journey_log)
-        assert snapshot(rebuild) == snapshot(projection)
-    finally:
-        projection.store.close()
+    assert opened(projection.view("c-360"), app) == expected_view(journey_log)
+    assert projection.segments("c-360", L) == projection.view("c-360", L)["segments"]  # type: ignore[index]
+    rebuild = cast(Customer360, projection.fresh_copy("__rebuild"))
+    rebuild.create_tables()
+    rebuild.process(journey_log)
+    assert snapshot(rebuild) == snapshot(projection)

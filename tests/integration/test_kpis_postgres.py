@@ -9,55 +9,39 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from adapters.readstore import PostgresReadStore
+from adapters.readstore import ReadStore
 from application.service import JourneyApplication
 from projections.kpis import KpiCounters
 from projections.kpis import metrics as m
 from tests.builders.kpis import DAY0, FIXED, new_kpis, notifications, play, snapshot
-from tests.services import PostgresServer
 
 
 @pytest.mark.postgres
 def test_postgres_gives_the_same_counts(
     app: JourneyApplication,
     kpi: KpiCounters,
-    postgres_server: PostgresServer,
-    postgres_schema: str,
+    postgres_store: ReadStore,
 ) -> None:
-    import psycopg
-
     play(app, FIXED)
     log = notifications(app)
     kpi.process(log)
-    conninfo = psycopg.conninfo.make_conninfo(
-        host=postgres_server.host,
-        port=postgres_server.port,
-        dbname=postgres_server.db,
-        user=postgres_server.user,
-        password=postgres_server.password,
-    )
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {postgres_schema}")
-    pg = new_kpis(PostgresReadStore(conninfo, postgres_schema, max_size=2))
-    try:
-        for start in range(0, len(log), 7):
-            pg.process(log[start : start + 7])
-        assert snapshot(pg) == snapshot(kpi)
-        span = (DAY0, date(2027, 1, 1))
-        for group_by in ([], ["channel"], ["store", "agent_group"], ["day", "agent_group"]):
-            assert pg.kpis(*span, group_by) == kpi.kpis(*span, group_by)
-        # Local days by integer arithmetic alike in both stores: a whole-hour zone (hourly
-        # counters), a half-hour one (the facts), one that changes its clocks (segments).
-        for name in ("Asia/Shanghai", "Asia/Kolkata", "America/New_York"):
-            zone = ZoneInfo(name)
-            for group_by in (["day", "channel"], ["week"], ["month", "store", "agent_group"]):
-                assert pg.kpis(*span, group_by, zone) == kpi.kpis(*span, group_by, zone)
-            assert pg.kpis(None, None, [], zone) == kpi.kpis(None, None, [], zone)
-        assert pg.funnel(*span) == kpi.funnel(*span)
-        assert pg.anomalies(*span) == kpi.anomalies(*span)
-        assert pg.qa_sample(None, *span, seed=3) == kpi.qa_sample(None, *span, seed=3)
-        [at] = {r["at"] for r in kpi.store.query("SELECT at FROM kpi_facts LIMIT 1")}
-        day = date(1970, 1, 1) + timedelta(seconds=at)
-        assert pg.explain(m.CONTACTS, day) == kpi.explain(m.CONTACTS, day)
-    finally:
-        pg.store.close()
+    pg = new_kpis(postgres_store)
+    for start in range(0, len(log), 7):
+        pg.process(log[start : start + 7])
+    assert snapshot(pg) == snapshot(kpi)
+    span = (DAY0, date(2027, 1, 1))
+    for group_by in ([], ["channel"], ["store", "agent_group"], ["day", "agent_group"]):
+        assert pg.kpis(*span, group_by) == kpi.kpis(*span, group_by)
+    # Local days by integer arithmetic alike in both stores: a whole-hour zone (hourly
+    # counters), a half-hour one (the facts), one that changes its clocks (segments).
+    for name in ("Asia/Shanghai", "Asia/Kolkata", "America/New_York"):
+        zone = ZoneInfo(name)
+        for group_by in (["day", "channel"], ["week"], ["month", "store", "agent_group"]):
+            assert pg.kpis(*span, group_by, zone) == kpi.kpis(*span, group_by, zone)
+        assert pg.kpis(None, None, [], zone) == kpi.kpis(None, None, [], zone)
+    assert pg.funnel(*span) == kpi.funnel(*span)
+    assert pg.anomalies(*span) == kpi.anomalies(*span)
+    assert pg.qa_sample(None, *span, seed=3) == kpi.qa_sample(None, *span, seed=3)
+    [at] = {r["at"] for r in kpi.store.query("SELECT at FROM kpi_facts LIMIT 1")}
+    day = date(1970, 1, 1) + timedelta(seconds=at)
+    assert pg.explain(m.CONTACTS, day) == kpi.explain(m.CONTACTS, day)
