@@ -1,11 +1,15 @@
-"""The application on a temporary SQLite event store."""
+"""The application on a temporary SQLite event store; the whole runtime in embedded mode."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from unittest.mock import patch
 
 from adapters.privacy.personal import PersonalData
 from application.service import JourneyApplication
+from journey.bootstrap import Runtime, build
+from journey.settings import Settings
 
 
 def make_app(folder: Path, personal: PersonalData | None = None) -> JourneyApplication:
@@ -18,3 +22,16 @@ def make_app(folder: Path, personal: PersonalData | None = None) -> JourneyAppli
         },
         personal=personal,
     )
+
+
+def embedded_runtime(folder: Path) -> Runtime:
+    """The whole runtime in embedded mode (embedded log of one partition a topic, SQLite
+    stores) in ``folder``, built from settings as ``journey serve`` builds it."""
+    env = {
+        "JOURNEY_LOG_BACKEND": "embedded",
+        "JOURNEY_STORE_BACKEND": "sqlite",
+        "JOURNEY_DATA_DIR": str(folder / "data"),
+        "JOURNEY_TOPIC_PARTITIONS": "1",
+    }
+    with patch.dict(os.environ, env):
+        return build(Settings())

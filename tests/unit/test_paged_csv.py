@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
 
 import orjson
 import pytest
@@ -29,9 +27,9 @@ from adapters.sourcelog.base import OutgoingRecord, TopicPartition
 from api.csv_export import table_cells
 from api.main import create_api
 from api.paged_csv import paged_table
-from journey.bootstrap import Runtime, build
-from journey.settings import Settings
+from journey.bootstrap import Runtime
 from projections.quarantine import Held
+from tests.builders.apps import embedded_runtime
 from tests.builders.parking import callback
 from tests.e2e.journey_script import Journey, script
 from tests.factories import contact_opened, unique
@@ -79,14 +77,7 @@ def filled(served: Served, route: RouteContext) -> tuple[str, dict[str, str]]:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     folder: Path = tmp_path_factory.mktemp("paged-csv")
-    env = {
-        "JOURNEY_LOG_BACKEND": "embedded",
-        "JOURNEY_STORE_BACKEND": "sqlite",
-        "JOURNEY_DATA_DIR": str(folder / "data"),
-        "JOURNEY_TOPIC_PARTITIONS": "1",
-    }
-    with patch.dict(os.environ, env):
-        runtime = build(Settings())
+    runtime = embedded_runtime(folder)
     journey = script()
     with TestClient(create_api(runtime, workers=set())) as client:
         made = Served(runtime, client, journey)

@@ -8,11 +8,9 @@ from __future__ import annotations
 import base64
 import csv
 import io
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
 
 import orjson
 import pytest
@@ -22,8 +20,8 @@ from hypothesis import strategies as st
 
 import api.routes.cases
 from api.main import create_api
-from journey.bootstrap import Runtime, build
-from journey.settings import Settings
+from journey.bootstrap import Runtime
+from tests.builders.apps import embedded_runtime
 from tests.builders.what_if import DRAFT, HOUR, T0, complaint
 from tests.integration.drive import project_everything
 from tests.unit.feeding import Feed
@@ -54,14 +52,7 @@ class Served:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     folder: Path = tmp_path_factory.mktemp("what-if")
-    env = {
-        "JOURNEY_LOG_BACKEND": "embedded",
-        "JOURNEY_STORE_BACKEND": "sqlite",
-        "JOURNEY_DATA_DIR": str(folder / "data"),
-        "JOURNEY_TOPIC_PARTITIONS": "1",
-    }
-    with patch.dict(os.environ, env):
-        runtime = build(Settings())
+    runtime = embedded_runtime(folder)
     feed = Feed(runtime.app)
     for n, hours in enumerate(OPENINGS):
         complaint(
