@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from eventsourcing.application import Application
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
@@ -27,6 +27,7 @@ from adapters.privacy.personal import PersonalData
 from adapters.sourcelog.base import TopicPartition
 from adapters.transcoding import FastJSONTranscoder, register_transcodings
 from application.aggregate_cache import AggregateCache
+from application.aggregate_loading import LoadMany, loader_of
 from application.batches import PendingBatch, decide, ingest_tracking_name
 from application.existing_ids import ExistingIds, existing_ids_of
 from application.projector import mutate_in_order
@@ -53,6 +54,8 @@ class JourneyApplication(Application[UUID]):
         self.personal = personal or PersonalData(InMemoryCustomerKeys())
         self.existing_ids: ExistingIds | None = existing_ids_of(self.recorder)
         """Asks the store which of many aggregate ids exist, in one query (None: one by one)."""
+        self.load_many: LoadMany | None = loader_of(self.recorder, self.mapper)
+        """Loads many aggregates with one query (None: one by one)."""
 
     def close(self, wait_s: float = CLOSE_WAIT_S) -> None:
         """Close the store's connections once none is in use by another thread (at most
@@ -120,10 +123,7 @@ class JourneyApplication(Application[UUID]):
         raced (``IntegrityError``), for a later round. Should one race, nothing of the
         batch is stored and each is advanced alone, so the race holds back only itself."""
         aggregates: list[JourneyAggregate] = []
-        for aggregate_id in aggregate_ids:
-            aggregate: JourneyAggregate = self.repository.get(
-                aggregate_id, projector_func=mutate_in_order
-            )
+        for aggregate in self._journeys(aggregate_ids):
             aggregate.advance_clock(watermark, lateness)
             aggregates.append(aggregate)
         try:
@@ -138,6 +138,18 @@ class JourneyApplication(Application[UUID]):
             except IntegrityError:
                 raced.append(aggregate_id)
         return decided, raced
+
+    def _journeys(self, aggregate_ids: Sequence[UUID]) -> list[JourneyAggregate]:
+        """The journey aggregates of those ids, loaded together where the store allows
+        (``application.aggregate_loading``); an id without events is not found, as for
+        the repository."""
+        if self.load_many is None:
+            return [self.journey(aggregate_id) for aggregate_id in aggregate_ids]
+        loaded = self.load_many(aggregate_ids)
+        for aggregate_id in aggregate_ids:
+            if aggregate_id not in loaded:
+                raise AggregateNotFoundError(aggregate_id)
+        return [loaded[aggregate_id] for aggregate_id in dict.fromkeys(aggregate_ids)]
 
     def what_if(
         self, aggregate_id: UUID, policy_version: str, as_of: datetime | None = None

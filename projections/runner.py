@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Hashable, Sequence
-from typing import Any, Protocol, cast
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
-from eventsourcing.persistence import Mapper, Notification, ProcessRecorder, find_id_convertor
-from eventsourcing.utils import resolve_topic
+from eventsourcing.persistence import Mapper, Notification, ProcessRecorder
 
 from adapters.failures import is_transient
-from adapters.transcoding import FastJSONTranscoder
+from adapters.fast_decoding import FastDecoder
 from projections.base import Notified, Projection
 from projections.quarantine import Held, Quarantine, reason_of
 
@@ -38,45 +37,6 @@ class UnknownEvent(Exception):
         super().__init__(f"notification {notification_id}: cannot decode {topic!r}: {error}")
         self.notification_id = notification_id
         self.topic = topic
-
-
-class FastDecoder:
-    """Builds a stored event's domain event as the mapper does, with fewer steps: the
-    application's ``FastJSONTranscoder`` decodes the state (orjson), the event class and
-    id conversion are looked up once per topic. Only for a mapper without cipher or
-    compressor; anything else (an event class with versions to upcast, a state the fast
-    transcoder leaves to the stdlib decoder, an unknown topic) raises, and the caller asks
-    the mapper, so what decodes and what fails is exactly what the mapper says."""
-
-    def __init__(self, transcoder: FastJSONTranscoder) -> None:
-        self._transcoder = transcoder
-        self._classes: dict[str, tuple[type, Callable[[Any], Any]]] = {}
-
-    @classmethod
-    def for_mapper(cls, mapper: Mapper) -> FastDecoder | None:  # type: ignore[type-arg]
-        transcoder = mapper.transcoder
-        if mapper.cipher or mapper.compressor or not isinstance(transcoder, FastJSONTranscoder):
-            return None
-        return cls(transcoder)
-
-    def event(self, notification: Notification) -> Any:
-        known = self._classes.get(notification.topic)
-        if known is None:
-            event_class = resolve_topic(notification.topic)
-            if getattr(event_class, "class_version", 1) != 1:
-                raise LookupError("an event class with versions: the mapper upcasts")
-            id_type = cast(Hashable, type(notification.originator_id))
-            known = (event_class, find_id_convertor(event_class, id_type))
-            self._classes[notification.topic] = known
-        event_class, id_convertor = known
-        state = self._transcoder.fast_decode(notification.state)
-        if "class_version" in state:
-            raise LookupError("a versioned event: the mapper upcasts")
-        state["originator_id"] = id_convertor(notification.originator_id)
-        state["originator_version"] = notification.originator_version
-        event: Any = object.__new__(event_class)
-        object.__setattr__(event, "__dict__", state)
-        return event
 
 
 class NotificationReader:

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import NamedTuple
-from uuid import UUID
 
 from projections.base import Projection
 from projections.deadlines.rows import utc
 
 
 class Due(NamedTuple):
-    """An aggregate with a deadline due, and its soonest due time (as the index keeps it)."""
+    """An aggregate with a deadline due, and its soonest due time, as the index keeps
+    them (the id as text: ``str(UUID)``)."""
 
-    aggregate_id: UUID
+    aggregate_id: str
     due: str
 
 
@@ -38,13 +38,13 @@ class DeadlineQueries(Projection):
         after_row = ""
         if after is not None:
             after_row = " AND (due_at > :due OR (due_at = :due AND aggregate_id > :aggregate_id))"
-            params |= {"due": after.due, "aggregate_id": str(after.aggregate_id)}
+            params |= {"due": after.due, "aggregate_id": after.aggregate_id}
         rows = self.store.query(
             f"SELECT aggregate_id, due_at FROM {self.t('open_deadlines')}"
             f" WHERE due_at < :at{after_row} ORDER BY due_at, aggregate_id LIMIT :limit",
             params,
         )
-        return [Due(UUID(row["aggregate_id"]), str(row["due_at"])) for row in rows]
+        return [Due(str(row["aggregate_id"]), str(row["due_at"])) for row in rows]
 
     def overdue(self, watermark: datetime | None, limit: int = 500) -> list[dict[str, str]]:
         """Open deadlines whose due time ``watermark`` (the timer's) is past: overdue, not

@@ -37,3 +37,33 @@ def test_existing_ids_are_exactly_those_with_stored_events(runtime: Runtime) -> 
     assert existing(asked) == stored
     assert existing(absent) == set()
     assert existing([]) == set()
+
+
+def test_many_aggregates_load_as_the_repository_loads_each(runtime: Runtime) -> None:
+    """The clock timer's loads (``application.aggregate_loading``): every aggregate with
+    stored events, in the state the repository replays, whatever the chunks of ids; ids
+    without events are absent."""
+    app = runtime.app
+    customer = unique("cust-")
+    refs = [unique("k-") for _ in range(3)]
+    partition = TopicPartition(unique("loading-"), 0)
+    events = [
+        (replace(source, topic=partition.topic), event)
+        for source, event in batch([Contact(f"{ref}-e", customer, ref) for ref in refs])
+    ]
+    pending = app.prepare_batch(partition, events, len(events))
+    assert pending.refusals == []
+    pending.commit()
+    stored = sorted(
+        {Case.create_id(ref) for ref in refs} | {ContactAggregate.create_id(ref) for ref in refs}
+    )
+    load = app.load_many
+    assert load is not None
+    absent = [uuid4() for _ in range(1200)]  # more than two chunks
+    loaded = load(absent[:600] + stored + absent[600:] + stored)
+    assert sorted(loaded) == stored
+    for aggregate_id in stored:
+        expected = app.repository.get(aggregate_id)
+        assert type(loaded[aggregate_id]) is type(expected)
+        assert loaded[aggregate_id].__dict__ == expected.__dict__
+    assert load([]) == {}

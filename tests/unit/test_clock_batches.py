@@ -6,6 +6,7 @@ stored; a write that races one aggregate holds back only that one."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,20 @@ def opened(journey: Journey, starts: list[int], replied: set[int]) -> list[UUID]
         if index in replied:
             journey.reply(f"k-{index}", T0 + (start + 10) * S, customer=f"c-{index}")
     return [Contact.create_id(f"k-{index}") for index in range(len(starts))]
+
+
+def counted_loads(app: JourneyApplication) -> list[UUID]:
+    """The ids of every aggregate the timer loads from now on, in order."""
+    loads: list[UUID] = []
+    load = app.load_many
+    assert load is not None, "SQLite loads many aggregates at once"
+
+    def counted(aggregate_ids: Sequence[UUID]) -> dict[UUID, Any]:
+        loads.extend(aggregate_ids)
+        return load(aggregate_ids)
+
+    app.load_many = counted
+    return loads
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -103,17 +118,18 @@ def test_a_write_racing_one_aggregate_holds_back_only_that_one(tmp_path: Path) -
     app = make_app(tmp_path)
     journey = Journey(app)
     ids = opened(journey, [0, 0, 0], set())
-    get = app.repository.get
+    load = app.load_many
+    assert load is not None, "SQLite loads many aggregates at once"
 
-    def racing(aggregate_id: UUID, **kwargs: Any) -> Any:
-        aggregate = get(aggregate_id, **kwargs)
-        if aggregate_id == ids[1] and not racing.done:  # type: ignore[attr-defined]
+    def racing(aggregate_ids: Sequence[UUID]) -> dict[UUID, Any]:
+        loaded = load(aggregate_ids)
+        if ids[1] in aggregate_ids and not racing.done:  # type: ignore[attr-defined]
             racing.done = True  # type: ignore[attr-defined]
             journey.reply("k-1", T0 + 10 * S, customer="c-1")
-        return aggregate
+        return loaded
 
     racing.done = False  # type: ignore[attr-defined]
-    app.repository.get = racing  # type: ignore[method-assign]
+    app.load_many = racing
     watermark = T0 + TARGET + LATENESS + S
 
     assert app.advance_clocks(ids, watermark) == (2, [])
@@ -141,14 +157,7 @@ def test_the_timer_waits_for_the_index_before_loading_an_aggregate_again(
     ids = opened(journey, [0, 1], set())
     journey.contact("k-late-clock", T0 + 20 * M, customer="c-9")  # moves the watermark
     project()
-    loads: list[UUID] = []
-    get = app.repository.get
-
-    def counted(aggregate_id: UUID, **kwargs: Any) -> Any:
-        loads.append(aggregate_id)
-        return get(aggregate_id, **kwargs)
-
-    app.repository.get = counted  # type: ignore[method-assign]
+    loads = counted_loads(app)
     timer = ClockTimer(app, index)
 
     assert timer.run_once() == 2
@@ -178,14 +187,7 @@ def test_the_timer_walks_past_a_page_of_decisions_the_index_has_not_read(
     ids = opened(journey, [0, 1, 2], set())
     journey.contact("k-late-clock", T0 + 20 * M, customer="c-9")
     index.process(NotificationReader(app.process_recorder, app.mapper).read(0, 10_000))
-    loads: list[UUID] = []
-    get = app.repository.get
-
-    def counted(aggregate_id: UUID, **kwargs: Any) -> Any:
-        loads.append(aggregate_id)
-        return get(aggregate_id, **kwargs)
-
-    app.repository.get = counted  # type: ignore[method-assign]
+    loads = counted_loads(app)
     timer = ClockTimer(app, index)
 
     assert [timer.run_once(), timer.run_once(), timer.run_once()] == [2, 1, 0]

@@ -15,10 +15,11 @@ from eventsourcing.persistence import JSONTranscoder, Notification
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters.fast_decoding import FastDecoder
 from adapters.transcoding import FastJSONTranscoder
 from application.service import JourneyApplication
 from domain.provenance import SourceRef
-from projections.runner import FastDecoder, NotificationReader, UnknownEvent
+from projections.runner import NotificationReader, UnknownEvent
 from tests.unit.complaint_specs import SPECS, ingest
 
 
