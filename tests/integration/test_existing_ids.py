@@ -63,7 +63,7 @@ def test_many_aggregates_load_as_the_repository_loads_each(runtime: Runtime) -> 
     loaded = load(absent[:600] + stored + absent[600:] + stored)
     assert sorted(loaded) == stored
     for aggregate_id in stored:
-        expected = app.repository.get(aggregate_id)
+        expected: object = app.repository.get(aggregate_id)
         assert type(loaded[aggregate_id]) is type(expected)
         assert loaded[aggregate_id].__dict__ == expected.__dict__
     assert load([]) == {}

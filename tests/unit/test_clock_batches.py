@@ -134,7 +134,7 @@ def test_a_write_racing_one_aggregate_holds_back_only_that_one(tmp_path: Path) -
 
     assert app.advance_clocks(ids, watermark) == (2, [])
     assert racing.done  # type: ignore[attr-defined]
-    outcomes = {i: app.repository.get(i).outcomes()["R-RESP-01"].met for i in ids}
+    outcomes: dict[UUID, bool] = {i: app.repository.get(i).outcomes()["R-RESP-01"].met for i in ids}
     assert outcomes == {ids[0]: False, ids[1]: True, ids[2]: False}
 
 
