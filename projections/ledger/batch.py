@@ -214,22 +214,26 @@ class LedgerBatch:
             )
 
     def flush_facets(self) -> None:
-        """The facets of each changed row whose facets changed, replaced."""
-        renewed = {
-            case_id: now
-            for case_id in self.changed
-            if (now := facets(self.rows[case_id])) != self.stored_facets.get(case_id, set())
-        }
-        if not renewed:
-            return
-        stale = [{"c": c} for c in renewed if self.stored_facets.get(c)]
-        if stale:
-            self.cursor.executemany(f"DELETE FROM {self.facets_table} WHERE case_id = :c", stale)
-        rows = [{"c": c, "f": f, "v": v} for c, pairs in renewed.items() for f, v in sorted(pairs)]
-        if rows:
+        """Of each changed row whose facets changed, the pairs it no longer has deleted and
+        the new ones inserted (a breach adds one pair to a case that has a dozen: the
+        others stay as they are)."""
+        gone: list[dict[str, str]] = []
+        added: list[dict[str, str]] = []
+        for case_id in self.changed:
+            before = self.stored_facets.get(case_id, set())
+            now = facets(self.rows[case_id])
+            if now == before:
+                continue
+            gone += [{"c": case_id, "f": f, "v": v} for f, v in before - now]
+            added += [{"c": case_id, "f": f, "v": v} for f, v in sorted(now - before)]
+            self.stored_facets[case_id] = now
+        if gone:
+            self.cursor.executemany(
+                f"DELETE FROM {self.facets_table} WHERE case_id = :c AND facet = :f AND value = :v",
+                gone,
+            )
+        if added:
             self.cursor.executemany(
                 f"INSERT INTO {self.facets_table} (case_id, facet, value) VALUES (:c, :f, :v)",
-                rows,
+                added,
             )
-        for case_id, now in renewed.items():
-            self.stored_facets[case_id] = now
