@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -82,8 +83,39 @@ def caught_up(status: dict[str, Any]) -> bool:
     )
 
 
-def measure(data: Path, limit: int | None, poll_s: float, timeout_s: float) -> dict[str, Any]:
+def measure(
+    data: Path, limit: int | None, poll_s: float, timeout_s: float, replay: bool = False
+) -> dict[str, Any]:
+    """The import, then ``journey serve`` until caught up; with ``replay``, also the read
+    models alone over what was stored (``bench.cfpb_projections``). The data folder is
+    removed at the end."""
     workdir = Path(tempfile.mkdtemp(prefix="journey-bench-cfpb-"))
+    try:
+        found = _measure(workdir, data, limit, poll_s, timeout_s)
+        if replay:
+            found["replay"] = _replay(workdir / "data")
+        return found
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _replay(data_dir: Path) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.cfpb_projections", str(data_dir)],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BenchError(
+            f"projections replay failed: {done.stderr.decode(errors='replace')[-800:]}"
+        )
+    answer: dict[str, Any] = orjson.loads(done.stdout.splitlines()[-1])
+    return answer
+
+
+def _measure(
+    workdir: Path, data: Path, limit: int | None, poll_s: float, timeout_s: float
+) -> dict[str, Any]:
     env = _env(workdir)
     command = [*_journey_command(), "import", "cfpb", "--data", str(data), "--new-store", "--json"]
     if limit is not None:
@@ -147,6 +179,12 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument("--poll", type=float, default=1.0, help="seconds between status checks")
     root.add_argument("--timeout", type=float, default=1800)
     root.add_argument("--summary", type=Path, help="also write the figures here as JSON")
+    root.add_argument(
+        "--replay-projections",
+        action="store_true",
+        help="then apply the stored events again with the read models alone, and print"
+        " their CPU per notification (bench.cfpb_projections)",
+    )
     return root
 
 
@@ -157,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(line)
     say(f"load average before: {machine.load()}")
     try:
-        found = measure(args.data, args.limit, args.poll, args.timeout)
+        found = measure(args.data, args.limit, args.poll, args.timeout, args.replay_projections)
     except BenchError as error:
         say(f"bench: error: {error}")
         return 1
@@ -175,6 +213,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"journey serve and its workers used {cpu:.1f} CPU s until caught up:"
         f" {cpu / n * 1e6:,.0f} µs per source event, {cpu / total:.2f} cores"
     )
+    if "replay" in found:
+        r = found["replay"]
+        say(
+            f"read models alone, again over the {r['notifications']:,} stored events:"
+            f" {r['wall_s']:.1f} s, {r['cpu_s']:.1f} CPU s,"
+            f" {r['cpu_s'] / r['notifications'] * 1e6:,.0f} µs per stored event"
+            f" ({r['notifications'] / n:.2f} stored events per source event)"
+        )
     say(f"goal: the whole file ≤ {GOAL_S:.0f} s: {verdict}")
     if args.summary is not None:
         goal = {
