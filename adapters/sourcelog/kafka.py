@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -33,7 +32,7 @@ from adapters.sourcelog.base import (
     TopicPartition,
     TopicSpec,
 )
-from adapters.sourcelog.kafka_acks import Acknowledgements
+from adapters.sourcelog.kafka_acks import acknowledged
 from adapters.sourcelog.kafka_wire import lenient_batches
 
 logger = logging.getLogger(__name__)
@@ -238,16 +237,11 @@ class KafkaPublisher(LogPublisher):
         kafka-python's I/O thread reports by callback (no worker thread waits on them).
         A record whose topic the producer has no metadata for yet goes the thread way:
         ``send`` would block until the metadata came."""
-        if not records:
-            return []
         if not all(self._knows(r.topic) for r in records):
             return await super().publish_many_async(records)
-        acks = Acknowledgements(asyncio.get_running_loop(), self._send(records))
+        futures = self._send(records)
         try:
-            placed = await asyncio.wait_for(acks.done, _ACK_TIMEOUT_S)
-        except TimeoutError:
-            error = KafkaTimeoutError(f"Timeout after waiting for {_ACK_TIMEOUT_S} secs.")
-            raise _unacknowledged(error) from None
+            placed = await acknowledged(futures, _ACK_TIMEOUT_S)
         except KafkaError as error:
             raise _unacknowledged(error) from error
         return [Coordinates(m.topic, m.partition, m.offset) for m in placed]
