@@ -23,7 +23,8 @@ class DirectRoute(ProtectedRoute):
     ``ProtectedRoute`` adds). Each request runs what FastAPI would, in its order: the roles
     check (which authenticates the key: 401, 429, then 403), the ``tz`` parameter (a 422
     of FastAPI's own validation) and the zone, then the endpoint. Any other shape is refused
-    when the route is made."""
+    when the route is made. (The app's ``dependency_overrides`` do not reach it; no test of
+    ours overrides a dependency.)"""
 
     def request_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         roles, zone_params = _direct_plan(self.dependant)
@@ -47,17 +48,17 @@ class DirectRoute(ProtectedRoute):
 def _direct_plan(dependant: Dependant) -> tuple[RoleCheck, list[Any]]:
     """The route's roles check and its zone's query parameters; TypeError when the route
     declares more than ``DirectRoute`` runs."""
+    roles = dependant.dependencies[0].call if dependant.dependencies else None
     shape = (
-        len(dependant.dependencies) == 2
-        and isinstance(dependant.dependencies[0].call, RoleCheck)
+        isinstance(roles, RoleCheck)
+        and len(dependant.dependencies) == 2
         and dependant.dependencies[1].call is request_zone
         and not dependant.dependencies[1].dependencies
         and dependant.request_param_name is not None
         and not (dependant.path_params or dependant.query_params or dependant.header_params)
         and not (dependant.cookie_params or dependant.body_params)
     )
-    roles = dependant.dependencies[0].call if dependant.dependencies else None
-    if not shape or not isinstance(roles, RoleCheck):
+    if not shape or not isinstance(roles, RoleCheck):  # (the second for the type checker)
         raise TypeError(
             f"{dependant.call}: a DirectRoute's endpoint takes the request alone and declares"
             " only its Roles"
