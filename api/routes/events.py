@@ -16,7 +16,14 @@ from api.deps import services_of
 from api.direct_route import DirectRoute
 from api.errors import ApiError
 from api.schemas import AcceptedListOut, ErrorOut
-from contracts.envelope import InvalidEvent, Problem, SourceEvent, envelope_json_schema, validate
+from contracts.envelope import (
+    InvalidEvent,
+    Problem,
+    SourceEvent,
+    envelope_json_schema,
+    may_hold_controls,
+    validate,
+)
 from contracts.strict_json import not_json, strict_json
 
 router = APIRouter(prefix="/v1", tags=["channels"], route_class=DirectRoute)
@@ -60,11 +67,14 @@ async def publish_events(request: Request) -> Response:
     now = datetime.now(UTC)
     limits, topics = services.limits, services.topics
     max_future = limits.max_future_skew
+    ruled_out = not may_hold_controls(raw)  # as the ingest does: no escape, no control
     events: list[SourceEvent] = []
     problems: list[Problem] = []
     for index, item in enumerate(items):
         try:
-            events.append(validate(item, now=now, max_future=max_future))
+            events.append(
+                validate(item, now=now, max_future=max_future, controls_ruled_out=ruled_out)
+            )
         except InvalidEvent as error:
             prefix = f"[{index}]." if isinstance(body, list) else ""
             problems += [Problem(prefix + p.field, p.reason) for p in error.problems]
