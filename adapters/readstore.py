@@ -31,6 +31,9 @@ class Cursor(Protocol):
 
 class ReadStore(ABC):
     dialect: Literal["sqlite", "postgres"]
+    local_reads: bool
+    """Whether a read is a local file's, waiting for no network and no writer: short
+    enough to run on an event loop's thread (an API key's lookup, ``api.auth``)."""
 
     @abstractmethod
     @contextmanager
@@ -78,6 +81,7 @@ SQLITE_PRAGMAS: tuple[str, ...] = (
 
 class SQLiteReadStore(ReadStore):
     dialect = "sqlite"
+    local_reads = True  # WAL: a reader never waits for the writer
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -183,6 +187,7 @@ class _PgCursor:
 
 class PostgresReadStore(ReadStore):
     dialect = "postgres"
+    local_reads = False  # a round trip to the server, and a pool that may make one wait
 
     def __init__(self, conninfo: str, schema: str, max_size: int = 10) -> None:
         from psycopg.rows import dict_row

@@ -27,7 +27,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from adapters.security import Principal, Role, sees_clear_personal_data
 from api.csv_export import CSV_TOO, AnswerResponse, table_format, table_of
-from api.deps import AccessLogDep, ApiKeysDep, RateLimiterDep
+from api.deps import AccessLogDep, services_of
 from api.errors import ApiError
 from api.paged_csv import every_page, paged_table
 from api.routing import StrictQueryRoute
@@ -77,15 +77,20 @@ def _unauthenticated(why: str) -> ApiError:
 
 async def authenticate(
     request: Request,
-    keys: ApiKeysDep,
-    limiter: RateLimiterDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     """The caller's principal: the key is looked up on every request (no cache, so a
-    revocation applies at once), then charged one token of its rate limit."""
+    revocation applies at once), then charged one token of its rate limit. The key store
+    and the limiter are read from the services here, not as dependencies of their own:
+    every protected request solves this, and each dependency costs FastAPI a solve."""
     if credentials is None:
         raise _unauthenticated("no API key: send the header Authorization: Bearer <key>")
-    principal = await run_in_threadpool(keys.authenticate, credentials.credentials)
+    services = services_of(request)
+    keys, limiter = services.api_keys, services.rate_limiter
+    if keys.lookup_is_local:  # a local file read (SQLite): cheaper than a thread's round trip
+        principal = keys.authenticate(credentials.credentials)
+    else:  # a network round trip (PostgreSQL): never on the event loop
+        principal = await run_in_threadpool(keys.authenticate, credentials.credentials)
     if principal is None:
         raise _unauthenticated("the API key is unknown or revoked")
     wait = limiter.acquire(principal.key_id)
@@ -105,6 +110,15 @@ async def authenticate(
 
 CallerDep = Annotated[Principal, Depends(authenticate)]
 """The authenticated caller; the same object the route's ``Roles`` check saw."""
+
+
+def caller_of(request: Request) -> Principal:
+    """The caller ``authenticate`` found for this request: ``CallerDep`` without a
+    dependency to solve, for a route that declares ``Roles`` (which authenticated it)."""
+    principal = getattr(request.state, "principal", None)
+    if not isinstance(principal, Principal):
+        raise RuntimeError(f"{_route_path(request)}: no caller; does the route declare Roles?")
+    return principal
 
 
 def _route_path(request: Request) -> str:

@@ -3,7 +3,7 @@
 (at each request, so a service replaced after the app was made is the one used)."""
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, tzinfo
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -13,7 +13,7 @@ from adapters.privacy.personal import PersonalData
 from adapters.security.access_log import AccessLog
 from adapters.security.apikeys import ApiKeys
 from adapters.security.ratelimit import RateLimiter
-from adapters.sourcelog.base import Log, LogPublisher
+from adapters.sourcelog.base import Log
 from adapters.topics import Topics
 from api.services import (
     ApiLimits,
@@ -112,11 +112,6 @@ async def get_topics(request: Request) -> Topics:
     return services_of(request).topics
 
 
-async def get_publisher(request: Request) -> Callable[[], LogPublisher]:
-    services = services_of(request)
-    return lambda: services.publisher
-
-
 async def get_limits(request: Request) -> ApiLimits:
     return services_of(request).limits
 
@@ -131,10 +126,6 @@ async def get_replay_dead_letters(request: Request) -> ReplayDeadLetters:
 
 async def get_erase_customer(request: Request) -> EraseCustomer:
     return services_of(request).erase_customer
-
-
-async def get_report_zone(request: Request) -> tzinfo:
-    return services_of(request).report_zone
 
 
 async def get_watermark(request: Request) -> Callable[[], datetime | None]:
@@ -158,15 +149,11 @@ RebuildsDep = Annotated[RebuildJobs, Depends(get_rebuilds)]
 RegistryDep = Annotated[CollectorRegistry, Depends(get_registry)]
 LogDep = Annotated[Log, Depends(get_log)]
 TopicsDep = Annotated[Topics, Depends(get_topics)]
-PublisherDep = Annotated[Callable[[], LogPublisher], Depends(get_publisher)]
-"""The log's publisher, made when called: a refused batch never opens a producer."""
 LimitsDep = Annotated[ApiLimits, Depends(get_limits)]
 DeadLettersDep = Annotated[ReadDeadLetters, Depends(get_dead_letters)]
 ReplayDeadLettersDep = Annotated[ReplayDeadLetters, Depends(get_replay_dead_letters)]
 """Reads one page of dead letters when called."""
 EraseCustomerDep = Annotated[EraseCustomer, Depends(get_erase_customer)]
-ReportZoneDep = Annotated[tzinfo, Depends(get_report_zone)]
-"""The report time zone (``ApiServices.report_zone``)."""
 WatermarkDep = Annotated[Callable[[], datetime | None], Depends(get_watermark)]
 """Reads the SLA timer's watermark when called (``ApiServices.watermark``)."""
 

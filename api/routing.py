@@ -21,7 +21,7 @@ class StrictQueryRoute(APIRoute):
     """Refuses query parameters the route (its dependencies included) does not declare."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
+        handler = self.request_handler()
         declared = query_names(self.dependant)
 
         async def strict(request: Request) -> Response:
@@ -45,6 +45,11 @@ class StrictQueryRoute(APIRoute):
             return response
 
         return strict
+
+    def request_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """What answers a request whose query passed: FastAPI's handler (it solves the
+        route's dependencies, runs its endpoint and renders the answer)."""
+        return super().get_route_handler()
 
 
 def query_names(dependant: Dependant) -> frozenset[str]:

@@ -22,11 +22,11 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BeforeValidator, WithJsonSchema
 
-from api.deps import ReportZoneDep
+from api.deps import services_of
 from api.errors import ApiError
 from api.params import utc_instant
 
@@ -51,11 +51,13 @@ TZ_DESCRIPTION = (
 Tz = Annotated[str | None, Query(max_length=64, description=TZ_DESCRIPTION)]
 
 
-async def request_zone(report_zone: ReportZoneDep, tz: Tz = None) -> Zone:
+async def request_zone(request: Request, tz: Tz = None) -> Zone:
     """The request's zone (``tz``, or the report zone); 422 naming ``tz`` if unknown.
     Async on purpose: it sets the request's context, seen by the parameters parsed after
-    it and by the answer's rendering."""
+    it and by the answer's rendering. The report zone is read from the services here, not
+    as a dependency of its own: every protected request solves this."""
     if tz is None:
+        report_zone = services_of(request).report_zone
         zone = Zone(report_zone, str(report_zone))
     else:
         try:

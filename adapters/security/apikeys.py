@@ -135,6 +135,11 @@ class ApiKeys:
         )
         return IssuedKey(key_id, role, f"{PREFIX}_{key_id}_{secret}", label, source)
 
+    @property
+    def lookup_is_local(self) -> bool:
+        """Whether ``authenticate`` reads a local file only (``ReadStore.local_reads``)."""
+        return self.store.local_reads
+
     def authenticate(self, presented: str) -> Principal | None:
         """The key's principal, or None for a malformed, unknown or revoked key."""
         parts = parse(presented)

@@ -14,6 +14,7 @@ Both implementations give the same guarantees to the code above them:
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -145,6 +146,12 @@ class LogPublisher(ABC):
     def publish_many(self, records: Sequence[OutgoingRecord]) -> list[Coordinates]:
         """Publish records durably (acknowledged by the log) and return where each landed,
         in the order given."""
+
+    async def publish_many_async(self, records: Sequence[OutgoingRecord]) -> list[Coordinates]:
+        """``publish_many`` for a caller on an event loop, which must not block it: the
+        same records, acknowledgements, order and errors. By default ``publish_many`` on a
+        worker thread; a log whose client acknowledges by callback awaits those instead."""
+        return await asyncio.to_thread(self.publish_many, records)
 
     def publish(self, record: OutgoingRecord) -> Coordinates:
         return self.publish_many([record])[0]

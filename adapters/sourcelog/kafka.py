@@ -32,6 +32,7 @@ from adapters.sourcelog.base import (
     TopicPartition,
     TopicSpec,
 )
+from adapters.sourcelog.kafka_acks import acknowledged
 from adapters.sourcelog.kafka_wire import lenient_batches
 
 logger = logging.getLogger(__name__)
@@ -211,21 +212,51 @@ class KafkaPublisher(LogPublisher):
             ),
         )
 
-    def publish_many(self, records: Sequence[OutgoingRecord]) -> list[Coordinates]:
+    def _send(self, records: Sequence[OutgoingRecord]) -> list[Any]:
+        """kafka-python's futures of ``records``, sent (in the producer's buffer)."""
         try:
-            futures = [
+            return [
                 self._producer.send(r.topic, key=r.key, value=r.value, headers=list(r.headers))
                 for r in records
             ]
+        except KafkaError as error:
+            raise _unacknowledged(error) from error
+
+    def publish_many(self, records: Sequence[OutgoingRecord]) -> list[Coordinates]:
+        futures = self._send(records)
+        try:
             # Wait for these records' acknowledgements only (linger_ms bounds the wait): a
             # flush() would also wait for every other caller's records on this producer.
             placed = [f.get(timeout=_ACK_TIMEOUT_S) for f in futures]
         except KafkaError as error:
-            raise LogUnavailable(f"Kafka did not acknowledge: {error}") from error
+            raise _unacknowledged(error) from error
         return [Coordinates(m.topic, m.partition, m.offset) for m in placed]
+
+    async def publish_many_async(self, records: Sequence[OutgoingRecord]) -> list[Coordinates]:
+        """Sends on the caller's loop and awaits the records' own acknowledgements, which
+        kafka-python's I/O thread reports by callback (no worker thread waits on them).
+        A record whose topic the producer has no metadata for yet goes the thread way:
+        ``send`` would block until the metadata came."""
+        if not all(self._knows(r.topic) for r in records):
+            return await super().publish_many_async(records)
+        futures = self._send(records)
+        try:
+            placed = await acknowledged(futures, _ACK_TIMEOUT_S)
+        except KafkaError as error:
+            raise _unacknowledged(error) from error
+        return [Coordinates(m.topic, m.partition, m.offset) for m in placed]
+
+    def _knows(self, topic: str) -> bool:
+        """Whether ``send`` to ``topic`` returns at once: the producer holds its partitions
+        (kafka-python's cluster metadata, the one place that says so)."""
+        return self._producer._metadata.partitions_for_topic(topic) is not None
 
     def close(self) -> None:
         self._producer.close(timeout=_ACK_TIMEOUT_S)
+
+
+def _unacknowledged(error: KafkaError) -> LogUnavailable:
+    return LogUnavailable(f"Kafka did not acknowledge: {error}")
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import getpass
 import signal
 import sys
@@ -49,6 +50,11 @@ def serve(runtime: Runtime, args: argparse.Namespace) -> int:
     host = args.host or settings.host
     port = settings.port if args.port is None else args.port
     print(f"journey: serving on http://{host}:{port} (console at /, API docs at /docs)", flush=True)
+    # What start-up built (the runtime, the app, its routes and models) lives as long as
+    # the process: out of the cyclic collector's sight, a full collection scans only what
+    # requests made (≈ 2 ms instead of ≈ 90 ms, which was the p99 of a single-event publish).
+    gc.collect()
+    gc.freeze()
     with child_workers(children):
         # Our logging setup writes uvicorn's lines too; the access lines are our middleware's.
         uvicorn.run(api, host=host, port=port, log_config=None, access_log=False)
