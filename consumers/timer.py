@@ -64,10 +64,11 @@ class ClockTimer:
         self.breached = 0
         self._beat = beat
         self._keeper = keeper
-        self._advanced: dict[UUID, int] = {}
-        """Aggregates whose clocks this timer advanced, each with the store's last
-        notification id once it had: until the index has read that far, their open rows
-        there may be decisions already stored (or facts that stopped them), not news."""
+        self._advanced: dict[str, int] = {}
+        """Aggregates whose clocks this timer advanced (ids as the index writes them), each
+        with the store's last notification id once it had: until the index has read that
+        far, their open rows there may be decisions already stored (or facts that stopped
+        them), not news."""
         self._pass: Due | None = None
         """The last due deadline of the pass so far (``_due``); None: from the soonest."""
 
@@ -94,10 +95,10 @@ class ClockTimer:
             decided += stored
             head = self._app.recorder.max_notification_id() or 0
             for aggregate_id in chunk:
-                self._advanced[aggregate_id] = head
+                self._advanced[str(aggregate_id)] = head
             for aggregate_id in raced:
                 # The ingest wrote to this aggregate meanwhile; the next round retries.
-                del self._advanced[aggregate_id]
+                del self._advanced[str(aggregate_id)]
                 logger.info("clock advance of %s raced a write; retrying later", aggregate_id)
         self.breached += decided
         return decided + kept
@@ -111,8 +112,9 @@ class ClockTimer:
         stored, and loading each again and again to find that out was most of the timer's
         work."""
         position = self._index.position()
-        self._advanced = {a: head for a, head in self._advanced.items() if head > position}
-        advanced = {str(aggregate_id) for aggregate_id in self._advanced}
+        advanced = self._advanced = {
+            a: head for a, head in self._advanced.items() if head > position
+        }
         due: dict[str, None] = {}
         while len(due) < DUE_LIMIT:
             page = self._index.due_before(cutoff, DUE_LIMIT, after=self._pass)
