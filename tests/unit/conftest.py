@@ -10,12 +10,26 @@ service, the network or another process belongs in ``tests/integration``.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import os
+from collections.abc import Generator, Iterator
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 
+from journey.bootstrap import Runtime, build
+from journey.settings import Settings
 from tests.unit.isolation import NotInTheUnitTier, no_network_and_no_processes
+
+
+@pytest.fixture
+def runtime(settings_env: dict[str, str]) -> Iterator[Runtime]:
+    """The whole runtime in embedded mode (``settings_env``), built as ``journey serve``
+    builds it (its topics included), closed after the test. A module may define its own."""
+    with patch.dict(os.environ, settings_env):
+        made = build(Settings())
+    yield made
+    made.close()
 
 
 def _guarded() -> Generator[None, Any, Any]:

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
 import threading
-from collections.abc import Iterator, Sequence
-from unittest.mock import patch
+from collections.abc import Sequence
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,8 +20,7 @@ from adapters.sourcelog.base import Coordinates, LogPublisher, LogUnavailable, O
 from adapters.sourcelog.kafka_acks import acknowledged
 from api.main import create_api
 from api.schemas import AcceptedListOut
-from journey.bootstrap import Runtime, build
-from journey.settings import Settings
+from journey.bootstrap import Runtime
 from tests.factories import contact_opened, unique
 
 # -- kafka_acks.acknowledged -------------------------------------------------------------------
@@ -145,15 +142,6 @@ class Awaited(LogPublisher):
             raise self.error
         self.awaited.extend(records)
         return [Coordinates(r.topic, 3, 40 + n) for n, r in enumerate(records)]
-
-
-@pytest.fixture
-def runtime(settings_env: dict[str, str]) -> Iterator[Runtime]:
-    with patch.dict(os.environ, settings_env):
-        made = build(Settings())
-    made.create_topics()
-    yield made
-    made.close()
 
 
 def serve(runtime: Runtime, publisher: LogPublisher) -> TestClient:

@@ -6,12 +6,9 @@ reads are local (SQLite in WAL: a reader never waits), on a worker thread when t
 from __future__ import annotations
 
 import dataclasses
-import os
-from collections.abc import Iterator
 from typing import Any
 from unittest.mock import patch
 
-import pytest
 from fastapi.concurrency import run_in_threadpool
 from fastapi.testclient import TestClient
 
@@ -19,21 +16,12 @@ import api.auth
 from adapters.readstore import PostgresReadStore, ReadStore, SQLiteReadStore
 from adapters.security.apikeys import ApiKeys
 from api.main import create_api
-from journey.bootstrap import Runtime, build
-from journey.settings import Settings
+from journey.bootstrap import Runtime
 
 
 def test_sqlite_reads_are_local_and_postgresql_reads_are_not() -> None:
     assert SQLiteReadStore.local_reads is True
     assert PostgresReadStore.local_reads is False
-
-
-@pytest.fixture
-def runtime(settings_env: dict[str, str]) -> Iterator[Runtime]:
-    with patch.dict(os.environ, settings_env):
-        made = build(Settings())
-    yield made
-    made.close()
 
 
 class RemoteLike(SQLiteReadStore):

@@ -6,10 +6,8 @@ and the anomalies are those of the filter."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
-from unittest.mock import patch
 
 import pytest
 from fastapi import FastAPI
@@ -21,21 +19,12 @@ from adapters.sourcelog.base import TopicPartition
 from api.deps import get_kpis
 from api.main import create_api
 from api.routing import query_names
-from journey.bootstrap import Runtime, build
-from journey.settings import Settings
+from journey.bootstrap import Runtime
 from tests.builders.kpi_filters import figure
 from tests.builders.kpis import FIXED, in_turn, play
 from tests.builders.source_attributes import stores_apart
 from tests.integration.drive import project_everything
 from tests.unit.feeding import Feed
-
-
-@pytest.fixture
-def runtime(settings_env: dict[str, str]) -> Iterator[Runtime]:
-    with patch.dict(os.environ, settings_env):
-        made = build(Settings())
-    yield made
-    made.close()
 
 
 @pytest.fixture

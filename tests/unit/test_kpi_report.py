@@ -5,13 +5,11 @@ they were detected."""
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,8 +19,7 @@ from api.main import create_api
 from application.service import JourneyApplication
 from domain.contact import Contact
 from domain.policy import BASELINE
-from journey.bootstrap import Runtime, build
-from journey.settings import Settings
+from journey.bootstrap import Runtime
 from projections.kpis import KpiCounters
 from projections.kpis import definitions as d
 from projections.kpis import metrics as m
@@ -180,14 +177,6 @@ def test_breaches_say_whether_a_fact_or_the_watermark_detected_them(
 
 
 # -- through the API ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def runtime(settings_env: dict[str, str]) -> Iterator[Runtime]:
-    with patch.dict(os.environ, settings_env):
-        made = build(Settings())
-    yield made
-    made.close()
 
 
 @pytest.fixture

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
-from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -28,8 +26,8 @@ from hypothesis import strategies as st
 from api.auth import ProtectedRoute
 from api.main import create_api
 from api.times import ZonedJSONResponse, in_zone, render_time, request_zone
-from journey.bootstrap import Runtime, build
-from journey.settings import Settings
+from journey.bootstrap import Runtime
+from tests.builders.apps import embedded_runtime
 from tests.e2e.journey_script import Journey, script
 from tests.integration.drive import ingest_everything, project_everything
 
@@ -70,14 +68,7 @@ class Served:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     folder = tmp_path_factory.mktemp("zones")
-    env = {
-        "JOURNEY_LOG_BACKEND": "embedded",
-        "JOURNEY_STORE_BACKEND": "sqlite",
-        "JOURNEY_DATA_DIR": str(folder / "data"),
-        "JOURNEY_TOPIC_PARTITIONS": "1",
-    }
-    with patch.dict(os.environ, env):
-        runtime = build(Settings())
+    runtime = embedded_runtime(folder)
     app = create_api(runtime, workers=set())
     journey = script()
     served = Served(runtime, app, journey)

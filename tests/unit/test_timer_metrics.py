@@ -6,32 +6,18 @@ counts nothing else — beside the ingest's own letters."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from unittest.mock import patch
 
 import orjson
-import pytest
 
 from adapters.metrics import render
 from adapters.sourcelog.base import OutgoingRecord
-from journey.bootstrap import Runtime, build
-from journey.settings import Settings
+from journey.bootstrap import Runtime
 from tests.factories import contact_opened, source_event
 from tests.integration.drive import ingest_everything, project_everything
 from tests.integration.metrics_text import samples
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def runtime(settings_env: dict[str, str]) -> Iterator[Runtime]:
-    with patch.dict(os.environ, settings_env):
-        made = build(Settings())
-    made.create_topics()
-    yield made
-    made.close()
 
 
 def send(runtime: Runtime, event: dict[str, object]) -> None:
