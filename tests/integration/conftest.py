@@ -1,4 +1,5 @@
-"""The runtime every integration test drives, on every pairing of log and store."""
+"""The runtime every integration test drives, on every pairing of log and store; and a
+bare log of each kind, for the log contract's tests."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from adapters.sourcelog.base import Log
+from adapters.sourcelog.embedded import EmbeddedLog
 from journey.bootstrap import Runtime
 from tests.integration.drive import PAIRINGS, make_runtime
 
@@ -16,3 +19,16 @@ def runtime(
     request: pytest.FixtureRequest, tmp_path: Path, settings_env: dict[str, str]
 ) -> Iterator[Runtime]:
     yield from make_runtime(request, tmp_path, settings_env)
+
+
+@pytest.fixture(params=["embedded", pytest.param("kafka", marks=pytest.mark.kafka)])
+def log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Log]:
+    """The embedded log, then a real Kafka broker's."""
+    if request.param == "kafka":
+        from adapters.sourcelog.kafka import KafkaLog
+
+        made: Log = KafkaLog(request.getfixturevalue("kafka_bootstrap"))
+    else:
+        made = EmbeddedLog(tmp_path / "log.sqlite")
+    yield made
+    made.close()

@@ -26,7 +26,7 @@ from adapters.sourcelog.base import (
     TopicPartition,
     TopicSpec,
 )
-from adapters.sourcelog.embedded import EmbeddedLog, partition_for
+from adapters.sourcelog.embedded import partition_for
 from api.main import create_api
 from journey.bootstrap import Runtime
 from tests.factories import contact_opened, unique
@@ -35,18 +35,6 @@ from tests.integration.drive import PAIRINGS, make_runtime
 PARTITIONS = 3
 SMALL = 2048
 """A topic's ``max.message.bytes`` that the broker enforces on a record over it."""
-
-
-@pytest.fixture(params=["embedded", pytest.param("kafka", marks=pytest.mark.kafka)])
-def log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Log]:
-    if request.param == "kafka":
-        from adapters.sourcelog.kafka import KafkaLog
-
-        made: Log = KafkaLog(request.getfixturevalue("kafka_bootstrap"))
-    else:
-        made = EmbeddedLog(tmp_path / "log.sqlite")
-    yield made
-    made.close()
 
 
 def create(log: Log, *specs: TopicSpec) -> None:

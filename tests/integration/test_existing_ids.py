@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from adapters.sourcelog.base import TopicPartition
 from application.existing_ids import existing_ids_of
@@ -15,11 +15,12 @@ from tests.builders.ingest import Contact, batch
 from tests.factories import unique
 
 
-def test_existing_ids_are_exactly_those_with_stored_events(runtime: Runtime) -> None:
+def stored_journeys(runtime: Runtime) -> list[UUID]:
+    """Three chats stored through the ingest: the ids of their contacts and cases."""
     app = runtime.app
     customer = unique("cust-")
     refs = [unique("k-") for _ in range(3)]
-    partition = TopicPartition(unique("existing-"), 0)
+    partition = TopicPartition(unique("stored-"), 0)
     events = [
         (replace(source, topic=partition.topic), event)
         for source, event in batch([Contact(f"{ref}-e", customer, ref) for ref in refs])
@@ -27,9 +28,14 @@ def test_existing_ids_are_exactly_those_with_stored_events(runtime: Runtime) -> 
     pending = app.prepare_batch(partition, events, len(events))
     assert pending.refusals == []
     pending.commit()
-    stored = {Case.create_id(ref) for ref in refs} | {
-        ContactAggregate.create_id(ref) for ref in refs
-    }
+    return sorted(
+        {Case.create_id(ref) for ref in refs} | {ContactAggregate.create_id(ref) for ref in refs}
+    )
+
+
+def test_existing_ids_are_exactly_those_with_stored_events(runtime: Runtime) -> None:
+    app = runtime.app
+    stored = set(stored_journeys(runtime))
     absent = [uuid4() for _ in range(1200)]  # more than two chunks
     existing = existing_ids_of(app.recorder)
     assert existing is not None
@@ -44,19 +50,7 @@ def test_many_aggregates_load_as_the_repository_loads_each(runtime: Runtime) -> 
     stored events, in the state the repository replays, whatever the chunks of ids; ids
     without events are absent."""
     app = runtime.app
-    customer = unique("cust-")
-    refs = [unique("k-") for _ in range(3)]
-    partition = TopicPartition(unique("loading-"), 0)
-    events = [
-        (replace(source, topic=partition.topic), event)
-        for source, event in batch([Contact(f"{ref}-e", customer, ref) for ref in refs])
-    ]
-    pending = app.prepare_batch(partition, events, len(events))
-    assert pending.refusals == []
-    pending.commit()
-    stored = sorted(
-        {Case.create_id(ref) for ref in refs} | {ContactAggregate.create_id(ref) for ref in refs}
-    )
+    stored = stored_journeys(runtime)
     load = app.load_many
     assert load is not None
     absent = [uuid4() for _ in range(1200)]  # more than two chunks

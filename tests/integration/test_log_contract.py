@@ -4,8 +4,6 @@ behave the same for everything the ingest path relies on."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -17,22 +15,10 @@ from adapters.sourcelog.base import (
     TopicPartition,
     TopicSpec,
 )
-from adapters.sourcelog.embedded import EmbeddedLog, partition_for
+from adapters.sourcelog.embedded import partition_for
 from tests.factories import unique
 
 PARTITIONS = 3
-
-
-@pytest.fixture(params=["embedded", pytest.param("kafka", marks=pytest.mark.kafka)])
-def log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Log]:
-    if request.param == "kafka":
-        from adapters.sourcelog.kafka import KafkaLog
-
-        made: Log = KafkaLog(request.getfixturevalue("kafka_bootstrap"))
-    else:
-        made = EmbeddedLog(tmp_path / "log.sqlite")
-    yield made
-    made.close()
 
 
 @pytest.fixture
