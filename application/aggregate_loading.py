@@ -19,9 +19,9 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper, Recorder, StoredEvent
 from eventsourcing.postgres import PostgresAggregateRecorder
 from eventsourcing.sqlite import SQLiteAggregateRecorder
-from psycopg import sql
 
-from adapters.fast_decoding import FastDecoder
+from adapters.fast_decoding import decoder_of
+from application.existing_ids import events_query
 from application.projector import mutate_in_order
 
 LoadMany = Callable[[Sequence[UUID]], dict[UUID, Any]]
@@ -41,15 +41,7 @@ def loader_of(recorder: Recorder, mapper: Mapper[UUID]) -> LoadMany | None:
         rows = _postgres(recorder)
     else:
         return None
-    fast = FastDecoder.for_mapper(mapper)
-
-    def decode(stored: StoredEvent) -> Any:
-        if fast is not None:
-            try:
-                return fast.event(stored)
-            except Exception:  # noqa: S110 - the mapper decides (see FastDecoder)
-                pass
-        return mapper.to_domain_event(stored)
+    decode = decoder_of(mapper)
 
     def load(ids: Sequence[UUID]) -> dict[UUID, Any]:
         events: dict[UUID, list[Any]] = {}
@@ -83,12 +75,10 @@ def _sqlite(recorder: SQLiteAggregateRecorder) -> Rows:
 
 
 def _postgres(recorder: PostgresAggregateRecorder) -> Rows:
-    query = sql.SQL(
-        "SELECT originator_id, originator_version, topic, state FROM {schema}.{table}"
-        " WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
-    ).format(
-        schema=sql.Identifier(recorder.datastore.schema),
-        table=sql.Identifier(recorder.events_table_name),
+    query = events_query(
+        recorder,
+        "SELECT originator_id, originator_version, topic, state FROM {table}"
+        " WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version",
     )
 
     def rows(ids: Sequence[UUID]) -> Iterable[StoredEvent]:

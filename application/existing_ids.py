@@ -22,6 +22,13 @@ ExistingIds = Callable[[Sequence[UUID]], set[UUID]]
 _CHUNK = 500
 
 
+def events_query(recorder: PostgresAggregateRecorder, template: str) -> sql.Composed:
+    """A query of the recorder's events table, named ``{table}`` in ``template``."""
+    return sql.SQL(template).format(
+        table=sql.Identifier(recorder.datastore.schema, recorder.events_table_name)
+    )
+
+
 def existing_ids_of(recorder: Recorder) -> ExistingIds | None:
     """The query for this recorder's store, or None if it has none."""
     if isinstance(recorder, SQLiteAggregateRecorder):
@@ -49,11 +56,8 @@ def _sqlite(recorder: SQLiteAggregateRecorder) -> ExistingIds:
 
 
 def _postgres(recorder: PostgresAggregateRecorder) -> ExistingIds:
-    query = sql.SQL(
-        "SELECT DISTINCT originator_id FROM {schema}.{table} WHERE originator_id = ANY(%s)"
-    ).format(
-        schema=sql.Identifier(recorder.datastore.schema),
-        table=sql.Identifier(recorder.events_table_name),
+    query = events_query(
+        recorder, "SELECT DISTINCT originator_id FROM {table} WHERE originator_id = ANY(%s)"
     )
 
     def existing(ids: Sequence[UUID]) -> set[UUID]:
@@ -105,18 +109,13 @@ def _sqlite_pages(recorder: SQLiteAggregateRecorder) -> OriginatorPages:
 
 
 def _postgres_pages(recorder: PostgresAggregateRecorder) -> OriginatorPages:
-    first = sql.SQL(
-        "SELECT DISTINCT originator_id FROM {schema}.{table} ORDER BY originator_id LIMIT %s"
-    ).format(
-        schema=sql.Identifier(recorder.datastore.schema),
-        table=sql.Identifier(recorder.events_table_name),
+    first = events_query(
+        recorder, "SELECT DISTINCT originator_id FROM {table} ORDER BY originator_id LIMIT %s"
     )
-    later = sql.SQL(
-        "SELECT DISTINCT originator_id FROM {schema}.{table} WHERE originator_id > %s"
-        " ORDER BY originator_id LIMIT %s"
-    ).format(
-        schema=sql.Identifier(recorder.datastore.schema),
-        table=sql.Identifier(recorder.events_table_name),
+    later = events_query(
+        recorder,
+        "SELECT DISTINCT originator_id FROM {table} WHERE originator_id > %s"
+        " ORDER BY originator_id LIMIT %s",
     )
 
     def pages(size: int) -> Iterator[list[UUID]]:

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from eventsourcing.persistence import Mapper, Notification, ProcessRecorder
 
 from adapters.failures import is_transient
-from adapters.fast_decoding import FastDecoder
+from adapters.fast_decoding import decoder_of
 from projections.base import Notified, Projection
 from projections.quarantine import Held, Quarantine, reason_of
 
@@ -50,7 +50,7 @@ class NotificationReader:
     ) -> None:
         self._recorder = recorder
         self._mapper = mapper
-        self._fast = FastDecoder.for_mapper(mapper)
+        self._decode_event = decoder_of(mapper)
         self._on_unknown = on_unknown
         self.unknown = 0
 
@@ -65,13 +65,8 @@ class NotificationReader:
 
     def _decode(self, notification: Notification, strict: bool) -> Notified:
         event: Any
-        if self._fast is not None:
-            try:
-                return notification.id, self._fast.event(notification)
-            except Exception:  # noqa: S110 - the mapper decides (see FastDecoder)
-                pass
         try:
-            event = self._mapper.to_domain_event(notification)
+            event = self._decode_event(notification)
         except Exception as error:  # the mapper raises several kinds for unknown topics
             unknown = UnknownEvent(notification.id, notification.topic, error)
             if strict:
