@@ -21,6 +21,14 @@ def runtime(
     yield from make_runtime(request, tmp_path, settings_env)
 
 
+@pytest.fixture(params=[p for p in PAIRINGS if "kafka" in str(p.id)])
+def kafka_runtime(
+    request: pytest.FixtureRequest, tmp_path: Path, settings_env: dict[str, str]
+) -> Iterator[Runtime]:
+    """The runtime on the pairings with a real Kafka broker only."""
+    yield from make_runtime(request, tmp_path, settings_env)
+
+
 @pytest.fixture(params=["embedded", pytest.param("kafka", marks=pytest.mark.kafka)])
 def log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Log]:
     """The embedded log, then a real Kafka broker's."""

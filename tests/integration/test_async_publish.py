@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from unittest.mock import patch
 
 import pytest
@@ -30,7 +28,6 @@ from adapters.sourcelog.embedded import partition_for
 from api.main import create_api
 from journey.bootstrap import Runtime
 from tests.factories import contact_opened, unique
-from tests.integration.drive import PAIRINGS, make_runtime
 
 PARTITIONS = 3
 SMALL = 2048
@@ -122,16 +119,6 @@ def event_ids_at(runtime: Runtime, topic: str, placed: list[Coordinates]) -> lis
     finally:
         consumer.close()
     return [found[c] for c in placed]
-
-
-KAFKA_PAIRINGS = [p for p in PAIRINGS if "kafka" in str(p.id)]
-
-
-@pytest.fixture(params=KAFKA_PAIRINGS)
-def kafka_runtime(
-    request: pytest.FixtureRequest, tmp_path: Path, settings_env: dict[str, str]
-) -> Iterator[Runtime]:
-    yield from make_runtime(request, tmp_path, settings_env)
 
 
 def test_over_http_each_event_is_where_the_answer_says_or_the_answer_is_503(

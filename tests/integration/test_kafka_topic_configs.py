@@ -6,24 +6,11 @@ it on every pairing, a record stamped two days ahead by its producer among them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from journey.bootstrap import Runtime
 from tests.factories import unique
-from tests.integration.drive import PAIRINGS, make_runtime, until
-
-KAFKA_PAIRINGS = [p for p in PAIRINGS if p.id != "embedded-sqlite"]
-
-
-@pytest.fixture(params=KAFKA_PAIRINGS)
-def kafka_runtime(
-    request: pytest.FixtureRequest, tmp_path: Path, settings_env: dict[str, str]
-) -> Iterator[Runtime]:
-    yield from make_runtime(request, tmp_path, settings_env)
+from tests.integration.drive import until
 
 
 def test_ingress_topics_made_before_get_the_log_append_time_at_start(
