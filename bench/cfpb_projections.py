@@ -1,9 +1,10 @@
 """``python -m bench.cfpb_projections DATA_DIR``: the read models' share of a CFPB catch-up,
 alone: in the data folder ``bench.cfpb_import --replay-projections`` leaves (``journey
 serve`` stopped), every projection's tables are emptied and its position set to 0, the
-audit chain's too, and the projection runner (as ``journey project`` runs it) applies the
-whole notification log again in this process, with nothing else running. Prints one JSON
-line: notifications, applications (notifications times read models), wall and CPU seconds.
+audit chain's too, and the projection runner (as ``journey project`` runs it, the cycle
+collector tuned alike) applies the whole notification log again in this process, with
+nothing else running. Prints one JSON line: notifications, applications (notifications
+times read models), wall and CPU seconds.
 
 Why: in the whole import the ingest, the timer and the read models share two cores, so
 their figures move with each other and with the host. This is the floor the import cannot
@@ -34,6 +35,7 @@ def replay(data_dir: Path) -> dict[str, float | int]:
         JOURNEY_STORE_BACKEND="sqlite",
         JOURNEY_DATA_DIR=str(data_dir),
     )
+    from adapters.collector import freeze_start_up, tune_collector
     from journey.bootstrap import build
     from journey.settings import Settings
 
@@ -51,6 +53,8 @@ def replay(data_dir: Path) -> dict[str, float | int]:
                 {"name": chain.position_name},
             )
         notifications = runtime.projection_runner.reader.head()
+        freeze_start_up()  # as `journey project` runs the runner (adapters.collector)
+        tune_collector()
         started_wall, started_cpu = time.perf_counter(), _cpu_s()
         applied = 0
         while step := runtime.projection_runner.run_once():

@@ -11,7 +11,6 @@ it resumes from the offset stored with the events, never from the log's committe
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
@@ -21,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from eventsourcing.persistence import IntegrityError
 from prometheus_client import CollectorRegistry
 
+from adapters.collector import tune_collector
 from adapters.metrics import IngestMetrics
 from adapters.sourcelog.base import LogConsumer, Record, TopicPartition, describe_partitions
 from application.aggregate_cache import AggregateCache
@@ -58,22 +58,6 @@ def decode_record(record: Record, *, max_future: timedelta, max_bytes: int) -> S
     # decides exactly as live processing did.
     received = log_time(record)
     return decode(record.value, now=received, max_future=max_future, max_bytes=max_bytes)
-
-
-COLLECTOR_THRESHOLDS = (10_000, 50, 100)
-"""The cycle collector's thresholds while an ingest worker runs. With CPython's defaults
-(700, 10, 10) a batch's short-lived objects (records, envelopes, events, their stored
-forms) set off a young collection every 700 allocations, and now and then a full one over
-every cached aggregate: ≈ a quarter of the ingest's CPU (issue 18, docs/BENCHMARKS.md).
-Nothing the ingest builds needs the collector to be freed promptly (no cycles per event),
-so it runs less often; it still runs."""
-
-
-def tune_collector() -> None:
-    """Raise the collector's thresholds to at least :data:`COLLECTOR_THRESHOLDS` (never
-    lower what the process set)."""
-    current = gc.get_threshold()
-    gc.set_threshold(*(max(a, b) for a, b in zip(current, COLLECTOR_THRESHOLDS, strict=True)))
 
 
 def unexpected(stage: str, error: Exception) -> str:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+from adapters.collector import tune_collector
 from application.service import JourneyApplication
 from consumers.parked import LotKeeper
 from consumers.watermark_gate import CaughtUpWatermark
@@ -130,6 +131,7 @@ class ClockTimer:
             yield ids[start : start + ADVANCE_BATCH]
 
     def run(self, stop: threading.Event, interval_s: float = 1.0) -> None:
+        tune_collector()  # as every worker's loop (adapters.collector)
         try:
             while not stop.is_set():
                 decided = self.run_once()

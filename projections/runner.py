@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from eventsourcing.persistence import Mapper, Notification, ProcessRecorder
 
+from adapters.collector import tune_collector
 from adapters.failures import is_transient
 from adapters.fast_decoding import decoder_of
 from projections.base import Notified, Projection
@@ -196,7 +197,9 @@ class ProjectionRunner:
 
     def run(self, stop: threading.Event, idle_wait_s: float = 0.2) -> None:
         """Follow the log until ``stop`` is set. When caught up, wait for a nudge from the
-        writer in this process, or a short while for writers in other processes."""
+        writer in this process, or a short while for writers in other processes. The
+        cycle collector runs less often meanwhile (``adapters.collector``)."""
+        tune_collector()
         while not stop.is_set():
             if self.run_once() == 0:
                 self.nudge.wait(idle_wait_s)

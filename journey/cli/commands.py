@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import getpass
 import signal
 import sys
@@ -12,6 +11,7 @@ from collections.abc import Callable
 
 import orjson
 
+from adapters.collector import freeze_start_up
 from adapters.security.startup import NoAdminKey, keys_at_start
 from adapters.sourcelog.base import Coordinates, LogPublisher
 from application.deadletter_query import DeadLetterFilter, InvalidCursor
@@ -53,8 +53,7 @@ def serve(runtime: Runtime, args: argparse.Namespace) -> int:
     # What start-up built (the runtime, the app, its routes and models) lives as long as
     # the process: out of the cyclic collector's sight, a full collection scans only what
     # requests made (≈ 2 ms instead of ≈ 90 ms, which was the p99 of a single-event publish).
-    gc.collect()
-    gc.freeze()
+    freeze_start_up()
     with child_workers(children):
         # Our logging setup writes uvicorn's lines too; the access lines are our middleware's.
         uvicorn.run(api, host=host, port=port, log_config=None, access_log=False)
@@ -143,6 +142,7 @@ def _until_signalled(loop: Callable[[threading.Event], None]) -> None:
 def _worker(runtime: Runtime, name: str) -> int:
     """Run one supervised worker until signalled, with ``/metrics`` if a port is set."""
     end_with_parent()
+    freeze_start_up()  # the runtime lives as long as the process (adapters.collector)
     stop_metrics = serve_metrics(runtime)
     try:
         _until_signalled(runtime.supervised(name, {}).run)
