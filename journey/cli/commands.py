@@ -110,17 +110,24 @@ SIGNAL_CHECK_S = 0.1
 """How often the main thread of a worker looks whether it was signalled."""
 
 
-def _until_signalled(loop: Callable[[threading.Event], None]) -> None:
-    """Run ``loop`` in a thread until it ends, or until SIGTERM or SIGINT stops it.
+def _noting_signals() -> list[int]:
+    """From now on SIGTERM and SIGINT are only noted, in the list returned (for
+    ``_until_signalled``): no longer the default end with -15."""
+    signalled: list[int] = []
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda number, _: signalled.append(number))
+    return signalled
+
+
+def _until_signalled(loop: Callable[[threading.Event], None], signalled: list[int]) -> None:
+    """Run ``loop`` in a thread until it ends, or until a signal noted in ``signalled``
+    (``_noting_signals``) stops it.
 
     The signal handler only notes the signal; the main thread sets the stop event. A
     handler that set the event itself could run while the main thread held that event's
     lock (inside ``Event.wait``) and wait for it forever: a worker hung so on SIGTERM,
     and one ``journey serve`` had started lived on as an orphan after serve died."""
     stop = threading.Event()
-    signalled: list[int] = []
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda number, _: signalled.append(number))
     failed: list[BaseException] = []
 
     def run() -> None:
@@ -139,13 +146,17 @@ def _until_signalled(loop: Callable[[threading.Event], None]) -> None:
         raise failed[0]
 
 
-def _worker(runtime: Runtime, name: str) -> int:
-    """Run one supervised worker until signalled, with ``/metrics`` if a port is set."""
+def _worker(runtime: Runtime, name: str, started: str) -> int:
+    """Run one supervised worker until signalled, with ``/metrics`` if a port is set. The
+    ``started`` line is printed once a signal would stop the worker cleanly: whoever waits
+    for it may signal at once."""
     end_with_parent()
+    signalled = _noting_signals()
     freeze_start_up()  # the runtime lives as long as the process (adapters.collector)
     stop_metrics = serve_metrics(runtime)
+    print(f"journey: {started}", flush=True)
     try:
-        _until_signalled(runtime.supervised(name, {}).run)
+        _until_signalled(runtime.supervised(name, {}).run, signalled)
     finally:
         stop_metrics()
     return 0
@@ -153,19 +164,16 @@ def _worker(runtime: Runtime, name: str) -> int:
 
 def ingest(runtime: Runtime, _: argparse.Namespace) -> int:
     runtime.create_topics()
-    print(f"journey: ingesting {', '.join(runtime.topics.ingress)}", flush=True)
-    return _worker(runtime, "ingest")
+    return _worker(runtime, "ingest", f"ingesting {', '.join(runtime.topics.ingress)}")
 
 
 def project(runtime: Runtime, _: argparse.Namespace) -> int:
     names = ", ".join(p.name for p in runtime.projections)
-    print(f"journey: projecting {names}", flush=True)
-    return _worker(runtime, "projections")
+    return _worker(runtime, "projections", f"projecting {names}")
 
 
 def timer(runtime: Runtime, _: argparse.Namespace) -> int:
-    print(f"journey: SLA timer on {runtime.settings.clock}", flush=True)
-    return _worker(runtime, "timer")
+    return _worker(runtime, "timer", f"SLA timer on {runtime.settings.clock}")
 
 
 def topics(runtime: Runtime, args: argparse.Namespace) -> int:
