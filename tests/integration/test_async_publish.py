@@ -21,13 +21,12 @@ from adapters.sourcelog.base import (
     Log,
     LogUnavailable,
     OutgoingRecord,
-    TopicPartition,
     TopicSpec,
 )
-from adapters.sourcelog.embedded import partition_for
 from api.main import create_api
 from journey.bootstrap import Runtime
 from tests.factories import contact_opened, unique
+from tests.integration.placements import assert_placed_densely
 
 PARTITIONS = 3
 SMALL = 2048
@@ -63,17 +62,8 @@ def test_awaited_records_land_as_published_ones_do(log: Log) -> None:
             placed += asyncio.run(publisher.publish_many_async(again))
     else:
         placed += asyncio.run(publisher.publish_many_async(again))
-    sent = first + again
-    assert [c.partition for c in placed] == [partition_for(r.key or b"", PARTITIONS) for r in sent]
-    for partition in range(PARTITIONS):
-        offsets = [c.offset for c in placed if c.partition == partition]
-        assert offsets == list(range(len(offsets)))
-    admin = log.admin()
-    try:
-        ends = admin.end_offsets([TopicPartition(topic, p) for p in range(PARTITIONS)])
-    finally:
-        admin.close()
-    assert sum(ends.values()) == len(sent)
+    keys = [r.key or b"" for r in first + again]
+    assert_placed_densely(log, topic, PARTITIONS, placed, keys)
     assert all(c.topic == topic for c in placed)
 
 

@@ -15,8 +15,8 @@ from adapters.sourcelog.base import (
     TopicPartition,
     TopicSpec,
 )
-from adapters.sourcelog.embedded import partition_for
 from tests.factories import unique
+from tests.integration.placements import assert_placed_densely
 
 PARTITIONS = 3
 
@@ -71,16 +71,7 @@ def test_keys_map_to_kafkas_partitions_and_offsets_are_dense(log: Log, topic: st
         placed = publisher.publish_many(records_for(topic, keys))
     finally:
         publisher.close()
-    assert [c.partition for c in placed] == [partition_for(k.encode(), PARTITIONS) for k in keys]
-    for partition in range(PARTITIONS):
-        offsets = [c.offset for c in placed if c.partition == partition]
-        assert offsets == list(range(len(offsets)))
-    admin = log.admin()
-    try:
-        ends = admin.end_offsets([TopicPartition(topic, p) for p in range(PARTITIONS)])
-    finally:
-        admin.close()
-    assert sum(ends.values()) == len(keys)
+    assert_placed_densely(log, topic, PARTITIONS, placed, [k.encode() for k in keys])
 
 
 def test_a_group_member_gets_every_partition_in_order_and_can_seek(log: Log, topic: str) -> None:
