@@ -43,6 +43,8 @@ class ProjectionLagView(Protocol):
     def position(self) -> int: ...
     @property
     def lag(self) -> int: ...
+    @property
+    def indexes_deferred(self) -> bool: ...
 
 
 class VerificationCountView(Protocol):
@@ -121,6 +123,11 @@ def _families(status: StatusView | None) -> Iterator[Metric]:
     projection_lags = GaugeMetricFamily(
         "journey_projection_lag",
         "Notifications the read model has not applied yet.",
+        labels=["projection"],
+    )
+    deferred = GaugeMetricFamily(
+        "journey_projection_query_indexes_deferred",
+        "1 while the read model catches up without its query indexes (queries scan).",
         labels=["projection"],
     )
     parked = GaugeMetricFamily(
@@ -205,6 +212,7 @@ def _families(status: StatusView | None) -> Iterator[Metric]:
         for projection in status.projections:
             positions.add_metric([projection.name], projection.position)
             projection_lags.add_metric([projection.name], projection.lag)
+            deferred.add_metric([projection.name], int(projection.indexes_deferred))
         parked.add_metric([], status.parked)
         backlog.add_metric([], status.timer_backlog)
     yield from (
@@ -215,6 +223,7 @@ def _families(status: StatusView | None) -> Iterator[Metric]:
         head,
         positions,
         projection_lags,
+        deferred,
         parked,
         quarantined,
         overdue,

@@ -63,6 +63,8 @@ class ProjectionLag:
     position: int
     head: int
     """The event store's last notification id when the position was read."""
+    indexes_deferred: bool = False
+    """Catching up without its query indexes (``projections.catch_up``): queries scan."""
 
     @property
     def lag(self) -> int:
@@ -126,7 +128,13 @@ class Status:
             "breaches": self.breaches,
             "notifications": self.notifications,
             "projections": [
-                {"name": p.name, "position": p.position, "lag": p.lag} for p in self.projections
+                {
+                    "name": p.name,
+                    "position": p.position,
+                    "lag": p.lag,
+                    "query_indexes": "deferred" if p.indexes_deferred else "built",
+                }
+                for p in self.projections
             ],
         }
 
@@ -159,13 +167,16 @@ def read_status(
     dead_letter_partitions = _partitions(admin, [dead_letter_topic])
     stored = {tp: app.next_offset(tp) for tp in ingress_partitions}
     positions = {p.name: p.position() for p in projections}
+    deferred = {p.name for p in projections if p.query_indexes_deferred()}
     ends = admin.end_offsets([*ingress_partitions, *dead_letter_partitions])
     head = app.process_recorder.max_notification_id() or 0
     return Status(
         partitions=[PartitionLag(tp, ends[tp], stored[tp]) for tp in ingress_partitions],
         dead_letters=sum(ends[tp] for tp in dead_letter_partitions),
         notifications=head,
-        projections=[ProjectionLag(name, pos, head) for name, pos in positions.items()],
+        projections=[
+            ProjectionLag(name, pos, head, name in deferred) for name, pos in positions.items()
+        ],
         parked=0 if parked is None else parked(),
         quarantined={} if quarantined is None else quarantined(),
         verifications=() if verifications is None else verifications(),

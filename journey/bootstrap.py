@@ -42,6 +42,7 @@ from consumers.watermark_gate import CaughtUpWatermark, IngressEnds
 from journey.settings import Settings
 from projections.audit_chain import AuditChain
 from projections.base import Projection
+from projections.catch_up import CatchUp
 from projections.customer360 import Customer360
 from projections.deadlines import DeadlineIndex
 from projections.kpis import KpiCounters
@@ -368,6 +369,7 @@ def build(settings: Settings) -> Runtime:
             read_models.projections,
             followers=read_models.followers,
             quarantine=read_models.quarantine,
+            catch_up=CatchUp(min_behind=settings.catch_up_behind),
         ),
         projections=read_models.projections,
         audit_chain=read_models.get(AuditChain),

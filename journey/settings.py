@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     """Log lines as JSON objects, one per line, or as text for people; ``auto``: text when
     stderr is a terminal, JSON otherwise (a file, a pipe, a log collector)."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    catch_up_behind: int = Field(50_000, ge=0)
+    """A read model at least this many stored events behind the head (and a quarter of
+    what it has applied) catches up without its query indexes, then builds them at once
+    (``projections.catch_up``); 0: never."""
     projection_stall_s: float = Field(60, gt=0)
     """``/readyz`` reports a read model stalled when it is behind the event store's head and
     its position has not moved for longer than this."""

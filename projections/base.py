@@ -21,7 +21,16 @@ from typing import Any, ClassVar
 
 from adapters.readstore import Cursor, ReadStore, Row
 from projections.dispatch import Handles
-from projections.layout import LAYOUTS_DDL, record_layout, renew, stored_layout
+from projections.layout import (
+    DEFERRED_DDL,
+    DEFERRED_SQL,
+    LAYOUTS_DDL,
+    indexes_deferred,
+    record_deferral,
+    record_layout,
+    renew,
+    stored_layout,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -60,13 +69,21 @@ class Index:
 
     ``query_only``: no apply path reads through it, so a rebuild's fresh copy goes without
     it until it has caught up (then one sort builds it, instead of an update for every row
-    the rebuild writes)."""
+    the rebuild writes); so does a live read model far behind the head
+    (``projections.catch_up``), unless ``worker_reads``: a worker walks it on every poll
+    (the timer, the parking sweep) and would scan the table each time without it."""
 
     name: str
     table: str
     columns: str
     unique: bool = False
     query_only: bool = False
+    worker_reads: bool = False
+
+    @property
+    def deferrable(self) -> bool:
+        """Left out while the live read model catches up."""
+        return self.query_only and not self.worker_reads
 
 
 class Projection(ABC):
@@ -117,6 +134,8 @@ class Projection(ABC):
         with self.store.transaction() as cursor:
             cursor.execute(POSITIONS_DDL)
             cursor.execute(LAYOUTS_DDL)
+            cursor.execute(DEFERRED_DDL)
+            deferred = False
             if not self.suffix:  # a rebuild's copy is made in this build's layout anyway
                 stored = stored_layout(cursor, self.store.dialect, self.name)
                 if stored is not None and stored != self.schema_version:
@@ -129,11 +148,13 @@ class Projection(ABC):
                     )
                     renew(cursor, self.store.dialect, self.name, self.tables)
                 record_layout(cursor, self.name, self.schema_version)
+                deferred = indexes_deferred(cursor, self.name)
             for statement in self.ddl():
                 cursor.execute(statement)
             for index in self.indexes():
-                if query_indexes or not index.query_only:
-                    cursor.execute(self.index_sql(index))
+                if index.query_only and (not query_indexes or (deferred and index.deferrable)):
+                    continue
+                cursor.execute(self.index_sql(index))
             cursor.execute(
                 "INSERT INTO projection_positions (name, position) VALUES (:name, 0)"
                 " ON CONFLICT (name) DO NOTHING",
@@ -146,6 +167,26 @@ class Projection(ABC):
             for index in self.indexes():
                 if index.query_only:
                     cursor.execute(self.index_sql(index))
+
+    def defer_query_indexes(self, behind: int) -> None:
+        """Drop the deferrable query indexes until ``restore_query_indexes`` (a catch-up
+        ``behind`` notifications long: ``projections.catch_up``), and record it."""
+        with self.store.transaction() as cursor:
+            for index in self.indexes():
+                if index.deferrable:
+                    cursor.execute(f"DROP INDEX IF EXISTS {self.t(index.name)}")
+            record_deferral(cursor, self.position_name, behind)
+
+    def restore_query_indexes(self) -> None:
+        """Build the deferred query indexes (one sort each) and record that they are."""
+        with self.store.transaction() as cursor:
+            for index in self.indexes():
+                if index.deferrable:
+                    cursor.execute(self.index_sql(index))
+            record_deferral(cursor, self.position_name, None)
+
+    def query_indexes_deferred(self) -> bool:
+        return bool(self.store.query(DEFERRED_SQL, {"name": self.position_name}))
 
     def drop_tables(self) -> None:
         with self.store.transaction() as cursor:

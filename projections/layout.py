@@ -9,6 +9,11 @@ and fail on every batch. The check runs in the transaction that creates the tabl
 lock (PostgreSQL: an advisory lock per read model), so two processes starting at once renew
 it once. A store from before layouts were recorded holds layout 1 of every read model it
 has a position for.
+
+The store also records which read models are catching up without their query indexes
+(``deferred_query_indexes``, see ``projections.catch_up``), so that a process starting
+meanwhile (``journey status`` builds the runtime too) does not build them back, and a worker
+restarted after a crash knows they are still to be built.
 """
 
 from __future__ import annotations
@@ -23,6 +28,35 @@ LAYOUTS_DDL = (
     "CREATE TABLE IF NOT EXISTS read_model_layouts ("
     " name TEXT PRIMARY KEY, version INTEGER NOT NULL)"
 )
+
+
+DEFERRED_DDL = (
+    "CREATE TABLE IF NOT EXISTS deferred_query_indexes ("
+    " name TEXT PRIMARY KEY, behind BIGINT NOT NULL)"
+)
+"""One row per read model whose query indexes wait until it has caught up; ``behind``:
+how far behind the head it was when they were dropped."""
+
+
+DEFERRED_SQL = "SELECT 1 AS found FROM deferred_query_indexes WHERE name = :name"
+
+
+def indexes_deferred(cursor: Cursor, name: str) -> bool:
+    cursor.execute(DEFERRED_SQL, {"name": name})
+    return bool(cursor.fetchall())
+
+
+def record_deferral(cursor: Cursor, name: str, behind: int | None) -> None:
+    """Record that read model ``name``'s query indexes are deferred (``behind`` given) or
+    built (None)."""
+    if behind is None:
+        cursor.execute("DELETE FROM deferred_query_indexes WHERE name = :name", {"name": name})
+        return
+    cursor.execute(
+        "INSERT INTO deferred_query_indexes (name, behind) VALUES (:name, :behind)"
+        " ON CONFLICT (name) DO UPDATE SET behind = excluded.behind",
+        {"name": name, "behind": behind},
+    )
 
 
 def table_exists(cursor: Cursor, dialect: str, table: str) -> bool:

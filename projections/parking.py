@@ -88,7 +88,15 @@ class ParkedIndex(Projection):
         )
 
     def indexes(self) -> Sequence[Index]:
-        return (Index("parked_events_expiry", "parked_events", "expires_at", query_only=True),)
+        return (
+            Index(
+                "parked_events_expiry",
+                "parked_events",
+                "expires_at",
+                query_only=True,
+                worker_reads=True,
+            ),
+        )
 
     def apply(self, cursor: Cursor, notification_id: int, event: Any) -> None:
         handler = HANDLES.handler(type(event))

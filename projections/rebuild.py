@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 from adapters.readstore import Cursor
 from projections.base import Notified, Projection
+from projections.layout import record_deferral
 from projections.quarantine import Quarantine
 from projections.registry import ReadModels
 from projections.runner import NotificationReader, apply_guarded
@@ -129,6 +130,7 @@ def rebuild(
         while batch := reader.read(fresh.locked_position(cursor), batch_size, strict=True):
             applied += fresh.process_in(cursor, batch)
         _swap_tables(cursor, live, fresh)
+        record_deferral(cursor, live.position_name, None)  # the copy has every index
         if quarantine is not None:
             quarantine.hand_over(cursor, fresh.position_name, live.position_name)
         live.set_position(cursor, fresh.locked_position(cursor))

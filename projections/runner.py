@@ -26,6 +26,7 @@ from adapters.collector import tune_collector
 from adapters.failures import is_transient
 from adapters.fast_decoding import decoder_of
 from projections.base import Notified, Projection
+from projections.catch_up import CatchUp
 from projections.quarantine import Held, Quarantine, reason_of
 
 logger = logging.getLogger(__name__)
@@ -172,8 +173,10 @@ class ProjectionRunner:
         batch_size: int = 5000,  # a catch-up commits each read model once per 5,000
         followers: Sequence[Follower] = (),
         quarantine: Quarantine | None = None,
+        catch_up: CatchUp | None = None,
     ) -> None:
         self.reader = reader
+        self._catch_up = catch_up
         self._projections = list(projections)
         self._followers = list(followers)
         self._batch_size = batch_size
@@ -184,7 +187,8 @@ class ProjectionRunner:
         """One batch after the lowest position, decoded once and handed to every
         projection (each skips what it already has); returns how many were applied. A
         read model that cannot apply an event quarantines it for itself
-        (``apply_guarded``)."""
+        (``apply_guarded``). Far behind the head, a read model catches up without its
+        query indexes (``projections.catch_up``)."""
         applied = sum(
             follow_guarded(follower, self._quarantine, self._batch_size)
             for follower in self._followers
@@ -192,6 +196,10 @@ class ProjectionRunner:
         positions = {p.position_name: p.position() for p in self._projections}
         if not positions:
             return applied
+        if self._catch_up is not None:
+            self._catch_up.prepare(
+                self._projections, positions, self.reader.head(), self._batch_size
+            )
         batch = self.reader.read(min(positions.values()), self._batch_size)
         return applied + sum(apply_guarded(p, batch, self._quarantine) for p in self._projections)
 

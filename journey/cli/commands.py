@@ -226,6 +226,7 @@ def status(runtime: Runtime, args: argparse.Namespace) -> int:
         print(
             f"{projection.name:<40} {projection.position:>10} {status.notifications:>10}"
             f" {projection.lag:>8}"
+            + ("  (query indexes deferred until caught up)" if projection.indexes_deferred else "")
         )
     held = {name: count for name, count in status.quarantined.items() if count}
     if held:

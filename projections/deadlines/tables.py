@@ -21,4 +21,7 @@ def ddl(t: Callable[[str], str]) -> tuple[str, ...]:
 
 
 def indexes() -> tuple[Index, ...]:
-    return (Index("open_deadlines_due", "open_deadlines", "due_at", query_only=True),)
+    # The timer walks the due deadlines along it: kept while the read model catches up.
+    return (
+        Index("open_deadlines_due", "open_deadlines", "due_at", query_only=True, worker_reads=True),
+    )

@@ -86,7 +86,10 @@ def _status() -> Status:
         ],
         dead_letters=4,
         notifications=40,
-        projections=[ProjectionLag("complaint_ledger", 31, 40), ProjectionLag("deadlines", 40, 40)],
+        projections=[
+            ProjectionLag("complaint_ledger", 31, 40, True),
+            ProjectionLag("deadlines", 40, 40),
+        ],
         parked=2,
         timer_backlog=6,
     )
@@ -109,8 +112,8 @@ def test_status_sums_the_lag_of_every_partition_for_json() -> None:
     assert as_json["dead_letters"] == 4
     assert as_json["parked"] == 2
     assert as_json["projections"] == [
-        {"name": "complaint_ledger", "position": 31, "lag": 9},
-        {"name": "deadlines", "position": 40, "lag": 0},
+        {"name": "complaint_ledger", "position": 31, "lag": 9, "query_indexes": "deferred"},
+        {"name": "deadlines", "position": 40, "lag": 0, "query_indexes": "built"},
     ]
 
 
@@ -143,6 +146,9 @@ class FixedProjection(Projection):
     def position(self) -> int:
         return self._position
 
+    def query_indexes_deferred(self) -> bool:
+        return self.name == "ledger"
+
 
 def test_read_status_takes_positions_from_the_store_and_ends_from_the_log() -> None:
     contacts = [TopicPartition("t.contacts", p) for p in range(2)]
@@ -154,7 +160,12 @@ def test_read_status_takes_positions_from_the_store_and_ends_from_the_log() -> N
         app.save(Aggregate())
 
     status = read_status(
-        admin, app, ["t.contacts"], "t.deadletters", [FixedProjection("ledger", 1)], lambda: 3
+        admin,
+        app,
+        ["t.contacts"],
+        "t.deadletters",
+        [FixedProjection("ledger", 1), FixedProjection("kpis", 3)],
+        lambda: 3,
     )
 
     assert [(p.partition, p.log_end_offset, p.stored_offset, p.lag) for p in status.partitions] == [
@@ -165,7 +176,10 @@ def test_read_status_takes_positions_from_the_store_and_ends_from_the_log() -> N
     assert status.parked == 3
     assert status.dead_letters == 3
     assert status.notifications == 3
-    assert [(p.name, p.position, p.lag) for p in status.projections] == [("ledger", 1, 2)]
+    assert [(p.name, p.position, p.lag, p.indexes_deferred) for p in status.projections] == [
+        ("ledger", 1, 2, True),
+        ("kpis", 3, 0, False),
+    ]
 
 
 def test_ingest_counters_and_batch_histograms_render_as_prometheus_text() -> None:
@@ -222,6 +236,9 @@ def test_the_status_collector_renders_lag_per_partition_and_per_projection() -> 
     assert got[key("journey_projection_position", projection="complaint_ledger")] == 31
     assert got[key("journey_projection_lag", projection="complaint_ledger")] == 9
     assert got[key("journey_projection_lag", projection="deadlines")] == 0
+    deferred = "journey_projection_query_indexes_deferred"
+    assert got[key(deferred, projection="complaint_ledger")] == 1
+    assert got[key(deferred, projection="deadlines")] == 0
     assert got[key("journey_parked_events")] == 2
     assert got[key("journey_timer_backlog_deadlines")] == 6
 
