@@ -17,6 +17,7 @@ from adapters.readstore import Row, SQLiteReadStore
 from application.service import JourneyApplication
 from projections.base import Projection
 from projections.catch_up import CatchUp
+from projections.rebuild import rebuild
 from projections.registry import ReadModels, build_read_models
 from projections.runner import NotificationReader, ProjectionRunner
 from tests.builders.apps import make_app
@@ -181,3 +182,21 @@ def test_whatever_the_policy_the_tables_end_the_same(
         assert index_names(store) == every_index
         assert tables(models, store) == kept_all_along(app, folder)
         store.close()
+
+
+def test_a_rebuild_swapped_in_meanwhile_ends_the_deferral(
+    app: JourneyApplication, tmp_path: Path
+) -> None:
+    store = SQLiteReadStore(tmp_path / "read.sqlite")
+    models = read_models(app, store)
+    every_index = index_names(store)
+    runner(app, models, batch_size=3, catch_up=CatchUp(min_behind=10)).run_once()
+    ledger = next(p for p in models.projections if p.name == "complaint_ledger")
+    assert ledger.query_indexes_deferred()
+
+    rebuild(ledger, NotificationReader(app.process_recorder, app.mapper), batch_size=4)
+
+    assert not ledger.query_indexes_deferred()
+    assert deferrable(ledger) <= index_names(store)
+    assert index_names(store) < every_index  # the others still catch up without theirs
+    store.close()
