@@ -1,17 +1,26 @@
 """The benchmark's own arithmetic and plumbing (bench/http_load.py, bench/streamfile.py): a
 wrong percentile or a lost request body would make every HTTP figure wrong silently. The
-memory measurement spawns a child process: tests/integration/test_bench_memory.py."""
+memory measurement spawns a child process: tests/integration/test_bench_memory.py. The CFPB
+import's reading of ``/metrics`` (bench/cfpb_import.py) must say what ``journey status``
+says, or it would stop the clock early or never."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from prometheus_client import CollectorRegistry
 
-from bench import streamfile
+from adapters.metrics import render
+from adapters.sourcelog.base import TopicPartition
+from adapters.status_metrics import StatusCollector
+from application.status import PartitionLag, ProjectionLag, Status
+from bench import cfpb_import, streamfile
 from bench.events import stream
 from bench.http_load import bodies, percentile, read_values, write_values
 
@@ -76,3 +85,52 @@ def test_the_stream_survives_its_file(
     path = tmp_path_factory.mktemp("stream") / "stream.jsonl"
     streamfile.write(path, records)
     assert streamfile.read(path) == records
+
+
+def _scraped(status: Callable[[], Status]) -> dict[str, Any]:
+    registry = CollectorRegistry()
+    registry.register(StatusCollector(status))
+    return cfpb_import.status_of(render(registry).decode())
+
+
+@given(
+    st.lists(st.integers(0, 10**6), min_size=1, max_size=4),
+    st.lists(st.integers(0, 10**6), min_size=1, max_size=6),
+    st.integers(0, 10**5),
+    st.integers(0, 50),
+)
+def test_the_cfpb_bench_reads_from_metrics_what_status_json_says(
+    ingest_lags: list[int], projection_lags: list[int], backlog: int, dead: int
+) -> None:
+    head = max(projection_lags)
+    status = Status(
+        partitions=[
+            PartitionLag(TopicPartition("t", i), 10**7, 10**7 - lag)
+            for i, lag in enumerate(ingest_lags)
+        ],
+        dead_letters=dead,
+        notifications=head,
+        projections=[
+            ProjectionLag(f"m{i}", head - lag, head) for i, lag in enumerate(projection_lags)
+        ],
+        timer_backlog=backlog,
+    )
+    expected = status.as_json()
+
+    got = _scraped(lambda: status)
+
+    assert got["ingest_lag"] == expected["ingest_lag"]
+    assert got["projections"] == [
+        {"name": p["name"], "lag": p["lag"]} for p in expected["projections"]
+    ]
+    assert (got["timer_backlog"], got["dead_letters"]) == (backlog, dead)
+    assert cfpb_import.caught_up(got) is (
+        not any(ingest_lags) and not any(projection_lags) and backlog == 0
+    )
+
+
+def test_a_scrape_that_could_not_read_the_store_says_nothing() -> None:
+    def broken() -> Status:
+        raise OSError("the store is away")
+
+    assert _scraped(broken) == {}
