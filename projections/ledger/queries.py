@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from adapters.readstore import Row
+from adapters.readstore import Cursor, Row
 from projections.base import Projection
 from projections.ledger.rows import PRIORITY_RANK
 from projections.ledger.tables import ATTRIBUTE, BREACHED_RULE, SORT_INDEX, expand
@@ -80,24 +80,33 @@ class LedgerQueries(Projection):
         order = "DESC" if descending else "ASC"
         table = self.t("complaint_ledger")
         ordering = f" ORDER BY {column} {order}, case_id {order}"
-        # The case ids first, from an index that holds the sort and filter columns; then
-        # the (wide) rows of just those.
-        ids = (
-            f"SELECT case_id FROM {table}{self._walk(sort)}"
-            f"{' WHERE ' + ' AND '.join(clauses) if clauses else ''}{ordering} LIMIT :limit"
-        )
-        sql = f"SELECT * FROM {table} WHERE case_id IN ({ids}){ordering}"
         params["limit"] = limit
-        return [judged_at(expand(row), watermark) for row in self.store.query(sql, params)]
+        with self.store.reading() as cursor:  # the index looked for and walked in one snapshot
+            # The case ids first, from an index that holds the sort and filter columns; then
+            # the (wide) rows of just those.
+            ids = (
+                f"SELECT case_id FROM {table}{self._walk(cursor, sort)}"
+                f"{' WHERE ' + ' AND '.join(clauses) if clauses else ''}{ordering} LIMIT :limit"
+            )
+            cursor.execute(f"SELECT * FROM {table} WHERE case_id IN ({ids}){ordering}", params)
+            rows = cursor.fetchall()
+        return [judged_at(expand(row), watermark) for row in rows]
 
-    def _walk(self, sort: SortKey) -> str:
+    def _walk(self, cursor: Cursor, sort: SortKey) -> str:
         """SQLite: pages in another order than opening time walk that order's index. The
         planner would rather take the rows of a date range and sort them (a temporary
         B-tree of thousands of rows, 40 ms); the index walk stops after ``limit`` matches,
-        and at worst reads the index alone (R-CMP-06 columns, not the row documents)."""
+        and at worst reads the index alone (R-CMP-06 columns, not the row documents).
+        While the read model catches up without its query indexes (``projections.catch_up``)
+        there is none to walk: the planner scans and sorts."""
         if sort == "opened_at" or self.store.dialect != "sqlite":
             return ""
-        return f" INDEXED BY {self.t(SORT_INDEX[sort])}"
+        index = self.t(SORT_INDEX[sort])
+        cursor.execute(
+            "SELECT 1 AS found FROM sqlite_master WHERE type = 'index' AND name = :name",
+            {"name": index},
+        )
+        return f" INDEXED BY {index}" if cursor.fetchall() else ""
 
     @staticmethod
     def cursor_of(row: Row, sort: SortKey) -> tuple[Any, str]:
