@@ -124,6 +124,7 @@ def test_the_cfpb_bench_reads_from_metrics_what_status_json_says(
         {"name": p["name"], "lag": p["lag"]} for p in expected["projections"]
     ]
     assert (got["timer_backlog"], got["dead_letters"]) == (backlog, dead)
+    assert got["notifications"] == head
     assert cfpb_import.caught_up(got) is (
         not any(ingest_lags) and not any(projection_lags) and backlog == 0
     )
@@ -134,3 +135,16 @@ def test_a_scrape_that_could_not_read_the_store_says_nothing() -> None:
         raise OSError("the store is away")
 
     assert _scraped(broken) == {}
+
+
+def test_the_cfpb_bench_scrapes_often_only_near_the_end() -> None:
+    near = cfpb_import.NEAR_LAG
+    assert cfpb_import.nearly_caught_up({})  # the serve starting: nothing known yet
+    far = {"ingest_lag": 0, "projections": [{"name": "a", "lag": near}, {"name": "b", "lag": 0}]}
+    assert not cfpb_import.nearly_caught_up(far)
+    assert not cfpb_import.nearly_caught_up(
+        {"ingest_lag": 1, "projections": [{"name": "a", "lag": 0}]}
+    )
+    assert cfpb_import.nearly_caught_up(
+        {"ingest_lag": 0, "projections": [{"name": "a", "lag": near - 1}]}
+    )
