@@ -8,7 +8,7 @@ pages walked a named index (``INDEXED BY``), which SQLite refuses when the index
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
@@ -22,7 +22,7 @@ from tests.e2e.journey_script import Journey, script
 from tests.integration.drive import ingest_everything, project_everything
 
 EXTRA = [
-    *(f"/v1/complaints?sort={order}&limit=2" for order in Sort.__args__),
+    *(f"/v1/complaints?sort={order}&limit=2" for order in get_args(Sort)),
     "/v1/complaints?sort=-priority&status=open",
     "/v1/complaints?sort=breaches&channel=web&limit=1",
     *(f"/v1/kpis?group_by={by}" for by in ("channel", "store", "agent_group", "day", "month")),
@@ -68,7 +68,7 @@ def urls(client: TestClient, journey: Journey) -> list[str]:
         if "analyst" not in (original.openapi_extra or {}).get("x-roles", ()):
             continue
         try:
-            path = route.path.format(**paths)
+            path = str(route.path or original.path).format(**paths)
         except KeyError:  # a path naming something else (an order id): its list is called
             continue
         found.append(f"{path}?{REQUIRED[path]}" if path in REQUIRED else path)
