@@ -3,8 +3,9 @@
 The indexes that only queries read through (``Index.deferrable``) cost more to keep up to
 date, row by row, than to build at once from the finished table. Measured over the stored
 events of 20,000 CFPB complaints (305,359 events, docs/BENCHMARKS.md): keeping them cost
-the read models ≈ 46 µs of CPU an event (46.5 s with them, 32.3 s without), while building
-every one of them from the finished tables took 1.2 s, ≈ 4 µs for each event applied.
+the read models ≈ 44 µs of CPU an event (46.5 s with them, 33.2 s without), while building
+every index from the finished tables took 1.2 s, ≈ 4 µs for each event applied. Over the
+whole file: 158.2 against 134.9 CPU s, and 3 s to build them at the end.
 
 So when a read model is at least ``min_behind`` notifications behind the head, and the
 backlog is at least ``1 / share`` of what it has already applied (the tables, which a build
@@ -38,7 +39,7 @@ class CatchUp:
     """Never deferred for a backlog shorter than this (0: never deferred at all)."""
     share: int = 4
     """...nor for one shorter than ``1 / share`` of the notifications already applied."""
-    _deferred: dict[str, bool] = field(default_factory=dict, repr=False)
+    _deferred: dict[str, bool] = field(default_factory=dict, init=False, repr=False)
     """What is known of each read model (read from the store the first time)."""
 
     def defers(self, position: int, behind: int) -> bool:
