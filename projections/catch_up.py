@@ -16,7 +16,10 @@ read model's lag (``journey status``, ``/readyz``) says it is behind anyway. Ind
 workers walk on every poll (the timer's due deadlines, the parking sweep) are kept.
 
 The record survives crashes: a worker restarted half-way carries on without the indexes,
-and no process starting meanwhile builds them back (``Projection.create_tables``).
+and no process starting meanwhile builds them back (``Projection.create_tables``). A runner
+that believes a read model's indexes built looks at the record again now and then while
+caught up (``RECHECK_S``): another runner of the same read model (PostgreSQL allows two)
+may have deferred them and stopped before it built them.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ from projections.base import Projection
 
 logger = logging.getLogger(__name__)
 
+RECHECK_S = 10.0
+"""How often a caught-up runner reads the record again (a primary-key lookup)."""
+
 
 @dataclass
 class CatchUp:
@@ -41,6 +47,8 @@ class CatchUp:
     """...nor for one shorter than ``1 / share`` of the notifications already applied."""
     _deferred: dict[str, bool] = field(default_factory=dict, init=False, repr=False)
     """What is known of each read model (read from the store the first time)."""
+    _read_at: dict[str, float] = field(default_factory=dict, init=False, repr=False)
+    """When the record of each read model was last read (``time.monotonic``)."""
 
     def defers(self, position: int, behind: int) -> bool:
         return 0 < self.min_behind <= behind and behind * self.share >= position
@@ -59,8 +67,11 @@ class CatchUp:
             position = positions[name]
             behind = head - position
             deferred = self._deferred.get(name)
-            if deferred is None:
+            now = time.monotonic()
+            stale = now - self._read_at.get(name, -RECHECK_S) >= RECHECK_S
+            if deferred is None or (not deferred and behind <= batch_size and stale):
                 deferred = self._deferred[name] = projection.query_indexes_deferred()
+                self._read_at[name] = now
             if deferred and behind <= batch_size:
                 started = time.perf_counter()
                 projection.restore_query_indexes()

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from adapters.readstore import Row, SQLiteReadStore
 from application.service import JourneyApplication
+from projections import catch_up
 from projections.base import Projection
 from projections.catch_up import CatchUp
 from projections.rebuild import rebuild
@@ -199,4 +200,25 @@ def test_a_rebuild_swapped_in_meanwhile_ends_the_deferral(
     assert not ledger.query_indexes_deferred()
     assert deferrable(ledger) <= index_names(store)
     assert index_names(store) < every_index  # the others still catch up without theirs
+    store.close()
+
+
+def test_a_deferral_by_another_runner_that_stopped_is_built_by_a_caught_up_one(
+    app: JourneyApplication, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SQLiteReadStore(tmp_path / "read.sqlite")
+    models = read_models(app, store)
+    every_index = index_names(store)
+    run = runner(app, models, batch_size=5000, catch_up=CatchUp(min_behind=10**9))
+    until_caught_up(app, run, models)
+    ledger = next(p for p in models.projections if p.name == "complaint_ledger")
+    ledger.defer_query_indexes(behind=10**6)  # another runner of it, which then stopped
+
+    run.run_once()  # looked at the record a moment ago: not again yet
+    assert index_names(store) == every_index - deferrable(ledger)
+
+    monkeypatch.setattr(catch_up, "RECHECK_S", 0.0)
+    run.run_once()
+    assert index_names(store) == every_index
+    assert not ledger.query_indexes_deferred()
     store.close()
