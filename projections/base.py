@@ -23,7 +23,6 @@ from adapters.readstore import Cursor, ReadStore, Row
 from projections.dispatch import Handles
 from projections.layout import (
     DEFERRED_DDL,
-    DEFERRED_SQL,
     LAYOUTS_DDL,
     indexes_deferred,
     record_deferral,
@@ -186,7 +185,8 @@ class Projection(ABC):
             record_deferral(cursor, self.position_name, None)
 
     def query_indexes_deferred(self) -> bool:
-        return bool(self.store.query(DEFERRED_SQL, {"name": self.position_name}))
+        with self.store.reading() as cursor:
+            return indexes_deferred(cursor, self.position_name)
 
     def drop_tables(self) -> None:
         with self.store.transaction() as cursor:

@@ -38,11 +38,10 @@ DEFERRED_DDL = (
 how far behind the head it was when they were dropped."""
 
 
-DEFERRED_SQL = "SELECT 1 AS found FROM deferred_query_indexes WHERE name = :name"
-
-
 def indexes_deferred(cursor: Cursor, name: str) -> bool:
-    cursor.execute(DEFERRED_SQL, {"name": name})
+    cursor.execute(
+        "SELECT 1 AS found FROM deferred_query_indexes WHERE name = :name", {"name": name}
+    )
     return bool(cursor.fetchall())
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -77,76 +78,77 @@ def tables(models: ReadModels, store: SQLiteReadStore) -> dict[str, list[Row]]:
     }
 
 
-def kept_all_along(app: JourneyApplication, folder: Path) -> dict[str, list[Row]]:
-    store = SQLiteReadStore(folder / "plain.sqlite")
+@contextmanager
+def fresh(
+    app: JourneyApplication, folder: Path
+) -> Iterator[tuple[SQLiteReadStore, ReadModels, set[str]]]:
+    """A new read store in ``folder`` with every read model's tables, and the names of all
+    its indexes; closed at the end."""
+    store = SQLiteReadStore(folder / "read.sqlite")
     models = read_models(app, store)
-    until_caught_up(app, runner(app, models, 5000, None), models)
     try:
-        return tables(models, store)
+        yield store, models, index_names(store)
     finally:
         store.close()
+
+
+def kept_all_along(app: JourneyApplication, folder: Path) -> dict[str, list[Row]]:
+    with fresh(app, folder / "plain") as (store, models, _):
+        until_caught_up(app, runner(app, models, 5000, None), models)
+        return tables(models, store)
 
 
 def test_far_behind_the_query_indexes_wait_and_are_built_once_caught_up(
     app: JourneyApplication, tmp_path: Path
 ) -> None:
-    store = SQLiteReadStore(tmp_path / "read.sqlite")
-    models = read_models(app, store)
-    every_index = index_names(store)
-    deferred = set().union(*(deferrable(p) for p in models.projections))
-    kept = {i.name for p in models.projections for i in p.indexes() if not i.deferrable}
-    assert deferred
-    assert {"open_deadlines_due", "kpi_owners_customer", "complaint_ledger_customer"} <= kept
-    assert head(app) > 12
-    run = runner(app, models, batch_size=3, catch_up=CatchUp(min_behind=10))
+    with fresh(app, tmp_path) as (store, models, every_index):
+        deferred = set().union(*(deferrable(p) for p in models.projections))
+        kept = {i.name for p in models.projections for i in p.indexes() if not i.deferrable}
+        assert deferred
+        assert {"open_deadlines_due", "kpi_owners_customer", "complaint_ledger_customer"} <= kept
+        assert head(app) > 12
+        run = runner(app, models, batch_size=3, catch_up=CatchUp(min_behind=10))
 
-    run.run_once()
+        run.run_once()
 
-    assert index_names(store) == every_index - deferred
-    assert all(p.query_indexes_deferred() for p in models.projections if deferrable(p))
-    # A process that starts meanwhile (``journey status`` builds the runtime) leaves
-    # them out too.
-    read_models(app, store)
-    assert index_names(store) == every_index - deferred
+        assert index_names(store) == every_index - deferred
+        assert all(p.query_indexes_deferred() for p in models.projections if deferrable(p))
+        # A process that starts meanwhile (``journey status`` builds the runtime) leaves
+        # them out too.
+        read_models(app, store)
+        assert index_names(store) == every_index - deferred
 
-    until_caught_up(app, run, models)
+        until_caught_up(app, run, models)
 
-    assert index_names(store) == every_index
-    assert not any(p.query_indexes_deferred() for p in models.projections)
-    assert tables(models, store) == kept_all_along(app, tmp_path)
-    store.close()
+        assert index_names(store) == every_index
+        assert not any(p.query_indexes_deferred() for p in models.projections)
+        assert tables(models, store) == kept_all_along(app, tmp_path)
 
 
 def test_a_worker_restarted_half_way_still_builds_them(
     app: JourneyApplication, tmp_path: Path
 ) -> None:
-    store = SQLiteReadStore(tmp_path / "read.sqlite")
-    models = read_models(app, store)
-    every_index = index_names(store)
-    first = runner(app, models, batch_size=3, catch_up=CatchUp(min_behind=10))
-    first.run_once()
-    first.run_once()
-    assert index_names(store) != every_index
+    with fresh(app, tmp_path) as (store, models, every_index):
+        first = runner(app, models, batch_size=3, catch_up=CatchUp(min_behind=10))
+        first.run_once()
+        first.run_once()
+        assert index_names(store) != every_index
 
-    restarted = read_models(app, store)  # a new process: nothing known but the store
-    until_caught_up(app, runner(app, restarted, 3, CatchUp(min_behind=10)), restarted)
+        restarted = read_models(app, store)  # a new process: nothing known but the store
+        until_caught_up(app, runner(app, restarted, 3, CatchUp(min_behind=10)), restarted)
 
-    assert index_names(store) == every_index
-    assert tables(restarted, store) == kept_all_along(app, tmp_path)
-    store.close()
+        assert index_names(store) == every_index
+        assert tables(restarted, store) == kept_all_along(app, tmp_path)
 
 
 def test_close_behind_or_with_much_applied_the_indexes_are_kept(
     app: JourneyApplication, tmp_path: Path
 ) -> None:
-    store = SQLiteReadStore(tmp_path / "read.sqlite")
-    models = read_models(app, store)
-    every_index = index_names(store)
-    run = runner(app, models, batch_size=3, catch_up=CatchUp(min_behind=head(app) + 1))
-    until_caught_up(app, run, models)
-    assert index_names(store) == every_index
-    assert not any(p.query_indexes_deferred() for p in models.projections)
-    store.close()
+    with fresh(app, tmp_path) as (store, models, every_index):
+        run = runner(app, models, batch_size=3, catch_up=CatchUp(min_behind=head(app) + 1))
+        until_caught_up(app, run, models)
+        assert index_names(store) == every_index
+        assert not any(p.query_indexes_deferred() for p in models.projections)
 
 
 @pytest.mark.parametrize(
@@ -176,49 +178,42 @@ def test_whatever_the_policy_the_tables_end_the_same(
 ) -> None:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        store = SQLiteReadStore(folder / "read.sqlite")
-        models = read_models(app, store)
-        every_index = index_names(store)
-        until_caught_up(app, runner(app, models, batch_size, CatchUp(min_behind, share)), models)
-        assert index_names(store) == every_index
-        assert tables(models, store) == kept_all_along(app, folder)
-        store.close()
+        with fresh(app, folder) as (store, models, every_index):
+            until_caught_up(
+                app, runner(app, models, batch_size, CatchUp(min_behind, share)), models
+            )
+            assert index_names(store) == every_index
+            assert tables(models, store) == kept_all_along(app, folder)
 
 
 def test_a_rebuild_swapped_in_meanwhile_ends_the_deferral(
     app: JourneyApplication, tmp_path: Path
 ) -> None:
-    store = SQLiteReadStore(tmp_path / "read.sqlite")
-    models = read_models(app, store)
-    every_index = index_names(store)
-    runner(app, models, batch_size=3, catch_up=CatchUp(min_behind=10)).run_once()
-    ledger = next(p for p in models.projections if p.name == "complaint_ledger")
-    assert ledger.query_indexes_deferred()
+    with fresh(app, tmp_path) as (store, models, every_index):
+        runner(app, models, batch_size=3, catch_up=CatchUp(min_behind=10)).run_once()
+        ledger = next(p for p in models.projections if p.name == "complaint_ledger")
+        assert ledger.query_indexes_deferred()
 
-    rebuild(ledger, NotificationReader(app.process_recorder, app.mapper), batch_size=4)
+        rebuild(ledger, NotificationReader(app.process_recorder, app.mapper), batch_size=4)
 
-    assert not ledger.query_indexes_deferred()
-    assert deferrable(ledger) <= index_names(store)
-    assert index_names(store) < every_index  # the others still catch up without theirs
-    store.close()
+        assert not ledger.query_indexes_deferred()
+        assert deferrable(ledger) <= index_names(store)
+        assert index_names(store) < every_index  # the others still catch up without theirs
 
 
 def test_a_deferral_by_another_runner_that_stopped_is_built_by_a_caught_up_one(
     app: JourneyApplication, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = SQLiteReadStore(tmp_path / "read.sqlite")
-    models = read_models(app, store)
-    every_index = index_names(store)
-    run = runner(app, models, batch_size=5000, catch_up=CatchUp(min_behind=10**9))
-    until_caught_up(app, run, models)
-    ledger = next(p for p in models.projections if p.name == "complaint_ledger")
-    ledger.defer_query_indexes(behind=10**6)  # another runner of it, which then stopped
+    with fresh(app, tmp_path) as (store, models, every_index):
+        run = runner(app, models, batch_size=5000, catch_up=CatchUp(min_behind=10**9))
+        until_caught_up(app, run, models)
+        ledger = next(p for p in models.projections if p.name == "complaint_ledger")
+        ledger.defer_query_indexes(behind=10**6)  # another runner of it, which then stopped
 
-    run.run_once()  # looked at the record a moment ago: not again yet
-    assert index_names(store) == every_index - deferrable(ledger)
+        run.run_once()  # looked at the record a moment ago: not again yet
+        assert index_names(store) == every_index - deferrable(ledger)
 
-    monkeypatch.setattr(catch_up, "RECHECK_S", 0.0)
-    run.run_once()
-    assert index_names(store) == every_index
-    assert not ledger.query_indexes_deferred()
-    store.close()
+        monkeypatch.setattr(catch_up, "RECHECK_S", 0.0)
+        run.run_once()
+        assert index_names(store) == every_index
+        assert not ledger.query_indexes_deferred()
