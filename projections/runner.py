@@ -28,6 +28,7 @@ from adapters.fast_decoding import decoder_of
 from projections.base import Notified, Projection
 from projections.catch_up import CatchUp
 from projections.quarantine import Held, Quarantine, reason_of
+from projections.read_ahead import ReadAhead
 
 logger = logging.getLogger(__name__)
 
@@ -60,9 +61,16 @@ class NotificationReader:
         return self._recorder.max_notification_id() or 0
 
     def read(self, after: int, limit: int, strict: bool = False) -> list[Notified]:
-        notifications = self._recorder.select_notifications(
-            start=after, limit=limit, inclusive_of_start=False
+        return self.decode(self.read_raw(after, limit).notifications, strict)
+
+    def read_raw(self, after: int, limit: int) -> ReadAhead:
+        """The next ``limit`` notifications after ``after``, not decoded yet."""
+        return ReadAhead(
+            after,
+            self._recorder.select_notifications(start=after, limit=limit, inclusive_of_start=False),
         )
+
+    def decode(self, notifications: Sequence[Notification], strict: bool = False) -> list[Notified]:
         return [self._decode(n, strict) for n in notifications]
 
     def _decode(self, notification: Notification, strict: bool) -> Notified:
@@ -88,8 +96,9 @@ class Follower(Protocol):
     @property
     def position_name(self) -> str: ...
 
-    def run_once(self, limit: int | None = None) -> int:
-        """Follow the next ``limit`` notifications (default: its own batch size)."""
+    def run_once(self, limit: int | None = None, read: ReadAhead | None = None) -> int:
+        """Follow the next ``limit`` notifications (default: its own batch size), taking
+        them from ``read`` when it holds what follows the follower's position."""
 
     def next_pending(self) -> Held | None:
         """The notification it would follow next, if any."""
@@ -135,12 +144,14 @@ def apply_guarded(
     return applied
 
 
-def follow_guarded(follower: Follower, quarantine: Quarantine | None, limit: int) -> int:
-    """``follower.run_once()``; if that raises anything but trouble with the store, up to
-    ``limit`` notifications one at a time, each one that still fails quarantined for the
-    follower (as ``apply_guarded``)."""
+def follow_guarded(
+    follower: Follower, quarantine: Quarantine | None, limit: int, read: ReadAhead | None = None
+) -> int:
+    """``follower.run_once(read=read)``; if that raises anything but trouble with the
+    store, up to ``limit`` notifications one at a time, each one that still fails
+    quarantined for the follower (as ``apply_guarded``)."""
     try:
-        return follower.run_once()
+        return follower.run_once(read=read)
     except Exception as error:
         if quarantine is None or is_transient(error):
             raise
@@ -185,22 +196,26 @@ class ProjectionRunner:
 
     def run_once(self) -> int:
         """One batch after the lowest position, decoded once and handed to every
-        projection (each skips what it already has); returns how many were applied. A
-        read model that cannot apply an event quarantines it for itself
-        (``apply_guarded``). Far behind the head, a read model catches up without its
-        query indexes (``projections.catch_up``)."""
+        projection (each skips what it already has); the followers take what follows
+        their positions from it too when it holds that (``ReadAhead``), and read the log
+        themselves otherwise. Returns how many were applied. A read model that cannot
+        apply an event quarantines it for itself (``apply_guarded``). Far behind the head,
+        a read model catches up without its query indexes (``projections.catch_up``)."""
+        positions = {p.position_name: p.position() for p in self._projections}
+        read = None
+        if positions:
+            if self._catch_up is not None:
+                self._catch_up.prepare(
+                    self._projections, positions, self.reader.head(), self._batch_size
+                )
+            read = self.reader.read_raw(min(positions.values()), self._batch_size)
         applied = sum(
-            follow_guarded(follower, self._quarantine, self._batch_size)
+            follow_guarded(follower, self._quarantine, self._batch_size, read)
             for follower in self._followers
         )
-        positions = {p.position_name: p.position() for p in self._projections}
-        if not positions:
+        if read is None:
             return applied
-        if self._catch_up is not None:
-            self._catch_up.prepare(
-                self._projections, positions, self.reader.head(), self._batch_size
-            )
-        batch = self.reader.read(min(positions.values()), self._batch_size)
+        batch = self.reader.decode(read.notifications)
         return applied + sum(apply_guarded(p, batch, self._quarantine) for p in self._projections)
 
     def run(self, stop: threading.Event, idle_wait_s: float = 0.2) -> None:

@@ -21,6 +21,7 @@ from projections.audit_chain.rows import subject_row
 from projections.audit_chain.tables import DDL, TABLES
 from projections.base import POSITIONS_DDL
 from projections.quarantine import Held
+from projections.read_ahead import ReadAhead
 
 logger = logging.getLogger("projections.audit_chain")  # the name it logged under as a module
 
@@ -70,9 +71,11 @@ class AuditChain(AuditQueries, VerificationOutcomes):
         )
         return int(rows[0]["position"]) if rows else 0
 
-    def run_once(self, limit: int | None = None) -> int:
+    def run_once(self, limit: int | None = None, read: ReadAhead | None = None) -> int:
         """Chain the next ``limit`` notifications (default: the batch size); returns how
-        many."""
+        many. Those of ``read`` (the projection runner's) are taken from it when it holds
+        what follows the position, instead of reading the log again."""
+        limit = limit or self._batch_size
         with self.store.transaction() as cursor:
             lock = " FOR UPDATE" if self.store.dialect == "postgres" else ""
             cursor.execute(
@@ -81,9 +84,11 @@ class AuditChain(AuditQueries, VerificationOutcomes):
             )
             rows = cursor.fetchall()
             position = int(rows[0]["position"]) if rows else 0
-            notifications = self._recorder.select_notifications(
-                start=position, limit=limit or self._batch_size, inclusive_of_start=False
-            )
+            notifications = None if read is None else read.following(position, limit)
+            if notifications is None:
+                notifications = self._recorder.select_notifications(
+                    start=position, limit=limit, inclusive_of_start=False
+                )
             if not notifications:
                 return 0
             self._chain(cursor, notifications)
