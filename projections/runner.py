@@ -1,5 +1,6 @@
 """Runs projections: reads the event store's notification log in batches after the
-projections' positions, decodes each notification once, and hands the batch over.
+projections' positions, decodes each notification once, and hands the batch over; followers
+(the audit chain) get the same batch undecoded (``projections.read_ahead``).
 
 Each read model applies the batch on its own: one that raises on a stored event holds
 that event in quarantine for itself and carries on, and the others never notice
