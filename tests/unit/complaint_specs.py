@@ -1,18 +1,24 @@
 """Contacts opening and joining complaint cases, as specs fed through a real
 ``JourneyApplication`` a few source records per commit (the ledger tests of
 tests/unit/test_ledger_projection.py and the notification reader's of
-tests/unit/test_notification_reader.py)."""
+tests/unit/test_notification_reader.py); ``mixed_history`` adds a multi-channel journey (the
+catch-up's and the read-ahead's tests)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from adapters.sourcelog.base import TopicPartition
 from application.service import JourneyApplication
 from contracts.envelope import SourceEvent, validate
 from domain.provenance import SourceRef
+from tests.builders.apps import make_app
+from tests.builders.customer360 import multi_channel_journey
 
 PARTITION = TopicPartition("journey.contacts", 0)
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -72,3 +78,15 @@ SPECS: list[ContactSpec] = [
     ("e5", "cust-1", "k5", "k1", "app"),
     ("e3", "cust-1", "k3", "k1", "phone"),  # re-delivered: no effect
 ]
+
+
+@contextmanager
+def mixed_history() -> Iterator[JourneyApplication]:
+    """An application in a folder of its own holding one multi-channel customer journey
+    and the contacts and cases of ``SPECS``: every kind of read model has rows to make."""
+    with tempfile.TemporaryDirectory() as folder:
+        app = make_app(Path(folder))
+        multi_channel_journey(app)
+        ingest(app, SPECS)
+        yield app
+        app.close()

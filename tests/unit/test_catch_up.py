@@ -22,19 +22,13 @@ from projections.catch_up import CatchUp
 from projections.rebuild import rebuild
 from projections.registry import ReadModels, build_read_models
 from projections.runner import NotificationReader, ProjectionRunner
-from tests.builders.apps import make_app
-from tests.builders.customer360 import multi_channel_journey
-from tests.unit.complaint_specs import SPECS, ingest
+from tests.unit.complaint_specs import mixed_history
 
 
 @pytest.fixture(scope="module")
 def app() -> Iterator[JourneyApplication]:
-    with tempfile.TemporaryDirectory() as folder:
-        made = make_app(Path(folder))
-        multi_channel_journey(made)
-        ingest(made, SPECS)
+    with mixed_history() as made:
         yield made
-        made.close()
 
 
 def read_models(app: JourneyApplication, store: SQLiteReadStore) -> ReadModels:

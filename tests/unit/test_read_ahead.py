@@ -5,7 +5,6 @@ it builds reading the log itself."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -21,9 +20,7 @@ from projections.audit_chain import AuditChain
 from projections.read_ahead import ReadAhead
 from projections.registry import build_read_models
 from projections.runner import NotificationReader, ProjectionRunner
-from tests.builders.apps import make_app
-from tests.builders.customer360 import multi_channel_journey
-from tests.unit.complaint_specs import SPECS, ingest
+from tests.unit.complaint_specs import mixed_history
 
 
 def notification(nid: int) -> Notification:
@@ -81,12 +78,8 @@ class CountingRecorder:
 
 @pytest.fixture(scope="module")
 def app() -> Iterator[JourneyApplication]:
-    with tempfile.TemporaryDirectory() as folder:
-        made = make_app(Path(folder))
-        multi_channel_journey(made)
-        ingest(made, SPECS)
+    with mixed_history() as made:
         yield made
-        made.close()
 
 
 def chain_rows(store: SQLiteReadStore) -> dict[str, list[Row]]:
