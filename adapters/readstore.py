@@ -34,6 +34,10 @@ class ReadStore(ABC):
     local_reads: bool
     """Whether a read is a local file's, waiting for no network and no writer: short
     enough to run on an event loop's thread (an API key's lookup, ``api.auth``)."""
+    one_writer: bool
+    """Whether one write transaction at a time is allowed in the whole store (SQLite):
+    a read model then computes its batch in a read snapshot and takes the write lock only
+    to write it (``projections.deferred_writes``)."""
 
     @abstractmethod
     @contextmanager
@@ -82,6 +86,7 @@ SQLITE_PRAGMAS: tuple[str, ...] = (
 class SQLiteReadStore(ReadStore):
     dialect = "sqlite"
     local_reads = True  # WAL: a reader never waits for the writer
+    one_writer = True
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -188,6 +193,7 @@ class _PgCursor:
 class PostgresReadStore(ReadStore):
     dialect = "postgres"
     local_reads = False  # a round trip to the server, and a pool that may make one wait
+    one_writer = False  # row locks: read models' transactions run side by side
 
     def __init__(self, conninfo: str, schema: str, max_size: int = 10) -> None:
         from psycopg.rows import dict_row

@@ -22,6 +22,7 @@ from operator import itemgetter
 from typing import Any, ClassVar
 
 from adapters.readstore import Cursor, ReadStore, Row
+from projections.deferred_writes import Deferred, NeedsWriteLock
 from projections.dispatch import Handles
 from projections.layout import (
     DEFERRED_DDL,
@@ -237,11 +238,31 @@ class Projection(ABC):
 
     def process(self, batch: Sequence[Notified]) -> int:
         """Apply the notifications after the stored position and store the new position,
-        in one transaction. Returns how many were applied."""
+        in one transaction. Returns how many were applied. On a store with one writer
+        (SQLite) the batch is computed in a read snapshot first and only its writes take
+        the write lock (``projections.deferred_writes``)."""
         if not batch:
             return 0
+        deferred = self._deferred(batch) if self.store.one_writer else None
+        if deferred is not None and not deferred.count:
+            return 0  # all of it applied already, as of the snapshot
         with self.store.transaction() as cursor:
+            if deferred is not None and deferred.still_holds(self, cursor):
+                return deferred.write(self, cursor)
             return self.process_in(cursor, batch)
+
+    def _deferred(self, batch: Sequence[Notified]) -> Deferred | None:
+        """The batch applied in a read snapshot, its writes recorded; None when it
+        cannot be (``NeedsWriteLock``)."""
+        with self.store.reading() as reader:
+            seen = Deferred.begin(self, reader)
+            fresh = batch[bisect_right(batch, seen.position, key=itemgetter(0)) :]
+            try:
+                self.apply_batch(seen.cursor, fresh)
+            except NeedsWriteLock as why:
+                logger.debug("read model %s: batch applied under the lock: %s", self.name, why)
+                return None
+            return seen.applied(fresh)
 
     def process_in(self, cursor: Cursor, batch: Sequence[Notified]) -> int:
         """``batch`` is in notification order, as the log is read: what is after the

@@ -28,6 +28,7 @@ class RemoteLike(SQLiteReadStore):
     """A store whose reads count as not local (as PostgreSQL's)."""
 
     local_reads = False
+    one_writer = False
 
 
 def lookups_off_the_loop() -> tuple[list[Any], Any]:
