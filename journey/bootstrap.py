@@ -352,6 +352,8 @@ def build(settings: Settings) -> Runtime:
         access_log.create_tables()
     registry = new_registry()
     reader = NotificationReader(app.process_recorder, app.mapper)
+    share = settings.projection_share
+    followed = read_models if share is None else read_models.share(*share)
     runtime = Runtime(
         settings=settings,
         topics=_topics(settings),
@@ -366,8 +368,8 @@ def build(settings: Settings) -> Runtime:
         parked=read_models.get(ParkedIndex),
         projection_runner=ProjectionRunner(
             reader,
-            read_models.projections,
-            followers=read_models.followers,
+            followed.projections,
+            followers=followed.followers,
             quarantine=read_models.quarantine,
             catch_up=CatchUp(min_behind=settings.catch_up_behind),
         ),

@@ -77,6 +77,14 @@ class Settings(BaseSettings):
     a machine with more than one the read models keep up with the ingest instead of sharing
     its core. Empty: every worker in ``serve``'s own process."""
 
+    projection_processes: int = Field(1, ge=1, le=16)
+    """When ``projections`` is one of ``worker_processes``: how many ``journey project``
+    processes ``journey serve`` shares the read models among (each runs one
+    ``projection_share``), so that several cores apply the log side by side."""
+    projection_share: Annotated[tuple[int, int] | None, NoDecode] = None
+    """``i/n``: this process follows the log for the i-th of n shares of the read models
+    (``projections.registry.ReadModels.share``); unset: for all of them."""
+
     clock: Literal["event_time", "wall_clock"] = "event_time"
     """What drives the SLA timer: the latest event time seen (replays decide the same; a
     deadline breaches once that is past its due time plus the policy's allowed lateness),
@@ -123,6 +131,25 @@ class Settings(BaseSettings):
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             return {name.strip() for name in value.split(",") if name.strip()}
+        return value
+
+    @field_validator("projection_share", mode="before")
+    @classmethod
+    def _share(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return None
+        index, slash, count = value.strip().partition("/")
+        if not (slash and index.isdigit() and count.isdigit()):
+            raise ValueError(f"projection_share: {value!r} is not i/n (such as 1/2)")
+        return (int(index), int(count))
+
+    @field_validator("projection_share")
+    @classmethod
+    def _share_exists(cls, value: tuple[int, int] | None) -> tuple[int, int] | None:
+        if value is not None and not 1 <= value[0] <= value[1]:
+            raise ValueError(f"projection_share: {value[0]}/{value[1]}: i must be 1 to n")
         return value
 
     @model_validator(mode="after")

@@ -34,11 +34,14 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class ReadModel:
-    """One read model: its class (which names it), and whether it is a follower. A
-    projection's class is built over the read store; a follower's over the read store, the
-    event store's recorder and its mapper."""
+    """One read model: its class (which names it), whether it is a follower, and what it
+    costs. A projection's class is built over the read store; a follower's over the read
+    store, the event store's recorder and its mapper."""
 
     kind: type[Projection] | type[AuditChain]
+    cost: int
+    """CPU µs a stored event, about (the read side's rebuilds at 1M, docs/BENCHMARKS.md):
+    what shares the read models out among processes evenly (``ReadModels.share``)."""
     follower: bool = False
 
     @property
@@ -47,13 +50,13 @@ class ReadModel:
 
 
 READ_MODELS: tuple[ReadModel, ...] = (
-    ReadModel(ComplaintLedger),
-    ReadModel(DeadlineIndex),
-    ReadModel(Customer360),
-    ReadModel(KpiCounters),
-    ReadModel(OrdersAndReturns),
-    ReadModel(ParkedIndex),
-    ReadModel(AuditChain, follower=True),
+    ReadModel(ComplaintLedger, cost=31),
+    ReadModel(DeadlineIndex, cost=18),
+    ReadModel(Customer360, cost=23),
+    ReadModel(KpiCounters, cost=35),
+    ReadModel(OrdersAndReturns, cost=17),
+    ReadModel(ParkedIndex, cost=12),
+    ReadModel(AuditChain, cost=10, follower=True),
 )
 
 
@@ -74,6 +77,23 @@ class ReadModels:
     def followers(self) -> list[Follower]:
         """The followers, in declaration order."""
         return [model for declared, model in self.built if declared.follower]
+
+    def share(self, index: int, count: int) -> ReadModels:
+        """The ``index``-th (from 1) of ``count`` shares of the read models, for one of
+        ``count`` processes to follow the log with (``journey project`` with
+        ``JOURNEY_PROJECTION_SHARE``): each read model in exactly one share, the costliest
+        first into the share that costs least so far (ties to the earlier share), so the
+        shares cost about the same and every process computes the same split."""
+        if not 1 <= index <= count:
+            raise ValueError(f"share {index} of {count}: no such share")
+        totals = [0] * count
+        owner: dict[str, int] = {}
+        for declared, _ in sorted(self.built, key=lambda item: -item[0].cost):
+            lightest = totals.index(min(totals))
+            owner[declared.name] = lightest
+            totals[lightest] += declared.cost
+        mine = tuple(item for item in self.built if owner[item[0].name] == index - 1)
+        return ReadModels(mine, self.quarantine)
 
     def get(self, kind: type[T]) -> T:
         """The read model of class ``kind``."""

@@ -195,6 +195,13 @@ class ProjectionRunner:
         self._quarantine = quarantine
         self.nudge = threading.Event()
 
+    @property
+    def names(self) -> list[str]:
+        """The read models this runner keeps up to date: its projections, then followers."""
+        return [p.position_name for p in self._projections] + [
+            f.position_name for f in self._followers
+        ]
+
     def run_once(self) -> int:
         """One batch after the lowest position, decoded once and handed to every
         projection (each skips what it already has); the followers take what follows

@@ -39,6 +39,11 @@ _PR_SET_PDEATHSIG = 1
 
 PARENT_ENV = "JOURNEY_CHILD_OF"
 """Set by ``serve`` for a worker it starts: its own process id."""
+SHARE_ENV = "JOURNEY_PROJECTION_SHARE"
+"""Set by ``serve`` for each projections child when it starts several."""
+CHILD_UNSET = frozenset({"JOURNEY_METRICS_PORT", SHARE_ENV})
+"""Not handed down from ``serve``'s environment: the port is ``serve``'s, the share each
+child's own."""
 
 
 def end_with_parent() -> None:
@@ -58,9 +63,17 @@ def end_with_parent() -> None:
 class ChildWorker:
     """One worker as a child process, started again whenever it exits until ``stop``."""
 
-    def __init__(self, name: str, backoff: Backoff | None = None) -> None:
-        self.name = name
+    def __init__(
+        self,
+        name: str,
+        backoff: Backoff | None = None,
+        share: tuple[int, int] | None = None,
+    ) -> None:
+        """``share``: for the projections, the share of the read models this child
+        follows the log for (``JOURNEY_PROJECTION_SHARE``); None: all of them."""
+        self.name = name if share is None else f"{name} {share[0]}/{share[1]}"
         self.command = [sys.executable, "-m", "journey.cli", COMMANDS[name]]
+        self._share = share
         self._backoff = backoff or Backoff()
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
@@ -69,8 +82,10 @@ class ChildWorker:
         delay = self._backoff.initial_s
         while not stop.is_set():
             # The child serves no /metrics port of its own: serve's /metrics reads the store.
-            env = {k: v for k, v in os.environ.items() if k != "JOURNEY_METRICS_PORT"}
+            env = {k: v for k, v in os.environ.items() if k not in CHILD_UNSET}
             env[PARENT_ENV] = str(os.getpid())
+            if self._share is not None:
+                env[SHARE_ENV] = f"{self._share[0]}/{self._share[1]}"
             self.process = subprocess.Popen(self.command, env=env)
             self.starts += 1
             logger.info("worker %s runs in process %d", self.name, self.process.pid)
@@ -99,12 +114,29 @@ class ChildWorker:
             process.wait()
 
 
+def children_of(names: Collection[str], projection_shares: int = 1) -> list[ChildWorker]:
+    """One child per named worker; ``projections`` as ``projection_shares`` children, each
+    following the log for its share of the read models, when more than one."""
+    children: list[ChildWorker] = []
+    for name in sorted(names):
+        if name == "projections" and projection_shares > 1:
+            children += [
+                ChildWorker(name, share=(i, projection_shares))
+                for i in range(1, projection_shares + 1)
+            ]
+        else:
+            children.append(ChildWorker(name))
+    return children
+
+
 @contextmanager
-def child_workers(names: Collection[str]) -> Iterator[list[ChildWorker]]:
-    """The named workers, each in a child process watched by a thread, while the block
-    runs; stopped and waited for when it ends."""
+def child_workers(
+    names: Collection[str], projection_shares: int = 1
+) -> Iterator[list[ChildWorker]]:
+    """The named workers, each in child processes watched by a thread (``children_of``),
+    while the block runs; stopped and waited for when it ends."""
     stop = threading.Event()
-    children = [ChildWorker(name) for name in sorted(names)]
+    children = children_of(names, projection_shares)
     threads = [
         threading.Thread(target=child.run, args=(stop,), name=f"child-{child.name}", daemon=True)
         for child in children
