@@ -152,6 +152,69 @@ def test_with_no_worker_processes_serve_runs_every_worker_in_its_own_process(
         service.stop()
 
 
+def projectors_of(pid: int) -> dict[str, int]:
+    """The children of ``pid`` running ``journey project``: the share each follows the log
+    for (``JOURNEY_PROJECTION_SHARE``; "" for all) → its process id."""
+    found = {}
+    for child, command in children_of(pid).items():
+        if command.endswith("journey.cli project"):
+            try:
+                env = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            share = next(
+                (v[25:].decode() for v in env if v.startswith(b"JOURNEY_PROJECTION_SHARE=")), ""
+            )
+            found[share] = child
+    return found
+
+
+def test_the_read_models_shared_among_two_children_apply_every_event_once(
+    tmp_path: Path,
+) -> None:
+    """``JOURNEY_PROJECTION_PROCESSES=2``: two ``journey project`` children, one per share
+    of the read models (``ReadModels.share``), which together keep every read model up to
+    date; one killed is started again with its own share."""
+    port = free_port()
+    service = Service(
+        {
+            "JOURNEY_DATA_DIR": str(tmp_path / "data"),
+            "JOURNEY_PORT": str(port),
+            "JOURNEY_PROJECTION_PROCESSES": "2",
+            "JOURNEY_WORKERS": "ingest,projections,timer",
+        },
+        tmp_path,
+    )
+    try:
+        service.start("serve")
+        url = f"http://127.0.0.1:{port}"
+        service.wait_healthy(url)
+        [(_, serve)] = service.processes
+        keys = development_keys((tmp_path / "serve.log").read_text())
+        customer = unique("cust-")
+        first = until(
+            lambda: (found := projectors_of(serve.pid)).keys() == {"1/2", "2/2"} and found,
+            "two `journey project` children, shares 1/2 and 2/2",
+        )
+        [row] = published_and_read(url, keys, customer, "c-1")["items"]
+        assert (row["case_ref"], row["contacts"]) == ("c-1", 1)
+
+        os.kill(first["2/2"], signal.SIGKILL)
+        until(
+            lambda: (
+                (found := projectors_of(serve.pid)).get("2/2") not in (None, first["2/2"])
+                and found.get("1/2") == first["1/2"]
+            ),
+            "share 2/2 started again, share 1/2 untouched",
+        )
+        rows = published_and_read(url, keys, customer, "c-2")["items"]
+        assert sorted((r["case_ref"], r["contacts"]) for r in rows) == [("c-1", 1), ("c-2", 1)]
+        status = httpx.get(f"{url}/readyz", timeout=30)
+        assert status.status_code == 200, status.text
+    finally:
+        service.stop()
+
+
 def test_a_worker_ends_on_sigterm_whenever_and_however_often_it_comes(tmp_path: Path) -> None:
     """A burst of SIGTERMs at a running ``journey project``: it ends, exit 0. The handler
     once set the stop event itself and could wait forever on the lock the main thread held
