@@ -43,11 +43,12 @@ def say(line: str = "") -> None:
     print(line, flush=True)
 
 
-def _env(workdir: Path) -> dict[str, str]:
+def _env(workdir: Path, shares: int = 1) -> dict[str, str]:
     return dict(os.environ) | {
         "JOURNEY_LOG_BACKEND": "embedded",
         "JOURNEY_STORE_BACKEND": "sqlite",
         "JOURNEY_DATA_DIR": str(workdir / "data"),
+        "JOURNEY_PROJECTION_PROCESSES": str(shares),
     }
 
 
@@ -160,24 +161,30 @@ def caught_up(status: dict[str, Any]) -> bool:
 
 
 def measure(
-    data: Path, limit: int | None, poll_s: float, timeout_s: float, replay: bool = False
+    data: Path,
+    limit: int | None,
+    poll_s: float,
+    timeout_s: float,
+    replay: bool = False,
+    shares: int = 1,
 ) -> dict[str, Any]:
-    """The import, then ``journey serve`` until caught up; with ``replay``, also the read
-    models alone over what was stored (``bench.cfpb_projections``). The data folder is
-    removed at the end."""
+    """The import, then ``journey serve`` (its read models shared among ``shares``
+    processes) until caught up; with ``replay``, also the read models alone over what was
+    stored, in as many processes (``bench.cfpb_projections``). The data folder is removed
+    at the end."""
     workdir = Path(tempfile.mkdtemp(prefix="journey-bench-cfpb-"))
     try:
-        found = _measure(workdir, data, limit, poll_s, timeout_s)
+        found = _measure(workdir, data, limit, poll_s, timeout_s, shares)
         if replay:
-            found["replay"] = _replay(workdir / "data")
+            found["replay"] = _replay(workdir / "data", shares)
         return found
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _replay(data_dir: Path) -> dict[str, Any]:
+def _replay(data_dir: Path, shares: int) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, "-m", "bench.cfpb_projections", str(data_dir)],
+        [sys.executable, "-m", "bench.cfpb_projections", "--shares", str(shares), str(data_dir)],
         capture_output=True,
         check=False,
     )
@@ -190,9 +197,9 @@ def _replay(data_dir: Path) -> dict[str, Any]:
 
 
 def _measure(
-    workdir: Path, data: Path, limit: int | None, poll_s: float, timeout_s: float
+    workdir: Path, data: Path, limit: int | None, poll_s: float, timeout_s: float, shares: int = 1
 ) -> dict[str, Any]:
-    env = _env(workdir)
+    env = _env(workdir, shares)
     command = [*_journey_command(), "import", "cfpb", "--data", str(data), "--new-store", "--json"]
     if limit is not None:
         command += ["--limit", str(limit)]
@@ -264,6 +271,12 @@ def parser() -> argparse.ArgumentParser:
         help="then apply the stored events again with the read models alone, and print"
         " their CPU per notification (bench.cfpb_projections)",
     )
+    root.add_argument(
+        "--projection-processes",
+        type=int,
+        default=1,
+        help="journey serve's JOURNEY_PROJECTION_PROCESSES, and the replay's processes (default 1)",
+    )
     return root
 
 
@@ -274,7 +287,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(line)
     say(f"load average before: {machine.load()}")
     try:
-        found = measure(args.data, args.limit, args.poll, args.timeout, args.replay_projections)
+        found = measure(
+            args.data,
+            args.limit,
+            args.poll,
+            args.timeout,
+            args.replay_projections,
+            args.projection_processes,
+        )
     except BenchError as error:
         say(f"bench: error: {error}")
         return 1
@@ -303,7 +323,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "replay" in found:
         r = found["replay"]
         say(
-            f"read models alone, again over the {r['notifications']:,} stored events:"
+            f"read models alone, again over the {r['notifications']:,} stored events"
+            f" in {r['shares']} process{'es' if r['shares'] > 1 else ''}:"
             f" {r['wall_s']:.1f} s, {r['cpu_s']:.1f} CPU s,"
             f" {r['cpu_s'] / r['notifications'] * 1e6:,.0f} µs per stored event"
             f" ({r['notifications'] / n:.2f} stored events per source event)"

@@ -1,25 +1,31 @@
-"""``python -m bench.cfpb_projections DATA_DIR``: the read models' share of a CFPB catch-up,
-alone: in the data folder ``bench.cfpb_import --replay-projections`` leaves (``journey
-serve`` stopped), every projection's tables are emptied and its position set to 0, the
-audit chain's too, and the projection runner (as ``journey project`` runs it, the cycle
-collector tuned alike) applies the whole notification log again in this process, with
-nothing else running. Prints one JSON line: notifications, applications (notifications
-times read models), wall and CPU seconds.
+"""``python -m bench.cfpb_projections [--shares N] DATA_DIR``: the read models' share of a
+CFPB catch-up, alone: in the data folder ``bench.cfpb_import --replay-projections`` leaves
+(``journey serve`` stopped), every projection's tables are emptied and its position set
+to 0, the audit chain's too, and the projection runner (as ``journey project`` runs it,
+the cycle collector tuned alike) applies the whole notification log again, with nothing
+else running: in this process, or with ``--shares N`` in N processes at once, each
+following the log for its share of the read models (``JOURNEY_PROJECTION_SHARE``, as
+``journey serve`` runs them with ``JOURNEY_PROJECTION_PROCESSES``). Prints one JSON line:
+notifications, applications (notifications times read models), wall seconds until the
+last process was done, CPU seconds of them all.
 
 Why: in the whole import the ingest, the timer and the read models share two cores, so
 their figures move with each other and with the host. This is the floor the import cannot
-go below while the read models follow the log in one process; its CPU per notification is
-the figure to compare across changes of the read side.
+go below while the read models follow the log in that many processes; its CPU per
+notification is the figure to compare across changes of the read side.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import resource
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -29,17 +35,24 @@ def _cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def replay(data_dir: Path) -> dict[str, float | int]:
+def _runtime(data_dir: Path, share: str | None = None) -> Any:
     os.environ.update(
         JOURNEY_LOG_BACKEND="embedded",
         JOURNEY_STORE_BACKEND="sqlite",
         JOURNEY_DATA_DIR=str(data_dir),
     )
-    from adapters.collector import freeze_start_up, tune_collector
+    os.environ.pop("JOURNEY_PROJECTION_SHARE", None)
+    if share is not None:
+        os.environ["JOURNEY_PROJECTION_SHARE"] = share
     from journey.bootstrap import build
     from journey.settings import Settings
 
-    runtime = build(Settings())
+    return build(Settings())
+
+
+def reset(data_dir: Path) -> int:
+    """Every read model emptied and back at position 0; returns the log's head."""
+    runtime = _runtime(data_dir)
     try:
         for projection in runtime.projections:
             projection.drop_tables()
@@ -52,7 +65,18 @@ def replay(data_dir: Path) -> dict[str, float | int]:
                 "UPDATE projection_positions SET position = 0 WHERE name = :name",
                 {"name": chain.position_name},
             )
-        notifications = runtime.projection_runner.reader.head()
+        head: int = runtime.projection_runner.reader.head()
+        return head
+    finally:
+        runtime.close()
+
+
+def follow(data_dir: Path, share: str | None = None) -> dict[str, Any]:
+    """The runner of ``share`` (all read models when None) until it applied everything."""
+    from adapters.collector import freeze_start_up, tune_collector
+
+    runtime = _runtime(data_dir, share)
+    try:
         freeze_start_up()  # as `journey project` runs the runner (adapters.collector)
         tune_collector()
         started_wall, started_cpu = time.perf_counter(), _cpu_s()
@@ -60,17 +84,59 @@ def replay(data_dir: Path) -> dict[str, float | int]:
         while step := runtime.projection_runner.run_once():
             applied += step
         wall, cpu = time.perf_counter() - started_wall, _cpu_s() - started_cpu
+        names = runtime.projection_runner.names
     finally:
         runtime.close()
-    return {"notifications": notifications, "applied": applied, "wall_s": wall, "cpu_s": cpu}
+    return {"share": share, "read_models": names, "applied": applied, "wall_s": wall, "cpu_s": cpu}
+
+
+def replay(data_dir: Path, shares: int = 1) -> dict[str, Any]:
+    notifications = reset(data_dir)
+    if shares == 1:
+        return {"notifications": notifications, "shares": 1} | follow(data_dir)
+    started = time.perf_counter()
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bench.cfpb_projections",
+                "--follow",
+                f"{i}/{shares}",
+                str(data_dir),
+            ],
+            stdout=subprocess.PIPE,
+        )
+        for i in range(1, shares + 1)
+    ]
+    each = []
+    for process in processes:
+        out, _ = process.communicate()
+        if process.returncode != 0:
+            raise RuntimeError(f"a share's runner failed with {process.returncode}")
+        each.append(orjson.loads(out.splitlines()[-1]))
+    return {
+        "notifications": notifications,
+        "shares": shares,
+        "applied": sum(e["applied"] for e in each),
+        "wall_s": time.perf_counter() - started,
+        "cpu_s": sum(e["cpu_s"] for e in each),
+        "each": each,
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) != 1:
-        print("usage: python -m bench.cfpb_projections DATA_DIR", file=sys.stderr)
-        return 2
-    print(orjson.dumps(replay(Path(args[0]))).decode(), flush=True)
+    parser = argparse.ArgumentParser(prog="python -m bench.cfpb_projections")
+    parser.add_argument("data_dir", type=Path)
+    parser.add_argument("--shares", type=int, default=1, help="processes at once (default 1)")
+    parser.add_argument("--follow", metavar="I/N", help=argparse.SUPPRESS)  # one share's process
+    args = parser.parse_args(argv)
+    if args.shares < 1:
+        parser.error("--shares: at least 1")
+    found = (
+        follow(args.data_dir, args.follow) if args.follow else replay(args.data_dir, args.shares)
+    )
+    print(orjson.dumps(found).decode(), flush=True)
     return 0
 
 
