@@ -257,6 +257,8 @@ class Projection(ABC):
         with self.store.reading() as reader:
             seen = Deferred.begin(self, reader)
             fresh = batch[bisect_right(batch, seen.position, key=itemgetter(0)) :]
+            if not fresh:
+                return seen
             try:
                 self.apply_batch(seen.cursor, fresh)
             except NeedsWriteLock as why:
