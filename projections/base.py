@@ -264,7 +264,7 @@ class Projection(ABC):
             except NeedsWriteLock as why:
                 logger.debug("read model %s: batch applied under the lock: %s", self.name, why)
                 return None
-            return seen.applied(fresh)
+            return seen.applied(fresh[-1][0], len(fresh))
 
     def process_in(self, cursor: Cursor, batch: Sequence[Notified]) -> int:
         """``batch`` is in notification order, as the log is read: what is after the

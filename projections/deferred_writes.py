@@ -138,9 +138,9 @@ class Deferred:
     def begin(cls, model: Positioned, reader: Cursor) -> Deferred:
         return cls(model.locked_position(reader), schema_version(reader), DeferredWrites(reader))
 
-    def applied(self, fresh: Sequence[tuple[int, Any]]) -> Deferred:
-        if fresh:
-            self.last, self.count = fresh[-1][0], len(fresh)
+    def applied(self, last: int, count: int) -> Deferred:
+        """The batch applied ``count`` notifications, up to notification ``last``."""
+        self.last, self.count = last, count
         return self
 
     def still_holds(self, model: Positioned, cursor: Cursor) -> bool:

@@ -20,6 +20,7 @@ from projections.audit_chain.queries import AuditQueries
 from projections.audit_chain.rows import subject_row
 from projections.audit_chain.tables import DDL, TABLES
 from projections.base import POSITIONS_DDL
+from projections.deferred_writes import Deferred, NeedsWriteLock
 from projections.quarantine import Held
 from projections.read_ahead import ReadAhead
 
@@ -74,30 +75,61 @@ class AuditChain(AuditQueries, VerificationOutcomes):
     def run_once(self, limit: int | None = None, read: ReadAhead | None = None) -> int:
         """Chain the next ``limit`` notifications (default: the batch size); returns how
         many. Those of ``read`` (the projection runner's) are taken from it when it holds
-        what follows the position, instead of reading the log again."""
+        what follows the position, instead of reading the log again. On a store with one
+        writer the links are computed in a read snapshot and only written under the lock,
+        as a projection's batch is (``projections.deferred_writes``)."""
         limit = limit or self._batch_size
+        deferred = self._deferred(limit, read) if self.store.one_writer else None
+        if deferred is not None and not deferred.count:
+            return 0
         with self.store.transaction() as cursor:
-            lock = " FOR UPDATE" if self.store.dialect == "postgres" else ""
-            cursor.execute(
-                f"SELECT position FROM projection_positions WHERE name = :name{lock}",
-                {"name": self.position_name},
-            )
-            rows = cursor.fetchall()
-            position = int(rows[0]["position"]) if rows else 0
-            notifications = None if read is None else read.following(position, limit)
-            if notifications is None:
-                notifications = self._recorder.select_notifications(
-                    start=position, limit=limit, inclusive_of_start=False
-                )
+            if deferred is not None and deferred.still_holds(self, cursor):
+                return deferred.write(self, cursor)
+            notifications = self._following(self.locked_position(cursor), limit, read)
             if not notifications:
                 return 0
             self._chain(cursor, notifications)
-            cursor.execute(
-                "INSERT INTO projection_positions (name, position) VALUES (:name, :pos)"
-                " ON CONFLICT (name) DO UPDATE SET position = excluded.position",
-                {"name": self.position_name, "pos": notifications[-1].id},
-            )
+            self.set_position(cursor, notifications[-1].id)
             return len(notifications)
+
+    def _deferred(self, limit: int, read: ReadAhead | None) -> Deferred | None:
+        with self.store.reading() as reader:
+            seen = Deferred.begin(self, reader)
+            notifications = self._following(seen.position, limit, read)
+            if not notifications:
+                return seen
+            try:
+                self._chain(seen.cursor, notifications)
+            except NeedsWriteLock:
+                return None
+            return seen.applied(notifications[-1].id, len(notifications))
+
+    def _following(
+        self, position: int, limit: int, read: ReadAhead | None
+    ) -> Sequence[Notification]:
+        notifications = None if read is None else read.following(position, limit)
+        if notifications is None:
+            notifications = self._recorder.select_notifications(
+                start=position, limit=limit, inclusive_of_start=False
+            )
+        return notifications
+
+    def locked_position(self, cursor: Cursor) -> int:
+        """The chain's position, locked until the transaction ends on PostgreSQL."""
+        lock = " FOR UPDATE" if self.store.dialect == "postgres" else ""
+        cursor.execute(
+            f"SELECT position FROM projection_positions WHERE name = :name{lock}",
+            {"name": self.position_name},
+        )
+        rows = cursor.fetchall()
+        return int(rows[0]["position"]) if rows else 0
+
+    def set_position(self, cursor: Cursor, position: int) -> None:
+        cursor.execute(
+            "INSERT INTO projection_positions (name, position) VALUES (:name, :pos)"
+            " ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+            {"name": self.position_name, "pos": position},
+        )
 
     def next_pending(self) -> Held | None:
         """The notification the chain would follow next (what a quarantine row holds of

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from adapters.readstore import Cursor, Row, SQLiteReadStore
 from application.service import JourneyApplication
+from projections.audit_chain import AuditChain
 from projections.base import Notified, Projection
 from projections.deferred_writes import DeferredWrites, NeedsWriteLock
 from projections.dispatch import Handles
@@ -242,6 +243,33 @@ def test_a_batch_another_runner_applied_meanwhile_is_not_applied_twice(
         assert mine.process(events[:200]) == 0  # position moved past it: nothing applied
         assert mine.position() == events[299][0]
         assert mine.process(events) == len(events) - 300
+    caught_up(app, runner(app, models, 5000))
+    assert tables(models, store) == expected
+    store.close()
+
+
+def test_links_another_chain_follower_made_meanwhile_are_not_made_twice(
+    app: JourneyApplication, expected: Any, tmp_path: Path
+) -> None:
+    """The audit chain computes its links in a snapshot too; a second follower that moved
+    the chain's position between the snapshot and the write wins, and the first chains
+    what follows, under the lock."""
+    store = SQLiteReadStore(tmp_path / "read.sqlite")
+    models = read_models(app, store)
+    chain = models.get(AuditChain)
+    other = AuditChain(store, app.recorder, app.mapper, batch_size=300)
+    computed = chain._deferred
+
+    def then_interfere(limit: int, read: Any) -> Any:
+        found = computed(limit, read)
+        chain._deferred = computed  # type: ignore[method-assign]
+        assert other.run_once() == 300
+        return found
+
+    chain._deferred = then_interfere  # type: ignore[method-assign]
+    assert chain.run_once(limit=200) == 200  # the 200 after the other's 300
+    ids = [n.id for n in app.process_recorder.select_notifications(start=0, limit=500)]
+    assert chain.position() == ids[499]
     caught_up(app, runner(app, models, 5000))
     assert tables(models, store) == expected
     store.close()
