@@ -33,13 +33,10 @@ from projections.layout import (
     renew,
     stored_layout,
 )
+from projections.positions import POSITIONS_DDL, LogPosition
 
 logger = logging.getLogger(__name__)
 
-POSITIONS_DDL = (
-    "CREATE TABLE IF NOT EXISTS projection_positions ("
-    " name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
-)
 
 Notified = tuple[int, Any]
 """A notification id and the domain event it carries (``None``: an event this build of
@@ -88,7 +85,7 @@ class Index:
         return self.query_only and not self.worker_reads
 
 
-class Projection(ABC):
+class Projection(LogPosition, ABC):
     name: ClassVar[str]
     tables: ClassVar[tuple[str, ...]]
     """Logical names of the tables this projection owns."""
@@ -208,33 +205,8 @@ class Projection(ABC):
             if event is not None:
                 self.apply(cursor, notification_id, event)
 
-    def apply(self, cursor: Cursor, notification_id: int, event: Any) -> None:  # noqa: B027
+    def apply(self, cursor: Cursor, notification_id: int, event: Any) -> None:
         """Apply one domain event to the rows (events of no interest are ignored)."""
-
-    def position(self) -> int:
-        rows = self.store.query(
-            "SELECT position FROM projection_positions WHERE name = :name",
-            {"name": self.position_name},
-        )
-        return int(rows[0]["position"]) if rows else 0
-
-    def locked_position(self, cursor: Cursor) -> int:
-        """The stored position, locked until the transaction ends (PostgreSQL; SQLite's
-        write transactions are serial already)."""
-        lock = " FOR UPDATE" if self.store.dialect == "postgres" else ""
-        cursor.execute(
-            f"SELECT position FROM projection_positions WHERE name = :name{lock}",
-            {"name": self.position_name},
-        )
-        rows = cursor.fetchall()
-        return int(rows[0]["position"]) if rows else 0
-
-    def set_position(self, cursor: Cursor, position: int) -> None:
-        cursor.execute(
-            "INSERT INTO projection_positions (name, position) VALUES (:name, :pos)"
-            " ON CONFLICT (name) DO UPDATE SET position = excluded.position",
-            {"name": self.position_name, "pos": position},
-        )
 
     def process(self, batch: Sequence[Notified]) -> int:
         """Apply the notifications after the stored position and store the new position,

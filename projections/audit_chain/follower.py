@@ -19,15 +19,15 @@ from projections.audit_chain.outcomes import OUTCOME_DDL, VerificationOutcomes
 from projections.audit_chain.queries import AuditQueries
 from projections.audit_chain.rows import subject_row
 from projections.audit_chain.tables import DDL, TABLES
-from projections.base import POSITIONS_DDL
 from projections.deferred_writes import Deferred, NeedsWriteLock
+from projections.positions import POSITIONS_DDL, LogPosition
 from projections.quarantine import Held
 from projections.read_ahead import ReadAhead
 
 logger = logging.getLogger("projections.audit_chain")  # the name it logged under as a module
 
 
-class AuditChain(AuditQueries, VerificationOutcomes):
+class AuditChain(LogPosition, AuditQueries, VerificationOutcomes):
     """Follows the notification log and keeps the chain (see ``projections.audit_chain``),
     and what verifications found (``outcomes``).
 
@@ -64,13 +64,6 @@ class AuditChain(AuditQueries, VerificationOutcomes):
             )
 
     # -- following the log --------------------------------------------------------------------
-
-    def position(self) -> int:
-        rows = self.store.query(
-            "SELECT position FROM projection_positions WHERE name = :name",
-            {"name": self.position_name},
-        )
-        return int(rows[0]["position"]) if rows else 0
 
     def run_once(self, limit: int | None = None, read: ReadAhead | None = None) -> int:
         """Chain the next ``limit`` notifications (default: the batch size); returns how
@@ -113,23 +106,6 @@ class AuditChain(AuditQueries, VerificationOutcomes):
                 start=position, limit=limit, inclusive_of_start=False
             )
         return notifications
-
-    def locked_position(self, cursor: Cursor) -> int:
-        """The chain's position, locked until the transaction ends on PostgreSQL."""
-        lock = " FOR UPDATE" if self.store.dialect == "postgres" else ""
-        cursor.execute(
-            f"SELECT position FROM projection_positions WHERE name = :name{lock}",
-            {"name": self.position_name},
-        )
-        rows = cursor.fetchall()
-        return int(rows[0]["position"]) if rows else 0
-
-    def set_position(self, cursor: Cursor, position: int) -> None:
-        cursor.execute(
-            "INSERT INTO projection_positions (name, position) VALUES (:name, :pos)"
-            " ON CONFLICT (name) DO UPDATE SET position = excluded.position",
-            {"name": self.position_name, "pos": position},
-        )
 
     def next_pending(self) -> Held | None:
         """The notification the chain would follow next (what a quarantine row holds of

@@ -9,6 +9,7 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -64,11 +65,13 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Service, str]]:
+@contextmanager
+def serving(tmp_path: Path, **env: str) -> Iterator[tuple[Service, str]]:
+    """``journey serve`` on a free port with its data in ``tmp_path``, and ``env``, until
+    healthy; stopped at the end (its output printed, for a failure's report)."""
     port = free_port()
     service = Service(
-        {"JOURNEY_DATA_DIR": str(tmp_path / "data"), "JOURNEY_PORT": str(port)}, tmp_path
+        {"JOURNEY_DATA_DIR": str(tmp_path / "data"), "JOURNEY_PORT": str(port), **env}, tmp_path
     )
     try:
         service.start("serve")
@@ -78,6 +81,12 @@ def served(tmp_path: Path) -> Iterator[tuple[Service, str]]:
     finally:
         service.stop()
         print(service.output())
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Service, str]]:
+    with serving(tmp_path) as found:
+        yield found
 
 
 def published_and_read(
@@ -130,26 +139,12 @@ def test_the_read_models_run_in_a_child_started_again_and_ended_with_serve(
 def test_with_no_worker_processes_serve_runs_every_worker_in_its_own_process(
     tmp_path: Path,
 ) -> None:
-    port = free_port()
-    service = Service(
-        {
-            "JOURNEY_DATA_DIR": str(tmp_path / "data"),
-            "JOURNEY_PORT": str(port),
-            "JOURNEY_WORKER_PROCESSES": "",
-        },
-        tmp_path,
-    )
-    try:
-        service.start("serve")
-        url = f"http://127.0.0.1:{port}"
-        service.wait_healthy(url)
+    with serving(tmp_path, JOURNEY_WORKER_PROCESSES="") as (service, url):
         [(_, serve)] = service.processes
         keys = development_keys((tmp_path / "serve.log").read_text())
         [row] = published_and_read(url, keys, unique("cust-"), "c-1")["items"]
         assert row["case_ref"] == "c-1"
         assert children_of(serve.pid) == {}
-    finally:
-        service.stop()
 
 
 def projectors_of(pid: int) -> dict[str, int]:
@@ -175,20 +170,9 @@ def test_the_read_models_shared_among_two_children_apply_every_event_once(
     """``JOURNEY_PROJECTION_PROCESSES=2``: two ``journey project`` children, one per share
     of the read models (``ReadModels.share``), which together keep every read model up to
     date; one killed is started again with its own share."""
-    port = free_port()
-    service = Service(
-        {
-            "JOURNEY_DATA_DIR": str(tmp_path / "data"),
-            "JOURNEY_PORT": str(port),
-            "JOURNEY_PROJECTION_PROCESSES": "2",
-            "JOURNEY_WORKERS": "ingest,projections,timer",
-        },
-        tmp_path,
-    )
-    try:
-        service.start("serve")
-        url = f"http://127.0.0.1:{port}"
-        service.wait_healthy(url)
+    with serving(
+        tmp_path, JOURNEY_PROJECTION_PROCESSES="2", JOURNEY_WORKERS="ingest,projections,timer"
+    ) as (service, url):
         [(_, serve)] = service.processes
         keys = development_keys((tmp_path / "serve.log").read_text())
         customer = unique("cust-")
@@ -213,8 +197,6 @@ def test_the_read_models_shared_among_two_children_apply_every_event_once(
         assert sorted((r["case_ref"], r["contacts"]) for r in rows) == [("c-1", 1), ("c-2", 1)]
         status = httpx.get(f"{url}/readyz", timeout=30)
         assert status.status_code == 200, status.text
-    finally:
-        service.stop()
 
 
 def test_a_worker_ends_on_sigterm_whenever_and_however_often_it_comes(tmp_path: Path) -> None:
