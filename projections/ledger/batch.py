@@ -162,7 +162,11 @@ class LedgerBatch:
             self.opened.setdefault((event.customer_id, event.topic), []).append(row)
 
     def mark_repeats(self, row: dict[str, Any], opened: datetime) -> None:
-        """R-CMP-07: the same customer's complaints on the same topic within the window."""
+        """R-CMP-07: the same customer's complaints on the same topic within the window.
+        A case repeats the latest complaint before it (ties in time: by case id) at most
+        the window before it, whatever order the cases arrive in and however they are
+        batched: the new case takes the latest of those before it, and each later one it
+        is nearer to than what that one repeated so far now repeats it."""
         self.cursor.execute(
             f"SELECT case_id, opened_at FROM {self.ledger}"
             " WHERE customer_id = :customer AND topic = :topic"
@@ -179,21 +183,32 @@ class LedgerBatch:
         stored = {str(r["case_id"]): str(r["opened_at"]) for r in self.cursor.fetchall()}
         for other in self.opened.get((row["customer_id"], row["topic"]), ()):
             stored[other["case_id"]] = other["opened_at"]  # not yet written
-        mine = row["opened_at"]
+        mine = (row["opened_at"], row["case_id"])
+        earlier: list[tuple[str, str]] = []
         for other_id, other_at in stored.items():
-            other_opened = datetime.fromisoformat(other_at)
-            if abs(other_opened - opened) > REPEAT_WINDOW:
+            if abs(datetime.fromisoformat(other_at) - opened) > REPEAT_WINDOW:
                 continue
-            earlier = (other_at, other_id) < (mine, row["case_id"])
-            if earlier:
-                row["repeat_complaint"] = 1
-                row["repeat_of"] = row["repeat_of"] or other_id
-            else:
-                later = self.row(other_id)
-                if later is not None and not later["repeat_complaint"]:
-                    later["repeat_complaint"] = 1
-                    later["repeat_of"] = row["case_id"]
-                    self.changed.add(other_id)
+            if (other_at, other_id) < mine:
+                earlier.append((other_at, other_id))
+            elif (later := self.row(other_id)) is not None and self.nearer(later, mine, stored):
+                later["repeat_complaint"] = 1
+                later["repeat_of"] = row["case_id"]
+                self.changed.add(other_id)
+        if earlier:
+            row["repeat_complaint"] = 1
+            row["repeat_of"] = max(earlier)[1]
+
+    def nearer(self, later: dict[str, Any], mine: tuple[str, str], known: dict[str, str]) -> bool:
+        """Whether the case ``mine`` (opened at, case id), before ``later``, is later than
+        the one ``later`` repeats so far (if any)."""
+        current = later["repeat_of"]
+        if current is None:
+            return True
+        at = known.get(current)
+        if at is None:
+            found = self.row(current)
+            at = found["opened_at"] if found is not None else ""
+        return (at, current) < mine
 
     def flush(self) -> None:
         if self.changed:

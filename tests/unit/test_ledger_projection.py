@@ -306,6 +306,46 @@ def test_r_cmp_07_a_complaint_on_the_same_topic_within_30_days_is_a_repeat(
     ledger.store.close()
 
 
+@settings(max_examples=25, deadline=None)
+@given(
+    days=st.lists(
+        st.sampled_from([0.0, 0.0, 1.0, 10.0, 29.5, 30.0, 31.0, 45.0]), min_size=2, max_size=6
+    ),
+    order=st.randoms(use_true_random=False),
+    per_batch=st.integers(1, 7),
+)
+def test_r_cmp_07_what_a_case_repeats_does_not_depend_on_arrival_or_batches(
+    days: list[float], order: Any, per_batch: int
+) -> None:
+    """Of several earlier complaints within the window, a case names the latest (ties in
+    time: by case id), whatever order the cases arrive in and however they are batched.
+    (It named the first one found, so a rebuild and the live ledger could disagree.)"""
+    cases = [(f"k{i}", REPEAT_BASE + timedelta(d)) for i, d in enumerate(days)]
+    key = {ref: (at, str(Case.create_id(ref))) for ref, at in cases}
+    expected = {}
+    for ref, (at, case_id) in key.items():
+        earlier = [k for k in key.values() if k < (at, case_id) and at - k[0] <= timedelta(days=30)]
+        expected[ref] = (bool(earlier), max(earlier)[1] if earlier else None)
+    arrival = list(cases)
+    order.shuffle(arrival)
+    with tempfile.TemporaryDirectory() as folder:
+        app = make_app(Path(folder))
+        feed = Feed(app)
+        for ref, at in arrival:
+            feed(_complaint(f"e-{ref}", "c-a", ref, "order", at))
+        ledger = new_ledger(Path(folder) / "rm.sqlite")
+        log = notifications(app)
+        for first in range(0, len(log), per_batch):
+            ledger.process(log[first : first + per_batch])
+        found = {
+            row["case_ref"]: (bool(row["repeat_complaint"]), row["repeat_of"])
+            for row in rows(ledger)
+        }
+        app.close()
+        ledger.store.close()
+    assert found == expected
+
+
 @pytest.mark.parametrize("sort", ["opened_at", "priority", "breaches", "reopen_count"])
 def test_paging_one_row_at_a_time_reaches_every_row_once_whatever_the_sort(
     app: JourneyApplication, ledger: ComplaintLedger, sort: Any
