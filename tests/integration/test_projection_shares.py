@@ -6,8 +6,6 @@ leaves it, and the audit chain links every stored event once."""
 
 from __future__ import annotations
 
-import threading
-
 import orjson
 import pytest
 
@@ -17,6 +15,7 @@ from journey.bootstrap import Runtime
 from projections.base import Projection
 from projections.rebuild import rebuild
 from projections.runner import ProjectionRunner
+from tests.builders.threads import caught_up_at_once
 from tests.factories import contact_opened, unique
 from tests.integration.drive import ingest_everything
 
@@ -56,21 +55,7 @@ def test_shares_applied_at_once_end_as_a_rebuild_from_the_log(runtime: Runtime, 
         )
         for share in (runtime.read_models.share(i, count) for i in range(1, count + 1))
     ]
-    failed: list[BaseException] = []
-
-    def follow(runner: ProjectionRunner) -> None:
-        try:
-            while runner.run_once():
-                pass
-        except BaseException as error:  # reported below
-            failed.append(error)
-
-    threads = [threading.Thread(target=follow, args=(runner,)) for runner in runners]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert not failed
+    caught_up_at_once(runners)
     assert {p.position() for p in runtime.projections} == {head}
     assert runtime.audit_chain.position() == head
     [linked] = runtime.read_store.query("SELECT count(*) AS n FROM audit_chain")

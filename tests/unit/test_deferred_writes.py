@@ -11,7 +11,6 @@ once end as one runner leaves them."""
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from projections.dispatch import Handles
 from projections.rebuild import rebuild
 from projections.registry import READ_MODELS, ReadModels, build_read_models
 from projections.runner import NotificationReader, ProjectionRunner
+from tests.builders.threads import caught_up_at_once
 
 GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "events-d0a78b9.sqlite"
 """Journeys of 40 simulated customers over 30 days: every kind of event the read models
@@ -338,20 +338,7 @@ def test_shares_applied_at_once_end_as_one_runner_leaves_them(
     store = SQLiteReadStore(tmp_path / "read.sqlite")
     models = read_models(app, store)
     runners = [runner(app, models.share(i, count), 37) for i in range(1, count + 1)]
-    failed: list[BaseException] = []
-
-    def follow(run: ProjectionRunner) -> None:
-        try:
-            caught_up(app, run)
-        except BaseException as error:  # reported below
-            failed.append(error)
-
-    threads = [threading.Thread(target=follow, args=(run,)) for run in runners]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not failed
+    caught_up_at_once(runners)
     assert {p.position() for p in models.projections} == {head(app)}
     assert tables(models, store) == expected
     store.close()
