@@ -18,7 +18,8 @@ class ComplaintLedger(LedgerQueries):
     ``classification`` complaint), repeat complaints marked (R-CMP-07)."""
 
     name = "complaint_ledger"
-    schema_version = 2  # 2: facets (breached rules, source attributes), satisfaction column
+    schema_version = 3  # 2: facets (breached rules, source attributes), satisfaction column
+    # 3: repeat_of names the latest earlier complaint (R-CMP-07); refilled, not migrated
     tables = tables.TABLES
     handles = HANDLES
 
