@@ -22,7 +22,7 @@ from operator import itemgetter
 from typing import Any, ClassVar
 
 from adapters.readstore import Cursor, ReadStore, Row
-from projections.deferred_writes import Deferred, NeedsWriteLock
+from projections.deferred_writes import Deferred, write_once
 from projections.dispatch import Handles
 from projections.layout import (
     DEFERRED_DDL,
@@ -215,28 +215,20 @@ class Projection(LogPosition, ABC):
         the write lock (``projections.deferred_writes``)."""
         if not batch:
             return 0
-        deferred = self._deferred(batch) if self.store.one_writer else None
-        if deferred is not None and not deferred.count:
-            return 0  # all of it applied already, as of the snapshot
-        with self.store.transaction() as cursor:
-            if deferred is not None and deferred.still_holds(self, cursor):
-                return deferred.write(self, cursor)
-            return self.process_in(cursor, batch)
+        return write_once(
+            self,
+            self.store,
+            lambda seen: self._in_snapshot(seen, batch),
+            lambda cursor: self.process_in(cursor, batch),
+        )
 
-    def _deferred(self, batch: Sequence[Notified]) -> Deferred | None:
-        """The batch applied in a read snapshot, its writes recorded; None when it
-        cannot be (``NeedsWriteLock``)."""
-        with self.store.reading() as reader:
-            seen = Deferred.begin(self, reader)
-            fresh = batch[bisect_right(batch, seen.position, key=itemgetter(0)) :]
-            if not fresh:
-                return seen
-            try:
-                self.apply_batch(seen.cursor, fresh)
-            except NeedsWriteLock as why:
-                logger.debug("read model %s: batch applied under the lock: %s", self.name, why)
-                return None
-            return seen.applied(fresh[-1][0], len(fresh))
+    def _in_snapshot(self, seen: Deferred, batch: Sequence[Notified]) -> Deferred:
+        """The batch's notifications after the snapshot's position applied to its cursor."""
+        fresh = batch[bisect_right(batch, seen.position, key=itemgetter(0)) :]
+        if fresh:
+            self.apply_batch(seen.cursor, fresh)
+            seen.applied(fresh[-1][0], len(fresh))
+        return seen
 
     def process_in(self, cursor: Cursor, batch: Sequence[Notified]) -> int:
         """``batch`` is in notification order, as the log is read: what is after the

@@ -21,12 +21,15 @@ batch is applied inside the write transaction instead.
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from adapters.readstore import Cursor, Params
+from adapters.readstore import Cursor, Params, ReadStore
+
+logger = logging.getLogger(__name__)
 
 
 class NeedsWriteLock(Exception):
@@ -109,7 +112,9 @@ class DeferredWrites:
 
 
 class Positioned(Protocol):
-    """What of a read model the deferral needs (``projections.base.Projection``)."""
+    """What of a read model the deferral needs (``projections.positions.LogPosition``)."""
+
+    position_name: str
 
     def locked_position(self, cursor: Cursor) -> int: ...
 
@@ -155,3 +160,29 @@ class Deferred:
             self.cursor.replay(cursor)
             model.set_position(cursor, self.last)
         return self.count
+
+
+def write_once(
+    model: Positioned,
+    store: ReadStore,
+    compute: Callable[[Deferred], Deferred],
+    serial: Callable[[Cursor], int],
+) -> int:
+    """Apply a read model's next batch once; returns how many notifications it applied.
+    On a one-writer store ``compute`` applies it to a snapshot (``Deferred.cursor``) and
+    returns the ``Deferred`` marked ``applied``, and only the recorded writes take the
+    lock; ``serial`` applies it under the lock, as every batch is elsewhere, when the
+    snapshot cannot serve (``NeedsWriteLock``) or went stale."""
+    deferred: Deferred | None = None
+    if store.one_writer:
+        with store.reading() as reader:
+            try:
+                deferred = compute(Deferred.begin(model, reader))
+            except NeedsWriteLock as why:
+                logger.debug("%s: batch applied under the lock: %s", model.position_name, why)
+        if deferred is not None and not deferred.count:
+            return 0  # nothing new, as of the snapshot
+    with store.transaction() as cursor:
+        if deferred is not None and deferred.still_holds(model, cursor):
+            return deferred.write(model, cursor)
+        return serial(cursor)

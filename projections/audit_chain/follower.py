@@ -19,7 +19,7 @@ from projections.audit_chain.outcomes import OUTCOME_DDL, VerificationOutcomes
 from projections.audit_chain.queries import AuditQueries
 from projections.audit_chain.rows import subject_row
 from projections.audit_chain.tables import DDL, TABLES
-from projections.deferred_writes import Deferred, NeedsWriteLock
+from projections.deferred_writes import Deferred, write_once
 from projections.positions import POSITIONS_DDL, LogPosition
 from projections.quarantine import Held
 from projections.read_ahead import ReadAhead
@@ -72,30 +72,27 @@ class AuditChain(LogPosition, AuditQueries, VerificationOutcomes):
         writer the links are computed in a read snapshot and only written under the lock,
         as a projection's batch is (``projections.deferred_writes``)."""
         limit = limit or self._batch_size
-        deferred = self._deferred(limit, read) if self.store.one_writer else None
-        if deferred is not None and not deferred.count:
-            return 0
-        with self.store.transaction() as cursor:
-            if deferred is not None and deferred.still_holds(self, cursor):
-                return deferred.write(self, cursor)
-            notifications = self._following(self.locked_position(cursor), limit, read)
-            if not notifications:
-                return 0
-            self._chain(cursor, notifications)
-            self.set_position(cursor, notifications[-1].id)
-            return len(notifications)
+        return write_once(
+            self,
+            self.store,
+            lambda seen: self._in_snapshot(seen, limit, read),
+            lambda cursor: self._link(cursor, self.locked_position(cursor), limit, read),
+        )
 
-    def _deferred(self, limit: int, read: ReadAhead | None) -> Deferred | None:
-        with self.store.reading() as reader:
-            seen = Deferred.begin(self, reader)
-            notifications = self._following(seen.position, limit, read)
-            if not notifications:
-                return seen
-            try:
-                self._chain(seen.cursor, notifications)
-            except NeedsWriteLock:
-                return None
-            return seen.applied(notifications[-1].id, len(notifications))
+    def _in_snapshot(self, seen: Deferred, limit: int, read: ReadAhead | None) -> Deferred:
+        notifications = self._following(seen.position, limit, read)
+        if notifications:
+            self._chain(seen.cursor, notifications)
+            seen.applied(notifications[-1].id, len(notifications))
+        return seen
+
+    def _link(self, cursor: Cursor, position: int, limit: int, read: ReadAhead | None) -> int:
+        notifications = self._following(position, limit, read)
+        if not notifications:
+            return 0
+        self._chain(cursor, notifications)
+        self.set_position(cursor, notifications[-1].id)
+        return len(notifications)
 
     def _following(
         self, position: int, limit: int, read: ReadAhead | None

@@ -11,7 +11,8 @@ once end as one runner leaves them."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -216,19 +217,17 @@ def test_computed_in_snapshots_the_tables_end_as_a_serial_apply_leaves_them(
         store.close()
 
 
-def interfering(projection: Projection, between: Any) -> None:
-    """Run ``between()`` once, after the projection's next batch was computed in its
-    snapshot and before it takes the write lock."""
-    computed = projection._deferred
+def interfering(store: SQLiteReadStore, between: Callable[[], object]) -> None:
+    """Run ``between()`` once, when a read model next asks ``store`` for its write
+    transaction: after it computed its batch in a snapshot, before it takes the lock."""
+    transaction = store.transaction
 
-    def then_interfere(batch: Sequence[Notified]) -> Any:
-        found = computed(batch)
-        if found is not None and found.count:
-            projection._deferred = computed  # type: ignore[method-assign]
-            between()
-        return found
+    def then_interfere() -> Any:
+        store.transaction = transaction  # type: ignore[method-assign]
+        between()
+        return transaction()
 
-    projection._deferred = then_interfere  # type: ignore[method-assign]
+    store.transaction = then_interfere  # type: ignore[method-assign]
 
 
 def test_a_batch_another_runner_applied_meanwhile_is_not_applied_twice(
@@ -239,7 +238,7 @@ def test_a_batch_another_runner_applied_meanwhile_is_not_applied_twice(
     other = read_models(app, store)  # the same tables: a second runner of the same models
     events = NotificationReader(app.process_recorder, app.mapper).read(0, head(app))
     for mine, theirs in zip(models.projections, other.projections, strict=True):
-        interfering(mine, lambda theirs=theirs: theirs.process(events[:300]))
+        interfering(store, partial(theirs.process, events[:300]))
         assert mine.process(events[:200]) == 0  # position moved past it: nothing applied
         assert mine.position() == events[299][0]
         assert mine.process(events) == len(events) - 300
@@ -258,15 +257,11 @@ def test_links_another_chain_follower_made_meanwhile_are_not_made_twice(
     models = read_models(app, store)
     chain = models.get(AuditChain)
     other = AuditChain(store, app.recorder, app.mapper, batch_size=300)
-    computed = chain._deferred
 
-    def then_interfere(limit: int, read: Any) -> Any:
-        found = computed(limit, read)
-        chain._deferred = computed  # type: ignore[method-assign]
+    def other_first() -> None:
         assert other.run_once() == 300
-        return found
 
-    chain._deferred = then_interfere  # type: ignore[method-assign]
+    interfering(store, other_first)
     assert chain.run_once(limit=200) == 200  # the 200 after the other's 300
     ids = [n.id for n in app.process_recorder.select_notifications(start=0, limit=500)]
     assert chain.position() == ids[499]
@@ -305,7 +300,7 @@ def test_tables_swapped_by_a_rebuild_meanwhile_are_written_only_as_they_now_are(
             for table in projection.tables:
                 cursor.execute(f"DELETE FROM {table}")
         swap = Capped(reader, at)
-        interfering(projection, lambda p=projection, s=swap: rebuild(p, s, batch_size=50))
+        interfering(store, partial(rebuild, projection, swap, batch_size=50))  # type: ignore[arg-type]
         projection.process(events)
     caught_up(app, runner(app, models, 5000))
     assert tables(models, store) == expected
