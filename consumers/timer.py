@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -65,11 +66,12 @@ class ClockTimer:
         self.breached = 0
         self._beat = beat
         self._keeper = keeper
-        self._advanced: dict[str, int] = {}
+        self._advanced: OrderedDict[str, int] = OrderedDict()
         """Aggregates whose clocks this timer advanced (ids as the index writes them), each
         with the store's last notification id once it had: until the index has read that
         far, their open rows there may be decisions already stored (or facts that stopped
-        them), not news."""
+        them), not news. Kept in the order of those ids (``_note_advanced``), so the ones
+        the index has read are dropped from the front."""
         self._pass: Due | None = None
         """The last due deadline of the pass so far (``_due``); None: from the soonest."""
 
@@ -96,13 +98,31 @@ class ClockTimer:
             decided += stored
             head = self._app.recorder.max_notification_id() or 0
             for aggregate_id in chunk:
-                self._advanced[str(aggregate_id)] = head
+                self._note_advanced(str(aggregate_id), head)
             for aggregate_id in raced:
                 # The ingest wrote to this aggregate meanwhile; the next round retries.
                 del self._advanced[str(aggregate_id)]
                 logger.info("clock advance of %s raced a write; retrying later", aggregate_id)
         self.breached += decided
         return decided + kept
+
+    def _note_advanced(self, aggregate_id: str, head: int) -> None:
+        """Remember the aggregate as advanced up to ``head``, at the end of the order (the
+        store's head never goes back, so the heads stay in order)."""
+        self._advanced[aggregate_id] = head
+        self._advanced.move_to_end(aggregate_id)
+
+    def _forget_read(self, position: int) -> None:
+        """Drop the aggregates advanced up to a head the index has read (``position``):
+        their rows there are the index's news again. From the front only, so a round costs
+        what it drops, not what the timer holds (which, in a catch-up of history, was
+        every aggregate advanced since the index last caught up)."""
+        advanced = self._advanced
+        while advanced:
+            aggregate_id, head = next(iter(advanced.items()))
+            if head > position:
+                break
+            del advanced[aggregate_id]
 
     def _due(self, cutoff: datetime) -> Iterator[list[UUID]]:
         """Up to ``DUE_LIMIT`` aggregates with a deadline due before ``cutoff`` by the
@@ -112,10 +132,8 @@ class ClockTimer:
         history (the index far behind the store) their rows there are decisions already
         stored, and loading each again and again to find that out was most of the timer's
         work."""
-        position = self._index.position()
-        advanced = self._advanced = {
-            a: head for a, head in self._advanced.items() if head > position
-        }
+        self._forget_read(self._index.position())
+        advanced = self._advanced
         due: dict[str, None] = {}
         while len(due) < DUE_LIMIT:
             page = self._index.due_before(cutoff, DUE_LIMIT, after=self._pass)

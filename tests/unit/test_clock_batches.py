@@ -192,3 +192,34 @@ def test_the_timer_walks_past_a_page_of_decisions_the_index_has_not_read(
 
     assert [timer.run_once(), timer.run_once(), timer.run_once()] == [2, 1, 0]
     assert loads == ids
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    steps=st.lists(
+        st.one_of(
+            st.tuples(st.just("advanced"), st.sampled_from("abcdef"), st.integers(0, 3)),
+            st.tuples(st.just("index_at"), st.just(""), st.integers(0, 40)),
+        ),
+        max_size=40,
+    )
+)
+def test_the_timer_forgets_exactly_the_advances_the_index_has_read(
+    steps: list[tuple[str, str, int]],
+) -> None:
+    """The aggregates the timer holds back (advanced, their decisions not yet read by the
+    index) are dropped from the front of their order, not by a pass over all of them: the
+    same set as keeping each one whose latest advance is past the index's position, for
+    any order of advances (the store's head only grows) and index positions."""
+    timer = ClockTimer(None, None)  # type: ignore[arg-type]  # neither is used here
+    head = 0
+    expected: dict[str, int] = {}
+    for step, aggregate_id, number in steps:
+        if step == "advanced":
+            head += number
+            timer._note_advanced(aggregate_id, head)
+            expected[aggregate_id] = head
+        else:
+            timer._forget_read(number)
+            expected = {a: h for a, h in expected.items() if h > number}
+            assert dict(timer._advanced) == expected
