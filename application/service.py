@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
@@ -122,12 +123,15 @@ class JourneyApplication(Application[UUID]):
         aggregate); returns how many decisions were stored and the aggregates a write
         raced (``IntegrityError``), for a later round. Should one race, nothing of the
         batch is stored and each is advanced alone, so the race holds back only itself."""
-        aggregates: list[JourneyAggregate] = []
+        decisions: list[DomainEventProtocol[UUID]] = []
         for aggregate in self._journeys(aggregate_ids):
             aggregate.advance_clock(watermark, lateness)
-            aggregates.append(aggregate)
+            decisions += aggregate.collect_events()
         try:
-            return len(self.save(*aggregates)), []
+            # What ``save`` stores, put straight into the event store as the ingest does:
+            # ``save`` checks each object against a runtime-checkable protocol first, which
+            # cost more than a tenth of the timer's CPU in a catch-up.
+            return len(self.events.put(decisions)), []
         except IntegrityError:
             pass
         decided = 0
