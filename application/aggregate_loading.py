@@ -56,6 +56,9 @@ def loader_of(recorder: Recorder, mapper: Mapper[UUID]) -> LoadMany | None:
 def _sqlite(recorder: SQLiteAggregateRecorder) -> Rows:
     def rows(ids: Sequence[UUID]) -> Iterable[StoredEvent]:
         found: list[StoredEvent] = []
+        # Each row's id is one of those asked for, as its hex text: mapped back to the
+        # caller's UUID instead of parsed for every row (an aggregate has many rows).
+        by_hex = {i.hex: i for i in ids}
         with recorder.datastore.transaction(commit=False) as cursor:
             for start in range(0, len(ids), _CHUNK):
                 chunk = [i.hex for i in ids[start : start + _CHUNK]]
@@ -67,7 +70,8 @@ def _sqlite(recorder: SQLiteAggregateRecorder) -> Rows:
                     chunk,
                 )
                 found.extend(
-                    StoredEvent(UUID(row[0]), row[1], row[2], row[3]) for row in cursor.fetchall()
+                    StoredEvent(by_hex.get(row[0]) or UUID(row[0]), row[1], row[2], row[3])
+                    for row in cursor.fetchall()
                 )
         return found
 
