@@ -145,7 +145,14 @@ class FastJSONTranscoder(JSONTranscoder):
         for key, value in obj.items():
             kind = type(value)
             if kind is dict:
-                obj[key] = self._dict(value)
+                data = value.get("_data_", value) if len(value) == 2 else value
+                if (type(data) is str or type(data) is int) and "_type_" in value:
+                    # A registered value with flat data (a time, an id, an amount, a
+                    # duration: most nested dicts of a stored event), decoded here as the
+                    # call below would, without the call.
+                    obj[key] = self._decoders[value["_type_"]](data)
+                else:
+                    obj[key] = self._dict(value)
             elif kind is list:
                 obj[key] = self._list(value)
             elif kind is float and abs(value) >= _BEYOND_64_BITS:

@@ -121,3 +121,50 @@ def test_typical_states_take_the_fast_path(value: dict[str, Any]) -> None:
     assert FAST._plain(value) is not None
     assert FAST.encode(value) == STDLIB.encode(value)
     assert json.loads(FAST.encode(value))  # plain JSON
+
+
+def decoded(transcoder: JSONTranscoder, data: bytes) -> tuple[str, Any]:
+    try:
+        return ("value", transcoder.decode(data))
+    except Exception as error:
+        return ("raised", type(error).__name__)
+
+
+# Stored bytes of any shape, not only what an encoder writes: objects whose keys are often
+# the transcodings' markers, with the registered names (and others) and data of any kind.
+json_leaves = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=2**63 - 2, max_value=2**64 + 2)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(
+        ["datetime_iso", "uuid_hex", "decimal_str", "timedelta_us", "source_ref", "nope"]
+    )
+    | st.sampled_from(["2026-01-02T03:04:05+00:00", "0" * 32, "12.50", "not a value"])
+    | st.text(max_size=6)
+)
+json_values = st.recursive(
+    json_leaves,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["_type_", "_data_", "k", "event_id"]), inner, max_size=3)
+        | st.fixed_dictionaries({"_type_": inner, "_data_": inner})
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.dictionaries(st.text(max_size=6), json_values, max_size=4))
+def test_any_stored_bytes_decode_as_the_stdlib_decoder_decodes_them(
+    state: dict[str, Any],
+) -> None:
+    """Issue 18: the fast decoder's shortcut for registered values nested in a stored
+    event decides as the stdlib decoder does: the same value, or an error in both."""
+    data = json.dumps(state).encode()
+    expected = decoded(STDLIB, data)
+    got = decoded(FAST, data)
+    assert got[0] == expected[0]
+    if expected[0] == "value":
+        assert got == expected
