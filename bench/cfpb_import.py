@@ -167,16 +167,19 @@ def measure(
     timeout_s: float,
     replay: bool = False,
     shares: int = 1,
+    keep: Path | None = None,
 ) -> dict[str, Any]:
     """The import, then ``journey serve`` (its read models shared among ``shares``
     processes) until caught up; with ``replay``, also the read models alone over what was
     stored, in as many processes (``bench.cfpb_projections``). The data folder is removed
-    at the end."""
+    at the end, or moved to ``keep`` (for ``bench.cfpb_projections`` runs of its own)."""
     workdir = Path(tempfile.mkdtemp(prefix="journey-bench-cfpb-"))
     try:
         found = _measure(workdir, data, limit, poll_s, timeout_s, shares)
         if replay:
             found["replay"] = _replay(workdir / "data", shares)
+        if keep is not None:
+            shutil.move(workdir / "data", keep)
         return found
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -277,11 +280,21 @@ def parser() -> argparse.ArgumentParser:
         default=1,
         help="journey serve's JOURNEY_PROJECTION_PROCESSES, and the replay's processes (default 1)",
     )
+    root.add_argument(
+        "--keep-data",
+        type=Path,
+        metavar="DIR",
+        help="move the data folder (log, store, read models) to DIR, which must not exist,"
+        " instead of removing it: the DATA_DIR of bench.cfpb_projections",
+    )
     return root
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    root = parser()
+    args = root.parse_args(argv)
+    if args.keep_data is not None and args.keep_data.exists():
+        root.error(f"--keep-data: {args.keep_data} exists")
     say(f"journey import cfpb benchmark: {args.data}, limit {args.limit or 'none'}")
     for line in machine.describe("not used (embedded log)", "not used (embedded SQLite store)"):
         say(line)
@@ -294,6 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.timeout,
             args.replay_projections,
             args.projection_processes,
+            args.keep_data,
         )
     except BenchError as error:
         say(f"bench: error: {error}")

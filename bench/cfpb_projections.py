@@ -1,13 +1,17 @@
-"""``python -m bench.cfpb_projections [--shares N] DATA_DIR``: the read models' share of a
-CFPB catch-up, alone: in the data folder ``bench.cfpb_import --replay-projections`` leaves
-(``journey serve`` stopped), every projection's tables are emptied and its position set
-to 0, the audit chain's too, and the projection runner (as ``journey project`` runs it,
-the cycle collector tuned alike) applies the whole notification log again, with nothing
-else running: in this process, or with ``--shares N`` in N processes at once, each
-following the log for its share of the read models (``JOURNEY_PROJECTION_SHARE``, as
-``journey serve`` runs them with ``JOURNEY_PROJECTION_PROCESSES``). Prints one JSON line:
+"""``python -m bench.cfpb_projections [--shares N] [--pragma NAME=VALUE] DATA_DIR``: the
+read models' share of a CFPB catch-up, alone. In the data folder of a CFPB import
+(``bench.cfpb_import --replay-projections``, or the one ``--keep-data DIR`` leaves;
+``journey serve`` stopped), every projection's tables are emptied and its position set to
+0, the audit chain's too; then the projection runner (as ``journey project`` runs it, the
+cycle collector tuned alike) applies the whole notification log again, with nothing else
+running: in this process, or with ``--shares N`` in N processes at once, each following
+the log for its share of the read models (``JOURNEY_PROJECTION_SHARE``, as ``journey
+serve`` runs them with ``JOURNEY_PROJECTION_PROCESSES``). Prints one JSON line:
 notifications, applications (notifications times read models), wall seconds until the
-last process was done, CPU seconds of them all.
+last process was done, CPU seconds of them all, and the bytes they wrote (``wchar``).
+``--pragma`` sets a PRAGMA of the read store's connections over the project's own, for
+experiments with its SQLite settings (docs/BENCHMARKS.md, "What the read side's time is
+made of").
 
 Why: in the whole import the ingest, the timer and the read models share two cores, so
 their figures move with each other and with the host. This is the floor the import cannot
@@ -33,6 +37,23 @@ import orjson
 def _cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def _written_bytes() -> int:
+    """Bytes this process has handed to ``write`` so far (``wchar``: the WAL's frames and
+    the checkpoints' pages, whether or not they reached the disk yet)."""
+    with open("/proc/self/io") as io:
+        return next(int(line.split()[1]) for line in io if line.startswith("wchar:"))
+
+
+def use_pragmas(pragmas: Sequence[str]) -> None:
+    """The read store's connections set these (``NAME=VALUE``) instead of, or beside, the
+    ones of ``adapters.readstore.SQLITE_PRAGMAS``: for experiments with its settings."""
+    import adapters.readstore
+
+    names = {p.split("=", 1)[0].strip() for p in pragmas}
+    kept = [p for p in adapters.readstore.SQLITE_PRAGMAS if p.split("=", 1)[0] not in names]
+    adapters.readstore.SQLITE_PRAGMAS = (*kept, *pragmas)
 
 
 def _runtime(data_dir: Path, share: str | None = None) -> Any:
@@ -79,18 +100,26 @@ def follow(data_dir: Path, share: str | None = None) -> dict[str, Any]:
     try:
         freeze_start_up()  # as `journey project` runs the runner (adapters.collector)
         tune_collector()
-        started_wall, started_cpu = time.perf_counter(), _cpu_s()
+        started_wall, started_cpu, started_written = time.perf_counter(), _cpu_s(), _written_bytes()
         applied = 0
         while step := runtime.projection_runner.run_once():
             applied += step
         wall, cpu = time.perf_counter() - started_wall, _cpu_s() - started_cpu
+        written = _written_bytes() - started_written
         names = runtime.projection_runner.names
     finally:
         runtime.close()
-    return {"share": share, "read_models": names, "applied": applied, "wall_s": wall, "cpu_s": cpu}
+    return {
+        "share": share,
+        "read_models": names,
+        "applied": applied,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "written_bytes": written,
+    }
 
 
-def replay(data_dir: Path, shares: int = 1) -> dict[str, Any]:
+def replay(data_dir: Path, shares: int = 1, pragmas: Sequence[str] = ()) -> dict[str, Any]:
     notifications = reset(data_dir)
     if shares == 1:
         return {"notifications": notifications, "shares": 1} | follow(data_dir)
@@ -103,6 +132,7 @@ def replay(data_dir: Path, shares: int = 1) -> dict[str, Any]:
                 "bench.cfpb_projections",
                 "--follow",
                 f"{i}/{shares}",
+                *(f"--pragma={p}" for p in pragmas),
                 str(data_dir),
             ],
             stdout=subprocess.PIPE,
@@ -121,6 +151,7 @@ def replay(data_dir: Path, shares: int = 1) -> dict[str, Any]:
         "applied": sum(e["applied"] for e in each),
         "wall_s": time.perf_counter() - started,
         "cpu_s": sum(e["cpu_s"] for e in each),
+        "written_bytes": sum(e["written_bytes"] for e in each),
         "each": each,
     }
 
@@ -130,11 +161,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("data_dir", type=Path)
     parser.add_argument("--shares", type=int, default=1, help="processes at once (default 1)")
     parser.add_argument("--follow", metavar="I/N", help=argparse.SUPPRESS)  # one share's process
+    parser.add_argument(
+        "--pragma",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a PRAGMA the read store's connections set, over adapters.readstore's (repeatable;"
+        " one a connection can change: synchronous, cache_size, wal_autocheckpoint...)",
+    )
     args = parser.parse_args(argv)
     if args.shares < 1:
         parser.error("--shares: at least 1")
+    if any("=" not in p for p in args.pragma):
+        parser.error("--pragma: NAME=VALUE")
+    use_pragmas(args.pragma)
     found = (
-        follow(args.data_dir, args.follow) if args.follow else replay(args.data_dir, args.shares)
+        follow(args.data_dir, args.follow)
+        if args.follow
+        else replay(args.data_dir, args.shares, args.pragma)
     )
     print(orjson.dumps(found).decode(), flush=True)
     return 0

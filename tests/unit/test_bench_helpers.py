@@ -2,7 +2,9 @@
 wrong percentile or a lost request body would make every HTTP figure wrong silently. The
 memory measurement spawns a child process: tests/integration/test_bench_memory.py. The CFPB
 import's reading of ``/metrics`` (bench/cfpb_import.py) must say what ``journey status``
-says, or it would stop the clock early or never."""
+says, or it would stop the clock early or never; and a setting the read models' replay
+is told to try (bench/cfpb_projections.py) must be the one the store's connections use,
+or an experiment would measure the project's own settings under another name."""
 
 from __future__ import annotations
 
@@ -16,11 +18,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
 
+import adapters.readstore
 from adapters.metrics import render
 from adapters.sourcelog.base import TopicPartition
 from adapters.status_metrics import StatusCollector
 from application.status import PartitionLag, ProjectionLag, Status
-from bench import cfpb_import, streamfile
+from bench import cfpb_import, cfpb_projections, streamfile
 from bench.events import stream
 from bench.http_load import bodies, percentile, read_values, write_values
 
@@ -148,3 +151,23 @@ def test_the_cfpb_bench_scrapes_often_only_near_the_end() -> None:
     assert cfpb_import.nearly_caught_up(
         {"ingest_lag": 0, "projections": [{"name": "a", "lag": near - 1}]}
     )
+
+
+def test_a_pragma_to_try_replaces_the_stores_own_or_is_added(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        adapters.readstore, "SQLITE_PRAGMAS", ("journal_mode=WAL", "synchronous=NORMAL")
+    )
+    cfpb_projections.use_pragmas(["synchronous=OFF", "cache_size=-2000"])
+    assert adapters.readstore.SQLITE_PRAGMAS == (
+        "journal_mode=WAL",
+        "synchronous=OFF",
+        "cache_size=-2000",
+    )
+    store = adapters.readstore.SQLiteReadStore(tmp_path / "read.sqlite")
+    try:
+        assert store.query("PRAGMA synchronous") == [{"synchronous": 0}]
+        assert store.query("PRAGMA cache_size") == [{"cache_size": -2000}]
+    finally:
+        store.close()
