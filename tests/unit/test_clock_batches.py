@@ -223,3 +223,23 @@ def test_the_timer_forgets_exactly_the_advances_the_index_has_read(
             timer._forget_read(number)
             expected = {a: h for a, h in expected.items() if h > number}
             assert dict(timer._advanced) == expected
+
+
+def test_with_an_aggregate_cache_the_batch_is_saved_so_the_cache_follows(tmp_path: Path) -> None:
+    """R-RESP-01 breaches stored for a batch go straight into the event store, unless the
+    application caches aggregates without reading newer events (eventsourcing's
+    AGGREGATE_CACHE_MAXSIZE, no fast-forward): then ``save`` stores them and puts the
+    advanced aggregates in the cache, which must not keep the versions from before."""
+    app = JourneyApplication(
+        env={
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(tmp_path / "events.sqlite"),
+            "AGGREGATE_CACHE_MAXSIZE": "100",
+            "AGGREGATE_CACHE_FASTFORWARD": "n",  # the cache is then what save leaves there
+        }
+    )
+    ids = opened(Journey(app), [0, 1], set())
+    before: dict[UUID, int] = {i: app.repository.get(i).version for i in ids}  # cached now
+    assert app.advance_clocks(ids, T0 + TARGET + LATENESS + 3 * S) == (2, [])
+    assert {i: app.repository.get(i).version for i in ids} == {i: v + 1 for i, v in before.items()}
+    assert all(not app.repository.get(i).outcomes()["R-RESP-01"].met for i in ids)
