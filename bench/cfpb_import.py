@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -149,15 +149,16 @@ def cpu_seconds(pid: int) -> tuple[float, float]:
     return own / tick, children / tick
 
 
+def projected(status: dict[str, Any]) -> bool:
+    """Every record stored and every read model up to date."""
+    projections = status.get("projections") or []
+    return status["ingest_lag"] == 0 and all(p["lag"] == 0 for p in projections)
+
+
 def caught_up(status: dict[str, Any]) -> bool:
     """Every record stored, every read model up to date, and every deadline the
     watermark passed breached: the figures an analyst sees are the final ones."""
-    projections = status.get("projections") or []
-    return (
-        status["ingest_lag"] == 0
-        and all(p["lag"] == 0 for p in projections)
-        and status.get("timer_backlog", 0) == 0
-    )
+    return projected(status) and status.get("timer_backlog", 0) == 0
 
 
 def measure(
@@ -200,9 +201,21 @@ def _replay(data_dir: Path, shares: int) -> dict[str, Any]:
 
 
 def _measure(
-    workdir: Path, data: Path, limit: int | None, poll_s: float, timeout_s: float, shares: int = 1
+    workdir: Path,
+    data: Path,
+    limit: int | None,
+    poll_s: float,
+    timeout_s: float,
+    shares: int = 1,
+    workers: str | None = None,
+    done: Callable[[dict[str, Any]], bool] = caught_up,
 ) -> dict[str, Any]:
+    """The import, then ``journey serve`` until ``done`` says so of its ``/metrics``;
+    ``workers``: its ``JOURNEY_WORKERS`` (default: the settings' own, all of them). When
+    it returns, no process of the serve has the data folder open any more."""
     env = _env(workdir, shares)
+    if workers is not None:
+        env["JOURNEY_WORKERS"] = workers
     command = [*_journey_command(), "import", "cfpb", "--data", str(data), "--new-store", "--json"]
     if limit is not None:
         command += ["--limit", str(limit)]
@@ -232,7 +245,7 @@ def _measure(
                     raise BenchError(f"journey serve exited:\n{log_path.read_text()[-2000:]}")
                 status = _scrape(f"http://127.0.0.1:{port}")
                 timeline.saw(status)
-                if status and caught_up(status):
+                if status and done(status):
                     break
                 if time.monotonic() > deadline:
                     raise BenchError(f"not caught up after {timeout_s:.0f} s: {status}")
@@ -246,6 +259,7 @@ def _measure(
             except subprocess.TimeoutExpired:
                 serve.kill()
                 serve.wait()
+    wait_closed(workdir / "data", timeout_s=60)
     if status.get("dead_letters"):
         raise BenchError(f"{status['dead_letters']} records were dead-lettered")
     return {
@@ -259,6 +273,26 @@ def _measure(
         "projections": [p["name"] for p in status.get("projections") or []],
         "summary": summary,
     }
+
+
+def wait_closed(data_dir: Path, timeout_s: float) -> None:
+    """Until no process has the data folder as its ``JOURNEY_DATA_DIR``: the read models'
+    child of ``journey serve`` outlives it by a moment, and what follows (a replay, a copy,
+    a move) must not find the stores still in use."""
+    mark = f"JOURNEY_DATA_DIR={data_dir}".encode()
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        users = []
+        for environ in Path("/proc").glob("[0-9]*/environ"):
+            try:
+                if mark in environ.read_bytes().split(b"\0"):
+                    users.append(environ.parent.name)
+            except OSError:  # gone meanwhile, or not ours to read
+                continue
+        if not users:
+            return
+        time.sleep(0.2)
+    raise BenchError(f"processes still use {data_dir} after {timeout_s:.0f} s")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -34,7 +34,7 @@ from typing import Any
 import orjson
 
 
-def _cpu_s() -> float:
+def cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
@@ -56,7 +56,8 @@ def use_pragmas(pragmas: Sequence[str]) -> None:
     adapters.readstore.SQLITE_PRAGMAS = (*kept, *pragmas)
 
 
-def _runtime(data_dir: Path, share: str | None = None) -> Any:
+def runtime_of(data_dir: Path, share: str | None = None) -> Any:
+    """The runtime over a data folder of a CFPB import (embedded log, SQLite stores)."""
     os.environ.update(
         JOURNEY_LOG_BACKEND="embedded",
         JOURNEY_STORE_BACKEND="sqlite",
@@ -73,7 +74,7 @@ def _runtime(data_dir: Path, share: str | None = None) -> Any:
 
 def reset(data_dir: Path) -> int:
     """Every read model emptied and back at position 0; returns the log's head."""
-    runtime = _runtime(data_dir)
+    runtime = runtime_of(data_dir)
     try:
         for projection in runtime.projections:
             projection.drop_tables()
@@ -96,15 +97,15 @@ def follow(data_dir: Path, share: str | None = None) -> dict[str, Any]:
     """The runner of ``share`` (all read models when None) until it applied everything."""
     from adapters.collector import freeze_start_up, tune_collector
 
-    runtime = _runtime(data_dir, share)
+    runtime = runtime_of(data_dir, share)
     try:
         freeze_start_up()  # as `journey project` runs the runner (adapters.collector)
         tune_collector()
-        started_wall, started_cpu, started_written = time.perf_counter(), _cpu_s(), _written_bytes()
+        started_wall, started_cpu, started_written = time.perf_counter(), cpu_s(), _written_bytes()
         applied = 0
         while step := runtime.projection_runner.run_once():
             applied += step
-        wall, cpu = time.perf_counter() - started_wall, _cpu_s() - started_cpu
+        wall, cpu = time.perf_counter() - started_wall, cpu_s() - started_cpu
         written = _written_bytes() - started_written
         names = runtime.projection_runner.names
     finally:

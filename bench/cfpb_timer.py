@@ -18,10 +18,7 @@ ingest and two cores with the read models, so its figures move with theirs
 from __future__ import annotations
 
 import argparse
-import os
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,94 +29,22 @@ from uuid import UUID
 
 import orjson
 
-from bench.cfpb_import import DEFAULT_DATA, BenchError, _env, _scrape, say
-from bench.http_publish import _free_port, _journey_command
-
-ADVANCE_BATCH = 100
-
-
-def _cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+from bench.cfpb_import import DEFAULT_DATA, BenchError, _measure, projected, say
+from bench.cfpb_projections import cpu_s, runtime_of
+from consumers.timer import ADVANCE_BATCH
 
 
 def prepare(workdir: Path, data: Path, limit: int | None, timeout_s: float) -> Path:
     """The data folder with the data set ingested and projected, the timer never run."""
-    env = _env(workdir) | {"JOURNEY_WORKERS": "ingest,projections"}
-    command = [*_journey_command(), "import", "cfpb", "--data", str(data), "--new-store"]
-    if limit is not None:
-        command += ["--limit", str(limit)]
-    imported = subprocess.run(command, env=env, capture_output=True, check=False)
-    if imported.returncode != 0:
-        raise BenchError(f"journey import failed: {imported.stderr.decode()[-800:]}")
-    port = _free_port()
-    with (workdir / "serve.log").open("wb") as log:
-        serve = subprocess.Popen(
-            [*_journey_command(), "serve", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + timeout_s
-            while True:
-                if serve.poll() is not None:
-                    raise BenchError("journey serve exited early")
-                status = _scrape(f"http://127.0.0.1:{port}")
-                projections = status.get("projections") or []
-                if (
-                    status
-                    and status["ingest_lag"] == 0
-                    and projections
-                    and all(p["lag"] == 0 for p in projections)
-                ):
-                    break
-                if time.monotonic() > deadline:
-                    raise BenchError(f"not caught up after {timeout_s:.0f} s: {status}")
-                time.sleep(2)
-        finally:
-            serve.terminate()
-            serve.wait(timeout=60)
-    _wait_closed(workdir / "data", timeout_s=60)
+    _measure(workdir, data, limit, 2.0, timeout_s, workers="ingest,projections", done=projected)
     return workdir / "data"
-
-
-def _wait_closed(data_dir: Path, timeout_s: float) -> None:
-    """Until no process of ``journey serve``'s (its read models' child outlives it by a
-    moment) has the data folder as its ``JOURNEY_DATA_DIR``: it is copied next."""
-    mark = f"JOURNEY_DATA_DIR={data_dir}".encode()
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        users = []
-        for environ in Path("/proc").glob("[0-9]*/environ"):
-            try:
-                if mark in environ.read_bytes().split(b"\0"):
-                    users.append(environ.parent.name)
-            except OSError:  # gone meanwhile, or not ours to read
-                continue
-        if not users:
-            return
-        time.sleep(0.2)
-    raise BenchError(f"processes still use {data_dir} after {timeout_s:.0f} s")
-
-
-def _runtime(data_dir: Path) -> Any:
-    os.environ.update(
-        JOURNEY_LOG_BACKEND="embedded",
-        JOURNEY_STORE_BACKEND="sqlite",
-        JOURNEY_DATA_DIR=str(data_dir),
-    )
-    from journey.bootstrap import build
-    from journey.settings import Settings
-
-    return build(Settings())
 
 
 def run_timer(data_dir: Path) -> tuple[dict[str, float], list[UUID]]:
     """The timer until a round breaches nothing: its figures, and the aggregates it loaded."""
     from adapters.collector import tune_collector
 
-    runtime = _runtime(data_dir)
+    runtime = runtime_of(data_dir)
     try:
         app = runtime.app
         loaded: list[UUID] = []
@@ -135,7 +60,7 @@ def run_timer(data_dir: Path) -> tuple[dict[str, float], list[UUID]]:
         app.load_many = counted
         timer = runtime.clock_timer()
         tune_collector()
-        wall, cpu = time.perf_counter(), _cpu_s()
+        wall, cpu = time.perf_counter(), cpu_s()
         decisions = rounds = 0
         while decided := timer.run_once():
             decisions += decided
@@ -145,7 +70,7 @@ def run_timer(data_dir: Path) -> tuple[dict[str, float], list[UUID]]:
             "rounds": rounds,
             "aggregates": len(loaded),
             "wall_s": time.perf_counter() - wall,
-            "cpu_s": _cpu_s() - cpu,
+            "cpu_s": cpu_s() - cpu,
         }
     finally:
         runtime.close()
@@ -156,19 +81,19 @@ def run_loads(data_dir: Path, ids: Sequence[UUID]) -> dict[str, float]:
     """The baseline: the same aggregates loaded, a hundred at a time, nothing else."""
     from adapters.collector import tune_collector
 
-    runtime = _runtime(data_dir)
+    runtime = runtime_of(data_dir)
     try:
         load = runtime.app.load_many
         if load is None:
             raise BenchError("the store cannot load many aggregates at once")
         tune_collector()
-        wall, cpu = time.perf_counter(), _cpu_s()
+        wall, cpu = time.perf_counter(), cpu_s()
         for start in range(0, len(ids), ADVANCE_BATCH):
             load(ids[start : start + ADVANCE_BATCH])
         return {
             "aggregates": len(ids),
             "wall_s": time.perf_counter() - wall,
-            "cpu_s": _cpu_s() - cpu,
+            "cpu_s": cpu_s() - cpu,
         }
     finally:
         runtime.close()
@@ -177,8 +102,7 @@ def run_loads(data_dir: Path, ids: Sequence[UUID]) -> dict[str, float]:
 def _fresh(prepared: Path, workdir: Path) -> Path:
     copy = workdir / "run"
     shutil.rmtree(copy, ignore_errors=True)
-    # A closed store's -shm (its WAL index) is rebuilt on opening; none is left when closed.
-    shutil.copytree(prepared, copy, ignore=shutil.ignore_patterns("*-shm"))
+    shutil.copytree(prepared, copy)  # closed stores: prepare waited for every process
     return copy
 
 
